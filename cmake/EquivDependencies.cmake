@@ -1,0 +1,21 @@
+# Every dependency comes from a Debian package through find_package; a missing one stops
+# the configure step with the name of the package that provides it.
+function(equiv_require package debian_package)
+  find_package(${package} ${ARGN} QUIET)
+  if(NOT ${package}_FOUND)
+    message(FATAL_ERROR
+      "equiv: ${package} not found. Install the Debian package '${debian_package}' "
+      "(or run scripts/bootstrap.sh, which installs everything missing).")
+  endif()
+endfunction()
+
+find_package(Threads REQUIRED)
+equiv_require(Eigen3 libeigen3-dev 3.4 NO_MODULE)
+equiv_require(nlohmann_json nlohmann-json3-dev 3.10)
+if(EQUIV_BUILD_TESTS OR EQUIV_BUILD_EXAMPLES)
+  equiv_require(GTest "libgtest-dev and libgmock-dev")
+  include(GoogleTest)
+endif()
+if(EQUIV_BUILD_BENCHMARKS)
+  equiv_require(benchmark libbenchmark-dev)
+endif()

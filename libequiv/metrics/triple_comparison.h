@@ -1,0 +1,114 @@
+// The 3-tensor comparison: one pass over (ref_fp32, ref_bf16, target), accumulated in
+// double, bit-identical whatever the thread count, on any mix of f32/bf16/f16/f64 views.
+//
+//   R = ||target - ref_fp32||_F / (||ref_bf16 - ref_fp32||_F + eps)
+#ifndef EQUIV_LIBEQUIV_METRICS_TRIPLE_COMPARISON_H_
+#define EQUIV_LIBEQUIV_METRICS_TRIPLE_COMPARISON_H_
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libequiv/metrics/band.h"
+#include "libequiv/tensor/dtype.h"
+#include "libequiv/tensor/tensor_view.h"
+
+namespace equiv {
+
+// The three runs of one component on the same FP32 weights and input.
+struct Triple {
+  TensorView ref_fp32;  // the reference in float32: ground truth
+  TensorView ref_bf16;  // the reference with bf16 weights and input: the precision baseline
+  TensorView target;    // the port under test
+};
+
+struct CompareOptions {
+  double tau = kDefaultTau;  // R below tau passes
+  double eps = 1e-30;        // only guards the division; degenerate baselines are detected
+  // The baseline is degenerate when ||ref_bf16 - ref_fp32|| <= degenerate_rel * ||ref_fp32||
+  // (an embedding lookup, bf16-exact inputs): the target is then judged by ULP agreement
+  // with ref_bf16 instead of a meaningless R.
+  double degenerate_rel = 1e-6;
+  double max_ulps = 0;              // allowed ULP distance from ref_bf16 when degenerate
+  DType ulp_precision = DType::kBF16;  // whose ulp that distance counts
+  int threads = 0;                  // 0: EQUIV_THREADS or the hardware concurrency
+};
+
+// How the triple was judged.
+enum class Outcome {
+  kRatio,               // by R and its band
+  kDegenerateBaseline,  // by ULP agreement with ref_bf16
+  kNonFiniteTarget,     // NaN/Inf in the target where the reference is finite: fails
+  kNonFiniteReference,  // NaN/Inf in a reference: an error in the test, never a pass
+  kShapeMismatch,       // the three shapes differ: nothing was compared
+  kEmpty,               // no elements: nothing was compared
+};
+
+// Statistics of one error tensor e = x - ref_fp32 over the elements where all three
+// inputs are finite. Relative errors skip elements where ref_fp32 is 0.
+struct ErrorStats {
+  double norm = 0;           // ||e||_F
+  double max_abs = 0;        // max |e_i|
+  double mean_abs = 0;       // mean |e_i|
+  double max_rel = 0;        // max |e_i| / |ref_i|
+  double mean_rel = 0;       // mean |e_i| / |ref_i|
+  double rel_frobenius = 0;  // ||e||_F / ||ref||_F
+  double rel_inf = 0;        // max |e_i| / max |ref_i|
+};
+
+struct NonFiniteCount {
+  std::int64_t nan = 0;
+  std::int64_t inf = 0;
+  std::int64_t first_index = -1;  // flat index of the first NaN/Inf, -1 if none
+  std::int64_t total() const { return nan + inf; }
+};
+
+// An element and the three values there.
+struct ElementValues {
+  std::int64_t flat = -1;
+  std::vector<std::int64_t> index;  // multi-index in the common shape
+  double ref_fp32 = 0;
+  double ref_bf16 = 0;
+  double target = 0;
+};
+
+struct UlpAgreement {
+  double max_ulps = 0;         // max ULP distance target vs ref_bf16
+  std::int64_t over = 0;       // elements farther than the allowed distance
+  ElementValues worst;         // where the distance is largest
+};
+
+struct TripleComparison {
+  Outcome outcome = Outcome::kRatio;
+  bool passed = false;
+  double tau = kDefaultTau;
+  double r_ratio = 0;            // NaN unless outcome is kRatio or kNonFiniteTarget
+  std::optional<Band> band;      // set when R was judged
+  ErrorStats target_error;       // target - ref_fp32
+  ErrorStats baseline_error;     // ref_bf16 - ref_fp32
+  double ref_norm = 0;           // ||ref_fp32||_F
+  double ref_max_abs = 0;        // max |ref_fp32_i|
+  std::int64_t elements = 0;     // in each tensor
+  std::int64_t finite_elements = 0;  // where all three are finite (the statistics' domain)
+  std::int64_t zero_reference_elements = 0;  // ref_fp32 == 0, skipped by relative errors
+  ElementValues worst;           // largest |target - ref_fp32|
+  NonFiniteCount nonfinite_ref_fp32, nonfinite_ref_bf16, nonfinite_target;
+  std::optional<UlpAgreement> ulp;  // set for a degenerate baseline
+  std::vector<std::int64_t> shape_ref_fp32, shape_ref_bf16, shape_target;
+  std::string message;           // one line: why it passed or failed
+};
+
+TripleComparison CompareTriple(const Triple& triple, const CompareOptions& options = {});
+
+std::string_view OutcomeName(Outcome outcome);
+
+// gtest prints the verdict line, never the tensors.
+void PrintTo(const Triple& triple, std::ostream* os);
+void PrintTo(const TripleComparison& result, std::ostream* os);
+
+}  // namespace equiv
+
+#endif  // EQUIV_LIBEQUIV_METRICS_TRIPLE_COMPARISON_H_

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages equiv builds with, and only those that are missing.
+# Usage: scripts/bootstrap.sh [--with-golden-tools]
+#   --with-golden-tools  also installs python3-torch, needed only to regenerate tests/data.
+set -euo pipefail
+
+packages=(cmake g++ make libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
+          nlohmann-json3-dev)
+if [[ "${1:-}" == "--with-golden-tools" ]]; then
+  packages+=(python3-torch python3-numpy)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if (( ${#missing[@]} == 0 )); then
+  echo "bootstrap: all build dependencies present"
+  exit 0
+fi
+
+echo "bootstrap: installing missing Debian packages: ${missing[*]}"
+sudo=()
+if (( EUID != 0 )); then
+  command -v sudo >/dev/null || { echo "bootstrap: not root and no sudo; install: ${missing[*]}" >&2; exit 1; }
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
