@@ -1,187 +1,22 @@
 #include "libequiv/metrics/triple_comparison.h"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 #include <limits>
 #include <sstream>
 
+#include "libequiv/metrics/internal/triple_kernel.h"
 #include "libequiv/metrics/ulp.h"
 #include "libequiv/parallel/parallel_for.h"
 
 namespace equiv {
 namespace {
 
-constexpr std::int64_t kBlock = 512;        // decoded to double at a time: 12 KiB, in L1
-constexpr std::int64_t kChunk = 1 << 16;    // unit of parallel work
-constexpr int kLanes = 8;                   // independent accumulators, vectorizable
+using internal::ChunkStats;
+using internal::ErrorSums;
+
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-using Lanes = std::array<double, kLanes>;
-
-struct ErrorSums {
-  double sum_sq = 0, sum_abs = 0, max_abs = 0, sum_rel = 0, max_rel = 0;
-};
-
-// Everything one chunk contributes; combined over chunks in chunk order.
-struct ChunkStats {
-  ErrorSums target, baseline;
-  double ref_sum_sq = 0, ref_max_abs = 0;
-  std::int64_t finite = 0, zero_refs = 0;
-  double worst_abs = -1;
-  std::int64_t worst_index = -1;
-  NonFiniteCount nonfinite[3];  // ref_fp32, ref_bf16, target
-};
-
-// Lane-wise accumulators: each lane sums a fixed residue class of elements, so the
-// summation order is fixed and the loop vectorizes without reassociating.
-struct LaneSums {
-  Lanes sq_t{}, sq_b{}, sq_r{}, abs_t{}, abs_b{}, rel_t{}, rel_b{};
-  Lanes max_t{}, max_b{}, max_r{}, maxrel_t{}, maxrel_b{}, zeros{};
-};
-
-double Sum(const Lanes& lanes) {
-  double s = 0;
-  for (double v : lanes) s += v;
-  return s;
-}
-
-double Max(const Lanes& lanes) {
-  double m = 0;
-  for (double v : lanes) m = v > m ? v : m;
-  return m;
-}
-
-// Accumulates n (a multiple of kLanes) decoded elements; returns the block's max |t - r|.
-double AccumulateBlock(const double* r, const double* b, const double* t, std::int64_t n,
-                       LaneSums& s) {
-  Lanes block_max{};
-  for (std::int64_t i = 0; i < n; i += kLanes) {
-    for (int l = 0; l < kLanes; ++l) {
-      const double ref = r[i + l];
-      const double et = t[i + l] - ref;  // target error
-      const double eb = b[i + l] - ref;  // baseline error
-      const double at = std::fabs(et), ab = std::fabs(eb), ar = std::fabs(ref);
-      const double inv_ref = 1.0 / (ar > 0.0 ? ar : kInf);  // 0 where ref is 0
-      s.sq_t[l] += et * et;
-      s.sq_b[l] += eb * eb;
-      s.sq_r[l] += ref * ref;
-      s.abs_t[l] += at;
-      s.abs_b[l] += ab;
-      s.rel_t[l] += at * inv_ref;
-      s.rel_b[l] += ab * inv_ref;
-      s.zeros[l] += ar > 0.0 ? 0.0 : 1.0;
-      block_max[l] = at > block_max[l] ? at : block_max[l];
-      s.max_b[l] = ab > s.max_b[l] ? ab : s.max_b[l];
-      s.max_r[l] = ar > s.max_r[l] ? ar : s.max_r[l];
-      s.maxrel_t[l] = at * inv_ref > s.maxrel_t[l] ? at * inv_ref : s.maxrel_t[l];
-      s.maxrel_b[l] = ab * inv_ref > s.maxrel_b[l] ? ab * inv_ref : s.maxrel_b[l];
-    }
-  }
-  for (int l = 0; l < kLanes; ++l) s.max_t[l] = block_max[l] > s.max_t[l] ? block_max[l] : s.max_t[l];
-  return Max(block_max);
-}
-
-// First i in the block with |t_i - r_i| == value.
-std::int64_t FindAbsError(const double* r, const double* t, std::int64_t n, double value) {
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (std::fabs(t[i] - r[i]) == value) return i;
-  }
-  return -1;
-}
-
-void CountNonFinite(double value, std::int64_t flat, NonFiniteCount& count) {
-  if (std::isfinite(value)) return;
-  (std::isnan(value) ? count.nan : count.inf) += 1;
-  if (count.first_index < 0) count.first_index = flat;
-}
-
-class TripleKernel {
- public:
-  explicit TripleKernel(const Triple& triple) : triple_(triple) {}
-
-  ChunkStats Run(std::int64_t chunk) const {
-    const std::int64_t begin = chunk * kChunk;
-    const std::int64_t end = std::min(begin + kChunk, triple_.ref_fp32.size());
-    ChunkStats stats = FastPass(begin, end);
-    if (!std::isfinite(stats.target.sum_sq + stats.baseline.sum_sq + stats.ref_sum_sq)) {
-      stats = CarefulPass(begin, end);  // a NaN/Inf somewhere in this chunk
-    }
-    return stats;
-  }
-
- private:
-  ChunkStats FastPass(std::int64_t begin, std::int64_t end) const {
-    alignas(64) double r[kBlock], b[kBlock], t[kBlock];
-    LaneSums sums;
-    ChunkStats stats;
-    for (std::int64_t start = begin; start < end; start += kBlock) {
-      const std::int64_t n = std::min(kBlock, end - start);
-      const std::int64_t padded = (n + kLanes - 1) / kLanes * kLanes;
-      triple_.ref_fp32.Decode(start, n, r);
-      triple_.ref_bf16.Decode(start, n, b);
-      triple_.target.Decode(start, n, t);
-      std::fill(r + n, r + padded, 0.0);  // padding contributes nothing but a zero ref
-      std::fill(b + n, b + padded, 0.0);
-      std::fill(t + n, t + padded, 0.0);
-      stats.zero_refs -= padded - n;
-      const double block_max = AccumulateBlock(r, b, t, padded, sums);
-      if (block_max > stats.worst_abs) {
-        stats.worst_abs = block_max;
-        stats.worst_index = start + FindAbsError(r, t, n, block_max);
-      }
-    }
-    stats.target = {Sum(sums.sq_t), Sum(sums.abs_t), Max(sums.max_t), Sum(sums.rel_t),
-                    Max(sums.maxrel_t)};
-    stats.baseline = {Sum(sums.sq_b), Sum(sums.abs_b), Max(sums.max_b), Sum(sums.rel_b),
-                      Max(sums.maxrel_b)};
-    stats.ref_sum_sq = Sum(sums.sq_r);
-    stats.ref_max_abs = Max(sums.max_r);
-    stats.zero_refs += static_cast<std::int64_t>(Sum(sums.zeros));
-    stats.finite = end - begin;
-    return stats;
-  }
-
-  // Element by element: counts NaN/Inf per input and accumulates only where all three
-  // are finite.
-  ChunkStats CarefulPass(std::int64_t begin, std::int64_t end) const {
-    ChunkStats stats;
-    for (std::int64_t i = begin; i < end; ++i) {
-      const double ref = triple_.ref_fp32.Get(i);
-      const double base = triple_.ref_bf16.Get(i);
-      const double tgt = triple_.target.Get(i);
-      CountNonFinite(ref, i, stats.nonfinite[0]);
-      CountNonFinite(base, i, stats.nonfinite[1]);
-      CountNonFinite(tgt, i, stats.nonfinite[2]);
-      if (!std::isfinite(ref) || !std::isfinite(base) || !std::isfinite(tgt)) continue;
-      const double et = tgt - ref, eb = base - ref, ar = std::fabs(ref);
-      const double inv_ref = 1.0 / (ar > 0.0 ? ar : kInf);
-      Add(stats.target, et, inv_ref);
-      Add(stats.baseline, eb, inv_ref);
-      stats.ref_sum_sq += ref * ref;
-      stats.ref_max_abs = std::max(stats.ref_max_abs, ar);
-      stats.zero_refs += ar > 0.0 ? 0 : 1;
-      stats.finite += 1;
-      if (std::fabs(et) > stats.worst_abs) {
-        stats.worst_abs = std::fabs(et);
-        stats.worst_index = i;
-      }
-    }
-    return stats;
-  }
-
-  static void Add(ErrorSums& s, double e, double inv_ref) {
-    const double a = std::fabs(e);
-    s.sum_sq += e * e;
-    s.sum_abs += a;
-    s.max_abs = std::max(s.max_abs, a);
-    s.sum_rel += a * inv_ref;
-    s.max_rel = std::max(s.max_rel, a * inv_ref);
-  }
-
-  const Triple& triple_;
-};
 
 void Merge(ErrorSums& into, const ErrorSums& from) {
   into.sum_sq += from.sum_sq;
@@ -206,7 +41,7 @@ ChunkStats Combine(const std::vector<ChunkStats>& chunks) {
     total.ref_sum_sq += c.ref_sum_sq;
     total.ref_max_abs = std::max(total.ref_max_abs, c.ref_max_abs);
     total.finite += c.finite;
-    total.zero_refs += c.zero_refs;
+    total.rel_skipped += c.rel_skipped;
     if (c.worst_abs > total.worst_abs) {
       total.worst_abs = c.worst_abs;
       total.worst_index = c.worst_index;
@@ -218,7 +53,7 @@ ChunkStats Combine(const std::vector<ChunkStats>& chunks) {
 
 ErrorStats Finish(const ErrorSums& s, const ChunkStats& total) {
   const double finite = static_cast<double>(total.finite);
-  const double nonzero = static_cast<double>(total.finite - total.zero_refs);
+  const double nonzero = static_cast<double>(total.finite - total.rel_skipped);
   ErrorStats out;
   out.norm = std::sqrt(s.sum_sq);
   out.max_abs = s.max_abs;
@@ -299,11 +134,11 @@ TripleComparison CompareTriple(const Triple& triple, const CompareOptions& optio
     return result;
   }
 
-  const std::int64_t chunks = (result.elements + kChunk - 1) / kChunk;
+  const std::int64_t chunks = (result.elements + internal::kTripleChunk - 1) /
+                             internal::kTripleChunk;
   std::vector<ChunkStats> per_chunk(static_cast<std::size_t>(chunks));
-  const TripleKernel kernel(triple);
   ParallelForChunks(chunks, options.threads, [&](std::int64_t c) {
-    per_chunk[static_cast<std::size_t>(c)] = kernel.Run(c);
+    per_chunk[static_cast<std::size_t>(c)] = internal::AccumulateChunk(triple, c);
   });
   const ChunkStats total = Combine(per_chunk);
 
@@ -312,7 +147,7 @@ TripleComparison CompareTriple(const Triple& triple, const CompareOptions& optio
   result.ref_norm = std::sqrt(total.ref_sum_sq);
   result.ref_max_abs = total.ref_max_abs;
   result.finite_elements = total.finite;
-  result.zero_reference_elements = total.zero_refs;
+  result.rel_skipped_elements = total.rel_skipped;
   result.worst = ValuesAt(triple, total.worst_index);
   result.nonfinite_ref_fp32 = total.nonfinite[0];
   result.nonfinite_ref_bf16 = total.nonfinite[1];

@@ -48,7 +48,8 @@ enum class Outcome {
 };
 
 // Statistics of one error tensor e = x - ref_fp32 over the elements where all three
-// inputs are finite. Relative errors skip elements where ref_fp32 is 0.
+// inputs are finite. Relative errors skip elements where |ref_fp32| is below the smallest
+// normal float (zero or subnormal).
 struct ErrorStats {
   double norm = 0;           // ||e||_F
   double max_abs = 0;        // max |e_i|
@@ -93,7 +94,7 @@ struct TripleComparison {
   double ref_max_abs = 0;        // max |ref_fp32_i|
   std::int64_t elements = 0;     // in each tensor
   std::int64_t finite_elements = 0;  // where all three are finite (the statistics' domain)
-  std::int64_t zero_reference_elements = 0;  // ref_fp32 == 0, skipped by relative errors
+  std::int64_t rel_skipped_elements = 0;  // |ref_fp32| < FLT_MIN: no relative error
   ElementValues worst;           // largest |target - ref_fp32|
   NonFiniteCount nonfinite_ref_fp32, nonfinite_ref_bf16, nonfinite_target;
   std::optional<UlpAgreement> ulp;  // set for a degenerate baseline

@@ -1,0 +1,36 @@
+// The one-pass accumulation behind CompareTriple, over one chunk of a triple. Internal:
+// CompareTriple combines the chunks and turns the sums into a verdict.
+#ifndef EQUIV_LIBEQUIV_METRICS_INTERNAL_TRIPLE_KERNEL_H_
+#define EQUIV_LIBEQUIV_METRICS_INTERNAL_TRIPLE_KERNEL_H_
+
+#include <cstdint>
+
+#include "libequiv/metrics/triple_comparison.h"
+
+namespace equiv::internal {
+
+// Elements per chunk: the unit of parallel work. Chunk boundaries depend only on the size,
+// so the combined result does not depend on the thread count.
+inline constexpr std::int64_t kTripleChunk = 1 << 16;
+
+struct ErrorSums {
+  double sum_sq = 0, sum_abs = 0, max_abs = 0, sum_rel = 0, max_rel = 0;
+};
+
+// Everything one chunk contributes, over the elements where all three inputs are finite.
+struct ChunkStats {
+  ErrorSums target, baseline;  // of target - ref_fp32 and ref_bf16 - ref_fp32
+  double ref_sum_sq = 0, ref_max_abs = 0;
+  std::int64_t finite = 0;       // elements accumulated
+  std::int64_t rel_skipped = 0;  // of those, |ref| < FLT_MIN: no relative error
+  double worst_abs = -1;         // max |target - ref_fp32|, first occurrence
+  std::int64_t worst_index = -1;
+  NonFiniteCount nonfinite[3];   // ref_fp32, ref_bf16, target
+};
+
+// Elements [chunk * kTripleChunk, ...) of a triple whose shapes were checked to agree.
+ChunkStats AccumulateChunk(const Triple& triple, std::int64_t chunk);
+
+}  // namespace equiv::internal
+
+#endif  // EQUIV_LIBEQUIV_METRICS_INTERNAL_TRIPLE_KERNEL_H_
