@@ -1,6 +1,7 @@
 #include "libequiv/metrics/internal/triple_kernel.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -48,6 +49,15 @@ double Max(V8d lanes) {
   return m;
 }
 
+// Generic forms; a NaN in v leaves m (NaNs are caught by the sums instead).
+inline V8d GenericMaxOf(V8d v, V8d m) { return v > m ? v : m; }
+// fma is exactly rounded by definition, so every build gives the same bits.
+inline V8d GenericFma(V8d a, V8d b, V8d c) {
+  V8d r;
+  for (int l = 0; l < kLanes; ++l) r[l] = __builtin_fma(a[l], b[l], c[l]);
+  return r;
+}
+
 // One namespace per instruction set, each with the same kernel. GCC 12 splits
 // __builtin_convertvector between 8 floats and 8 doubles into halves, so the AVX-512
 // build names the single instruction (likewise for bf16 -> float).
@@ -57,6 +67,8 @@ inline V8f Narrow(V8d v) { return __builtin_convertvector(v, V8f); }
 inline V8f Bf16ToFloat(V8u16 v) {
   return std::bit_cast<V8f>(__builtin_convertvector(v, V8u32) << 16);
 }
+inline V8d MaxOf(V8d v, V8d m) { return GenericMaxOf(v, m); }
+inline V8d Fma(V8d a, V8d b, V8d c) { return GenericFma(a, b, c); }
 #include "libequiv/metrics/internal/triple_block.inc"
 }  // namespace portable
 
@@ -70,6 +82,8 @@ inline V8f Bf16ToFloat(V8u16 v) {
   const __m256i wide = _mm256_cvtepu16_epi32(reinterpret_cast<__m128i>(v));
   return reinterpret_cast<V8f>(_mm256_slli_epi32(wide, 16));
 }
+inline V8d MaxOf(V8d v, V8d m) { return GenericMaxOf(v, m); }
+inline V8d Fma(V8d a, V8d b, V8d c) { return GenericFma(a, b, c); }
 #include "libequiv/metrics/internal/triple_block.inc"
 }  // namespace avx2
 #pragma GCC pop_options
@@ -87,6 +101,15 @@ inline V8f Narrow(V8d v) {
 inline V8f Bf16ToFloat(V8u16 v) {
   const __m256i wide = _mm256_cvtepu16_epi32(reinterpret_cast<__m128i>(v));
   return reinterpret_cast<V8f>(_mm256_slli_epi32(wide, 16));
+}
+// vmaxpd returns its second operand when either is NaN: exactly GenericMaxOf.
+inline V8d MaxOf(V8d v, V8d m) {
+  return reinterpret_cast<V8d>(
+      _mm512_maskz_max_pd(0xFF, reinterpret_cast<__m512d>(v), reinterpret_cast<__m512d>(m)));
+}
+inline V8d Fma(V8d a, V8d b, V8d c) {
+  return reinterpret_cast<V8d>(_mm512_fmadd_pd(
+      reinterpret_cast<__m512d>(a), reinterpret_cast<__m512d>(b), reinterpret_cast<__m512d>(c)));
 }
 #include "libequiv/metrics/internal/triple_block.inc"
 }  // namespace avx512
@@ -109,11 +132,11 @@ struct LoadF64 {
 
 template <typename L>
 struct Kernels;  // the per-ISA loaders of loader L
-#define EQUIV_KERNELS(L)                 \
-  template <>                            \
-  struct Kernels<L> {                    \
-    using Portable = portable::L;        \
-    EQUIV_KERNELS_X86(L)                 \
+#define EQUIV_KERNELS(L)          \
+  template <>                     \
+  struct Kernels<L> {             \
+    using Portable = portable::L; \
+    EQUIV_KERNELS_X86(L)          \
   };
 #ifdef EQUIV_X86_DISPATCH
 #define EQUIV_KERNELS_X86(L) \
@@ -128,34 +151,36 @@ EQUIV_KERNELS(LoadF64)
 #undef EQUIV_KERNELS
 #undef EQUIV_KERNELS_X86
 
-template <typename R, typename B, typename T>
-using BlockFn = double (*)(const typename R::Element*, const typename B::Element*,
-                           const typename T::Element*, std::int64_t, LaneSums&);
-
-// The best build of the kernel this CPU runs, chosen once per loader combination.
-template <typename R, typename B, typename T>
-BlockFn<R, B, T> SelectBlockFn() {
+KernelIsa DetectKernelIsa() {
 #ifdef EQUIV_X86_DISPATCH
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("x86-64-v4")) {
-    return &avx512::AccumulateBlock<typename Kernels<R>::Avx512, typename Kernels<B>::Avx512,
-                                    typename Kernels<T>::Avx512>;
-  }
-  if (__builtin_cpu_supports("x86-64-v3")) {
-    return &avx2::AccumulateBlock<typename Kernels<R>::Avx2, typename Kernels<B>::Avx2,
-                                  typename Kernels<T>::Avx2>;
-  }
+  if (__builtin_cpu_supports("x86-64-v4")) return KernelIsa::kAvx512;
+  if (__builtin_cpu_supports("x86-64-v3")) return KernelIsa::kAvx2;
 #endif
-  return &portable::AccumulateBlock<typename Kernels<R>::Portable,
-                                    typename Kernels<B>::Portable,
-                                    typename Kernels<T>::Portable>;
+  return KernelIsa::kPortable;
+}
+
+std::atomic<KernelIsa>& CurrentIsa() {
+  static std::atomic<KernelIsa> isa{DetectKernelIsa()};
+  return isa;
 }
 
 template <typename R, typename B, typename T>
 double AccumulateBlock(const typename R::Element* r, const typename B::Element* b,
                        const typename T::Element* t, std::int64_t n, LaneSums& s) {
-  static const BlockFn<R, B, T> fn = SelectBlockFn<R, B, T>();
-  return fn(r, b, t, n, s);
+  switch (CurrentIsa().load(std::memory_order_relaxed)) {
+#ifdef EQUIV_X86_DISPATCH
+    case KernelIsa::kAvx512:
+      return avx512::AccumulateBlock<typename Kernels<R>::Avx512, typename Kernels<B>::Avx512,
+                                     typename Kernels<T>::Avx512>(r, b, t, n, s);
+    case KernelIsa::kAvx2:
+      return avx2::AccumulateBlock<typename Kernels<R>::Avx2, typename Kernels<B>::Avx2,
+                                   typename Kernels<T>::Avx2>(r, b, t, n, s);
+#endif
+    default:
+      return portable::AccumulateBlock<typename Kernels<R>::Portable, typename Kernels<B>::Portable,
+                                       typename Kernels<T>::Portable>(r, b, t, n, s);
+  }
 }
 
 // First i in [0, n) with |t_i - r_i| == value.
@@ -254,8 +279,8 @@ class ChunkAccumulator {
   }
 
   template <typename R, typename T>
-  void NoteBlockMax(double block_max, const typename R::Element* r,
-                    const typename T::Element* t, std::int64_t start, std::int64_t n) {
+  void NoteBlockMax(double block_max, const typename R::Element* r, const typename T::Element* t,
+                    std::int64_t start, std::int64_t n) {
     if (block_max > stats_.worst_abs) {
       stats_.worst_abs = block_max;
       stats_.worst_index = start + FindAbsError<R, T>(r, t, n, block_max);
@@ -272,8 +297,7 @@ class ChunkAccumulator {
       triple_.ref_bf16.Decode(whole_end_, n, b);
       triple_.target.Decode(whole_end_, n, t);
       NoteBlockMax<LoadF64, LoadF64>(
-          AccumulateBlock<LoadF64, LoadF64, LoadF64>(r, b, t, kLanes, sums_), r, t,
-          whole_end_, n);
+          AccumulateBlock<LoadF64, LoadF64, LoadF64>(r, b, t, kLanes, sums_), r, t, whole_end_, n);
       stats_.rel_skipped -= kLanes - n;
     }
     const LaneSums& s = sums_;
@@ -303,6 +327,15 @@ class ChunkAccumulator {
 };
 
 }  // namespace
+
+bool UseKernelIsa(KernelIsa isa) {
+  if (isa == KernelIsa::kBest) isa = DetectKernelIsa();
+  if (static_cast<int>(isa) > static_cast<int>(DetectKernelIsa())) return false;
+  CurrentIsa().store(isa);
+  return true;
+}
+
+KernelIsa ActiveKernelIsa() { return CurrentIsa().load(); }
 
 ChunkStats AccumulateChunk(const Triple& triple, std::int64_t chunk) {
   const std::int64_t begin = chunk * kTripleChunk;

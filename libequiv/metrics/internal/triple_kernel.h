@@ -25,8 +25,16 @@ struct ChunkStats {
   std::int64_t rel_skipped = 0;  // of those, |ref| < FLT_MIN: no relative error
   double worst_abs = -1;         // max |target - ref_fp32|, first occurrence
   std::int64_t worst_index = -1;
-  NonFiniteCount nonfinite[3];   // ref_fp32, ref_bf16, target
+  NonFiniteCount nonfinite[3];  // ref_fp32, ref_bf16, target
 };
+
+// The builds of the kernel, in order of capability. All give the same bits.
+enum class KernelIsa { kPortable, kAvx2, kAvx512, kBest };
+
+// Makes the kernel run as `isa` (kBest: the best this CPU has); false, and no change, if the
+// CPU lacks it. For tests and benchmarks that compare the builds.
+bool UseKernelIsa(KernelIsa isa);
+KernelIsa ActiveKernelIsa();
 
 // Elements [chunk * kTripleChunk, ...) of a triple whose shapes were checked to agree.
 ChunkStats AccumulateChunk(const Triple& triple, std::int64_t chunk);

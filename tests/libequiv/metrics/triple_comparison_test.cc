@@ -9,7 +9,9 @@
 #include <limits>
 #include <vector>
 
+#include "libequiv/metrics/internal/triple_kernel.h"
 #include "libequiv/precision/bf16.h"
+#include "libequiv/report/comparison_json.h"
 #include "libequiv/tensor/error.h"
 #include "libequiv/tensor/tensor.h"
 
@@ -42,7 +44,8 @@ Owned MakeTriple(std::int64_t n, float target_noise) {
     const float r = HashValue(static_cast<std::uint64_t>(i), 1);
     o.ref.push_back(r);
     o.base.push_back(RoundToBf16(r));
-    o.target.push_back(RoundToBf16(r * (1.0f + target_noise * HashValue(static_cast<std::uint64_t>(i), 2))));
+    o.target.push_back(
+        RoundToBf16(r * (1.0f + target_noise * HashValue(static_cast<std::uint64_t>(i), 2))));
   }
   return o;
 }
@@ -166,7 +169,8 @@ TEST(CompareTripleTest, NonFiniteReferenceIsAnErrorNeverAPass) {
   const TripleComparison c = CompareTriple(o.triple());
   EXPECT_EQ(c.outcome, Outcome::kNonFiniteReference);
   EXPECT_FALSE(c.passed);
-  EXPECT_THAT(c.message, HasSubstr("error: the reference is not finite (ref_fp32 has 0 NaN and 1 Inf"));
+  EXPECT_THAT(c.message,
+              HasSubstr("error: the reference is not finite (ref_fp32 has 0 NaN and 1 Inf"));
 }
 
 TEST(CompareTripleTest, DegenerateBaselineIsJudgedByUlps) {
@@ -203,11 +207,10 @@ TEST(CompareTripleTest, MixedDTypesGiveTheSameResultAsFloat) {
   for (float v : o.target) target16.push_back(FloatToBf16Bits(v));
   const Shape shape{10007};
   const TripleComparison f32 = CompareTriple(o.triple());
-  for (const Triple& t :
-       {Triple{TensorView(o.ref, shape), TensorView(base16, DType::kBF16, shape),
-               TensorView(target16, DType::kBF16, shape)},
-        Triple{TensorView(ref64, shape), TensorView(base16, DType::kBF16, shape),
-               TensorView(o.target, shape)}}) {
+  for (const Triple& t : {Triple{TensorView(o.ref, shape), TensorView(base16, DType::kBF16, shape),
+                                 TensorView(target16, DType::kBF16, shape)},
+                          Triple{TensorView(ref64, shape), TensorView(base16, DType::kBF16, shape),
+                                 TensorView(o.target, shape)}}) {
     const TripleComparison c = CompareTriple(t);
     EXPECT_EQ(std::bit_cast<std::uint64_t>(c.r_ratio), std::bit_cast<std::uint64_t>(f32.r_ratio));
     EXPECT_EQ(c.target_error.mean_rel, f32.target_error.mean_rel);
@@ -220,8 +223,8 @@ TEST(CompareTripleTest, ZeroReferencesAreSkippedByRelativeErrors) {
   std::vector<float> target = {0.5f, 1.5f, 0.0f, 2.0f};
   base[3] = 2.0078125f;
   const Shape shape{4};
-  const TripleComparison c = CompareTriple(
-      {TensorView(ref, shape), TensorView(base, shape), TensorView(target, shape)});
+  const TripleComparison c =
+      CompareTriple({TensorView(ref, shape), TensorView(base, shape), TensorView(target, shape)});
   EXPECT_EQ(c.rel_skipped_elements, 2);
   EXPECT_EQ(c.target_error.max_rel, 0.5);
   EXPECT_EQ(c.target_error.mean_rel, 0.25);  // (0.5 + 0) / 2 non-zero references
@@ -238,9 +241,9 @@ TEST(CompareTripleLargeTest, SixtyFourMillionElements) {
   EXPECT_NEAR(one.r_ratio, ref.r_ratio(), 1e-12 * ref.r_ratio());
   const auto bits = [](double v) { return std::bit_cast<std::uint64_t>(v); };
   EXPECT_EQ(bits(one.r_ratio), bits(two.r_ratio));
-  for (auto field : {&ErrorStats::norm, &ErrorStats::max_abs, &ErrorStats::mean_abs,
-                     &ErrorStats::max_rel, &ErrorStats::mean_rel, &ErrorStats::rel_frobenius,
-                     &ErrorStats::rel_inf}) {
+  for (auto field :
+       {&ErrorStats::norm, &ErrorStats::max_abs, &ErrorStats::mean_abs, &ErrorStats::max_rel,
+        &ErrorStats::mean_rel, &ErrorStats::rel_frobenius, &ErrorStats::rel_inf}) {
     EXPECT_EQ(bits(one.target_error.*field), bits(two.target_error.*field));
     EXPECT_EQ(bits(one.baseline_error.*field), bits(two.baseline_error.*field));
   }
@@ -253,3 +256,42 @@ TEST(CompareTripleLargeTest, SixtyFourMillionElements) {
 
 }  // namespace
 }  // namespace equiv
+
+namespace equiv::internal {
+namespace {
+
+// Every build of the kernel (portable, AVX2, AVX-512) gives the same bits, on every layout.
+TEST(TripleKernelTest, EveryInstructionSetGivesTheSameBits) {
+  const std::int64_t n = 100003;
+  std::vector<float> ref(n), base(n), target(n);
+  std::vector<std::uint16_t> base16(n), target16(n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    ref[k] =
+        std::ldexp(static_cast<float>((i * 7919) % 2001 - 1000), static_cast<int>(i % 40) - 30);
+    base[k] = RoundToBf16(ref[k]);
+    target[k] = RoundToBf16(ref[k] * (1.0f + 0.01f * static_cast<float>(i % 13 - 6)));
+    base16[k] = FloatToBf16Bits(base[k]);
+    target16[k] = FloatToBf16Bits(target[k]);
+  }
+  ref[17] = 0.0f;  // skipped by relative errors
+  const Shape shape{n};
+  const std::vector<Triple> layouts = {
+      {TensorView(ref, shape), TensorView(base, shape), TensorView(target, shape)},
+      {TensorView(ref, shape), TensorView(base16, DType::kBF16, shape),
+       TensorView(target16, DType::kBF16, shape)}};
+  const KernelIsa best = ActiveKernelIsa();
+  for (const Triple& triple : layouts) {
+    ASSERT_TRUE(UseKernelIsa(KernelIsa::kPortable));
+    const nlohmann::json expected = ToJson(CompareTriple(triple));
+    for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512}) {
+      if (!UseKernelIsa(isa)) continue;
+      // Full-precision JSON numbers round-trip exactly, so equal JSON means equal bits.
+      EXPECT_EQ(ToJson(CompareTriple(triple)), expected) << "isa " << static_cast<int>(isa);
+    }
+  }
+  UseKernelIsa(best);
+}
+
+}  // namespace
+}  // namespace equiv::internal
