@@ -34,7 +34,8 @@ Tensor ReferenceRmsNorm(const Tensor& x, const Tensor& weight) {
   Tensor out(x.shape(), x.dtype());
   for (std::int64_t row = 0; row < x.size() / hidden; ++row) {
     float variance = 0;
-    for (std::int64_t c = 0; c < hidden; ++c) variance += x.Get(row * hidden + c) * x.Get(row * hidden + c);
+    for (std::int64_t c = 0; c < hidden; ++c)
+      variance += x.Get(row * hidden + c) * x.Get(row * hidden + c);
     variance /= static_cast<float>(hidden);
     const float inv = 1.0f / std::sqrt(variance + kEps);
     for (std::int64_t c = 0; c < hidden; ++c) {
@@ -72,7 +73,8 @@ Tensor PortFusedOneRounding(const Tensor& x, const Tensor& weight) {
   Tensor out(x.shape(), DType::kBF16);
   for (std::int64_t row = 0; row < x.size() / hidden; ++row) {
     float variance = 0;
-    for (std::int64_t c = 0; c < hidden; ++c) variance += x.Get(row * hidden + c) * x.Get(row * hidden + c);
+    for (std::int64_t c = 0; c < hidden; ++c)
+      variance += x.Get(row * hidden + c) * x.Get(row * hidden + c);
     const float inv = 1.0f / std::sqrt(variance / static_cast<float>(hidden) + kEps);
     for (std::int64_t c = 0; c < hidden; ++c) {
       out.Set(row * hidden + c, weight.Get(c) * (x.Get(row * hidden + c) * inv));
@@ -116,7 +118,8 @@ int main(int argc, char** argv) {
   const bool json = argc > 1 && std::strcmp(argv[1], "--json") == 0;
   // One shared set of FP32 inputs and weights; bf16 versions by rounding them.
   const Tensor x = equiv::RandomActivations({16, 1024}, /*seed=*/1);
-  Tensor weight = equiv::RandomNormal({1024}, /*seed=*/2, DType::kF32, /*mean=*/1.0, /*stddev=*/0.1);
+  Tensor weight =
+      equiv::RandomNormal({1024}, /*seed=*/2, DType::kF32, /*mean=*/1.0, /*stddev=*/0.1);
   const Tensor ref_fp32 = ReferenceRmsNorm(x, weight);
   const Tensor x_bf16 = x.To(DType::kBF16), weight_bf16 = weight.To(DType::kBF16);
   const Tensor ref_bf16 = ReferenceRmsNorm(x_bf16, weight_bf16);

@@ -21,12 +21,18 @@ Band BandOf(double r_ratio, double tau) {
 
 std::string_view BandName(Band band) {
   switch (band) {
-    case Band::kOverPrecision: return "over_precision";
-    case Band::kWithinTolerance: return "within_tolerance";
-    case Band::kPossibleBug: return "possible_bug";
-    case Band::kLikelyBug: return "likely_bug";
-    case Band::kMissingAlgorithm: return "missing_algorithm";
-    case Band::kWrongComputation: return "wrong_computation";
+    case Band::kOverPrecision:
+      return "over_precision";
+    case Band::kWithinTolerance:
+      return "within_tolerance";
+    case Band::kPossibleBug:
+      return "possible_bug";
+    case Band::kLikelyBug:
+      return "likely_bug";
+    case Band::kMissingAlgorithm:
+      return "missing_algorithm";
+    case Band::kWrongComputation:
+      return "wrong_computation";
   }
   return "?";
 }

@@ -62,8 +62,8 @@ ErrorStats Finish(const ErrorSums& s, const ChunkStats& total) {
   out.mean_rel = nonzero > 0 ? s.sum_rel / nonzero : 0;
   const double ref_norm = std::sqrt(total.ref_sum_sq);
   out.rel_frobenius = ref_norm > 0 ? out.norm / ref_norm : (out.norm > 0 ? kInf : 0);
-  out.rel_inf = total.ref_max_abs > 0 ? out.max_abs / total.ref_max_abs
-                                      : (out.max_abs > 0 ? kInf : 0);
+  out.rel_inf =
+      total.ref_max_abs > 0 ? out.max_abs / total.ref_max_abs : (out.max_abs > 0 ? kInf : 0);
   return out;
 }
 
@@ -81,10 +81,12 @@ ElementValues ValuesAt(const Triple& triple, std::int64_t flat) {
 // Second pass, only for degenerate baselines: ULP distance of target from ref_bf16.
 UlpAgreement MeasureUlps(const Triple& triple, const CompareOptions& options) {
   UlpAgreement ulp;
+  ulp.allowed_ulps = options.max_ulps;
+  ulp.precision = options.ulp_precision;
   std::int64_t worst = -1;
   for (std::int64_t i = 0; i < triple.target.size(); ++i) {
-    const double d = UlpDistance(triple.target.Get(i), triple.ref_bf16.Get(i),
-                                 options.ulp_precision);
+    const double d =
+        UlpDistance(triple.target.Get(i), triple.ref_bf16.Get(i), options.ulp_precision);
     if (d > options.max_ulps) ++ulp.over;
     if (d > ulp.max_ulps) {
       ulp.max_ulps = d;
@@ -134,8 +136,8 @@ TripleComparison CompareTriple(const Triple& triple, const CompareOptions& optio
     return result;
   }
 
-  const std::int64_t chunks = (result.elements + internal::kTripleChunk - 1) /
-                             internal::kTripleChunk;
+  const std::int64_t chunks =
+      (result.elements + internal::kTripleChunk - 1) / internal::kTripleChunk;
   std::vector<ChunkStats> per_chunk(static_cast<std::size_t>(chunks));
   ParallelForChunks(chunks, options.threads, [&](std::int64_t c) {
     per_chunk[static_cast<std::size_t>(c)] = internal::AccumulateChunk(triple, c);
@@ -157,12 +159,11 @@ TripleComparison CompareTriple(const Triple& triple, const CompareOptions& optio
   if (result.nonfinite_ref_fp32.total() > 0 || result.nonfinite_ref_bf16.total() > 0) {
     result.outcome = Outcome::kNonFiniteReference;
     const bool fp32_bad = result.nonfinite_ref_fp32.total() > 0;
-    result.message = "error: the reference is not finite (" +
-                     DescribeNonFinite(fp32_bad ? "ref_fp32" : "ref_bf16",
-                                       fp32_bad ? result.nonfinite_ref_fp32
-                                                : result.nonfinite_ref_bf16,
-                                       shape) +
-                     "); fix the test inputs, nothing about the port was judged";
+    result.message =
+        "error: the reference is not finite (" +
+        DescribeNonFinite(fp32_bad ? "ref_fp32" : "ref_bf16",
+                          fp32_bad ? result.nonfinite_ref_fp32 : result.nonfinite_ref_bf16, shape) +
+        "); fix the test inputs, nothing about the port was judged";
     return result;
   }
 
@@ -170,10 +171,9 @@ TripleComparison CompareTriple(const Triple& triple, const CompareOptions& optio
   result.r_ratio = result.target_error.norm / (result.baseline_error.norm + options.eps);
   if (result.nonfinite_target.total() > 0) {
     result.outcome = Outcome::kNonFiniteTarget;
-    result.message =
-        "the target is not finite where the reference is: " +
-        DescribeNonFinite("target", result.nonfinite_target, shape) +
-        "; R over the finite elements is " + FormatNumber(result.r_ratio);
+    result.message = "the target is not finite where the reference is: " +
+                     DescribeNonFinite("target", result.nonfinite_target, shape) +
+                     "; R over the finite elements is " + FormatNumber(result.r_ratio);
     return result;
   }
 
@@ -188,8 +188,7 @@ TripleComparison CompareTriple(const Triple& triple, const CompareOptions& optio
         ", negligible against ||ref_fp32|| = " + FormatNumber(result.ref_norm) +
         "), judged by ULP agreement with ref_bf16: max " + FormatNumber(result.ulp->max_ulps) +
         " " + std::string(DTypeName(options.ulp_precision)) + " ulps, allowed " +
-        FormatNumber(options.max_ulps) + ", " + std::to_string(result.ulp->over) +
-        " elements over";
+        FormatNumber(options.max_ulps) + ", " + std::to_string(result.ulp->over) + " elements over";
     return result;
   }
 
@@ -205,12 +204,18 @@ TripleComparison CompareTriple(const Triple& triple, const CompareOptions& optio
 
 std::string_view OutcomeName(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kRatio: return "ratio";
-    case Outcome::kDegenerateBaseline: return "degenerate_baseline";
-    case Outcome::kNonFiniteTarget: return "nonfinite_target";
-    case Outcome::kNonFiniteReference: return "nonfinite_reference";
-    case Outcome::kShapeMismatch: return "shape_mismatch";
-    case Outcome::kEmpty: return "empty";
+    case Outcome::kRatio:
+      return "ratio";
+    case Outcome::kDegenerateBaseline:
+      return "degenerate_baseline";
+    case Outcome::kNonFiniteTarget:
+      return "nonfinite_target";
+    case Outcome::kNonFiniteReference:
+      return "nonfinite_reference";
+    case Outcome::kShapeMismatch:
+      return "shape_mismatch";
+    case Outcome::kEmpty:
+      return "empty";
   }
   return "?";
 }

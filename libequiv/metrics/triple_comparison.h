@@ -32,9 +32,9 @@ struct CompareOptions {
   // (an embedding lookup, bf16-exact inputs): the target is then judged by ULP agreement
   // with ref_bf16 instead of a meaningless R.
   double degenerate_rel = 1e-6;
-  double max_ulps = 0;              // allowed ULP distance from ref_bf16 when degenerate
+  double max_ulps = 0;                 // allowed ULP distance from ref_bf16 when degenerate
   DType ulp_precision = DType::kBF16;  // whose ulp that distance counts
-  int threads = 0;                  // 0: EQUIV_THREADS or the hardware concurrency
+  int threads = 0;                     // 0: EQUIV_THREADS or the hardware concurrency
 };
 
 // How the triple was judged.
@@ -77,29 +77,31 @@ struct ElementValues {
 };
 
 struct UlpAgreement {
-  double max_ulps = 0;         // max ULP distance target vs ref_bf16
-  std::int64_t over = 0;       // elements farther than the allowed distance
-  ElementValues worst;         // where the distance is largest
+  double max_ulps = 0;             // max ULP distance target vs ref_bf16
+  double allowed_ulps = 0;         // CompareOptions::max_ulps
+  DType precision = DType::kBF16;  // whose ulp the distances count
+  std::int64_t over = 0;           // elements farther than the allowed distance
+  ElementValues worst;             // where the distance is largest
 };
 
 struct TripleComparison {
   Outcome outcome = Outcome::kRatio;
   bool passed = false;
   double tau = kDefaultTau;
-  double r_ratio = 0;            // NaN unless outcome is kRatio or kNonFiniteTarget
-  std::optional<Band> band;      // set when R was judged
-  ErrorStats target_error;       // target - ref_fp32
-  ErrorStats baseline_error;     // ref_bf16 - ref_fp32
-  double ref_norm = 0;           // ||ref_fp32||_F
-  double ref_max_abs = 0;        // max |ref_fp32_i|
-  std::int64_t elements = 0;     // in each tensor
-  std::int64_t finite_elements = 0;  // where all three are finite (the statistics' domain)
+  double r_ratio = 0;                     // NaN unless outcome is kRatio or kNonFiniteTarget
+  std::optional<Band> band;               // set when R was judged
+  ErrorStats target_error;                // target - ref_fp32
+  ErrorStats baseline_error;              // ref_bf16 - ref_fp32
+  double ref_norm = 0;                    // ||ref_fp32||_F
+  double ref_max_abs = 0;                 // max |ref_fp32_i|
+  std::int64_t elements = 0;              // in each tensor
+  std::int64_t finite_elements = 0;       // where all three are finite (the statistics' domain)
   std::int64_t rel_skipped_elements = 0;  // |ref_fp32| < FLT_MIN: no relative error
-  ElementValues worst;           // largest |target - ref_fp32|
+  ElementValues worst;                    // largest |target - ref_fp32|
   NonFiniteCount nonfinite_ref_fp32, nonfinite_ref_bf16, nonfinite_target;
   std::optional<UlpAgreement> ulp;  // set for a degenerate baseline
   std::vector<std::int64_t> shape_ref_fp32, shape_ref_bf16, shape_target;
-  std::string message;           // one line: why it passed or failed
+  std::string message;  // one line: why it passed or failed
 };
 
 TripleComparison CompareTriple(const Triple& triple, const CompareOptions& options = {});

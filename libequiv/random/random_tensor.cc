@@ -71,10 +71,14 @@ void CheckActivationOptions(const ActivationOptions& options) {
   }
   if (!(std::isfinite(options.outlier_min_scale) && std::isfinite(options.outlier_max_scale) &&
         options.outlier_min_scale >= 0 && options.outlier_min_scale <= options.outlier_max_scale)) {
-    const std::string range =
-        "[" + Num(options.outlier_min_scale) + ", " + Num(options.outlier_max_scale) + "]";
-    throw Error("RandomActivations: need finite 0 <= outlier_min_scale <= outlier_max_scale; got " +
-                range);
+    // Appended piece by piece: GCC 12 warns falsely (-Wrestrict) on "[" + std::string.
+    std::string message =
+        "RandomActivations: need finite 0 <= outlier_min_scale <= outlier_max_scale; got [";
+    message += Num(options.outlier_min_scale);
+    message += ", ";
+    message += Num(options.outlier_max_scale);
+    message += "]";
+    throw Error(message);
   }
 }
 

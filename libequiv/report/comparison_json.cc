@@ -11,12 +11,9 @@ nlohmann::json Number(double value) {
 }
 
 nlohmann::json ToJson(const ErrorStats& s) {
-  return {{"norm", Number(s.norm)},
-          {"max_abs", Number(s.max_abs)},
-          {"mean_abs", Number(s.mean_abs)},
-          {"max_rel", Number(s.max_rel)},
-          {"mean_rel", Number(s.mean_rel)},
-          {"rel_frobenius", Number(s.rel_frobenius)},
+  return {{"norm", Number(s.norm)},         {"max_abs", Number(s.max_abs)},
+          {"mean_abs", Number(s.mean_abs)}, {"max_rel", Number(s.max_rel)},
+          {"mean_rel", Number(s.mean_rel)}, {"rel_frobenius", Number(s.rel_frobenius)},
           {"rel_inf", Number(s.rel_inf)}};
 }
 
@@ -30,9 +27,10 @@ nlohmann::json ToJson(const ElementValues& v) {
 }
 
 nlohmann::json ToJson(const NonFiniteCount& c) {
-  return {{"nan", c.nan},
-          {"inf", c.inf},
-          {"first_index", c.first_index < 0 ? nlohmann::json(nullptr) : nlohmann::json(c.first_index)}};
+  return {
+      {"nan", c.nan},
+      {"inf", c.inf},
+      {"first_index", c.first_index < 0 ? nlohmann::json(nullptr) : nlohmann::json(c.first_index)}};
 }
 
 }  // namespace
@@ -50,20 +48,25 @@ nlohmann::json ToJson(const TripleComparison& r) {
       {"elements", r.elements},
       {"finite_elements", r.finite_elements},
       {"rel_skipped_elements", r.rel_skipped_elements},
-      {"shapes", {{"ref_fp32", r.shape_ref_fp32}, {"ref_bf16", r.shape_ref_bf16},
-                  {"target", r.shape_target}}},
+      {"shapes",
+       {{"ref_fp32", r.shape_ref_fp32},
+        {"ref_bf16", r.shape_ref_bf16},
+        {"target", r.shape_target}}},
       {"ref_norm", Number(r.ref_norm)},
       {"ref_max_abs", Number(r.ref_max_abs)},
       {"target_error", ToJson(r.target_error)},
       {"baseline_error", ToJson(r.baseline_error)},
       {"worst", ToJson(r.worst)},
-      {"nonfinite", {{"ref_fp32", ToJson(r.nonfinite_ref_fp32)},
-                     {"ref_bf16", ToJson(r.nonfinite_ref_bf16)},
-                     {"target", ToJson(r.nonfinite_target)}}},
+      {"nonfinite",
+       {{"ref_fp32", ToJson(r.nonfinite_ref_fp32)},
+        {"ref_bf16", ToJson(r.nonfinite_ref_bf16)},
+        {"target", ToJson(r.nonfinite_target)}}},
       {"ulp", nullptr},
   };
   if (r.ulp) {
     j["ulp"] = {{"max_ulps", Number(r.ulp->max_ulps)},
+                {"allowed_ulps", r.ulp->allowed_ulps},
+                {"precision", std::string(DTypeName(r.ulp->precision))},
                 {"over", r.ulp->over},
                 {"worst", ToJson(r.ulp->worst)}};
   }

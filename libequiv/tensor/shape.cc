@@ -12,8 +12,8 @@ Shape::Shape(std::vector<std::int64_t> dims) : dims_(std::move(dims)) {
   for (std::size_t axis = 0; axis < dims_.size(); ++axis) {
     const std::int64_t d = dims_[axis];
     if (d < 0) {
-      throw Error("shape " + ToString() + ": dimension " + std::to_string(axis) +
-                  " is negative (" + std::to_string(d) + ")");
+      throw Error("shape " + ToString() + ": dimension " + std::to_string(axis) + " is negative (" +
+                  std::to_string(d) + ")");
     }
     if (d != 0 && num_elements_ > std::numeric_limits<std::int64_t>::max() / d) {
       throw Error("shape " + ToString() + ": element count overflows 64 bits");

@@ -33,24 +33,34 @@ Tensor Tensor::FromFloats(Shape shape, std::span<const float> values, DType dtyp
     throw Error("tensor: " + std::to_string(values.size()) + " values given for shape " +
                 tensor.shape().ToString() + ", which holds " + std::to_string(tensor.size()));
   }
-  for (std::int64_t i = 0; i < tensor.size(); ++i) tensor.Set(i, values[static_cast<std::size_t>(i)]);
+  for (std::int64_t i = 0; i < tensor.size(); ++i)
+    tensor.Set(i, values[static_cast<std::size_t>(i)]);
   return tensor;
 }
 
 float Tensor::Get(std::int64_t flat) const {
   switch (dtype_) {
-    case DType::kBF16: return Bf16BitsToFloat(bits16()[static_cast<std::size_t>(flat)]);
-    case DType::kF16: return F16BitsToFloat(bits16()[static_cast<std::size_t>(flat)]);
-    default: return f32()[static_cast<std::size_t>(flat)];
+    case DType::kBF16:
+      return Bf16BitsToFloat(bits16()[static_cast<std::size_t>(flat)]);
+    case DType::kF16:
+      return F16BitsToFloat(bits16()[static_cast<std::size_t>(flat)]);
+    default:
+      return f32()[static_cast<std::size_t>(flat)];
   }
 }
 
 void Tensor::Set(std::int64_t flat, float value) {
   const auto i = static_cast<std::size_t>(flat);
   switch (dtype_) {
-    case DType::kBF16: bits16()[i] = FloatToBf16Bits(value); return;
-    case DType::kF16: bits16()[i] = FloatToF16Bits(value); return;
-    default: f32()[i] = value; return;
+    case DType::kBF16:
+      bits16()[i] = FloatToBf16Bits(value);
+      return;
+    case DType::kF16:
+      bits16()[i] = FloatToF16Bits(value);
+      return;
+    default:
+      f32()[i] = value;
+      return;
   }
 }
 
@@ -67,7 +77,8 @@ std::vector<float> Tensor::ToFloats() const {
 }
 
 std::span<float> Tensor::f32() {
-  if (dtype_ != DType::kF32) throw Error("tensor: f32() on a " + std::string(DTypeName(dtype_)) + " tensor");
+  if (dtype_ != DType::kF32)
+    throw Error("tensor: f32() on a " + std::string(DTypeName(dtype_)) + " tensor");
   return f32_;
 }
 
@@ -80,7 +91,8 @@ TensorView Tensor::view() const {
 }
 
 std::span<std::uint16_t> Tensor::bits16() {
-  if (ItemSize(dtype_) != 2) throw Error("tensor: bits16() on a " + std::string(DTypeName(dtype_)) + " tensor");
+  if (ItemSize(dtype_) != 2)
+    throw Error("tensor: bits16() on a " + std::string(DTypeName(dtype_)) + " tensor");
   return bits16_;
 }
 

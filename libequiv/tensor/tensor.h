@@ -20,8 +20,7 @@ class Tensor {
   Tensor(Shape shape, DType dtype);  // zero-filled; dtype is f32, bf16 or f16
 
   // `values` (one per element of `shape`) rounded to `dtype`.
-  static Tensor FromFloats(Shape shape, std::span<const float> values,
-                           DType dtype = DType::kF32);
+  static Tensor FromFloats(Shape shape, std::span<const float> values, DType dtype = DType::kF32);
 
   const Shape& shape() const { return shape_; }
   DType dtype() const { return dtype_; }

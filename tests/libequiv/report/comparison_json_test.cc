@@ -13,8 +13,8 @@ TEST(ComparisonJsonTest, RatioResultHasEveryField) {
   const std::vector<float> base = {1.0078125f, 2.0f, 3.0f, 4.0f};
   const std::vector<float> target = {1.0f, 2.0f, 3.0f, 4.5f};
   const Shape shape{2, 2};
-  const nlohmann::json j = ToJson(CompareTriple(
-      {TensorView(ref, shape), TensorView(base, shape), TensorView(target, shape)}));
+  const nlohmann::json j = ToJson(
+      CompareTriple({TensorView(ref, shape), TensorView(base, shape), TensorView(target, shape)}));
   EXPECT_EQ(j["schema"], "equiv.triple_comparison");
   EXPECT_EQ(j["version"], 1);
   EXPECT_EQ(j["outcome"], "ratio");

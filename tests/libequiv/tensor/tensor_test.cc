@@ -60,8 +60,11 @@ TEST(TensorTest, ViewsShareStorage) {
 
 TEST(TensorTest, WrongSizesAreClearErrors) {
   const std::vector<float> three(3);
-  EXPECT_THAT([&] { Tensor::FromFloats(Shape{2, 2}, three); },
-              ThrowsMessage<Error>(HasSubstr("3 values given for shape [2, 2], which holds 4")));
+  EXPECT_THAT(
+      [&] {
+        Tensor::FromFloats(Shape{2, 2}, three);
+      },
+      ThrowsMessage<Error>(HasSubstr("3 values given for shape [2, 2], which holds 4")));
   EXPECT_THAT([&] { TensorView(three, Shape{4}); },
               ThrowsMessage<Error>(HasSubstr("3 elements given for shape [4]")));
   EXPECT_THAT([] { Tensor(Shape{1}, DType::kF64); }, ThrowsMessage<Error>(HasSubstr("f64")));
