@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -127,18 +128,26 @@ BENCHMARK_CAPTURE(BM_RRatio, mixed, Layout::kMixed)->Apply(Sizes);
 BENCHMARK_CAPTURE(BM_MemoryRead, bf16, Layout::kBf16)->Apply(Sizes);
 BENCHMARK_CAPTURE(BM_RRatio, bf16, Layout::kBf16)->Apply(Sizes);
 
-// Console output as usual, plus the bytes per second of every run, for the ratios.
+// Console output as usual, plus the bytes per second of every run, for the ratios: the
+// median when repetitions give one, else the single run.
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
-      if (run.run_type != Run::RT_Iteration) continue;
+      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+      if (run.run_type != Run::RT_Iteration && !median) continue;
       const auto it = run.counters.find("bytes_per_second");
-      if (it != run.counters.end()) bytes_per_second[run.benchmark_name()] = it->second.value;
+      if (it == run.counters.end()) continue;
+      const std::string name = run.run_name.str();
+      if (median || !medians_.contains(name)) bytes_per_second[name] = it->second.value;
+      if (median) medians_.insert(name);
     }
   }
   std::map<std::string, double> bytes_per_second;
+
+ private:
+  std::set<std::string> medians_;
 };
 
 }  // namespace
