@@ -1,5 +1,7 @@
-// float <-> bfloat16, bit-exact with PyTorch's tensor.to(torch.bfloat16): round to
-// nearest even, subnormals kept, overflow to infinity, every NaN to the quiet NaN 0x7FC0.
+// float <-> bfloat16, bit-exact with PyTorch's tensor.to(torch.bfloat16) for every non-NaN
+// float: round to nearest even, subnormals kept, overflow to infinity. Every NaN becomes
+// the quiet NaN 0x7FC0 (PyTorch's own NaN bits depend on its code path; see
+// docs/precision.md).
 #ifndef EQUIV_LIBEQUIV_PRECISION_BF16_H_
 #define EQUIV_LIBEQUIV_PRECISION_BF16_H_
 
