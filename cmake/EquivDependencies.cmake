@@ -12,6 +12,7 @@ endfunction()
 find_package(Threads REQUIRED)
 equiv_require(Eigen3 libeigen3-dev 3.4 NO_MODULE)
 equiv_require(nlohmann_json nlohmann-json3-dev 3.10)
+equiv_require(CLI11 libcli11-dev 2.1 CONFIG)
 # equiv::matchers extends GoogleTest/GoogleMock, so they are always needed.
 equiv_require(GTest "libgtest-dev and libgmock-dev")
 include(GoogleTest)

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian packages equiv builds with, and only those that are missing.
-# Usage: scripts/bootstrap.sh [--with-golden-tools]
+# Usage: scripts/bootstrap.sh [--with-fuzzers] [--with-golden-tools]
+#   --with-fuzzers       also installs clang and libFuzzer (the fuzz preset).
 #   --with-golden-tools  also installs python3-torch, needed only to regenerate tests/data.
 set -euo pipefail
 
 packages=(cmake g++ make libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
-          nlohmann-json3-dev)
-if [[ "${1:-}" == "--with-golden-tools" ]]; then
-  packages+=(python3-torch python3-numpy)
-fi
+          nlohmann-json3-dev libcli11-dev)
+for option in "$@"; do
+  case "$option" in
+    --with-fuzzers) packages+=(clang-14 libclang-rt-14-dev) ;;
+    --with-golden-tools) packages+=(python3-torch python3-numpy) ;;
+    *) echo "bootstrap: unknown option $option" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

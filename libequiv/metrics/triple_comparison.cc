@@ -8,6 +8,7 @@
 #include "libequiv/metrics/internal/triple_kernel.h"
 #include "libequiv/metrics/ulp.h"
 #include "libequiv/parallel/parallel_for.h"
+#include "libequiv/report/number_format.h"
 
 namespace equiv {
 namespace {
@@ -97,20 +98,6 @@ UlpAgreement MeasureUlps(const Triple& triple, const CompareOptions& options) {
   return ulp;
 }
 
-std::string FormatNumber(double value) {
-  std::ostringstream os;
-  os.precision(17);
-  os << value;
-  return os.str();
-}
-
-std::string DescribeNonFinite(std::string_view name, const NonFiniteCount& count,
-                              const Shape& shape) {
-  return std::string(name) + " has " + std::to_string(count.nan) + " NaN and " +
-         std::to_string(count.inf) + " Inf, the first at " +
-         IndexToString(shape.MultiIndex(count.first_index));
-}
-
 }  // namespace
 
 TripleComparison CompareTriple(const Triple& triple, const CompareOptions& options) {
@@ -173,7 +160,7 @@ TripleComparison CompareTriple(const Triple& triple, const CompareOptions& optio
     result.outcome = Outcome::kNonFiniteTarget;
     result.message = "the target is not finite where the reference is: " +
                      DescribeNonFinite("target", result.nonfinite_target, shape) +
-                     "; R over the finite elements is " + FormatNumber(result.r_ratio);
+                     "; R over the finite elements is " + FormatFull(result.r_ratio);
     return result;
   }
 
@@ -183,22 +170,20 @@ TripleComparison CompareTriple(const Triple& triple, const CompareOptions& optio
     result.ulp = MeasureUlps(triple, options);
     result.passed = result.ulp->over == 0;
     result.message =
-        "degenerate baseline (||ref_bf16 - ref_fp32|| = " +
-        FormatNumber(result.baseline_error.norm) +
-        ", negligible against ||ref_fp32|| = " + FormatNumber(result.ref_norm) +
-        "), judged by ULP agreement with ref_bf16: max " + FormatNumber(result.ulp->max_ulps) +
-        " " + std::string(DTypeName(options.ulp_precision)) + " ulps, allowed " +
-        FormatNumber(options.max_ulps) + ", " + std::to_string(result.ulp->over) + " elements over";
+        "degenerate baseline (||ref_bf16 - ref_fp32|| = " + FormatFull(result.baseline_error.norm) +
+        ", negligible against ||ref_fp32|| = " + FormatFull(result.ref_norm) +
+        "), judged by ULP agreement with ref_bf16: max " + FormatFull(result.ulp->max_ulps) + " " +
+        std::string(DTypeName(options.ulp_precision)) + " ulps, allowed " +
+        FormatFull(options.max_ulps) + ", " + std::to_string(result.ulp->over) + " elements over";
     return result;
   }
 
   result.outcome = Outcome::kRatio;
   result.band = BandOf(result.r_ratio, options.tau);
   result.passed = result.r_ratio < options.tau;
-  result.message = "R = " + FormatNumber(result.r_ratio) + (result.passed ? " < " : " >= ") +
-                   "tau = " + FormatNumber(options.tau) + ": " +
-                   std::string(BandName(*result.band)) + " (" +
-                   std::string(BandMeaning(*result.band)) + ")";
+  result.message = "R = " + FormatFull(result.r_ratio) + (result.passed ? " < " : " >= ") +
+                   "tau = " + FormatFull(options.tau) + ": " + std::string(BandName(*result.band)) +
+                   " (" + std::string(BandMeaning(*result.band)) + ")";
   return result;
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "libequiv/metrics/band.h"
+#include "libequiv/metrics/nonfinite.h"
 #include "libequiv/tensor/dtype.h"
 #include "libequiv/tensor/tensor_view.h"
 
@@ -58,13 +59,6 @@ struct ErrorStats {
   double mean_rel = 0;       // mean |e_i| / |ref_i|
   double rel_frobenius = 0;  // ||e||_F / ||ref||_F
   double rel_inf = 0;        // max |e_i| / max |ref_i|
-};
-
-struct NonFiniteCount {
-  std::int64_t nan = 0;
-  std::int64_t inf = 0;
-  std::int64_t first_index = -1;  // flat index of the first NaN/Inf, -1 if none
-  std::int64_t total() const { return nan + inf; }
 };
 
 // An element and the three values there.

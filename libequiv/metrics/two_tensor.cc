@@ -8,6 +8,7 @@
 #include "libequiv/parallel/parallel_for.h"
 #include "libequiv/precision/round.h"
 #include "libequiv/random/counter_rng.h"
+#include "libequiv/report/number_format.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -87,30 +88,16 @@ ChunkStats Combine(const std::vector<ChunkStats>& chunks) {
   return total;
 }
 
-std::string FormatNumber(double value) {
-  std::ostringstream os;
-  os.precision(17);
-  os << value;
-  return os.str();
-}
-
-std::string DescribeNonFinite(std::string_view name, const NonFiniteCount& count,
-                              const Shape& shape) {
-  return std::string(name) + " has " + std::to_string(count.nan) + " NaN and " +
-         std::to_string(count.inf) + " Inf, the first at " +
-         IndexToString(shape.MultiIndex(count.first_index));
-}
-
 std::string DescribeWorst(const TwoTensorElement& worst) {
   if (worst.flat < 0) return "";
   return "; largest |target - ref(x)| at " + IndexToString(worst.index) + ": target " +
-         FormatNumber(worst.target) + ", ref(x) " + FormatNumber(worst.reference) +
-         ", ref(x + delta) " + FormatNumber(worst.perturbed);
+         FormatFull(worst.target) + ", ref(x) " + FormatFull(worst.reference) +
+         ", ref(x + delta) " + FormatFull(worst.perturbed);
 }
 
 std::string DescribeNorms(const TwoTensorComparison& result) {
-  return "||target - ref(x)|| = " + FormatNumber(result.numerator) +
-         ", ||ref(x + delta) - ref(x)|| = " + FormatNumber(result.denominator) +
+  return "||target - ref(x)|| = " + FormatFull(result.numerator) +
+         ", ||ref(x + delta) - ref(x)|| = " + FormatFull(result.denominator) +
          " (delta: " + std::string(DTypeName(result.precision)) + " eps, seed " +
          std::to_string(result.seed) + ")";
 }
@@ -144,7 +131,7 @@ TwoTensorComparison CompareTwoTensorOutputs(TensorView target, TensorView ref_x,
   BandOf(1.0, options.tau);  // validates tau before any work
   if (!(options.degenerate_rel >= 0 && std::isfinite(options.degenerate_rel))) {
     throw Error("CompareTwoTensor: degenerate_rel must be finite and >= 0; got " +
-                FormatNumber(options.degenerate_rel));
+                FormatFull(options.degenerate_rel));
   }
   TwoTensorComparison result;
   result.tau = options.tau;
@@ -214,7 +201,7 @@ TwoTensorComparison CompareTwoTensorOutputs(TensorView target, TensorView ref_x,
     result.outcome = TwoTensorOutcome::kNonFiniteTarget;
     result.message = "the target is not finite where the reference is: " +
                      DescribeNonFinite("target", result.nonfinite_target, shape) +
-                     "; R2 over the finite elements is " + FormatNumber(result.r2);
+                     "; R2 over the finite elements is " + FormatFull(result.r2);
     return result;
   }
 
@@ -223,12 +210,12 @@ TwoTensorComparison CompareTwoTensorOutputs(TensorView target, TensorView ref_x,
     result.passed = result.numerator == 0;
     result.message =
         "degenerate denominator: perturbing x changed ref(x) by ||ref(x + delta) - ref(x)|| = " +
-        FormatNumber(result.denominator) +
-        ", negligible against ||ref(x)|| = " + FormatNumber(result.ref_norm) +
+        FormatFull(result.denominator) +
+        ", negligible against ||ref(x)|| = " + FormatFull(result.ref_norm) +
         " (does the reference ignore its input?); judged by " +
         "exact match with ref(x) instead: " +
         (result.passed ? std::string("target equals ref(x)")
-                       : "target differs, ||target - ref(x)|| = " + FormatNumber(result.numerator) +
+                       : "target differs, ||target - ref(x)|| = " + FormatFull(result.numerator) +
                              DescribeWorst(result.worst));
     return result;
   }
@@ -236,10 +223,9 @@ TwoTensorComparison CompareTwoTensorOutputs(TensorView target, TensorView ref_x,
   result.outcome = TwoTensorOutcome::kRatio;
   result.band = BandOf(result.r2, options.tau);
   result.passed = result.r2 < options.tau;
-  result.message = "R2 = " + FormatNumber(result.r2) + (result.passed ? " < " : " >= ") +
-                   "tau = " + FormatNumber(options.tau) + ": " +
-                   std::string(BandName(*result.band)) + " (" +
-                   std::string(BandMeaning(*result.band)) + "); " + DescribeNorms(result) +
+  result.message = "R2 = " + FormatFull(result.r2) + (result.passed ? " < " : " >= ") +
+                   "tau = " + FormatFull(options.tau) + ": " + std::string(BandName(*result.band)) +
+                   " (" + std::string(BandMeaning(*result.band)) + "); " + DescribeNorms(result) +
                    (result.passed ? "" : DescribeWorst(result.worst));
   return result;
 }

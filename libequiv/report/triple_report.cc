@@ -143,19 +143,6 @@ void Degenerate(const TripleComparison& r, std::ostream& os) {
 
 }  // namespace
 
-std::string FormatFull(double value) {
-  std::ostringstream os;
-  os.precision(17);
-  os << value;
-  return os.str();
-}
-
-std::string FormatShortest(double value) {
-  char buffer[64];
-  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  return std::string(buffer, result.ptr);
-}
-
 std::string FormatTripleReport(const TripleComparison& result, std::string_view name) {
   std::ostringstream os;
   Verdict(result, name, os);

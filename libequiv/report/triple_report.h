@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "libequiv/metrics/triple_comparison.h"
+#include "libequiv/report/number_format.h"  // FormatFull, FormatShortest
 
 namespace equiv {
 
@@ -19,14 +20,6 @@ namespace equiv {
 // details of the outcome (shape mismatch, degenerate baseline, non-finite inputs).
 // `name` (a component path) is optional.
 std::string FormatTripleReport(const TripleComparison& result, std::string_view name = "");
-
-// A measured number at full precision (17 significant digits): "0.10000000000000001",
-// "1.2", "nan".
-std::string FormatFull(double value);
-
-// The shortest text that reads back as the same double ("0.1", "1e-06"): for thresholds,
-// which the user typed.
-std::string FormatShortest(double value);
 
 }  // namespace equiv
 

@@ -30,10 +30,6 @@ bool NeverThrow(testing::MatchResultListener* listener, const std::function<bool
 // False, with the explanation, when target and reference shapes differ.
 bool CheckSameShape(const PairInput& input, testing::MatchResultListener* listener);
 
-// "target has 2 NaN and 1 Inf, the first at flat 3, index [0, 3]"
-std::string DescribeNonFinite(std::string_view name, const NonFiniteCount& count,
-                              const Shape& shape);
-
 // "; NaN/Inf: target has ..., reference has ..." or "; all N elements finite".
 void ExplainNonFinite(const PairInput& input, const NonFiniteCount& target,
                       const NonFiniteCount& reference, std::int64_t elements,

@@ -159,7 +159,8 @@ TEST(CompareTripleTest, NaNInTargetFailsWithCountAndFirstIndex) {
   EXPECT_EQ(c.nonfinite_target.first_index, 70000);
   EXPECT_EQ(c.finite_elements, 200000 - 3);
   EXPECT_TRUE(std::isfinite(c.r_ratio)) << "R over the finite elements is still reported";
-  EXPECT_THAT(c.message, HasSubstr("target has 2 NaN and 1 Inf, the first at [70000]"));
+  EXPECT_THAT(c.message,
+              HasSubstr("target has 2 NaN and 1 Inf, the first at flat 70000, index [70000]"));
 }
 
 TEST(CompareTripleTest, NonFiniteReferenceIsAnErrorNeverAPass) {

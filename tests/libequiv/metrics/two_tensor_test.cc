@@ -239,7 +239,8 @@ TEST_F(CompareTwoTensorTest, NaNInTheTargetFailsWithItsPlace) {
   EXPECT_EQ(r.nonfinite_target.inf, 1);
   EXPECT_EQ(r.finite_elements, kTokens * kOut - 2);
   EXPECT_EQ(r.r2, 0.0);  // the finite elements agree
-  EXPECT_THAT(r.message, HasSubstr("target has 1 NaN and 1 Inf, the first at [3, 5]"));
+  EXPECT_THAT(r.message,
+              HasSubstr("target has 1 NaN and 1 Inf, the first at flat 389, index [3, 5]"));
 }
 
 TEST_F(CompareTwoTensorTest, NonFiniteReferenceIsATestError) {

@@ -1,0 +1,36 @@
+// `equiv compare`: the 3-tensor comparison of tensors dumped from a real port.
+//
+//   equiv compare REF_FP32 REF_BF16 TARGET [--tau T] [--json]
+//   equiv compare DUMP.safetensors [--tau T] [--json]
+//
+// Each tensor is a .npy file or file.safetensors:NAME. A whole safetensors dump compares
+// every triple NAME.ref_fp32, NAME.ref_bf16, NAME.target in it, in file order.
+#ifndef EQUIV_CLI_COMPARE_COMMAND_H_
+#define EQUIV_CLI_COMPARE_COMMAND_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "libequiv/metrics/triple_comparison.h"
+
+namespace equiv::cli {
+
+// Exit codes, as scripts and CI gates read them.
+inline constexpr int kExitPassed = 0;  // every comparison passed
+inline constexpr int kExitFailed = 1;  // at least one comparison failed
+inline constexpr int kExitError = 2;   // something could not be compared
+
+struct CompareArgs {
+  std::vector<std::string> inputs;  // three tensor specs, or one safetensors dump
+  CompareOptions options;
+  bool json = false;
+};
+
+// Runs the comparisons, writes the table (or JSON) to `out` and progress to `progress`.
+// Returns an exit code; never throws.
+int RunCompare(const CompareArgs& args, std::ostream& out, std::ostream& progress);
+
+}  // namespace equiv::cli
+
+#endif  // EQUIV_CLI_COMPARE_COMMAND_H_

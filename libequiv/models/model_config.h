@@ -1,0 +1,103 @@
+// A HuggingFace config.json of the llama family (llama, mistral, qwen2), parsed, defaulted and
+// checked the way transformers reads it. Fields, defaults and rules: docs/model-config.md.
+//
+//   ModelConfig config = LoadModelConfig("configs/tiny-llama.json");
+//   int64_t group = config.num_attention_heads / config.num_key_value_heads;
+#ifndef EQUIV_LIBEQUIV_MODELS_MODEL_CONFIG_H_
+#define EQUIV_LIBEQUIV_MODELS_MODEL_CONFIG_H_
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <string_view>
+
+namespace equiv {
+
+enum class ModelType { kLlama, kMistral, kQwen2 };
+enum class HiddenAct { kSilu, kGelu, kGeluPytorchTanh };
+enum class RopeType { kDefault, kLinear, kDynamic, kYarn, kLlama3 };
+
+// rope_scaling with every default resolved. Fields a type does not use keep the values below.
+struct RopeScaling {
+  RopeType type = RopeType::kDefault;
+  // linear, dynamic, yarn, llama3: >= 1.
+  double factor = 1.0;
+  // yarn (defaults to max_position_embeddings) and llama3 (required).
+  int64_t original_max_position_embeddings = 0;
+  // yarn: the correction range; HF defaults 32 and 1.
+  double beta_fast = 0.0;
+  double beta_slow = 0.0;
+  // Multiplies cos and sin. yarn: given, or from factor (and mscale, mscale_all_dim) as HF
+  // computes it, 0.1 * ln(factor) + 1 by default; 1 for every other type.
+  double attention_factor = 1.0;
+  // yarn: floor/ceil the correction range (HF's default true).
+  bool truncate = true;
+  // llama3: wavelength band edges, original_max_position_embeddings / *_freq_factor.
+  double low_freq_factor = 0.0;
+  double high_freq_factor = 0.0;
+
+  bool operator==(const RopeScaling&) const = default;
+};
+
+// Every size is in [1, 2^31 - 1], so the product of two fits in int64_t.
+struct ModelConfig {
+  ModelType model_type = ModelType::kLlama;
+  int64_t hidden_size = 0;
+  int64_t intermediate_size = 0;
+  int64_t num_hidden_layers = 0;
+  int64_t num_attention_heads = 0;
+  int64_t num_key_value_heads = 0;  // divides num_attention_heads
+  int64_t head_dim = 0;             // even; hidden_size / num_attention_heads unless given
+  int64_t vocab_size = 0;
+  int64_t max_position_embeddings = 0;
+  double rms_norm_eps = 1e-6;
+  double rope_theta = 10000.0;
+  RopeScaling rope_scaling;
+  HiddenAct hidden_act = HiddenAct::kSilu;
+  // Biases as the HF modules have them: llama's attention_bias is on q, k, v and o; qwen2 has
+  // q, k, v biases and never an o bias; mistral has none; only llama reads mlp_bias.
+  bool qkv_bias = false;
+  bool o_proj_bias = false;
+  bool mlp_bias = false;
+  bool tie_word_embeddings = false;
+  // The window of sliding layers (a key is visible within this many positions); nullopt: all
+  // layers attend fully. Llama never slides; qwen2 only if use_sliding_window.
+  std::optional<int64_t> sliding_window;
+  // qwen2: layers below this index attend fully even with a window (HF's max_window_layers).
+  int64_t max_window_layers = 0;
+
+  bool operator==(const ModelConfig&) const = default;
+};
+
+// Parses config.json text. Throws equiv::Error naming `source`, the field and its value, or the
+// byte offset of malformed JSON. Unknown fields are ignored.
+ModelConfig ParseModelConfig(std::string_view json_text, std::string_view source = "config.json");
+
+// The same checks on an already parsed document.
+ModelConfig ModelConfigFromJson(const nlohmann::json& json,
+                                std::string_view source = "config.json");
+
+// Reads and parses a file; errors name the path.
+ModelConfig LoadModelConfig(const std::string& path);
+
+// A config.json transformers can load; ParseModelConfig(ToJson(c).dump()) == c.
+nlohmann::json ToJson(const ModelConfig& config);
+
+// The sliding window of one decoder layer, nullopt when the layer attends fully.
+std::optional<int64_t> SlidingWindowOfLayer(const ModelConfig& config, int64_t layer);
+
+// The names config.json uses: "qwen2", "gelu_pytorch_tanh", "llama3".
+std::string_view ModelTypeName(ModelType type);
+std::string_view HiddenActName(HiddenAct act);
+std::string_view RopeTypeName(RopeType type);
+
+void PrintTo(ModelType type, std::ostream* os);
+void PrintTo(HiddenAct act, std::ostream* os);
+void PrintTo(RopeType type, std::ostream* os);
+void PrintTo(const ModelConfig& config, std::ostream* os);
+
+}  // namespace equiv
+
+#endif  // EQUIV_LIBEQUIV_MODELS_MODEL_CONFIG_H_

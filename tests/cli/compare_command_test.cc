@@ -1,0 +1,134 @@
+#include "cli/compare_command.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "libequiv/io/safetensors.h"
+#include "libequiv/tensor/tensor.h"
+
+namespace equiv::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kData = std::string(EQUIV_TEST_DATA_DIR) + "/cli/";
+
+struct CommandRun {
+  int exit_code;
+  std::string out, progress;
+};
+
+CommandRun Compare(std::vector<std::string> inputs, bool json = false) {
+  CompareArgs args;
+  args.inputs = std::move(inputs);
+  args.json = json;
+  std::ostringstream out, progress;
+  const int code = RunCompare(args, out, progress);
+  return {code, out.str(), progress.str()};
+}
+
+std::vector<std::string> Triple(const std::string& name, const std::string& target = "") {
+  return {kData + name + "_ref_fp32.npy", kData + name + "_ref_bf16.npy",
+          kData + (target.empty() ? name + "_target.npy" : target)};
+}
+
+// The acceptance check: R on triples written by PyTorch equals PyTorch's float64 R.
+TEST(CompareCommandTest, RatioEqualsPyTorchFloat64) {
+  std::ifstream in(kData + "expected.json");
+  ASSERT_TRUE(in) << "missing " << kData << "expected.json (tools/golden/make_cli_golden.py)";
+  const nlohmann::json expected = nlohmann::json::parse(in);
+  for (const std::string name : {"linear", "scaled"}) {
+    const CommandRun run = Compare(Triple(name), /*json=*/true);
+    const double r = nlohmann::json::parse(run.out)["results"][0]["r_ratio"].get<double>();
+    const double torch_r = expected[name].get<double>();
+    EXPECT_NEAR(r, torch_r, 1e-9 * torch_r) << name;
+    std::cout << name << ": equiv R = " << r << ", PyTorch float64 R = " << torch_r
+              << ", relative difference " << std::fabs(r - torch_r) / torch_r << "\n";
+  }
+  EXPECT_EQ(Compare(Triple("linear")).exit_code, kExitPassed);
+  EXPECT_EQ(Compare(Triple("scaled")).exit_code, kExitFailed);
+}
+
+TEST(CompareCommandTest, TableNamesTheBandAndReportsFailures) {
+  const CommandRun run = Compare(Triple("scaled"));
+  EXPECT_THAT(run.out, HasSubstr("likely_bug"));
+  EXPECT_THAT(run.out, HasSubstr("1 compared: 0 passed, 1 failed"));
+  EXPECT_THAT(run.out, HasSubstr("worst element (largest |target - ref_fp32|)"));
+}
+
+TEST(CompareCommandTest, NaNInTargetIsAFailure) {
+  const CommandRun run = Compare(Triple("linear", "nan_target.npy"));
+  EXPECT_EQ(run.exit_code, kExitFailed);
+  EXPECT_THAT(run.out, HasSubstr("nonfinite_target"));
+  EXPECT_THAT(run.out, HasSubstr("target has 2 NaN and 0 Inf, the first at flat 69, index [2, 5]"));
+}
+
+TEST(CompareCommandTest, ShapeMismatchIsAnError) {
+  const CommandRun run = Compare(Triple("linear", "short_target.npy"));
+  EXPECT_EQ(run.exit_code, kExitError);
+  EXPECT_THAT(run.out,
+              HasSubstr("shapes differ: ref_fp32 [8, 32], ref_bf16 [8, 32], target [4, 32]"));
+}
+
+TEST(CompareCommandTest, WholeDumpComparesEveryTriple) {
+  const CommandRun run = Compare({kData + "dump.safetensors"}, /*json=*/true);
+  EXPECT_EQ(run.exit_code, kExitFailed);
+  const nlohmann::json j = nlohmann::json::parse(run.out);
+  ASSERT_EQ(j["results"].size(), 2u);
+  EXPECT_EQ(j["results"][0]["name"], "layers.0.linear");
+  EXPECT_EQ(j["results"][0]["passed"], true);
+  EXPECT_EQ(j["results"][1]["name"], "layers.1.scaled");
+  EXPECT_EQ(j["results"][1]["band"], "likely_bug");
+  EXPECT_THAT(run.progress, HasSubstr("[2/2] layers.1.scaled"));
+  // The dump holds bf16 tensors; the .npy files hold the same values as float32.
+  const double npy_r =
+      nlohmann::json::parse(Compare(Triple("scaled"), true).out)["results"][0]["r_ratio"];
+  EXPECT_EQ(j["results"][1]["r_ratio"].get<double>(), npy_r);
+}
+
+TEST(CompareCommandTest, SafetensorsTensorSpecs) {
+  const std::string dump = kData + "dump.safetensors:layers.1.scaled.";
+  const CommandRun run = Compare({dump + "ref_fp32", dump + "ref_bf16", dump + "target"});
+  EXPECT_EQ(run.exit_code, kExitFailed);
+  EXPECT_THAT(run.out, HasSubstr("likely_bug"));
+}
+
+TEST(CompareCommandTest, IncompleteTripleInADumpIsAnError) {
+  const std::string path = testing::TempDir() + "incomplete.safetensors";
+  const Tensor t = Tensor::FromFloats(Shape{2}, std::vector<float>{1.0f, 2.0f});
+  WriteSafetensors(path, {{"a.ref_fp32", t}, {"a.ref_bf16", t}});
+  const CommandRun run = Compare({path});
+  EXPECT_EQ(run.exit_code, kExitError);
+  EXPECT_THAT(run.out, HasSubstr("incomplete triple: " + path + " has no a.target"));
+  std::filesystem::remove(path);
+}
+
+TEST(CompareCommandTest, BadInputsAreErrorsThatNameThem) {
+  CommandRun run = Compare(
+      {kData + "missing_ref_fp32.npy", kData + "linear_ref_bf16.npy", kData + "linear_target.npy"});
+  EXPECT_EQ(run.exit_code, kExitError);
+  EXPECT_THAT(run.out, HasSubstr("missing_ref_fp32.npy"));
+
+  run = Compare({"weights.pt", "b.npy", "c.npy"});
+  EXPECT_EQ(run.exit_code, kExitError);
+  EXPECT_THAT(run.out, HasSubstr("'weights.pt': not a tensor file equiv reads"));
+
+  run = Compare({kData + "dump.safetensors:no.such.tensor", kData + "linear_ref_bf16.npy",
+                 kData + "linear_target.npy"});
+  EXPECT_EQ(run.exit_code, kExitError);
+  EXPECT_THAT(run.out, HasSubstr("no.such.tensor"));
+
+  run = Compare({"a.npy", "b.npy"}, /*json=*/true);
+  EXPECT_EQ(run.exit_code, kExitError);
+  EXPECT_THAT(nlohmann::json::parse(run.out)["error"].get<std::string>(),
+              HasSubstr("compare takes REF_FP32 REF_BF16 TARGET, or one DUMP.safetensors"));
+}
+
+}  // namespace
+}  // namespace equiv::cli
