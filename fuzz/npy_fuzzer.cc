@@ -13,7 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Touch the result, so a wrong size or offset shows up under ASan.
     const std::span<const std::uint8_t> bytes = array.bytes();
     const auto count = static_cast<std::size_t>(array.shape().NumElements());
-    if (bytes.size() != count * equiv::NpyItemSize(array.dtype())) __builtin_trap();
+    if (bytes.size() != count * equiv::ElementSize(array.dtype())) __builtin_trap();
     volatile std::uint8_t sink = 0;
     if (!bytes.empty()) sink = sink + bytes.front() + bytes.back();
     if (array.is_floating()) {

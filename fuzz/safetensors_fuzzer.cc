@@ -24,8 +24,8 @@ void Exercise(const equiv::SafetensorsFile& file) {
   for (const equiv::SafetensorsEntry& entry : file.entries()) {
     const equiv::SafetensorsRawTensor bytes = file.Raw(entry.name);
     Check(bytes.bytes.size() == entry.end - entry.begin);
-    Check(bytes.bytes.size() == static_cast<std::uint64_t>(entry.shape.NumElements()) *
-                                    equiv::SafetensorsItemSize(entry.dtype));
+    Check(bytes.bytes.size() ==
+          static_cast<std::uint64_t>(entry.shape.NumElements()) * equiv::ElementSize(entry.dtype));
     if (!bytes.bytes.empty()) sink = sink + bytes.bytes.front() + bytes.bytes.back();
     raw.emplace_back(entry.name, bytes);
     if (!equiv::ToCoreDType(entry.dtype)) {

@@ -32,19 +32,19 @@ constexpr std::size_t kGrowthAxisMaxDigits = 21;
 
 struct DescrInfo {
   std::string_view descr;
-  NpyDType dtype;
+  ElementType dtype;
 };
 // Every spelling accepted; the first one per dtype is the one written.
 constexpr std::array<DescrInfo, 9> kDescrs = {{
-    {"<f4", NpyDType::kF32},
-    {"<f8", NpyDType::kF64},
-    {"<f2", NpyDType::kF16},
-    {"<i8", NpyDType::kI64},
-    {"<i4", NpyDType::kI32},
-    {"|u1", NpyDType::kU8},
-    {"|b1", NpyDType::kBool},
-    {"<u1", NpyDType::kU8},  // byte order is meaningless for one byte; numpy accepts both
-    {"<b1", NpyDType::kBool},
+    {"<f4", ElementType::kF32},
+    {"<f8", ElementType::kF64},
+    {"<f2", ElementType::kF16},
+    {"<i8", ElementType::kI64},
+    {"<i4", ElementType::kI32},
+    {"|u1", ElementType::kU8},
+    {"|b1", ElementType::kBool},
+    {"<u1", ElementType::kU8},  // byte order is meaningless for one byte; numpy accepts both
+    {"<b1", ElementType::kBool},
 }};
 
 std::string SupportedDescrs() {
@@ -91,7 +91,7 @@ bool IsObjectDescr(std::string_view descr) {
 // What the reader learned from the preamble and header.
 struct Header {
   int version = 1;
-  NpyDType dtype = NpyDType::kF32;
+  ElementType dtype = ElementType::kF32;
   bool fortran_order = false;
   std::vector<std::int64_t> dims;
   std::uint64_t data_offset = 0;
@@ -224,7 +224,7 @@ class HeaderParser {
   }
 
   void CheckData(Header& header) {
-    const std::uint64_t item_size = NpyItemSize(header.dtype);
+    const std::uint64_t item_size = ElementSize(header.dtype);
     const std::string shape_text = IndexToString(header.dims);
     // The same rule as Shape: the product up to the first zero must fit in int64.
     std::uint64_t count = 1;
@@ -252,7 +252,7 @@ class HeaderParser {
     }
   }
 
-  NpyDType ParseDescr() {
+  ElementType ParseDescr() {
     if (Peek('[')) {
       Fail(pos_, "structured arrays are not supported ('descr' is a list of fields)");
     }
@@ -458,41 +458,11 @@ bool LayoutsCoincide(const std::vector<std::int64_t>& dims) {
 
 }  // namespace
 
-std::string_view NpyDescr(NpyDType dtype) {
+std::string_view NpyDescr(ElementType dtype) {
   for (const DescrInfo& info : kDescrs) {
     if (info.dtype == dtype) return info.descr;
   }
   return "?";
-}
-
-std::size_t NpyItemSize(NpyDType dtype) {
-  switch (dtype) {
-    case NpyDType::kF64:
-    case NpyDType::kI64:
-      return 8;
-    case NpyDType::kF32:
-    case NpyDType::kI32:
-      return 4;
-    case NpyDType::kF16:
-      return 2;
-    case NpyDType::kU8:
-    case NpyDType::kBool:
-      return 1;
-  }
-  return 1;
-}
-
-std::optional<DType> ToCoreDType(NpyDType dtype) {
-  switch (dtype) {
-    case NpyDType::kF32:
-      return DType::kF32;
-    case NpyDType::kF64:
-      return DType::kF64;
-    case NpyDType::kF16:
-      return DType::kF16;
-    default:
-      return std::nullopt;
-  }
 }
 
 NpyArray::NpyArray(NpyArray&& other) noexcept
@@ -533,7 +503,7 @@ std::span<const std::uint8_t> ReadHeader(std::span<const std::uint8_t> file,
   HeaderParser parser(file, source);
   header = parser.Parse();
   const auto data = file.subspan(header.data_offset, header.data_bytes);
-  if (header.dtype == NpyDType::kBool) {
+  if (header.dtype == ElementType::kBool) {
     // Any other byte would be undefined behaviour for a reader that loads it as bool.
     for (std::size_t i = 0; i < data.size(); ++i) {
       if (data[i] > 1) {
@@ -559,7 +529,7 @@ NpyArray NpyArray::Load(const std::string& path) {
   array.version_ = header.version;
   array.fortran_order_ = header.fortran_order;
   array.data_offset_ = header.data_offset;
-  const std::size_t item_size = NpyItemSize(header.dtype);
+  const std::size_t item_size = ElementSize(header.dtype);
   const bool row_major = !header.fortran_order || LayoutsCoincide(header.dims);
   const bool aligned = reinterpret_cast<std::uintptr_t>(data.data()) % item_size == 0;
   if (row_major && aligned && !data.empty()) {
@@ -597,7 +567,7 @@ NpyArray NpyArray::Parse(std::span<const std::uint8_t> bytes, std::string source
     if (!header.fortran_order || LayoutsCoincide(header.dims)) {
       std::memcpy(out, data.data(), data.size());
     } else {
-      FortranToRowMajor(data.data(), out, header.dims, NpyItemSize(header.dtype));
+      FortranToRowMajor(data.data(), out, header.dims, ElementSize(header.dtype));
     }
     array.data_ = {out, data.size()};
   }
@@ -627,7 +597,7 @@ std::string ShapeRepr(const Shape& shape) {
 }
 
 // Preamble and header exactly as numpy 1.24's _write_array_header builds them.
-std::string MakeHeader(NpyDType dtype, const Shape& shape) {
+std::string MakeHeader(ElementType dtype, const Shape& shape) {
   std::string dict = "{'descr': '" + std::string(NpyDescr(dtype)) +
                      "', 'fortran_order': False, 'shape': " + ShapeRepr(shape) + ", }";
   if (shape.rank() > 0) {
@@ -710,16 +680,16 @@ class AtomicFile {
 
 void WriteNpy(const std::string& path, TensorView view) {
   if (view.dtype() != DType::kBF16) {
-    const NpyDType dtype = view.dtype() == DType::kF64   ? NpyDType::kF64
-                           : view.dtype() == DType::kF16 ? NpyDType::kF16
-                                                         : NpyDType::kF32;
+    const ElementType dtype = view.dtype() == DType::kF64   ? ElementType::kF64
+                              : view.dtype() == DType::kF16 ? ElementType::kF16
+                                                            : ElementType::kF32;
     const std::size_t size = static_cast<std::size_t>(view.size()) * ItemSize(view.dtype());
     WriteNpy(path, dtype, view.shape(), {static_cast<const std::uint8_t*>(view.data()), size});
     return;
   }
   // bf16 -> f32 appends 16 zero bits: every value, NaN payload and sign kept exactly.
   AtomicFile file(path);
-  const std::string header = MakeHeader(NpyDType::kF32, view.shape());
+  const std::string header = MakeHeader(ElementType::kF32, view.shape());
   file.Write(header.data(), header.size());
   const auto* bits = static_cast<const std::uint16_t*>(view.data());
   constexpr std::int64_t kChunk = 4096;
@@ -732,17 +702,21 @@ void WriteNpy(const std::string& path, TensorView view) {
   file.Commit();
 }
 
-void WriteNpy(const std::string& path, NpyDType dtype, const Shape& shape,
+void WriteNpy(const std::string& path, ElementType dtype, const Shape& shape,
               std::span<const std::uint8_t> bytes) {
+  if (dtype == ElementType::kBF16) {
+    throw Error("cannot write \"" + path +
+                "\": numpy has no bf16 type; write the values as f32 (WriteNpy of a view does)");
+  }
   const auto count = static_cast<std::uint64_t>(shape.NumElements());
-  const std::uint64_t expected = count * NpyItemSize(dtype);
-  if (count > std::numeric_limits<std::uint64_t>::max() / NpyItemSize(dtype) ||
+  const std::uint64_t expected = count * ElementSize(dtype);
+  if (count > std::numeric_limits<std::uint64_t>::max() / ElementSize(dtype) ||
       bytes.size() != expected) {
     throw Error("cannot write \"" + path + "\": " + std::to_string(bytes.size()) +
                 " bytes given for " + Quote(NpyDescr(dtype)) + " shape " + shape.ToString() +
                 ", which needs " + std::to_string(expected));
   }
-  if (dtype == NpyDType::kBool) {
+  if (dtype == ElementType::kBool) {
     const auto bad = std::find_if(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b > 1; });
     if (bad != bytes.end()) {
       throw Error("cannot write \"" + path + "\": bool element " +

@@ -23,6 +23,7 @@
 #include <string>
 #include <string_view>
 
+#include "libequiv/io/element_type.h"
 #include "libequiv/io/mapped_file.h"
 #include "libequiv/tensor/dtype.h"
 #include "libequiv/tensor/shape.h"
@@ -30,14 +31,9 @@
 
 namespace equiv {
 
-// The element types this reader accepts, all little-endian (or byte-sized).
-enum class NpyDType { kF32, kF64, kF16, kI64, kI32, kU8, kBool };
-
-// The descr numpy writes: "<f4", "<f8", "<f2", "<i8", "<i4", "|u1", "|b1".
-std::string_view NpyDescr(NpyDType dtype);
-std::size_t NpyItemSize(NpyDType dtype);
-// The core precision of a floating dtype; nullopt for integers and bool.
-std::optional<DType> ToCoreDType(NpyDType dtype);
+// The descr numpy writes: "<f4", "<f8", "<f2", "<i8", "<i4", "|u1", "|b1"; "?" for bf16,
+// which numpy has no type for.
+std::string_view NpyDescr(ElementType dtype);
 
 // Hard limit on the header length field. numpy itself refuses headers over 10,000
 // characters unless told to trust the file; ours is looser but still bounded.
@@ -58,7 +54,7 @@ class NpyArray {
   NpyArray& operator=(const NpyArray&) = delete;
   ~NpyArray();
 
-  NpyDType dtype() const { return dtype_; }
+  ElementType dtype() const { return dtype_; }
   // Always the row-major (C order) shape, also for a file stored in Fortran order.
   const Shape& shape() const { return shape_; }
   bool is_floating() const { return ToCoreDType(dtype_).has_value(); }
@@ -87,7 +83,7 @@ class NpyArray {
   NpyArray() = default;
 
   std::string source_;
-  NpyDType dtype_ = NpyDType::kF32;
+  ElementType dtype_ = ElementType::kF32;
   Shape shape_;
   int version_ = 1;
   bool fortran_order_ = false;
@@ -105,8 +101,8 @@ class NpyArray {
 // `path`. Throws equiv::Error naming the path on I/O errors.
 void WriteNpy(const std::string& path, TensorView view);
 // The same for an array of any dtype given as row-major little-endian bytes
-// (shape.NumElements() * NpyItemSize(dtype) of them).
-void WriteNpy(const std::string& path, NpyDType dtype, const Shape& shape,
+// (shape.NumElements() * ElementSize(dtype) of them).
+void WriteNpy(const std::string& path, ElementType dtype, const Shape& shape,
               std::span<const std::uint8_t> bytes);
 
 }  // namespace equiv

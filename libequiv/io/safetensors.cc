@@ -24,10 +24,9 @@ static_assert(std::endian::native == std::endian::little,
 using Json = nlohmann::json;
 
 constexpr std::string_view kMetadataKey = "__metadata__";
-constexpr SafetensorsDType kAllDTypes[] = {SafetensorsDType::kF32,  SafetensorsDType::kF16,
-                                           SafetensorsDType::kBF16, SafetensorsDType::kF64,
-                                           SafetensorsDType::kI64,  SafetensorsDType::kI32,
-                                           SafetensorsDType::kU8,   SafetensorsDType::kBool};
+constexpr ElementType kAllDTypes[] = {ElementType::kF32, ElementType::kF16, ElementType::kBF16,
+                                      ElementType::kF64, ElementType::kI64, ElementType::kI32,
+                                      ElementType::kU8,  ElementType::kBool};
 // Deeper than any valid header (object > entry > shape array): refuse early, whatever the
 // JSON library's own limits are.
 constexpr int kMaxJsonDepth = 16;
@@ -88,18 +87,18 @@ class JsonChecker {
   std::vector<std::string> last_key_;
 };
 
-std::optional<SafetensorsDType> ParseDType(std::string_view name) {
-  for (const SafetensorsDType dtype : kAllDTypes) {
-    if (SafetensorsDTypeName(dtype) == name) return dtype;
+std::optional<ElementType> ParseDType(std::string_view name) {
+  for (const ElementType dtype : kAllDTypes) {
+    if (SafetensorsTypeName(dtype) == name) return dtype;
   }
   return std::nullopt;
 }
 
 std::string SupportedDTypes() {
   std::string out;
-  for (const SafetensorsDType dtype : kAllDTypes) {
+  for (const ElementType dtype : kAllDTypes) {
     if (!out.empty()) out += ", ";
-    out += SafetensorsDTypeName(dtype);
+    out += SafetensorsTypeName(dtype);
   }
   return out;
 }
@@ -142,7 +141,7 @@ SafetensorsEntry ParseEntry(const std::string& name, const Json& value) {
   if (!dtype.is_string()) {
     throw Error(tensor + ": field \"dtype\" must be a string, not " + TypeName(dtype));
   }
-  const std::optional<SafetensorsDType> parsed = ParseDType(dtype.get_ref<const std::string&>());
+  const std::optional<ElementType> parsed = ParseDType(dtype.get_ref<const std::string&>());
   if (!parsed) {
     throw Error(tensor + ": unsupported dtype " +
                 dtype.dump(-1, ' ', false, Json::error_handler_t::replace) +
@@ -190,14 +189,14 @@ SafetensorsEntry ParseEntry(const std::string& name, const Json& value) {
                 " end before they begin");
   }
 
-  const std::uint64_t item = SafetensorsItemSize(entry.dtype);
+  const std::uint64_t item = ElementSize(entry.dtype);
   if (count > std::numeric_limits<std::uint64_t>::max() / item) {
-    throw Error(tensor + ": byte size of " + std::string(SafetensorsDTypeName(entry.dtype)) +
+    throw Error(tensor + ": byte size of " + std::string(SafetensorsTypeName(entry.dtype)) +
                 shape_text + " overflows 64 bits");
   }
   const std::uint64_t expected = count * item;
   if (entry.end - entry.begin != expected) {
-    throw Error(tensor + ": dtype " + std::string(SafetensorsDTypeName(entry.dtype)) +
+    throw Error(tensor + ": dtype " + std::string(SafetensorsTypeName(entry.dtype)) +
                 " and shape " + shape_text + " need " + std::to_string(expected) +
                 " bytes, but data_offsets " + OffsetsString(entry.begin, entry.end) + " hold " +
                 std::to_string(entry.end - entry.begin));
@@ -290,23 +289,23 @@ std::string JsonString(const std::string& text, const std::string& what) {
 
 // The position of a dtype in the reference's Dtype enum, whose writer sorts tensors by it
 // (descending, then by name): item sizes never increase along that order.
-int ReferenceRank(SafetensorsDType dtype) {
+int ReferenceRank(ElementType dtype) {
   switch (dtype) {
-    case SafetensorsDType::kBool:
+    case ElementType::kBool:
       return 0;
-    case SafetensorsDType::kU8:
+    case ElementType::kU8:
       return 1;
-    case SafetensorsDType::kF16:
+    case ElementType::kF16:
       return 2;
-    case SafetensorsDType::kBF16:
+    case ElementType::kBF16:
       return 3;
-    case SafetensorsDType::kI32:
+    case ElementType::kI32:
       return 4;
-    case SafetensorsDType::kF32:
+    case ElementType::kF32:
       return 5;
-    case SafetensorsDType::kF64:
+    case ElementType::kF64:
       return 6;
-    case SafetensorsDType::kI64:
+    case ElementType::kI64:
       return 7;
   }
   return 0;
@@ -321,10 +320,10 @@ std::string PlanFile(std::vector<Planned>& tensors,
     if (planned.name == kMetadataKey) throw Error(tensor + ": the name is reserved");
     if (!names.insert(planned.name).second) throw Error(tensor + ": given twice");
     const std::uint64_t count = static_cast<std::uint64_t>(planned.tensor.shape.NumElements());
-    const std::uint64_t item = SafetensorsItemSize(planned.tensor.dtype);
+    const std::uint64_t item = ElementSize(planned.tensor.dtype);
     if (count * item / item != count || planned.tensor.bytes.size() != count * item) {
       throw Error(tensor + ": " + std::to_string(planned.tensor.bytes.size()) +
-                  " bytes given for " + std::string(SafetensorsDTypeName(planned.tensor.dtype)) +
+                  " bytes given for " + std::string(SafetensorsTypeName(planned.tensor.dtype)) +
                   planned.tensor.shape.ToString());
     }
   }
@@ -351,7 +350,7 @@ std::string PlanFile(std::vector<Planned>& tensors,
   for (const Planned& planned : tensors) {
     if (header.size() > 1) header += ",";
     header += JsonString(planned.name, "tensor name") + ":{\"dtype\":\"" +
-              std::string(SafetensorsDTypeName(planned.tensor.dtype)) + "\",\"shape\":[";
+              std::string(SafetensorsTypeName(planned.tensor.dtype)) + "\",\"shape\":[";
     for (int axis = 0; axis < planned.tensor.shape.rank(); ++axis) {
       if (axis > 0) header += ",";
       header += std::to_string(planned.tensor.shape.dim(axis));
@@ -483,73 +482,26 @@ std::vector<Planned> PlanViews(const std::vector<std::pair<std::string, TensorVi
 
 }  // namespace
 
-std::string_view SafetensorsDTypeName(SafetensorsDType dtype) {
+std::string_view SafetensorsTypeName(ElementType dtype) {
   switch (dtype) {
-    case SafetensorsDType::kF32:
+    case ElementType::kF32:
       return "F32";
-    case SafetensorsDType::kF16:
+    case ElementType::kF16:
       return "F16";
-    case SafetensorsDType::kBF16:
+    case ElementType::kBF16:
       return "BF16";
-    case SafetensorsDType::kF64:
+    case ElementType::kF64:
       return "F64";
-    case SafetensorsDType::kI64:
+    case ElementType::kI64:
       return "I64";
-    case SafetensorsDType::kI32:
+    case ElementType::kI32:
       return "I32";
-    case SafetensorsDType::kU8:
+    case ElementType::kU8:
       return "U8";
-    case SafetensorsDType::kBool:
+    case ElementType::kBool:
       return "BOOL";
   }
   return "?";
-}
-
-std::size_t SafetensorsItemSize(SafetensorsDType dtype) {
-  switch (dtype) {
-    case SafetensorsDType::kF64:
-    case SafetensorsDType::kI64:
-      return 8;
-    case SafetensorsDType::kF32:
-    case SafetensorsDType::kI32:
-      return 4;
-    case SafetensorsDType::kF16:
-    case SafetensorsDType::kBF16:
-      return 2;
-    case SafetensorsDType::kU8:
-    case SafetensorsDType::kBool:
-      return 1;
-  }
-  return 1;
-}
-
-std::optional<DType> ToCoreDType(SafetensorsDType dtype) {
-  switch (dtype) {
-    case SafetensorsDType::kF32:
-      return DType::kF32;
-    case SafetensorsDType::kF16:
-      return DType::kF16;
-    case SafetensorsDType::kBF16:
-      return DType::kBF16;
-    case SafetensorsDType::kF64:
-      return DType::kF64;
-    default:
-      return std::nullopt;
-  }
-}
-
-SafetensorsDType FromCoreDType(DType dtype) {
-  switch (dtype) {
-    case DType::kF32:
-      return SafetensorsDType::kF32;
-    case DType::kF16:
-      return SafetensorsDType::kF16;
-    case DType::kBF16:
-      return SafetensorsDType::kBF16;
-    case DType::kF64:
-      return SafetensorsDType::kF64;
-  }
-  return SafetensorsDType::kF32;
 }
 
 SafetensorsFile::SafetensorsFile(SafetensorsFile&&) noexcept = default;
@@ -693,7 +645,7 @@ TensorView SafetensorsFile::View(std::string_view name) const {
   const std::optional<DType> dtype = ToCoreDType(entry.dtype);
   if (!dtype) {
     throw Error("safetensors " + Quote(source_) + ": tensor " + Quote(name) + " is " +
-                std::string(SafetensorsDTypeName(entry.dtype)) +
+                std::string(SafetensorsTypeName(entry.dtype)) +
                 ", not a floating dtype (F32, F16, BF16, F64) with a TensorView; use Raw()");
   }
   return TensorView(aligned_[i], *dtype, entry.shape);

@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "libequiv/io/element_type.h"
 #include "libequiv/io/mapped_file.h"
 #include "libequiv/tensor/dtype.h"
 #include "libequiv/tensor/shape.h"
@@ -32,15 +33,8 @@
 
 namespace equiv {
 
-// The element types this reader accepts; any other dtype string in a file is an error.
-enum class SafetensorsDType { kF32, kF16, kBF16, kF64, kI64, kI32, kU8, kBool };
-
 // "F32", "BF16", "BOOL", ...: the spelling used in the header.
-std::string_view SafetensorsDTypeName(SafetensorsDType dtype);
-std::size_t SafetensorsItemSize(SafetensorsDType dtype);
-// The core precision of a floating dtype; nullopt for integers and bool.
-std::optional<DType> ToCoreDType(SafetensorsDType dtype);
-SafetensorsDType FromCoreDType(DType dtype);
+std::string_view SafetensorsTypeName(ElementType dtype);
 
 // Hard limit on the JSON header, as in the reference implementation.
 inline constexpr std::uint64_t kSafetensorsMaxHeaderBytes = 100'000'000;
@@ -48,7 +42,7 @@ inline constexpr std::uint64_t kSafetensorsMaxHeaderBytes = 100'000'000;
 // One tensor of the header. Offsets are relative to the start of the data region.
 struct SafetensorsEntry {
   std::string name;
-  SafetensorsDType dtype = SafetensorsDType::kF32;
+  ElementType dtype = ElementType::kF32;
   Shape shape;
   std::uint64_t begin = 0;
   std::uint64_t end = 0;
@@ -57,7 +51,7 @@ struct SafetensorsEntry {
 // Any tensor as its little-endian bytes: for integer and bool tensors, which have no
 // TensorView, and as writer input for them.
 struct SafetensorsRawTensor {
-  SafetensorsDType dtype = SafetensorsDType::kU8;
+  ElementType dtype = ElementType::kU8;
   Shape shape;
   std::span<const std::uint8_t> bytes;
 };

@@ -226,12 +226,12 @@ TEST_F(SafetensorsTest, LaysOutTensorsInTheReferenceWritersOrder) {
   const std::vector<std::uint16_t> h = {1};
   const std::vector<std::uint8_t> u = {7};
   const std::vector<std::uint8_t> bytes =
-      SerializeSafetensorsRaw({{"u8", {SafetensorsDType::kU8, Shape{1}, u}},
-                               {"b16", {SafetensorsDType::kBF16, Shape{1}, AsBytes(h)}},
-                               {"f32_b", {SafetensorsDType::kF32, Shape{3}, AsBytes(f)}},
-                               {"f32_a", {SafetensorsDType::kF32, Shape{3}, AsBytes(f)}},
-                               {"f64", {SafetensorsDType::kF64, Shape{1}, AsBytes(d)}},
-                               {"z_i64", {SafetensorsDType::kI64, Shape{1}, AsBytes(l)}}});
+      SerializeSafetensorsRaw({{"u8", {ElementType::kU8, Shape{1}, u}},
+                               {"b16", {ElementType::kBF16, Shape{1}, AsBytes(h)}},
+                               {"f32_b", {ElementType::kF32, Shape{3}, AsBytes(f)}},
+                               {"f32_a", {ElementType::kF32, Shape{3}, AsBytes(f)}},
+                               {"f64", {ElementType::kF64, Shape{1}, AsBytes(d)}},
+                               {"z_i64", {ElementType::kI64, Shape{1}, AsBytes(l)}}});
   const SafetensorsFile file = SafetensorsFile::FromBytes(bytes);
   std::vector<std::string> order;
   for (const SafetensorsEntry& entry : file.entries()) order.push_back(entry.name);
@@ -245,13 +245,13 @@ TEST_F(SafetensorsTest, IntegerAndBoolTensorsAreRawBytesNotViews) {
   const std::vector<std::uint8_t> u8 = {0, 255};
   const std::vector<std::uint8_t> flags = {1, 0, 1, 1};
   const std::string path = Path("ints.safetensors");
-  WriteSafetensorsRaw(path, {{"i64", {SafetensorsDType::kI64, Shape{3}, AsBytes(i64)}},
-                             {"i32", {SafetensorsDType::kI32, Shape{2, 1}, AsBytes(i32)}},
-                             {"u8", {SafetensorsDType::kU8, Shape{2}, u8}},
-                             {"mask", {SafetensorsDType::kBool, Shape{2, 2}, flags}}});
+  WriteSafetensorsRaw(path, {{"i64", {ElementType::kI64, Shape{3}, AsBytes(i64)}},
+                             {"i32", {ElementType::kI32, Shape{2, 1}, AsBytes(i32)}},
+                             {"u8", {ElementType::kU8, Shape{2}, u8}},
+                             {"mask", {ElementType::kBool, Shape{2, 2}, flags}}});
   const SafetensorsFile file = SafetensorsFile::Open(path);
   const SafetensorsRawTensor raw = file.Raw("i64");
-  EXPECT_EQ(raw.dtype, SafetensorsDType::kI64);
+  EXPECT_EQ(raw.dtype, ElementType::kI64);
   EXPECT_EQ(raw.shape, Shape{3});
   EXPECT_EQ(BytesOf(raw.bytes), BytesOf(AsBytes(i64)));
   EXPECT_EQ(BytesOf(file.Raw("i32").bytes), BytesOf(AsBytes(i32)));
@@ -632,7 +632,7 @@ TEST_F(SafetensorsTest, WriterRejectsBadInputAndLeavesTheOldFileIntact) {
       ThrowsMessage<Error>(HasSubstr("tensor \"__metadata__\": the name is reserved")));
   EXPECT_THAT(
       [&] {
-        WriteSafetensorsRaw(path, {{"r", {SafetensorsDType::kI32, Shape{3}, AsBytes(x)}}});
+        WriteSafetensorsRaw(path, {{"r", {ElementType::kI32, Shape{3}, AsBytes(x)}}});
       },
       ThrowsMessage<Error>(HasSubstr("tensor \"r\": 8 bytes given for I32[3]")));
   EXPECT_THAT(
