@@ -46,18 +46,6 @@ std::int64_t CheckLogits(std::string_view metric, const TensorView& target,
   return target.shape().dim(target.shape().rank() - 1);
 }
 
-void Count(double value, std::int64_t flat, NonFiniteCount& count) {
-  if (std::isfinite(value)) return;
-  (std::isnan(value) ? count.nan : count.inf) += 1;
-  if (count.first_index < 0) count.first_index = flat;
-}
-
-void Merge(NonFiniteCount& into, const NonFiniteCount& from) {
-  into.nan += from.nan;
-  into.inf += from.inf;
-  if (into.first_index < 0) into.first_index = from.first_index;
-}
-
 std::int64_t ChunkCount(std::int64_t elements, std::int64_t chunk) {
   return (elements + chunk - 1) / chunk;
 }
@@ -80,8 +68,8 @@ ScalarSums ScalarChunk(const TensorView& target, const TensorView& reference, st
     target.Decode(start, n, t);
     reference.Decode(start, n, r);
     for (std::int64_t i = 0; i < n; ++i) {
-      Count(t[i], start + i, s.target);
-      Count(r[i], start + i, s.reference);
+      s.target.Note(t[i], start + i);
+      s.reference.Note(r[i], start + i);
       if (!std::isfinite(t[i]) || !std::isfinite(r[i])) continue;
       const double d = t[i] - r[i];
       s.dot += t[i] * r[i];
@@ -125,8 +113,8 @@ PairMetric ScalarPass(PairMetricKind kind, const TensorView& target, const Tenso
       total.worst_abs = c.worst_abs;
       total.worst_index = c.worst_index;
     }
-    Merge(total.target, c.target);
-    Merge(total.reference, c.reference);
+    total.target.Add(c.target);
+    total.reference.Add(c.reference);
   }
   PairMetric m;
   m.kind = kind;
@@ -177,8 +165,8 @@ UlpChunk UlpPass(const TensorView& target, const TensorView& reference, std::int
     target.Decode(start, n, t);
     reference.Decode(start, n, r);
     for (std::int64_t i = 0; i < n; ++i) {
-      Count(t[i], start + i, u.target);
-      Count(r[i], start + i, u.reference);
+      u.target.Note(t[i], start + i);
+      u.reference.Note(r[i], start + i);
       const double d = UlpDistance(t[i], r[i], grid);
       if (d > allowed) ++u.over;
       if (d > u.max_ulps) {
@@ -205,8 +193,8 @@ UlpChunk UlpAll(const TensorView& target, const TensorView& reference, DType gri
       total.index = c.index;
     }
     total.over += c.over;
-    Merge(total.target, c.target);
-    Merge(total.reference, c.reference);
+    total.target.Add(c.target);
+    total.reference.Add(c.reference);
   }
   return total;
 }
@@ -307,8 +295,8 @@ RowMetric RowPass(RowMetricKind kind, const TensorView& target, const TensorView
       reference.Decode(base, vocab, s.r.data());
       target.Decode(base, vocab, s.t.data());
       for (std::int64_t i = 0; i < vocab; ++i) {
-        Count(s.t[static_cast<std::size_t>(i)], base + i, nf_t[static_cast<std::size_t>(c)]);
-        Count(s.r[static_cast<std::size_t>(i)], base + i, nf_r[static_cast<std::size_t>(c)]);
+        nf_t[static_cast<std::size_t>(c)].Note(s.t[static_cast<std::size_t>(i)], base + i);
+        nf_r[static_cast<std::size_t>(c)].Note(s.r[static_cast<std::size_t>(i)], base + i);
       }
       m.per_row[static_cast<std::size_t>(row)] = kind == RowMetricKind::kKlDivergence
                                                      ? KlRow(s.r.data(), s.t.data(), vocab)
@@ -316,8 +304,8 @@ RowMetric RowPass(RowMetricKind kind, const TensorView& target, const TensorView
     }
   });
   for (std::int64_t c = 0; c < chunks; ++c) {
-    Merge(m.nonfinite_target, nf_t[static_cast<std::size_t>(c)]);
-    Merge(m.nonfinite_reference, nf_r[static_cast<std::size_t>(c)]);
+    m.nonfinite_target.Add(nf_t[static_cast<std::size_t>(c)]);
+    m.nonfinite_reference.Add(nf_r[static_cast<std::size_t>(c)]);
   }
   double sum = 0;
   bool any_nan = false;
@@ -447,7 +435,7 @@ NonFiniteCount CountNonFinite(const TensorView& view) {
   for (std::int64_t start = 0; start < view.size(); start += kBlock) {
     const std::int64_t n = std::min(kBlock, view.size() - start);
     view.Decode(start, n, v);
-    for (std::int64_t i = 0; i < n; ++i) Count(v[i], start + i, count);
+    for (std::int64_t i = 0; i < n; ++i) count.Note(v[i], start + i);
   }
   return count;
 }

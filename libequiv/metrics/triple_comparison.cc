@@ -27,12 +27,6 @@ void Merge(ErrorSums& into, const ErrorSums& from) {
   into.max_rel = std::max(into.max_rel, from.max_rel);
 }
 
-void Merge(NonFiniteCount& into, const NonFiniteCount& from) {
-  into.nan += from.nan;
-  into.inf += from.inf;
-  if (into.first_index < 0) into.first_index = from.first_index;
-}
-
 // Chunk results in chunk order: the only order there is, whatever ran them.
 ChunkStats Combine(const std::vector<ChunkStats>& chunks) {
   ChunkStats total;
@@ -47,7 +41,7 @@ ChunkStats Combine(const std::vector<ChunkStats>& chunks) {
       total.worst_abs = c.worst_abs;
       total.worst_index = c.worst_index;
     }
-    for (int k = 0; k < 3; ++k) Merge(total.nonfinite[k], c.nonfinite[k]);
+    for (int k = 0; k < 3; ++k) total.nonfinite[k].Add(c.nonfinite[k]);
   }
   return total;
 }

@@ -29,12 +29,6 @@ struct ChunkStats {
   NonFiniteCount nonfinite[3];  // target, ref(x), ref(x + delta)
 };
 
-void CountNonFinite(double value, std::int64_t flat, NonFiniteCount& count) {
-  if (std::isfinite(value)) return;
-  (std::isnan(value) ? count.nan : count.inf) += 1;
-  if (count.first_index < 0) count.first_index = flat;
-}
-
 ChunkStats RunChunk(TensorView target, TensorView ref, TensorView perturbed, std::int64_t begin,
                     std::int64_t end) {
   ChunkStats stats;
@@ -46,9 +40,9 @@ ChunkStats RunChunk(TensorView target, TensorView ref, TensorView perturbed, std
     perturbed.Decode(start, n, p);
     for (std::int64_t k = 0; k < n; ++k) {
       const std::int64_t flat = start + k;
-      CountNonFinite(t[k], flat, stats.nonfinite[0]);
-      CountNonFinite(r[k], flat, stats.nonfinite[1]);
-      CountNonFinite(p[k], flat, stats.nonfinite[2]);
+      stats.nonfinite[0].Note(t[k], flat);
+      stats.nonfinite[1].Note(r[k], flat);
+      stats.nonfinite[2].Note(p[k], flat);
       if (!std::isfinite(t[k]) || !std::isfinite(r[k]) || !std::isfinite(p[k])) continue;
       const double e = t[k] - r[k];  // target error
       const double d = p[k] - r[k];  // the reference's response to delta
@@ -65,12 +59,6 @@ ChunkStats RunChunk(TensorView target, TensorView ref, TensorView perturbed, std
   return stats;
 }
 
-void Merge(NonFiniteCount& into, const NonFiniteCount& from) {
-  into.nan += from.nan;
-  into.inf += from.inf;
-  if (into.first_index < 0) into.first_index = from.first_index;
-}
-
 // Chunk results in chunk order: the only order there is, whatever ran them.
 ChunkStats Combine(const std::vector<ChunkStats>& chunks) {
   ChunkStats total;
@@ -83,7 +71,7 @@ ChunkStats Combine(const std::vector<ChunkStats>& chunks) {
       total.worst_abs = c.worst_abs;
       total.worst_index = c.worst_index;
     }
-    for (int k = 0; k < 3; ++k) Merge(total.nonfinite[k], c.nonfinite[k]);
+    for (int k = 0; k < 3; ++k) total.nonfinite[k].Add(c.nonfinite[k]);
   }
   return total;
 }

@@ -193,12 +193,6 @@ std::int64_t FindAbsError(const typename R::Element* r, const typename T::Elemen
   return -1;
 }
 
-void CountNonFinite(double value, std::int64_t flat, NonFiniteCount& count) {
-  if (std::isfinite(value)) return;
-  (std::isnan(value) ? count.nan : count.inf) += 1;
-  if (count.first_index < 0) count.first_index = flat;
-}
-
 template <typename L>
 const typename L::Element* DataOf(const TensorView& view) {
   return static_cast<const typename L::Element*>(view.data());
@@ -230,9 +224,9 @@ class ChunkAccumulator {
       const double ref = triple_.ref_fp32.Get(i);
       const double base = triple_.ref_bf16.Get(i);
       const double tgt = triple_.target.Get(i);
-      CountNonFinite(ref, i, stats.nonfinite[0]);
-      CountNonFinite(base, i, stats.nonfinite[1]);
-      CountNonFinite(tgt, i, stats.nonfinite[2]);
+      stats.nonfinite[0].Note(ref, i);
+      stats.nonfinite[1].Note(base, i);
+      stats.nonfinite[2].Note(tgt, i);
       if (!std::isfinite(ref) || !std::isfinite(base) || !std::isfinite(tgt)) continue;
       const double et = tgt - ref, eb = base - ref, ar = std::fabs(ref);
       const bool use = ar >= kMinRelativeRef;

@@ -18,7 +18,6 @@
 namespace equiv {
 namespace {
 
-
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;

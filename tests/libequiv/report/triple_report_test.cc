@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/golden.h"
 
 namespace equiv {
 namespace {
@@ -24,39 +25,7 @@ using ::testing::StartsWith;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// Compares `actual` with tests/<relative_path>; EQUIV_UPDATE_GOLDEN=1 rewrites the file.
-void ExpectMatchesGolden(const std::string& actual, const std::string& relative_path) {
-  const std::string path = std::string(EQUIV_TEST_SOURCE_DIR) + "/" + relative_path;
-  const char* update = std::getenv("EQUIV_UPDATE_GOLDEN");
-  if (update != nullptr && std::string(update) == "1") {
-    std::ofstream(path, std::ios::binary) << actual;
-    std::cout << "updated golden file " << path << "\n";
-    return;
-  }
-  std::ifstream in(path, std::ios::binary);
-  ASSERT_TRUE(in) << "missing golden file " << path << " (create it: EQUIV_UPDATE_GOLDEN=1)";
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string expected = buffer.str();
-  if (expected == actual) return;
-  std::istringstream e(expected), a(actual);
-  std::string e_line, a_line;
-  int line = 0;
-  while (true) {
-    ++line;
-    const bool e_ok = static_cast<bool>(std::getline(e, e_line));
-    const bool a_ok = static_cast<bool>(std::getline(a, a_line));
-    if (!e_ok || !a_ok || e_line != a_line) {
-      ADD_FAILURE() << "output differs from golden file " << path << " at line " << line
-                    << "\n  golden: " << (e_ok ? e_line : "<end of file>")
-                    << "\n  actual: " << (a_ok ? a_line : "<end of output>")
-                    << "\n--- actual output ---\n"
-                    << actual << "--- end ---\n"
-                    << "If the change is intended, regenerate with EQUIV_UPDATE_GOLDEN=1.";
-      return;
-    }
-  }
-}
+using testing_support::ExpectMatchesGolden;
 
 // Three runs of a [2, 3] component, as doubles: ref_bf16 and target are ref_fp32 plus the
 // given errors.
@@ -152,15 +121,16 @@ TEST(TripleReportTest, DegenerateBaselineShowsUlps) {
   target_error[2] = 0x1p-8;  // one bf16 ulp at 0.5
   const Runs runs(std::vector<double>(6, 0.0), target_error);
   const std::string report = FormatTripleReport(CompareTriple(runs.triple()));
-  EXPECT_THAT(report, AllOf(StartsWith("R-ratio report: FAILED (outcome: degenerate_baseline)\n"),
-                            HasSubstr("= not computed (degenerate_baseline)\n"),
-                            HasSubstr("band: none (R was not judged)\n"),
-                            HasSubstr("degenerate baseline: ||ref_bf16 - ref_fp32||_F = 0 against "
-                                      "||ref_fp32||_F = "),
-                            HasSubstr("  max ULP distance target vs ref_bf16: 1 bf16 ulps, allowed 0\n"),
-                            HasSubstr("  elements over the allowed distance: 1 of 6\n"),
-                            HasSubstr("worst ULP element: flat 2, index [0, 2]\n  ref_fp32 = 0.5, "
-                                      "ref_bf16 = 0.5, target = 0.50390625")));
+  EXPECT_THAT(report,
+              AllOf(StartsWith("R-ratio report: FAILED (outcome: degenerate_baseline)\n"),
+                    HasSubstr("= not computed (degenerate_baseline)\n"),
+                    HasSubstr("band: none (R was not judged)\n"),
+                    HasSubstr("degenerate baseline: ||ref_bf16 - ref_fp32||_F = 0 against "
+                              "||ref_fp32||_F = "),
+                    HasSubstr("  max ULP distance target vs ref_bf16: 1 bf16 ulps, allowed 0\n"),
+                    HasSubstr("  elements over the allowed distance: 1 of 6\n"),
+                    HasSubstr("worst ULP element: flat 2, index [0, 2]\n  ref_fp32 = 0.5, "
+                              "ref_bf16 = 0.5, target = 0.50390625")));
 }
 
 TEST(TripleReportTest, NonFiniteTargetCountsOnlyTheInputsThatMatter) {
