@@ -15,6 +15,7 @@
 #include "gtest/gtest-spi.h"
 #include "gtest/gtest.h"
 #include "libequiv/tensor/tensor.h"
+#include "tests/support/explain.h"
 #include "tests/support/golden.h"
 
 namespace equiv {
@@ -25,15 +26,9 @@ using ::testing::HasSubstr;
 using ::testing::Lt;
 using ::testing::Matches;
 using ::testing::Not;
+using testing_support::Explain;
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
-
-template <typename M, typename T>
-std::string Explain(const M& matcher, const T& value) {
-  testing::StringMatchResultListener listener;
-  testing::ExplainMatchResult(matcher, value, &listener);
-  return listener.str();
-}
 
 using testing_support::ExpectMatchesGolden;
 

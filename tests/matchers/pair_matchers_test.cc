@@ -9,6 +9,7 @@
 #include "gtest/gtest.h"
 #include "libequiv/report/triple_report.h"
 #include "matchers/matchers.h"
+#include "tests/support/explain.h"
 
 namespace equiv {
 namespace {
@@ -19,19 +20,10 @@ using ::testing::HasSubstr;
 using ::testing::Matches;
 using ::testing::Not;
 using ::testing::StartsWith;
+using testing_support::Explain;
+using testing_support::View;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-template <typename M, typename T>
-std::string Explain(const M& matcher, const T& value) {
-  testing::StringMatchResultListener listener;
-  testing::ExplainMatchResult(matcher, value, &listener);
-  return listener.str();
-}
-
-TensorView View(const std::vector<double>& values, Shape shape) {
-  return TensorView(std::span<const double>(values), std::move(shape));
-}
 
 // ---- CosineSimilarityAtLeast ----
 

@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "libequiv/report/triple_report.h"
 #include "matchers/matchers.h"
+#include "tests/support/explain.h"
 
 namespace equiv {
 namespace {
@@ -16,13 +17,7 @@ using ::testing::DescribeMatcher;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-template <typename M, typename T>
-std::string Explain(const M& matcher, const T& value) {
-  testing::StringMatchResultListener listener;
-  testing::ExplainMatchResult(matcher, value, &listener);
-  return listener.str();
-}
+using testing_support::Explain;
 
 // Three runs of a [2, 3] component: ref_bf16 and target are ref_fp32 plus the given errors.
 struct Runs {

@@ -7,26 +7,18 @@
 #include "gtest/gtest.h"
 #include "libequiv/tensor/tensor.h"
 #include "matchers/matchers.h"
+#include "tests/support/explain.h"
 
 namespace equiv {
 namespace {
 
 using ::testing::DescribeMatcher;
 using ::testing::Matches;
+using testing_support::Explain;
+using testing_support::View;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-template <typename M, typename T>
-std::string Explain(const M& matcher, const T& value) {
-  testing::StringMatchResultListener listener;
-  testing::ExplainMatchResult(matcher, value, &listener);
-  return listener.str();
-}
-
-TensorView View(const std::vector<double>& values, Shape shape) {
-  return TensorView(std::span<const double>(values), std::move(shape));
-}
 
 TEST(AllFiniteTest, Describes) {
   EXPECT_EQ(DescribeMatcher<TensorView>(AllFinite()),
