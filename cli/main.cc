@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "cli/compare_command.h"
+#include "cli/faults_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"equiv: prove that a port computes what its reference computes"};
@@ -32,6 +33,13 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   compare_cmd->add_flag("--json", compare.json, "one JSON object instead of the table");
 
+  equiv::cli::FaultsArgs faults;
+  CLI::App* faults_cmd = app.add_subcommand(
+      "faults",
+      "The fault catalog of the built-in port: each fault's component, the real bug "
+      "it reproduces, where it shows and the band measured for it.");
+  faults_cmd->add_flag("--json", faults.json, "one JSON object instead of the table");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -39,5 +47,6 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : equiv::cli::kExitError;
   }
   if (*compare_cmd) return equiv::cli::RunCompare(compare, std::cout, std::cerr);
+  if (*faults_cmd) return equiv::cli::RunFaults(faults, std::cout);
   return equiv::cli::kExitError;
 }

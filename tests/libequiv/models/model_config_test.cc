@@ -164,8 +164,9 @@ TEST(ModelConfigShippedTest, Qwen2_7B) {
 }
 
 TEST(ModelConfigShippedTest, EveryShippedConfigRoundTrips) {
-  for (const char* name : {"tiny-llama.json", "tiny-mistral.json", "tiny-qwen2.json",
-                           "llama-3.1-8b.json", "mistral-7b-v0.1.json", "qwen2-7b.json"}) {
+  for (const char* name :
+       {"tiny-llama.json", "tiny-mistral.json", "tiny-qwen2.json", "tiny-llama-yarn.json",
+        "llama-3.1-8b.json", "mistral-7b-v0.1.json", "qwen2-7b.json"}) {
     SCOPED_TRACE(name);
     const ModelConfig c = LoadModelConfig(ConfigPath(name));
     EXPECT_EQ(ParseModelConfig(ToJson(c).dump()), c);

@@ -1,0 +1,93 @@
+#include "libequiv/device/device_config.h"
+
+#include <optional>
+#include <string>
+
+#include "libequiv/tensor/error.h"
+
+namespace equiv::device {
+namespace {
+
+constexpr int64_t kMaxTpDegree = 32;
+
+std::string Str(int64_t value) { return std::to_string(value); }
+
+// Why `tp` cannot shard this model, or nullopt. A size of 0 (an unfilled config) never fits.
+std::optional<std::string> TpShapeProblem(int64_t tp, const ModelConfig& config) {
+  const auto divides = [tp](int64_t n) { return n > 0 && n % tp == 0; };
+  const std::string prefix = "DeviceConfig: tp_degree " + Str(tp);
+  if (!divides(config.num_attention_heads)) {
+    return prefix + " does not divide num_attention_heads " + Str(config.num_attention_heads);
+  }
+  // NxD replicates kv heads when there are fewer of them than ranks.
+  const int64_t kv = config.num_key_value_heads;
+  if (kv <= 0 || (kv % tp != 0 && tp % kv != 0)) {
+    return prefix + " neither divides num_key_value_heads " + Str(kv) + " nor is a multiple of it";
+  }
+  if (!divides(config.intermediate_size)) {
+    return prefix + " does not divide intermediate_size " + Str(config.intermediate_size);
+  }
+  if (!divides(config.vocab_size)) {
+    return prefix + " does not divide vocab_size " + Str(config.vocab_size);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string DeviceConfig::Name() const {
+  // Only settings that differ from the defaults appear, so names stay short and stable.
+  std::string name = "tp" + Str(tp_degree);
+  if (accumulation == Accumulation::kBf16PerKTile) name += "_bf16acc" + Str(k_tile);
+  if (collective_dtype == CollectiveDtype::kF32) name += "_f32cc";
+  if (!sequence_buckets.empty()) {
+    name += "_bucket";
+    for (std::size_t i = 0; i < sequence_buckets.size(); ++i) {
+      if (i > 0) name += '-';
+      name += Str(sequence_buckets[i]);
+    }
+  }
+  if (fused_rmsnorm) name += "_fusednorm";
+  if (flash_attention_block > 0) name += "_flash" + Str(flash_attention_block);
+  if (!fused_qkv) name += "_unfusedqkv";
+  return name;
+}
+
+void DeviceConfig::Validate(const ModelConfig& config) const {
+  if (tp_degree < 1 || tp_degree > kMaxTpDegree) {
+    throw Error("DeviceConfig: tp_degree " + Str(tp_degree) + " is outside [1, " +
+                Str(kMaxTpDegree) + "]");
+  }
+  if (const auto problem = TpShapeProblem(tp_degree, config)) throw Error(*problem);
+  if (k_tile <= 0) throw Error("DeviceConfig: k_tile " + Str(k_tile) + " is not positive");
+  if (flash_attention_block < 0) {
+    throw Error("DeviceConfig: flash_attention_block " + Str(flash_attention_block) +
+                " is negative");
+  }
+  for (std::size_t i = 0; i < sequence_buckets.size(); ++i) {
+    const int64_t bucket = sequence_buckets[i];
+    const std::string which =
+        "DeviceConfig: sequence_buckets[" + Str(static_cast<int64_t>(i)) + "] " + Str(bucket);
+    if (bucket <= 0) throw Error(which + " is not positive");
+    if (i > 0 && bucket <= sequence_buckets[i - 1]) {
+      throw Error(which + " is not above the previous bucket " + Str(sequence_buckets[i - 1]) +
+                  " (buckets must be strictly ascending)");
+    }
+  }
+  if (!sequence_buckets.empty() && sequence_buckets.back() > config.max_position_embeddings) {
+    throw Error("DeviceConfig: the last sequence bucket " + Str(sequence_buckets.back()) +
+                " exceeds max_position_embeddings " + Str(config.max_position_embeddings));
+  }
+}
+
+void PrintTo(const DeviceConfig& device, std::ostream* os) { *os << device.Name(); }
+
+std::vector<int64_t> AllowedTpDegrees(const ModelConfig& config) {
+  std::vector<int64_t> degrees;
+  for (int64_t tp = 1; tp <= kMaxTpDegree; ++tp) {
+    if (!TpShapeProblem(tp, config)) degrees.push_back(tp);
+  }
+  return degrees;
+}
+
+}  // namespace equiv::device

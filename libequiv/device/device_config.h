@@ -1,0 +1,56 @@
+// The simulated accelerator's settings (DESIGN.md, "The simulated device"). Every setting here
+// is a legitimate way to run a correct port; bugs are faults (fault_catalog.h), not settings.
+//
+//   DeviceConfig device{.tp_degree = 8, .sequence_buckets = {32, 128}};
+//   device.Validate(config);  // throws naming the setting that the model's shapes forbid
+#ifndef EQUIV_LIBEQUIV_DEVICE_DEVICE_CONFIG_H_
+#define EQUIV_LIBEQUIV_DEVICE_DEVICE_CONFIG_H_
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "libequiv/models/model_config.h"
+
+namespace equiv::device {
+
+// How a matmul accumulates its reduction: in float32 throughout, or per K-tile in float32 with
+// each tile's partial rounded to bf16 and the partials summed in bf16 in tile order.
+enum class Accumulation { kF32, kBf16PerKTile };
+
+// The dtype an all-reduce adds partials in (the result is stored as bf16 either way).
+enum class CollectiveDtype { kBf16, kF32 };
+
+struct DeviceConfig {
+  int64_t tp_degree = 1;  // 1..32; column/row-parallel layers split across this many ranks
+  Accumulation accumulation = Accumulation::kF32;
+  int64_t k_tile = 128;  // the K-tile of kBf16PerKTile
+  CollectiveDtype collective_dtype = CollectiveDtype::kBf16;
+  // Context encoding pads the prompt to the smallest bucket >= its length; empty: no padding.
+  // The `= {}` lets designated initializers omit it under -Wmissing-field-initializers.
+  std::vector<int64_t> sequence_buckets = {};
+  bool fused_rmsnorm = false;         // float32 inside, one rounding at the end
+  int64_t flash_attention_block = 0;  // > 0: blockwise attention with online softmax
+  bool fused_qkv = true;              // one qkv_proj instead of q/k/v_proj
+
+  // A readable parameter name: "tp1", "tp8_f32cc_bucket32-128_fusednorm_flash16". Only
+  // non-default settings appear after tpN; k_tile only with kBf16PerKTile ("tp4_bf16acc128").
+  std::string Name() const;
+
+  // Throws equiv::Error naming the setting and the model dimension it does not fit (tp_degree
+  // must divide the heads, the kv heads or be a multiple of them, intermediate_size and vocab),
+  // or the setting that is out of range (k_tile, flash_attention_block, sequence_buckets).
+  void Validate(const ModelConfig& config) const;
+
+  bool operator==(const DeviceConfig&) const = default;
+};
+
+void PrintTo(const DeviceConfig& device, std::ostream* os);
+
+// The TP degrees in [1, 32] that the model's shapes allow.
+std::vector<int64_t> AllowedTpDegrees(const ModelConfig& config);
+
+}  // namespace equiv::device
+
+#endif  // EQUIV_LIBEQUIV_DEVICE_DEVICE_CONFIG_H_

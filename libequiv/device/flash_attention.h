@@ -1,0 +1,45 @@
+// Attention kernels of the device: plain (scores materialized) and blockwise with online
+// softmax (flash attention), on bf16 q, k, v of one rank's heads.
+#ifndef EQUIV_LIBEQUIV_DEVICE_FLASH_ATTENTION_H_
+#define EQUIV_LIBEQUIV_DEVICE_FLASH_ATTENTION_H_
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "libequiv/nn/numerics.h"
+
+namespace equiv::device {
+
+using nn::Matrix;
+
+struct AttentionKernelSpec {
+  int64_t num_heads = 0;     // query heads in q
+  int64_t num_kv_heads = 0;  // kv heads in k and v; query head h reads kv head h / (heads / kv)
+  int64_t head_dim = 0;
+  float scaling = 0.0f;
+  // Key j visible iff pos_j <= pos_i < pos_j + window. `= {}` keeps designated initializers
+  // that omit it free of -Wmissing-field-initializers.
+  std::optional<int64_t> sliding_window = {};
+  // The softmax's arithmetic: float32 (correct) or bf16 (every exp, sum and quotient rounded).
+  bool softmax_in_bf16 = false;
+};
+
+// Scores q k^T in float32 (bf16 operands), times scaling, masked, softmax in float32 (or bf16),
+// probabilities rounded to bf16, times v accumulated in float32, output rounded to bf16.
+// q [queries, heads * head_dim], k and v [keys, kv_heads * head_dim].
+Matrix DeviceAttention(const Matrix& q, const Matrix& k, const Matrix& v,
+                       std::span<const int64_t> query_positions,
+                       std::span<const int64_t> key_positions, const AttentionKernelSpec& spec);
+
+// The same over key blocks of `block` keys with a running max and sum (online softmax) in
+// float32; probabilities stay in float32 (on chip), the output is rounded to bf16 once at the
+// end. Close to DeviceAttention, not bitwise, and a little more accurate (no bf16 probabilities).
+Matrix FlashAttention(const Matrix& q, const Matrix& k, const Matrix& v,
+                      std::span<const int64_t> query_positions,
+                      std::span<const int64_t> key_positions, const AttentionKernelSpec& spec,
+                      int64_t block);
+
+}  // namespace equiv::device
+
+#endif  // EQUIV_LIBEQUIV_DEVICE_FLASH_ATTENTION_H_

@@ -1,0 +1,104 @@
+#include "libequiv/nn/attention.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "libequiv/tensor/error.h"
+
+namespace equiv::nn {
+
+AttentionWeights AttentionWeights::Rounded(Precision precision) const {
+  return {q_proj.Rounded(precision), k_proj.Rounded(precision), v_proj.Rounded(precision),
+          o_proj.Rounded(precision)};
+}
+
+AttentionSpec AttentionSpecOf(const ModelConfig& config, int64_t layer) {
+  return {config.num_attention_heads, config.num_key_value_heads, config.head_dim,
+          1.0 / std::sqrt(static_cast<double>(config.head_dim)),
+          SlidingWindowOfLayer(config, layer)};
+}
+
+namespace {
+
+bool Visible(int64_t query_pos, int64_t key_pos, const AttentionSpec& spec) {
+  if (key_pos > query_pos) return false;
+  return !spec.sliding_window || query_pos - key_pos < *spec.sliding_window;
+}
+
+void CheckShapes(const Matrix& q, const Matrix& k, const Matrix& v, std::size_t queries,
+                 std::size_t keys, const AttentionSpec& spec) {
+  const auto shape = [](const Matrix& m) {
+    return "[" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + "]";
+  };
+  if (spec.num_heads <= 0 || spec.num_kv_heads <= 0 || spec.num_heads % spec.num_kv_heads != 0 ||
+      q.cols() != spec.num_heads * spec.head_dim || k.cols() != spec.num_kv_heads * spec.head_dim ||
+      v.cols() != k.cols() || k.rows() != v.rows() ||
+      q.rows() != static_cast<Eigen::Index>(queries) ||
+      k.rows() != static_cast<Eigen::Index>(keys)) {
+    throw Error("ScaledDotProductAttention: q " + shape(q) + ", k " + shape(k) + ", v " + shape(v) +
+                " with " + std::to_string(queries) + " query and " + std::to_string(keys) +
+                " key positions do not fit " + std::to_string(spec.num_heads) + " heads, " +
+                std::to_string(spec.num_kv_heads) + " kv heads of dim " +
+                std::to_string(spec.head_dim));
+  }
+}
+
+}  // namespace
+
+Matrix ScaledDotProductAttention(const Matrix& q, const Matrix& k, const Matrix& v,
+                                 std::span<const int64_t> query_positions,
+                                 std::span<const int64_t> key_positions, const AttentionSpec& spec,
+                                 Precision precision) {
+  CheckShapes(q, k, v, query_positions.size(), key_positions.size(), spec);
+  const int64_t d = spec.head_dim;
+  const int64_t group = spec.num_heads / spec.num_kv_heads;  // repeat_kv
+  const float scaling = static_cast<float>(spec.scaling);
+  Matrix out(q.rows(), q.cols());
+  for (int64_t h = 0; h < spec.num_heads; ++h) {
+    const int64_t kv = h / group;
+    const auto qh = q.middleCols(h * d, d);
+    const auto kh = k.middleCols(kv * d, d);
+    const auto vh = v.middleCols(kv * d, d);
+    // attn_weights = matmul(q, k^T) * scaling: two ops, two roundings under bf16.
+    Matrix scores = Rounded(precision, Matrix(qh * kh.transpose()));
+    for (Eigen::Index i = 0; i < scores.size(); ++i) {
+      scores.data()[i] = Round(precision, scores.data()[i] * scaling);
+    }
+    // softmax(attn_weights + mask, dtype=float32).to(dtype); masked entries get exactly 0.
+    Matrix probs = Matrix::Zero(scores.rows(), scores.cols());
+    for (Eigen::Index i = 0; i < scores.rows(); ++i) {
+      float max = -std::numeric_limits<float>::infinity();
+      for (Eigen::Index j = 0; j < scores.cols(); ++j) {
+        if (Visible(query_positions[i], key_positions[j], spec)) max = std::max(max, scores(i, j));
+      }
+      if (max == -std::numeric_limits<float>::infinity()) continue;  // no visible key
+      float sum = 0.0f;
+      for (Eigen::Index j = 0; j < scores.cols(); ++j) {
+        if (!Visible(query_positions[i], key_positions[j], spec)) continue;
+        probs(i, j) = std::exp(scores(i, j) - max);
+        sum += probs(i, j);
+      }
+      for (Eigen::Index j = 0; j < scores.cols(); ++j) {
+        probs(i, j) = Round(precision, probs(i, j) / sum);
+      }
+    }
+    out.middleCols(h * d, d) = Rounded(precision, Matrix(probs * vh));
+  }
+  return out;
+}
+
+Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
+                 const AttentionWeights& weights, const AttentionSpec& spec,
+                 const RotaryFrequencies& rotary, Precision precision) {
+  const RotaryTables tables = RotaryCosSin(rotary, positions, precision);
+  const Matrix q =
+      ApplyRotary(Linear(x, weights.q_proj, precision), spec.head_dim, tables, precision);
+  const Matrix k =
+      ApplyRotary(Linear(x, weights.k_proj, precision), spec.head_dim, tables, precision);
+  const Matrix v = Linear(x, weights.v_proj, precision);
+  const Matrix attended = ScaledDotProductAttention(q, k, v, positions, positions, spec, precision);
+  return Linear(attended, weights.o_proj, precision);
+}
+
+}  // namespace equiv::nn

@@ -1,0 +1,35 @@
+#include "libequiv/nn/causal_lm.h"
+
+#include <numeric>
+#include <vector>
+
+#include "libequiv/nn/rms_norm.h"
+
+namespace equiv::nn {
+
+CausalLmWeights CausalLmWeights::Rounded(Precision precision) const {
+  CausalLmWeights out{nn::Rounded(precision, embed_tokens),
+                      {},
+                      nn::Rounded(precision, norm),
+                      nn::Rounded(precision, lm_head)};
+  out.layers.reserve(layers.size());
+  for (const DecoderLayerWeights& layer : layers) out.layers.push_back(layer.Rounded(precision));
+  return out;
+}
+
+Matrix LmHead(const Matrix& hidden, const CausalLmWeights& weights, Precision precision) {
+  return Linear(hidden, LinearWeights{weights.lm_head, {}}, precision);
+}
+
+Matrix CausalLmLogits(std::span<const int64_t> ids, const CausalLmWeights& weights,
+                      const ModelConfig& config, Precision precision) {
+  std::vector<int64_t> positions(ids.size());
+  std::iota(positions.begin(), positions.end(), int64_t{0});
+  Matrix h = Embedding(weights.embed_tokens, ids);
+  for (std::size_t i = 0; i < weights.layers.size(); ++i) {
+    h = DecoderLayer(h, positions, weights.layers[i], config, static_cast<int64_t>(i), precision);
+  }
+  return LmHead(RmsNorm(h, weights.norm, config.rms_norm_eps, precision), weights, precision);
+}
+
+}  // namespace equiv::nn

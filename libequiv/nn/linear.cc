@@ -1,0 +1,42 @@
+#include "libequiv/nn/linear.h"
+
+#include <string>
+
+#include "libequiv/tensor/error.h"
+
+namespace equiv::nn {
+
+LinearWeights LinearWeights::Rounded(Precision precision) const {
+  return {nn::Rounded(precision, weight), nn::Rounded(precision, bias)};
+}
+
+Matrix Linear(const Matrix& x, const LinearWeights& linear, Precision precision) {
+  if (x.cols() != linear.weight.cols()) {
+    throw Error("Linear: input has " + std::to_string(x.cols()) + " features, the weight [" +
+                std::to_string(linear.weight.rows()) + ", " + std::to_string(linear.weight.cols()) +
+                "] expects " + std::to_string(linear.weight.cols()));
+  }
+  if (linear.has_bias() && linear.bias.size() != linear.weight.rows()) {
+    throw Error("Linear: bias has " + std::to_string(linear.bias.size()) + " values, weight has " +
+                std::to_string(linear.weight.rows()) + " output features");
+  }
+  Matrix y = x * linear.weight.transpose();
+  if (linear.has_bias()) y.rowwise() += linear.bias.transpose();
+  RoundInPlace(precision, y);
+  return y;
+}
+
+Matrix Embedding(const Matrix& table, std::span<const int64_t> ids) {
+  Matrix out(static_cast<Eigen::Index>(ids.size()), table.cols());
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= table.rows()) {
+      throw Error("Embedding: token id " + std::to_string(ids[i]) + " at position " +
+                  std::to_string(i) + " is outside the vocabulary [0, " +
+                  std::to_string(table.rows()) + ")");
+    }
+    out.row(static_cast<Eigen::Index>(i)) = table.row(ids[i]);
+  }
+  return out;
+}
+
+}  // namespace equiv::nn

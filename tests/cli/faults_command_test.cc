@@ -1,0 +1,37 @@
+#include "cli/faults_command.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "libequiv/models/fault.h"
+
+namespace equiv::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(FaultsCommandTest, TableListsEveryFaultWithItsBug) {
+  std::ostringstream out;
+  EXPECT_EQ(RunFaults({}, out), 0);
+  for (const FaultInfo& f : FaultCatalog()) EXPECT_THAT(out.str(), HasSubstr(std::string(f.name)));
+  EXPECT_THAT(out.str(), HasSubstr("softmax_bf16                  attention         component   "
+                                   "possible_bug       tiny-llama, 128 positions"));
+}
+
+TEST(FaultsCommandTest, JsonHasOneObjectPerFault) {
+  std::ostringstream out;
+  EXPECT_EQ(RunFaults({.json = true}, out), 0);
+  const nlohmann::json j = nlohmann::json::parse(out.str());
+  ASSERT_EQ(j["faults"].size(), FaultCatalog().size());
+  EXPECT_GE(j["faults"].size(), 15u);
+  const nlohmann::json& last = j["faults"].back();
+  EXPECT_EQ(last["name"], "tokengen_rope_off_by_one");
+  EXPECT_EQ(last["visible_in"], "end_to_end");
+  EXPECT_EQ(last["component"], "rotary");
+}
+
+}  // namespace
+}  // namespace equiv::cli

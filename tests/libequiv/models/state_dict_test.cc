@@ -1,0 +1,120 @@
+#include "libequiv/models/state_dict.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+
+#include "libequiv/io/safetensors.h"
+#include "libequiv/tensor/error.h"
+#include "tests/libequiv/models/port_harness.h"
+
+namespace equiv {
+namespace {
+
+using ::equiv::testing::TinyConfig;
+using ::testing::HasSubstr;
+using ::testing::ThrowsMessage;
+
+std::string TempPath(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("equiv_state_dict_" + name)).string();
+}
+
+double Stddev(const Tensor& t) {
+  double sum = 0, sum2 = 0;
+  for (float v : t.ToFloats()) {
+    sum += v;
+    sum2 += double(v) * v;
+  }
+  const double n = static_cast<double>(t.size());
+  return std::sqrt(sum2 / n - (sum / n) * (sum / n));
+}
+
+TEST(StateDictTest, ExpectedParametersFollowTheHfNamesAndShapes) {
+  const ModelConfig qwen = TinyConfig("tiny-qwen2");
+  const auto specs = ExpectedParameters(qwen);
+  ASSERT_FALSE(specs.empty());
+  EXPECT_EQ(specs.front().name, "model.embed_tokens.weight");
+  EXPECT_EQ(specs.back().name, "model.norm.weight");  // tied: no lm_head.weight
+  const auto find = [&](const std::string& name) {
+    for (const auto& s : specs) {
+      if (s.name == name) return s.shape;
+    }
+    return std::vector<int64_t>{};
+  };
+  EXPECT_EQ(find("model.layers.1.self_attn.k_proj.weight"), (std::vector<int64_t>{32, 128}));
+  EXPECT_EQ(find("model.layers.1.self_attn.k_proj.bias"), (std::vector<int64_t>{32}));
+  EXPECT_TRUE(find("model.layers.1.self_attn.o_proj.bias").empty());  // qwen2: no o bias
+  EXPECT_EQ(find("model.layers.0.mlp.down_proj.weight"), (std::vector<int64_t>{128, 320}));
+  EXPECT_EQ(ExpectedParameters(TinyConfig("tiny-llama")).back().name, "lm_head.weight");
+}
+
+TEST(StateDictTest, InitIsSeededPerParameterAtModuleScale) {
+  const ModelConfig config = TinyConfig("tiny-llama");
+  const StateDict a = InitStateDict(config, 1);
+  const StateDict b = InitStateDict(config, 1);
+  const StateDict c = InitStateDict(config, 2);
+  const std::string q = "model.layers.0.self_attn.q_proj.weight";
+  EXPECT_EQ(a.at(q).ToFloats(), b.at(q).ToFloats());
+  EXPECT_NE(a.at(q).ToFloats(), c.at(q).ToFloats());
+  EXPECT_NEAR(Stddev(a.at(q)), 1.0 / std::sqrt(128.0), 0.01);
+  EXPECT_NEAR(Stddev(a.at("model.embed_tokens.weight")), 1.0, 0.05);
+  EXPECT_NEAR(Stddev(a.at("model.norm.weight")), 0.1, 0.05);
+  EXPECT_NE(a.at("model.layers.0.mlp.up_proj.weight").ToFloats(),
+            a.at("model.layers.0.mlp.gate_proj.weight").ToFloats());
+}
+
+TEST(StateDictTest, SaveAndLoadRoundTrip) {
+  const ModelConfig config = TinyConfig("tiny-qwen2");
+  const StateDict weights = InitStateDict(config, 3);
+  const std::string path = TempPath("round_trip.safetensors");
+  SaveStateDict(weights, path);
+  const StateDict loaded = LoadStateDict(path, config);
+  ASSERT_EQ(loaded.size(), weights.size());
+  for (const auto& [name, tensor] : weights) {
+    EXPECT_EQ(loaded.at(name).ToFloats(), tensor.ToFloats()) << name;
+  }
+  std::filesystem::remove(path);
+}
+
+TEST(StateDictTest, LoadNamesWhatIsWrong) {
+  const ModelConfig config = TinyConfig("tiny-llama");
+  StateDict weights = InitStateDict(config, 3);
+  const std::string path = TempPath("bad.safetensors");
+
+  StateDict missing = weights;
+  missing.erase("model.layers.1.mlp.up_proj.weight");
+  SaveStateDict(missing, path);
+  EXPECT_THAT([&] { LoadStateDict(path, config); },
+              ThrowsMessage<Error>(
+                  HasSubstr("parameter model.layers.1.mlp.up_proj.weight [320, 128] is missing")));
+
+  StateDict misshapen = weights;
+  misshapen["model.norm.weight"] = Tensor(Shape({127}), DType::kF32);
+  SaveStateDict(misshapen, path);
+  EXPECT_THAT([&] { LoadStateDict(path, config); },
+              ThrowsMessage<Error>(HasSubstr("parameter model.norm.weight has shape [127], the "
+                                             "config needs [128]")));
+
+  StateDict extra = weights;
+  extra["model.layers.2.mlp.up_proj.weight"] = Tensor(Shape({2}), DType::kF32);
+  SaveStateDict(extra, path);
+  EXPECT_THAT(
+      [&] { LoadStateDict(path, config); },
+      ThrowsMessage<Error>(HasSubstr("unexpected tensor model.layers.2.mlp.up_proj.weight")));
+  std::filesystem::remove(path);
+}
+
+TEST(StateDictTest, ReferenceWeightsTieTheHead) {
+  const ModelConfig config = TinyConfig("tiny-qwen2");
+  const nn::CausalLmWeights w = ReferenceWeights(InitStateDict(config, 1), config);
+  EXPECT_EQ(w.lm_head, w.embed_tokens);
+  ASSERT_EQ(w.layers.size(), 2u);
+  EXPECT_TRUE(w.layers[0].self_attn.q_proj.has_bias());
+  EXPECT_FALSE(w.layers[0].self_attn.o_proj.has_bias());
+}
+
+}  // namespace
+}  // namespace equiv

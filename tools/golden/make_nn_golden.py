@@ -1,0 +1,778 @@
+#!/usr/bin/python3
+"""Writes tests/data/nn/<case>.safetensors: golden runs of the llama-family reference
+components (libequiv/nn) made by PyTorch, checked by tests/libequiv/nn/golden_test.cc.
+
+Run with Debian's interpreter (python3-torch; `transformers` and `safetensors` are not needed):
+    /usr/bin/python3 tools/golden/make_nn_golden.py [--output-dir DIR] [--torch-kernels]
+
+The modules below transcribe the HuggingFace modeling code operation by operation, in plain
+PyTorch, as transformers 4.48-4.5x has it (src/transformers/models/llama/modeling_llama.py,
+models/mistral/modeling_mistral.py, models/qwen2/modeling_qwen2.py, modeling_rope_utils.py,
+activations.py): each function names the HF function it follows. The eager attention path is
+used, with the additive causal mask HF builds for it. Every case runs twice on the same fp32
+weights and inputs: in float32, and in bfloat16 with the weights and inputs `.to(bfloat16)`,
+as `from_pretrained(torch_dtype=torch.bfloat16)` loads them. Only parameters are cast: the
+rotary `inv_freq` buffer stays float32, as HF computes it at init (`model.to(bfloat16)` would
+round it too, which HF's own loading does not do).
+
+bf16 kernels. This transformers code requires PyTorch >= 2. The installed Debian PyTorch is
+1.13, whose bf16 CPU kernels for silu and gelu(tanh) round every intermediate to bf16
+(Vectorized<BFloat16> arithmetic), and whose `bf16 tensor * python float` rounds the scalar
+to bf16 first. PyTorch 2.x computes these in float32 and rounds once (aten/src/ATen/native/cpu/
+Activation.cpp silu_kernel and GeluKernelImpl for reduced floating types, BinaryOpsKernel.cpp
+mul_kernel's "mul_cpu_reduced_float" path with original_scalar_value). So by default those
+three ops run as PyTorch 2.x runs them: `op(x.float()).to(bfloat16)`, bit for bit the 2.x
+kernel's formula. `--torch-kernels` uses the installed kernels instead (to measure the
+difference; do not commit that output). Every other op runs on the installed PyTorch, whose
+bf16 matmul, addmm, elementwise and softmax(dtype=float32) results agree with "compute in
+float32, round once" (checked when this script was written).
+
+Each file holds (names relative to the module, as in its HF state_dict):
+  __metadata__: {"config": config.json text, "case": name, "generator": this script, "torch"}
+  inputs (F32 / I64): `x` hidden states [12, hidden] (normal, three outlier channels x20;
+    scaled to unit RMS per row for attention and MLP, which read RMSNorm outputs in a model)
+    or the activation input [12, 160];
+    `ids` I64 [12]; `positions` I64 [12]; for rotary `q` [12, heads * head_dim] and
+    `k` [12, kv_heads * head_dim] (rows are positions, as the C++ Matrix holds them);
+  weights (F32): `weight`, `bias`, `q_proj.weight`, `mlp.down_proj.weight`, ...; the causal LM
+    uses full HF names (`model.embed_tokens.weight`, ..., `lm_head.weight` absent when tied);
+  outputs: `out.fp32` (F32) and `out.bf16` (BF16); rotary cases `q_out.*`, `k_out.*`,
+    `cos.*`, `sin.*` ([12, head_dim]).
+Layout as the reference safetensors writer makes it (see make_safetensors_golden.py).
+"""
+
+import argparse
+import json
+import math
+import pathlib
+import struct
+import sys
+import zlib
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+SEQ = 12
+GENERATOR = "tools/golden/make_nn_golden.py"
+# Set by --torch-kernels: run every op on the installed PyTorch's own bf16 kernels.
+TORCH_KERNELS = False
+
+BASE_CONFIG = {
+    "architectures": ["LlamaForCausalLM"],
+    "model_type": "llama",
+    "hidden_size": 64,
+    "intermediate_size": 160,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "vocab_size": 96,
+    "max_position_embeddings": 128,
+    "rms_norm_eps": 1e-05,
+    "rope_theta": 10000.0,
+    "hidden_act": "silu",
+    "attention_bias": False,
+    "mlp_bias": False,
+    "tie_word_embeddings": False,
+    "torch_dtype": "float32",
+}
+
+
+# ---- PyTorch 2.x bf16 kernels where 1.13 differs (see the docstring) ----
+
+def _float_once(op, x):
+    if TORCH_KERNELS or x.dtype == torch.float32:
+        return op(x)
+    return op(x.float()).to(x.dtype)
+
+
+def silu(x):  # nn.SiLU; torch 2.x silu_kernel: float(x) / (1 + exp(-float(x))), one rounding
+    return _float_once(F.silu, x)
+
+
+def gelu_tanh(x):  # torch 2.x GeluKernelImpl, GeluType::Tanh, reduced types: float inside
+    return _float_once(lambda t: F.gelu(t, approximate="tanh"), x)
+
+
+def mul_scalar(x, scalar):  # torch 2.x mul_kernel: bf16 * float(original scalar), one rounding
+    return _float_once(lambda t: t * scalar, x)
+
+
+# activations.py ACT2FN: "silu" -> nn.SiLU, "gelu" -> GELUActivation (erf),
+# "gelu_pytorch_tanh" -> PytorchGELUTanh (gelu(approximate="tanh")).
+ACT2FN = {"silu": silu, "gelu": F.gelu, "gelu_pytorch_tanh": gelu_tanh}
+
+
+# ---- configuration_{llama,mistral,qwen2}.py: the attributes the modeling code reads ----
+
+class Config:
+    def __init__(self, d):
+        self.model_type = d["model_type"]
+        self.hidden_size = d["hidden_size"]
+        self.intermediate_size = d["intermediate_size"]
+        self.num_hidden_layers = d["num_hidden_layers"]
+        self.num_attention_heads = d["num_attention_heads"]
+        self.num_key_value_heads = d.get("num_key_value_heads") or self.num_attention_heads
+        self.head_dim = d.get("head_dim") or self.hidden_size // self.num_attention_heads
+        self.vocab_size = d["vocab_size"]
+        self.max_position_embeddings = d["max_position_embeddings"]
+        self.rms_norm_eps = d.get("rms_norm_eps", 1e-6)
+        self.rope_theta = d.get("rope_theta", 10000.0)
+        self.rope_scaling = d.get("rope_scaling")
+        self.hidden_act = d.get("hidden_act", "silu")
+        self.tie_word_embeddings = d.get("tie_word_embeddings", False)
+        # LlamaAttention: bias=config.attention_bias on q, k, v and o; MistralAttention: none;
+        # Qwen2Attention: q, k, v bias=True, o_proj bias=False. Only LlamaMLP reads mlp_bias.
+        llama = self.model_type == "llama"
+        self.qkv_bias = d.get("attention_bias", False) if llama else self.model_type == "qwen2"
+        self.o_bias = d.get("attention_bias", False) if llama else False
+        self.mlp_bias = d.get("mlp_bias", False) if llama else False
+        if self.model_type == "mistral":
+            self.sliding_window = d.get("sliding_window", 4096)
+        elif self.model_type == "qwen2" and d.get("use_sliding_window", False):
+            self.sliding_window = d.get("sliding_window", 4096)
+        else:
+            self.sliding_window = None
+        self.max_window_layers = d.get("max_window_layers", 28)
+
+    def sliding_window_of_layer(self, layer_idx):
+        # Mistral: every layer; Qwen2: layers >= max_window_layers (its layer_types).
+        if self.model_type == "qwen2" and layer_idx < self.max_window_layers:
+            return None
+        return self.sliding_window
+
+
+# ---- modeling_rope_utils.py ----
+
+def _compute_default_rope_parameters(config, device=None, seq_len=None):
+    base = config.rope_theta
+    dim = config.head_dim  # partial_rotary_factor 1
+    attention_factor = 1.0
+    inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
+    return inv_freq, attention_factor
+
+
+def _compute_linear_scaling_rope_parameters(config, device=None, seq_len=None):
+    factor = config.rope_scaling["factor"]
+    inv_freq, attention_factor = _compute_default_rope_parameters(config, device, seq_len)
+    inv_freq /= factor  # scaling the frequencies, not the positions (the current HF form)
+    return inv_freq, attention_factor
+
+
+def _compute_dynamic_ntk_parameters(config, device=None, seq_len=None):
+    base = config.rope_theta
+    dim = config.head_dim
+    max_position_embeddings = config.max_position_embeddings
+    factor = config.rope_scaling["factor"]
+    attention_factor = 1.0
+    # seq_len is a 0-dim int64 tensor at run time (torch.max(position_ids) + 1), so the base
+    # below is float32 tensor arithmetic, as in HF.
+    seq_len = seq_len if seq_len is not None and seq_len > max_position_embeddings \
+        else max_position_embeddings
+    base = base * ((factor * seq_len / max_position_embeddings) - (factor - 1)) ** (dim / (dim - 2))
+    inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
+    return inv_freq, attention_factor
+
+
+def _compute_yarn_parameters(config, device=None, seq_len=None):
+    base = config.rope_theta
+    dim = config.head_dim
+    factor = config.rope_scaling["factor"]
+    attention_factor = config.rope_scaling.get("attention_factor")
+    mscale = config.rope_scaling.get("mscale")
+    mscale_all_dim = config.rope_scaling.get("mscale_all_dim")
+    original_max_position_embeddings = (
+        config.rope_scaling.get("original_max_position_embeddings")
+        or config.max_position_embeddings)
+
+    def get_mscale(scale, mscale=1):
+        if scale <= 1:
+            return 1.0
+        return 0.1 * mscale * math.log(scale) + 1.0
+
+    if attention_factor is None:
+        if mscale and mscale_all_dim:
+            attention_factor = float(
+                get_mscale(factor, mscale) / get_mscale(factor, mscale_all_dim))
+        else:
+            attention_factor = get_mscale(factor)
+
+    beta_fast = config.rope_scaling.get("beta_fast") or 32
+    beta_slow = config.rope_scaling.get("beta_slow") or 1
+
+    def find_correction_dim(num_rotations, dim, base, max_position_embeddings):
+        return (dim * math.log(max_position_embeddings / (num_rotations * 2 * math.pi))) / (
+            2 * math.log(base))
+
+    def find_correction_range(low_rot, high_rot, dim, base, max_position_embeddings, truncate):
+        low = find_correction_dim(low_rot, dim, base, max_position_embeddings)
+        high = find_correction_dim(high_rot, dim, base, max_position_embeddings)
+        if truncate:
+            low = math.floor(low)
+            high = math.ceil(high)
+        return max(low, 0), min(high, dim - 1)
+
+    def linear_ramp_factor(min, max, dim):
+        if min == max:
+            max += 0.001  # Prevent singularity
+        linear_func = (torch.arange(dim, dtype=torch.float32) - min) / (max - min)
+        return torch.clamp(linear_func, 0, 1)
+
+    pos_freqs = base ** (torch.arange(0, dim, 2).to(dtype=torch.float) / dim)
+    inv_freq_extrapolation = 1.0 / pos_freqs
+    inv_freq_interpolation = 1.0 / (factor * pos_freqs)
+    truncate = config.rope_scaling.get("truncate", True)
+    low, high = find_correction_range(beta_fast, beta_slow, dim, base,
+                                      original_max_position_embeddings, truncate)
+    inv_freq_extrapolation_factor = (
+        1 - linear_ramp_factor(low, high, dim // 2).to(dtype=torch.float))
+    inv_freq = (inv_freq_interpolation * (1 - inv_freq_extrapolation_factor)
+                + inv_freq_extrapolation * inv_freq_extrapolation_factor)
+    return inv_freq, attention_factor
+
+
+def _compute_llama3_parameters(config, device=None, seq_len=None):
+    inv_freq, attention_factor = _compute_default_rope_parameters(config, device, seq_len)
+    factor = config.rope_scaling["factor"]
+    low_freq_factor = config.rope_scaling["low_freq_factor"]
+    high_freq_factor = config.rope_scaling["high_freq_factor"]
+    old_context_len = config.rope_scaling["original_max_position_embeddings"]
+    low_freq_wavelen = old_context_len / low_freq_factor
+    high_freq_wavelen = old_context_len / high_freq_factor
+    wavelen = 2 * math.pi / inv_freq
+    inv_freq_llama = torch.where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq)
+    smooth_factor = ((old_context_len / wavelen - low_freq_factor)
+                     / (high_freq_factor - low_freq_factor))
+    smoothed_inv_freq = ((1 - smooth_factor) * inv_freq_llama / factor
+                         + smooth_factor * inv_freq_llama)
+    is_medium_freq = ~(wavelen < high_freq_wavelen) * ~(wavelen > low_freq_wavelen)
+    inv_freq_llama = torch.where(is_medium_freq, smoothed_inv_freq, inv_freq_llama)
+    return inv_freq_llama, attention_factor
+
+
+ROPE_INIT_FUNCTIONS = {
+    "default": _compute_default_rope_parameters,
+    "linear": _compute_linear_scaling_rope_parameters,
+    "dynamic": _compute_dynamic_ntk_parameters,
+    "yarn": _compute_yarn_parameters,
+    "llama3": _compute_llama3_parameters,
+}
+
+
+# ---- modeling_llama.py ----
+
+class LlamaRMSNorm(nn.Module):
+    def __init__(self, hidden_size, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(hidden_size))
+        self.variance_epsilon = eps
+
+    def forward(self, hidden_states):
+        input_dtype = hidden_states.dtype
+        hidden_states = hidden_states.to(torch.float32)
+        variance = hidden_states.pow(2).mean(-1, keepdim=True)
+        hidden_states = hidden_states * torch.rsqrt(variance + self.variance_epsilon)
+        return self.weight * hidden_states.to(input_dtype)
+
+
+class LlamaRotaryEmbedding(nn.Module):
+    """__init__, forward and the dynamic_rope_update decorator's dynamic_frequency_update."""
+
+    def __init__(self, config):
+        super().__init__()
+        if config.rope_scaling is not None:
+            self.rope_type = config.rope_scaling.get("rope_type", config.rope_scaling.get("type"))
+        else:
+            self.rope_type = "default"
+        self.max_seq_len_cached = config.max_position_embeddings
+        self.original_max_seq_len = config.max_position_embeddings
+        self.config = config
+        self.rope_init_fn = ROPE_INIT_FUNCTIONS[self.rope_type]
+        inv_freq, self.attention_scaling = self.rope_init_fn(self.config)
+        self.register_buffer("inv_freq", inv_freq, persistent=False)
+        self.original_inv_freq = self.inv_freq
+
+    def _dynamic_frequency_update(self, position_ids):
+        seq_len = torch.max(position_ids) + 1
+        if seq_len > self.max_seq_len_cached:  # growth
+            inv_freq, self.attention_scaling = self.rope_init_fn(self.config, seq_len=seq_len)
+            self.register_buffer("inv_freq", inv_freq, persistent=False)
+            self.max_seq_len_cached = seq_len
+        if (seq_len < self.original_max_seq_len
+                and self.max_seq_len_cached > self.original_max_seq_len):  # reset
+            self.register_buffer("inv_freq", self.original_inv_freq, persistent=False)
+            self.max_seq_len_cached = self.original_max_seq_len
+
+    @torch.no_grad()
+    def forward(self, x, position_ids):
+        if "dynamic" in self.rope_type:
+            self._dynamic_frequency_update(position_ids)
+        inv_freq_expanded = self.inv_freq[None, :, None].float().expand(
+            position_ids.shape[0], -1, 1)
+        position_ids_expanded = position_ids[:, None, :].float()
+        freqs = (inv_freq_expanded.float() @ position_ids_expanded.float()).transpose(1, 2)
+        emb = torch.cat((freqs, freqs), dim=-1)
+        cos = emb.cos() * self.attention_scaling
+        sin = emb.sin() * self.attention_scaling
+        return cos.to(dtype=x.dtype), sin.to(dtype=x.dtype)
+
+
+def rotate_half(x):
+    x1 = x[..., : x.shape[-1] // 2]
+    x2 = x[..., x.shape[-1] // 2:]
+    return torch.cat((-x2, x1), dim=-1)
+
+
+def apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
+    cos = cos.unsqueeze(unsqueeze_dim)
+    sin = sin.unsqueeze(unsqueeze_dim)
+    q_embed = (q * cos) + (rotate_half(q) * sin)
+    k_embed = (k * cos) + (rotate_half(k) * sin)
+    return q_embed, k_embed
+
+
+class LlamaMLP(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        hidden, inter, bias = config.hidden_size, config.intermediate_size, config.mlp_bias
+        self.gate_proj = nn.Linear(hidden, inter, bias=bias)
+        self.up_proj = nn.Linear(hidden, inter, bias=bias)
+        self.down_proj = nn.Linear(inter, hidden, bias=bias)
+        self.act_fn = ACT2FN[config.hidden_act]
+
+    def forward(self, x):
+        return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))
+
+
+def repeat_kv(hidden_states, n_rep):
+    batch, num_key_value_heads, slen, head_dim = hidden_states.shape
+    if n_rep == 1:
+        return hidden_states
+    hidden_states = hidden_states[:, :, None, :, :].expand(
+        batch, num_key_value_heads, n_rep, slen, head_dim)
+    return hidden_states.reshape(batch, num_key_value_heads * n_rep, slen, head_dim)
+
+
+def eager_attention_forward(module, query, key, value, attention_mask, scaling):
+    key_states = repeat_kv(key, module.num_key_value_groups)
+    value_states = repeat_kv(value, module.num_key_value_groups)
+    attn_weights = mul_scalar(torch.matmul(query, key_states.transpose(2, 3)), scaling)
+    if attention_mask is not None:
+        causal_mask = attention_mask[:, :, :, : key_states.shape[-2]]
+        attn_weights = attn_weights + causal_mask
+    attn_weights = nn.functional.softmax(attn_weights, dim=-1, dtype=torch.float32).to(query.dtype)
+    attn_output = torch.matmul(attn_weights, value_states)
+    attn_output = attn_output.transpose(1, 2).contiguous()
+    return attn_output, attn_weights
+
+
+class LlamaAttention(nn.Module):
+    """Also MistralAttention and Qwen2Attention: they differ only in the biases (Config)."""
+
+    def __init__(self, config, layer_idx):
+        super().__init__()
+        self.head_dim = config.head_dim
+        self.num_key_value_groups = config.num_attention_heads // config.num_key_value_heads
+        self.scaling = self.head_dim ** -0.5
+        self.q_proj = nn.Linear(config.hidden_size, config.num_attention_heads * self.head_dim,
+                                bias=config.qkv_bias)
+        self.k_proj = nn.Linear(config.hidden_size, config.num_key_value_heads * self.head_dim,
+                                bias=config.qkv_bias)
+        self.v_proj = nn.Linear(config.hidden_size, config.num_key_value_heads * self.head_dim,
+                                bias=config.qkv_bias)
+        self.o_proj = nn.Linear(config.num_attention_heads * self.head_dim, config.hidden_size,
+                                bias=config.o_bias)
+
+    def forward(self, hidden_states, position_embeddings, attention_mask):
+        input_shape = hidden_states.shape[:-1]
+        hidden_shape = (*input_shape, -1, self.head_dim)
+        query_states = self.q_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+        key_states = self.k_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+        value_states = self.v_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+        cos, sin = position_embeddings
+        query_states, key_states = apply_rotary_pos_emb(query_states, key_states, cos, sin)
+        attn_output, _ = eager_attention_forward(self, query_states, key_states, value_states,
+                                                 attention_mask, scaling=self.scaling)
+        attn_output = attn_output.reshape(*input_shape, -1).contiguous()
+        return self.o_proj(attn_output)
+
+
+class LlamaDecoderLayer(nn.Module):
+    def __init__(self, config, layer_idx):
+        super().__init__()
+        self.self_attn = LlamaAttention(config, layer_idx)
+        self.mlp = LlamaMLP(config)
+        self.input_layernorm = LlamaRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+        self.post_attention_layernorm = LlamaRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+
+    def forward(self, hidden_states, attention_mask, position_embeddings):
+        residual = hidden_states
+        hidden_states = self.input_layernorm(hidden_states)
+        hidden_states = self.self_attn(hidden_states, position_embeddings, attention_mask)
+        hidden_states = residual + hidden_states
+        residual = hidden_states
+        hidden_states = self.post_attention_layernorm(hidden_states)
+        hidden_states = self.mlp(hidden_states)
+        return residual + hidden_states
+
+
+def causal_mask_of(config, layer_idx, sequence_length, dtype, cache_position):
+    """MistralModel._prepare_4d_causal_attention_mask_with_cache_position (also Llama's and
+    Qwen2's), no padding mask, no cache: min_dtype where a key is masked, 0 elsewhere."""
+    target_length = sequence_length  # HF makes it one longer; eager slices it to the keys
+    min_dtype = torch.finfo(dtype).min
+    causal_mask = torch.full((sequence_length, target_length), fill_value=min_dtype, dtype=dtype)
+    diagonal_attend_mask = torch.arange(target_length) > cache_position.reshape(-1, 1)
+    window = config.sliding_window_of_layer(layer_idx)
+    if window is not None:
+        sliding_attend_mask = (
+            torch.arange(target_length) <= (cache_position.reshape(-1, 1) - window))
+        diagonal_attend_mask.bitwise_or_(sliding_attend_mask)
+    causal_mask *= diagonal_attend_mask
+    return causal_mask[None, None, :, :]
+
+
+class LlamaModel(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.layers = nn.ModuleList(
+            [LlamaDecoderLayer(config, i) for i in range(config.num_hidden_layers)])
+        self.norm = LlamaRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+        self.rotary_emb = LlamaRotaryEmbedding(config)
+
+    def forward(self, input_ids):
+        inputs_embeds = self.embed_tokens(input_ids)
+        cache_position = torch.arange(0, inputs_embeds.shape[1])
+        position_ids = cache_position.unsqueeze(0)
+        hidden_states = inputs_embeds
+        position_embeddings = self.rotary_emb(hidden_states, position_ids)
+        for layer_idx, decoder_layer in enumerate(self.layers):
+            mask = causal_mask_of(self.config, layer_idx, inputs_embeds.shape[1],
+                                  inputs_embeds.dtype, cache_position)
+            hidden_states = decoder_layer(hidden_states, mask, position_embeddings)
+        return self.norm(hidden_states)
+
+
+class LlamaForCausalLM(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.model = LlamaModel(config)
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        if config.tie_word_embeddings:  # PreTrainedModel.tie_weights
+            self.lm_head.weight = self.model.embed_tokens.weight
+
+    def forward(self, input_ids):
+        return self.lm_head(self.model(input_ids))  # logits_to_keep=0: every position
+
+
+# ---- seeded data ----
+
+class Rng:
+    """A seeded stream: torch's CPU generator, so the data is the same on every platform."""
+
+    def __init__(self, name):
+        self.g = torch.Generator().manual_seed(zlib.crc32(name.encode()))
+
+    def normal(self, *shape):
+        return torch.randn(*shape, generator=self.g, dtype=torch.float32)
+
+    def hidden(self, rows, cols, outliers=3):
+        """Normal activations with a few outlier channels (x20), as real residual streams have."""
+        x = self.normal(rows, cols)
+        channels = torch.randperm(cols, generator=self.g)[:outliers]
+        x[:, channels] *= 20.0
+        return x
+
+    def normed_hidden(self, rows, cols):
+        """hidden() scaled to unit RMS per row: what a sublayer reads after its RMSNorm."""
+        x = self.hidden(rows, cols)
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True))
+
+    def ids(self, n, vocab):
+        return torch.randint(0, vocab, (n,), generator=self.g, dtype=torch.int64)
+
+    def weights(self, module):
+        """HF names -> fp32: linear ~ N(0, 1/in), norm gains 1 + 0.1 N, biases 0.1 N,
+        embeddings N(0, 1)."""
+        out = {}
+        for name, p in module.named_parameters():  # tied parameters appear once
+            if name.endswith("norm.weight") or isinstance(module, LlamaRMSNorm):
+                out[name] = 1.0 + 0.1 * self.normal(*p.shape)
+            elif name.endswith("bias"):
+                out[name] = 0.1 * self.normal(*p.shape)
+            elif "embed_tokens" in name or isinstance(module, nn.Embedding):
+                out[name] = self.normal(*p.shape)
+            else:
+                out[name] = self.normal(*p.shape) / math.sqrt(p.shape[1])
+        return out
+
+
+def load(module, weights, dtype):
+    """The parameters of `module` set to `weights` in `dtype`; buffers (inv_freq) untouched."""
+    for name, p in module.named_parameters():
+        p.data = weights[name].to(dtype)
+    return module
+
+
+def both(make_module, weights, run):
+    """`run(module, dtype)` on float32 and on bfloat16 parameters: (fp32 result, bf16 result)."""
+    with torch.no_grad():
+        return tuple(run(load(make_module(), weights, dtype), dtype)
+                     for dtype in (torch.float32, torch.bfloat16))
+
+
+# ---- the cases ----
+
+def config_with(**changes):
+    d = dict(BASE_CONFIG)
+    d.update(changes)
+    return d
+
+
+def case_linear(name, bias):
+    d = config_with()
+    rng = Rng(name)
+    make = lambda: nn.Linear(64, 160, bias=bias)
+    weights = rng.weights(make())
+    x = rng.hidden(SEQ, 64)
+    out = both(make, weights, lambda m, dt: m(x.to(dt)[None])[0])
+    return d, {"x": x}, weights, {"out": out}
+
+
+def case_embedding(name):
+    d = config_with()
+    rng = Rng(name)
+    make = lambda: nn.Embedding(96, 64)
+    weights = rng.weights(make())
+    ids = rng.ids(SEQ, 96)
+    out = both(make, weights, lambda m, dt: m(ids[None])[0])
+    return d, {"ids": ids}, weights, {"out": out}
+
+
+def case_rms_norm(name):
+    d = config_with()
+    config = Config(d)
+    rng = Rng(name)
+    make = lambda: LlamaRMSNorm(64, eps=config.rms_norm_eps)
+    weights = rng.weights(make())
+    x = rng.hidden(SEQ, 64)
+    out = both(make, weights, lambda m, dt: m(x.to(dt)[None])[0])
+    return d, {"x": x}, weights, {"out": out}
+
+
+def case_activation(name, act):
+    d = config_with(hidden_act=act)
+    rng = Rng(name)
+    x = 2.0 * rng.hidden(SEQ, 160)
+    fn = ACT2FN[act]
+    with torch.no_grad():
+        out = (fn(x), fn(x.to(torch.bfloat16)))
+    return d, {"x": x}, {}, {"out": out}
+
+
+def case_rotary(name, rope_scaling, positions=None, **changes):
+    d = config_with(rope_scaling=rope_scaling, **changes)
+    config = Config(d)
+    rng = Rng(name)
+    heads, kv_heads, dim = config.num_attention_heads, config.num_key_value_heads, config.head_dim
+    q = rng.hidden(SEQ, heads * dim)
+    k = rng.hidden(SEQ, kv_heads * dim)
+    positions = torch.arange(SEQ, dtype=torch.int64) if positions is None else positions
+    results = []
+    for dtype in (torch.float32, torch.bfloat16):
+        with torch.no_grad():
+            rotary = LlamaRotaryEmbedding(config)  # fresh: dynamic scaling keeps state
+            cos, sin = rotary(q.to(dtype), positions[None])
+            q4 = q.to(dtype).view(1, SEQ, heads, dim).transpose(1, 2)
+            k4 = k.to(dtype).view(1, SEQ, kv_heads, dim).transpose(1, 2)
+            q_out, k_out = apply_rotary_pos_emb(q4, k4, cos, sin)
+        results.append({
+            "q_out": q_out.transpose(1, 2).reshape(SEQ, heads * dim),
+            "k_out": k_out.transpose(1, 2).reshape(SEQ, kv_heads * dim),
+            "cos": cos[0], "sin": sin[0]})
+    outputs = {key: (results[0][key], results[1][key]) for key in results[0]}
+    return d, {"q": q, "k": k, "positions": positions}, {}, outputs
+
+
+def case_mlp(name, **changes):
+    d = config_with(**changes)
+    config = Config(d)
+    rng = Rng(name)
+    make = lambda: LlamaMLP(config)
+    weights = rng.weights(make())
+    x = rng.normed_hidden(SEQ, config.hidden_size)
+    out = both(make, weights, lambda m, dt: m(x.to(dt)[None])[0])
+    return d, {"x": x}, weights, {"out": out}
+
+
+def case_attention(name, **changes):
+    d = config_with(**changes)
+    config = Config(d)
+    rng = Rng(name)
+    make = lambda: LlamaAttention(config, layer_idx=0)
+    weights = rng.weights(make())
+    x = rng.normed_hidden(SEQ, config.hidden_size)
+    positions = torch.arange(SEQ, dtype=torch.int64)
+
+    def run(module, dtype):
+        hidden = x.to(dtype)[None]
+        position_embeddings = LlamaRotaryEmbedding(config)(hidden, positions[None])
+        mask = causal_mask_of(config, 0, SEQ, dtype, positions)
+        return module(hidden, position_embeddings, mask)[0]
+
+    return d, {"x": x, "positions": positions}, weights, {"out": both(make, weights, run)}
+
+
+def case_decoder_layer(name, **changes):
+    d = config_with(**changes)
+    config = Config(d)
+    rng = Rng(name)
+    make = lambda: LlamaDecoderLayer(config, layer_idx=0)
+    weights = rng.weights(make())
+    x = rng.hidden(SEQ, config.hidden_size)
+    positions = torch.arange(SEQ, dtype=torch.int64)
+
+    def run(module, dtype):
+        hidden = x.to(dtype)[None]
+        position_embeddings = LlamaRotaryEmbedding(config)(hidden, positions[None])
+        mask = causal_mask_of(config, 0, SEQ, dtype, positions)
+        return module(hidden, mask, position_embeddings)[0]
+
+    return d, {"x": x, "positions": positions}, weights, {"out": both(make, weights, run)}
+
+
+def case_causal_lm(name, **changes):
+    d = config_with(**changes)
+    config = Config(d)
+    rng = Rng(name)
+    make = lambda: LlamaForCausalLM(config)
+    weights = rng.weights(make())  # tied: lm_head.weight is model.embed_tokens.weight
+    ids = rng.ids(SEQ, config.vocab_size)
+    out = both(make, weights, lambda m, dt: m(ids[None])[0])
+    return d, {"ids": ids}, weights, {"out": out}
+
+
+LLAMA3 = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+          "original_max_position_embeddings": 32}
+
+CASES = {
+    "linear": lambda n: case_linear(n, bias=False),
+    "linear_bias": lambda n: case_linear(n, bias=True),
+    "embedding": case_embedding,
+    "rms_norm": case_rms_norm,
+    "activation_silu": lambda n: case_activation(n, "silu"),
+    "activation_gelu": lambda n: case_activation(n, "gelu"),
+    "activation_gelu_pytorch_tanh": lambda n: case_activation(n, "gelu_pytorch_tanh"),
+    "rotary_default": lambda n: case_rotary(n, None),
+    "rotary_linear": lambda n: case_rotary(n, {"rope_type": "linear", "factor": 4.0}),
+    # max(positions) + 1 = 48 > max_position_embeddings = 16: the base grows.
+    "rotary_dynamic": lambda n: case_rotary(
+        n, {"rope_type": "dynamic", "factor": 2.0},
+        positions=torch.arange(36, 36 + SEQ, dtype=torch.int64), max_position_embeddings=16),
+    # No original_max_position_embeddings: every transformers version reads yarn alike then.
+    "rotary_yarn": lambda n: case_rotary(n, {"rope_type": "yarn", "factor": 4.0}),
+    "rotary_yarn_mscale": lambda n: case_rotary(
+        n, {"rope_type": "yarn", "factor": 4.0, "mscale": 1.0, "mscale_all_dim": 0.5,
+            "beta_fast": 16.0, "beta_slow": 2.0, "truncate": False}),
+    "rotary_llama3": lambda n: case_rotary(
+        n, LLAMA3, positions=torch.arange(SEQ, dtype=torch.int64) * 9),
+    "mlp": case_mlp,
+    "mlp_bias_gelu_tanh": lambda n: case_mlp(n, mlp_bias=True, hidden_act="gelu_pytorch_tanh"),
+    "attention_mha": lambda n: case_attention(n, num_key_value_heads=4),
+    "attention_gqa": case_attention,
+    "attention_mqa": lambda n: case_attention(n, num_key_value_heads=1),
+    "attention_sliding": lambda n: case_attention(
+        n, model_type="mistral", architectures=["MistralForCausalLM"], sliding_window=5),
+    "attention_qwen2_bias": lambda n: case_attention(
+        n, model_type="qwen2", architectures=["Qwen2ForCausalLM"], rope_theta=1000000.0),
+    # attention_bias also gives o_proj a bias; head_dim 24 makes the scaling inexact in bf16.
+    "attention_llama_bias_head_dim_24": lambda n: case_attention(
+        n, attention_bias=True, head_dim=24),
+    "decoder_layer": case_decoder_layer,
+    "causal_lm": lambda n: case_causal_lm(n, rope_scaling=LLAMA3),
+    "causal_lm_tied": lambda n: case_causal_lm(
+        n, model_type="qwen2", architectures=["Qwen2ForCausalLM"], rope_theta=1000000.0,
+        tie_word_embeddings=True),
+}
+
+
+# ---- safetensors ----
+
+WRITE_ORDER = ["I64", "F64", "F32", "I32", "BF16", "F16", "U8", "BOOL"]
+SAFETENSORS_DTYPES = {torch.float32: "F32", torch.bfloat16: "BF16", torch.int64: "I64"}
+
+
+def tensor_bytes(tensor):
+    tensor = tensor.detach().contiguous()
+    if tensor.dtype == torch.bfloat16:  # numpy has no bfloat16: take the raw bits
+        tensor = tensor.view(torch.int16)
+    return tensor.numpy().tobytes()  # native order, little-endian (checked in main)
+
+
+def serialize(named, metadata):
+    """8-byte little-endian header length, JSON header, data; tensors ordered by dtype (element
+    sizes never increase) then name, contiguous, so each is aligned when the file is mapped."""
+    order = sorted(named, key=lambda n: (WRITE_ORDER.index(SAFETENSORS_DTYPES[named[n].dtype]), n))
+    header = {"__metadata__": metadata}
+    blobs = []
+    offset = 0
+    for name in order:
+        data = tensor_bytes(named[name])
+        header[name] = {"dtype": SAFETENSORS_DTYPES[named[name].dtype],
+                        "shape": list(named[name].shape),
+                        "data_offsets": [offset, offset + len(data)]}
+        offset += len(data)
+        blobs.append(data)
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    return struct.pack("<Q", len(text)) + text + b"".join(blobs)
+
+
+def write_case(name, out_dir):
+    config, inputs, weights, outputs = CASES[name](name)
+    named = {}
+    for key, value in list(inputs.items()) + list(weights.items()):
+        named[key] = value.detach().clone()
+    for key, (fp32, bf16) in outputs.items():
+        assert fp32.dtype == torch.float32 and bf16.dtype == torch.bfloat16, (name, key)
+        assert torch.isfinite(fp32).all() and torch.isfinite(bf16.float()).all(), (name, key)
+        named[key + ".fp32"] = fp32
+        named[key + ".bf16"] = bf16
+    metadata = {"config": json.dumps(config, indent=2), "case": name, "generator": GENERATOR,
+                "torch": torch.__version__ + (" (installed bf16 kernels)" if TORCH_KERNELS else "")}
+    path = out_dir / (name + ".safetensors")
+    path.write_bytes(serialize(named, metadata))
+    return path, outputs
+
+
+def main():
+    global TORCH_KERNELS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output-dir", type=pathlib.Path,
+                        default=pathlib.Path(__file__).resolve().parents[2] / "tests/data/nn")
+    parser.add_argument("--torch-kernels", action="store_true",
+                        help="run silu, gelu(tanh) and scalar multiplies on the installed "
+                             "PyTorch's own bf16 kernels")
+    parser.add_argument("cases", nargs="*", help="only these cases (default: all)")
+    args = parser.parse_args()
+    if sys.byteorder != "little":
+        sys.exit("safetensors is little-endian; run this on a little-endian machine")
+    TORCH_KERNELS = args.torch_kernels
+    torch.set_num_threads(1)  # one summation order, whatever the machine
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for name in args.cases or CASES:
+        path, outputs = write_case(name, args.output_dir)
+        total += path.stat().st_size
+        parts = []
+        for key, (fp32, bf16) in outputs.items():
+            err = (bf16.double() - fp32.double()).norm() / fp32.double().norm()
+            parts.append(f"{key} bf16 rel {err:.3e}")
+        print(f"{path.name:42s} {path.stat().st_size:7d} bytes  " + ", ".join(parts))
+    print(f"total {total} bytes")
+
+
+if __name__ == "__main__":
+    main()
