@@ -1,5 +1,6 @@
 #include "libequiv/device/device_config.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 
@@ -33,7 +34,68 @@ std::optional<std::string> TpShapeProblem(int64_t tp, const ModelConfig& config)
   return std::nullopt;
 }
 
+// A positive integer spelled in full, or nullopt.
+std::optional<int64_t> ParseCount(std::string_view text) {
+  if (text.empty() || text.size() > 9) return std::nullopt;
+  int64_t value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+    value = value * 10 + (c - '0');
+  }
+  return value > 0 ? std::optional<int64_t>(value) : std::nullopt;
+}
+
 }  // namespace
+
+DeviceConfig DeviceConfigFromName(std::string_view name) {
+  DeviceConfig device;
+  const auto fail = [&](std::string_view part, std::string_view why) -> Error {
+    return Error("device name \"" + std::string(name) + "\": \"" + std::string(part) + "\" " +
+                 std::string(why));
+  };
+  std::size_t begin = 0;
+  bool first = true;
+  while (begin <= name.size()) {
+    const std::size_t end = std::min(name.find('_', begin), name.size());
+    const std::string_view part = name.substr(begin, end - begin);
+    const auto number_after = [&](std::string_view prefix) -> std::optional<int64_t> {
+      return part.starts_with(prefix) ? ParseCount(part.substr(prefix.size())) : std::nullopt;
+    };
+    if (first) {
+      const std::optional<int64_t> tp = number_after("tp");
+      if (!tp) throw fail(part, "should be tpN, the tensor-parallel degree");
+      device.tp_degree = *tp;
+    } else if (part == "f32cc") {
+      device.collective_dtype = CollectiveDtype::kF32;
+    } else if (part == "fusednorm") {
+      device.fused_rmsnorm = true;
+    } else if (part == "unfusedqkv") {
+      device.fused_qkv = false;
+    } else if (const auto tile = number_after("bf16acc")) {
+      device.accumulation = Accumulation::kBf16PerKTile;
+      device.k_tile = *tile;
+    } else if (const auto block = number_after("flash")) {
+      device.flash_attention_block = *block;
+    } else if (part.starts_with("bucket")) {
+      std::string_view rest = part.substr(6);
+      while (true) {
+        const std::size_t dash = std::min(rest.find('-'), rest.size());
+        const std::optional<int64_t> bucket = ParseCount(rest.substr(0, dash));
+        if (!bucket) throw fail(part, "should be bucketA-B-..., positive sequence lengths");
+        device.sequence_buckets.push_back(*bucket);
+        if (dash == rest.size()) break;
+        rest = rest.substr(dash + 1);
+      }
+    } else {
+      throw fail(part,
+                 "is no device setting (f32cc, bucketA-B, fusednorm, flashN, unfusedqkv, "
+                 "bf16accK)");
+    }
+    first = false;
+    begin = end + 1;
+  }
+  return device;
+}
 
 std::string DeviceConfig::Name() const {
   // Only settings that differ from the defaults appear, so names stay short and stable.

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "libequiv/models/model_config.h"
@@ -47,6 +48,10 @@ struct DeviceConfig {
 };
 
 void PrintTo(const DeviceConfig& device, std::ostream* os);
+
+// The inverse of Name(): "tp8_f32cc_bucket32-128" gives that DeviceConfig. Throws equiv::Error
+// naming the part of the name it does not understand.
+DeviceConfig DeviceConfigFromName(std::string_view name);
 
 // The TP degrees in [1, 32] that the model's shapes allow.
 std::vector<int64_t> AllowedTpDegrees(const ModelConfig& config);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -104,6 +105,7 @@ struct LlamaPort::Impl {
   std::optional<ColumnParallelLinear> lm_head;
   std::vector<std::vector<device::KvCache>> caches;  // [layer][rank]
   int64_t cache_length = 0;
+  std::map<std::pair<Component, int64_t>, ComponentOverride> overrides;  // layer -1: every layer
 
   Impl(const ModelConfig& c, const StateDict& weights, const DeviceConfig& d, FaultSet f)
       : config(c), device(d), faults(f), rotary(c, f) {
@@ -113,6 +115,28 @@ struct LlamaPort::Impl {
     kv_per_rank = tp <= config.num_key_value_heads ? config.num_key_value_heads / tp : 1;
     Convert(weights);
     ClearCaches();
+  }
+
+  // The patch for (component, layer): the layer's own, else the every-layer one, else null.
+  const ComponentOverride* OverrideOf(Component component, int64_t layer) const {
+    for (const int64_t key : {layer, int64_t{-1}}) {
+      const auto it = overrides.find({component, key});
+      if (it != overrides.end()) return &it->second;
+    }
+    return nullptr;
+  }
+
+  static ComponentInput Input(Matrix hidden, std::vector<int64_t> positions = {}) {
+    return ComponentInput{std::move(hidden), {}, std::move(positions)};
+  }
+
+  // The norm `component` of `layer` (-1 for the final norm), or its patch.
+  Matrix NormOf(Component component, int64_t layer, const Matrix& x) const {
+    if (const ComponentOverride* f = OverrideOf(component, layer)) return (*f)(Input(x), layer);
+    const Vector& weight = component == Component::kFinalNorm   ? final_norm
+                           : component == Component::kInputNorm ? layers[layer].input_norm
+                                                                : layers[layer].post_norm;
+    return Norm(x, weight);
   }
 
   // The kv head a rank's local kv head j is: a slice when tp <= kv heads, else replicated.
@@ -138,6 +162,48 @@ struct LlamaPort::Impl {
       out.segment(j * d, d) = b.segment(KvHead(rank, j) * d, d);
     }
     return out;
+  }
+
+  // Rank r's kv columns of a [n, kv_heads * head_dim] matrix (replicated heads repeat).
+  Matrix KvCols(const Matrix& x, int64_t rank) const {
+    const int64_t d = config.head_dim;
+    Matrix out(x.rows(), kv_per_rank * d);
+    for (int64_t j = 0; j < kv_per_rank; ++j) {
+      out.middleCols(j * d, d) = x.middleCols(KvHead(rank, j) * d, d);
+    }
+    return out;
+  }
+
+  // The ranks' q and k gathered into HF's layout: all query heads, each kv head once.
+  Matrix GatherHeads(const std::vector<QkvShard>& shards, bool with_v) const {
+    const int64_t replicas = std::max<int64_t>(1, tp / config.num_key_value_heads);
+    std::vector<Matrix> q, k, v;
+    for (int64_t r = 0; r < tp; ++r) {
+      q.push_back(shards[r].q);
+      if (r % replicas == 0) {
+        k.push_back(shards[r].k);
+        v.push_back(shards[r].v);
+      }
+    }
+    const Matrix qa = device::AllGather(q), ka = device::AllGather(k);
+    const Matrix va = with_v ? device::AllGather(v) : Matrix(qa.rows(), 0);
+    Matrix out(qa.rows(), qa.cols() + ka.cols() + va.cols());
+    out << qa, ka, va;
+    return out;
+  }
+
+  // The inverse of GatherHeads: HF-layout q | k (| v) split into the ranks' heads; v is kept
+  // from `shards` when the layout has none.
+  void ScatterHeads(const Matrix& all, std::vector<QkvShard>& shards) const {
+    const int64_t q_cols = config.num_attention_heads * config.head_dim;
+    const int64_t kv_cols = config.num_key_value_heads * config.head_dim;
+    const int64_t q_rank = heads_per_rank * config.head_dim;
+    const bool with_v = all.cols() == q_cols + 2 * kv_cols;
+    for (int64_t r = 0; r < tp; ++r) {
+      shards[r].q = all.middleCols(r * q_rank, q_rank);
+      shards[r].k = KvCols(all.middleCols(q_cols, kv_cols), r);
+      if (with_v) shards[r].v = KvCols(all.rightCols(kv_cols), r);
+    }
   }
 
   // The state-dict conversion: HF names -> bf16 shards in the port's layout.
@@ -237,6 +303,28 @@ struct LlamaPort::Impl {
     return out;
   }
 
+  std::vector<QkvShard> QkvOf(int64_t index, const Matrix& x) const {
+    if (const ComponentOverride* f = OverrideOf(Component::kQkvProj, index)) {
+      std::vector<QkvShard> shards(static_cast<std::size_t>(tp));
+      ScatterHeads((*f)(Input(x), index), shards);
+      return shards;
+    }
+    return Qkv(layers[index], x);
+  }
+
+  // Rotary on every rank's q and k, or its patch on the gathered heads.
+  void RotateOf(int64_t index, std::vector<QkvShard>& shards, const std::vector<int64_t>& positions,
+                const nn::RotaryTables& tables) const {
+    if (const ComponentOverride* f = OverrideOf(Component::kRotary, index)) {
+      ScatterHeads((*f)(Input(GatherHeads(shards, false), positions), index), shards);
+      return;
+    }
+    for (QkvShard& s : shards) {
+      s.q = rotary.Apply(s.q, tables);
+      s.k = rotary.Apply(s.k, tables);
+    }
+  }
+
   std::vector<QkvShard> Qkv(const Layer& layer, const Matrix& x) const {
     const int64_t d = config.head_dim;
     const int64_t q_cols = heads_per_rank * d;
@@ -299,17 +387,27 @@ struct LlamaPort::Impl {
   Matrix SelfAttention(int64_t layer_index, const Matrix& x, const std::vector<int64_t>& positions,
                        int64_t n_real, bool fill_cache) {
     const Layer& layer = layers[layer_index];
-    std::vector<QkvShard> shards = Qkv(layer, x);
+    const ComponentOverride* patch = OverrideOf(Component::kAttention, layer_index);
+    if (patch != nullptr && !fill_cache) return (*patch)(Input(x, positions), layer_index);
+    std::vector<QkvShard> shards = QkvOf(layer_index, x);
     const nn::RotaryTables tables = rotary.CosSin(positions, SeqLen(positions, n_real));
+    RotateOf(layer_index, shards, positions, tables);
     std::vector<Matrix> outs;
     for (int64_t r = 0; r < tp; ++r) {
-      QkvShard& s = shards[r];
-      s.q = rotary.Apply(s.q, tables);
-      s.k = rotary.Apply(s.k, tables);
+      const QkvShard& s = shards[r];
       if (fill_cache) caches[layer_index][r].Append(s.k.topRows(n_real), s.v.topRows(n_real));
-      outs.push_back(AttendRank(s.q, s.k, s.v, positions, positions, layer_index));
+      // A patched attention still fills the cache with the port's own keys and values.
+      if (patch == nullptr)
+        outs.push_back(AttendRank(s.q, s.k, s.v, positions, positions, layer_index));
     }
+    if (patch != nullptr) return (*patch)(Input(x, positions), layer_index);
     return layer.o_proj->ForwardSharded(outs);
+  }
+
+  Matrix MlpOf(int64_t index, const Matrix& x) const {
+    if (const ComponentOverride* f = OverrideOf(Component::kMlp, index))
+      return (*f)(Input(x), index);
+    return Mlp(layers[index], x);
   }
 
   Matrix Mlp(const Layer& layer, const Matrix& x) const {
@@ -348,24 +446,40 @@ struct LlamaPort::Impl {
 
   Matrix DecoderLayer(int64_t index, const Matrix& x, const std::vector<int64_t>& positions,
                       int64_t n_real, bool fill_cache) {
-    const Layer& layer = layers[index];
-    const Matrix attn =
-        SelfAttention(index, Norm(x, layer.input_norm), positions, n_real, fill_cache);
+    if (const ComponentOverride* f = OverrideOf(Component::kDecoderLayer, index)) {
+      if (fill_cache) throw Error("port: a decoder_layer patch cannot fill the KV cache");
+      return (*f)(Input(x, positions), index);
+    }
+    const Matrix attn = SelfAttention(index, NormOf(Component::kInputNorm, index, x), positions,
+                                      n_real, fill_cache);
     const Matrix h = nn::Rounded(kBf16, Matrix(x + attn));
-    return nn::Rounded(kBf16, Matrix(h + Mlp(layer, Norm(h, layer.post_norm))));
+    return nn::Rounded(kBf16,
+                       Matrix(h + MlpOf(index, NormOf(Component::kPostAttentionNorm, index, h))));
   }
 
-  Matrix LmHead(const Matrix& hidden) const { return lm_head->Forward(hidden); }
+  Matrix LmHead(const Matrix& hidden) const {
+    if (const ComponentOverride* f = OverrideOf(Component::kLmHead, -1)) {
+      return (*f)(Input(hidden), -1);
+    }
+    return lm_head->Forward(hidden);
+  }
+
+  Matrix Embed(std::span<const int64_t> ids) const {
+    if (const ComponentOverride* f = OverrideOf(Component::kEmbedding, -1)) {
+      return (*f)(ComponentInput{Matrix(), {ids.begin(), ids.end()}, {}}, -1);
+    }
+    return embed->Forward(ids);
+  }
 
   // The context-encoding graph on already padded ids.
   Matrix Forward(std::span<const int64_t> ids, int64_t n_real, bool fill_cache) {
     std::vector<int64_t> positions(ids.size());
     for (std::size_t i = 0; i < positions.size(); ++i) positions[i] = static_cast<int64_t>(i);
-    Matrix h = embed->Forward(ids);
+    Matrix h = Embed(ids);
     for (std::size_t i = 0; i < layers.size(); ++i) {
       h = DecoderLayer(static_cast<int64_t>(i), h, positions, n_real, fill_cache);
     }
-    return LmHead(Norm(h, final_norm));
+    return LmHead(NormOf(Component::kFinalNorm, -1, h));
   }
 
   int64_t BucketFor(int64_t n) const {
@@ -418,40 +532,25 @@ nn::Matrix LlamaPort::Run(Component component, int64_t layer, const ComponentInp
   for (int64_t p = static_cast<int64_t>(positions.size()); needs_positions && p < bucket; ++p) {
     positions.push_back(positions.empty() ? p : positions.back() + 1);
   }
-  const Impl::Layer& l = impl.layers[IsPerLayer(component) ? layer : 0];
   switch (component) {
     case Component::kEmbedding:
-      return impl.embed->Forward(ids);
+      return impl.Embed(ids);
     case Component::kInputNorm:
-      return impl.Norm(x, l.input_norm);
     case Component::kPostAttentionNorm:
-      return impl.Norm(x, l.post_norm);
     case Component::kFinalNorm:
-      return impl.Norm(x, impl.final_norm);
-    case Component::kQkvProj: {
+      return impl.NormOf(component, IsPerLayer(component) ? layer : -1, x);
+    case Component::kQkvProj:
       // Gathered back into HF's q | k | v order (replicated kv heads taken once).
-      const std::vector<QkvShard> shards = impl.Qkv(l, x);
-      std::vector<Matrix> q, k, v;
-      const int64_t replicas = std::max<int64_t>(1, impl.tp / impl.config.num_key_value_heads);
-      for (int64_t r = 0; r < impl.tp; ++r) {
-        q.push_back(shards[r].q);
-        if (r % replicas == 0) {
-          k.push_back(shards[r].k);
-          v.push_back(shards[r].v);
-        }
-      }
-      Matrix out(bucket, 0);
-      const Matrix parts[] = {device::AllGather(q), device::AllGather(k), device::AllGather(v)};
-      out.resize(bucket, parts[0].cols() + parts[1].cols() + parts[2].cols());
-      out << parts[0], parts[1], parts[2];
-      return out;
-    }
+      return impl.GatherHeads(impl.QkvOf(layer, x), /*with_v=*/true);
     case Component::kRotary: {
       const int64_t q_cols = impl.config.num_attention_heads * impl.config.head_dim;
       if (x.cols() != q_cols + impl.config.num_key_value_heads * impl.config.head_dim) {
         throw Error(
             "port rotary: input has " + std::to_string(x.cols()) + " columns, q | k needs " +
             std::to_string(q_cols + impl.config.num_key_value_heads * impl.config.head_dim));
+      }
+      if (const ComponentOverride* f = impl.OverrideOf(Component::kRotary, layer)) {
+        return (*f)(Impl::Input(x, positions), layer);
       }
       const nn::RotaryTables tables = impl.rotary.CosSin(positions, SeqLen(positions, n));
       Matrix out(x.rows(), x.cols());
@@ -462,7 +561,7 @@ nn::Matrix LlamaPort::Run(Component component, int64_t layer, const ComponentInp
     case Component::kAttention:
       return impl.SelfAttention(layer, x, positions, n, /*fill_cache=*/false);
     case Component::kMlp:
-      return impl.Mlp(l, x);
+      return impl.MlpOf(layer, x);
     case Component::kDecoderLayer:
       return impl.DecoderLayer(layer, x, positions, n, /*fill_cache=*/false);
     case Component::kLmHead:
@@ -471,6 +570,22 @@ nn::Matrix LlamaPort::Run(Component component, int64_t layer, const ComponentInp
       return impl.Forward(ids, n, /*fill_cache=*/false);
   }
   throw Error("port: unknown component");
+}
+
+void LlamaPort::SetOverride(Component component, std::optional<int64_t> layer,
+                            ComponentOverride f) {
+  if (layer &&
+      (!IsPerLayer(component) || *layer < 0 || *layer >= impl_->config.num_hidden_layers)) {
+    throw Error("port patch: " + std::string(ComponentName(component)) + " has no layer " +
+                std::to_string(*layer));
+  }
+  if (!f) throw Error("port patch: an empty override for " + std::string(ComponentName(component)));
+  if (component == Component::kCausalLm) throw Error("port patch: causal_lm is the whole model");
+  impl_->overrides[{component, layer.value_or(-1)}] = std::move(f);
+}
+
+void LlamaPort::ClearOverride(Component component, std::optional<int64_t> layer) {
+  impl_->overrides.erase({component, layer.value_or(-1)});
 }
 
 nn::Matrix LlamaPort::ContextEncoding(std::span<const int64_t> prompt) {
@@ -495,8 +610,16 @@ nn::Matrix LlamaPort::TokenGeneration(int64_t token) {
                 " reaches max_position_embeddings " +
                 std::to_string(impl.config.max_position_embeddings));
   }
+  for (const Component c : {Component::kAttention, Component::kDecoderLayer}) {
+    for (const auto& [key, f] : impl.overrides) {
+      if (key.first == c) {
+        throw Error("token generation: a " + std::string(ComponentName(c)) +
+                    " patch cannot attend over the KV cache");
+      }
+    }
+  }
   const int64_t ids[] = {token};
-  Matrix h = impl.embed->Forward(ids);
+  Matrix h = impl.Embed(ids);
   const std::vector<int64_t> query_position = {position};
   const int64_t rotary_position =
       impl.faults.contains(Fault::kTokenGenRopeOffByOne) ? position - 1 : position;
@@ -505,22 +628,26 @@ nn::Matrix LlamaPort::TokenGeneration(int64_t token) {
   for (int64_t i = 0; i <= position; ++i) key_positions[i] = i;
   const nn::RotaryTables tables = impl.rotary.CosSin(rotary_positions, position + 1);
   for (std::size_t li = 0; li < impl.layers.size(); ++li) {
+    const auto index = static_cast<int64_t>(li);
     const Impl::Layer& layer = impl.layers[li];
-    std::vector<QkvShard> shards = impl.Qkv(layer, impl.Norm(h, layer.input_norm));
+    std::vector<QkvShard> shards = impl.QkvOf(index, impl.NormOf(Component::kInputNorm, index, h));
+    impl.RotateOf(index, shards, rotary_positions, tables);
     std::vector<Matrix> outs;
     for (int64_t r = 0; r < impl.tp; ++r) {
-      QkvShard& s = shards[r];
+      const QkvShard& s = shards[r];
       device::KvCache& cache = impl.caches[li][r];
-      cache.Append(impl.rotary.Apply(s.k, tables), s.v);
-      outs.push_back(impl.AttendRank(impl.rotary.Apply(s.q, tables), cache.keys(), cache.values(),
-                                     query_position, key_positions, static_cast<int64_t>(li)));
+      cache.Append(s.k, s.v);
+      outs.push_back(
+          impl.AttendRank(s.q, cache.keys(), cache.values(), query_position, key_positions, index));
     }
     const Matrix attn = layer.o_proj->ForwardSharded(outs);
     const Matrix mid = nn::Rounded(kBf16, Matrix(h + attn));
-    h = nn::Rounded(kBf16, Matrix(mid + impl.Mlp(layer, impl.Norm(mid, layer.post_norm))));
+    h = nn::Rounded(
+        kBf16,
+        Matrix(mid + impl.MlpOf(index, impl.NormOf(Component::kPostAttentionNorm, index, mid))));
   }
   impl.cache_length = position + 1;
-  return impl.LmHead(impl.Norm(h, impl.final_norm));
+  return impl.LmHead(impl.NormOf(Component::kFinalNorm, -1, h));
 }
 
 }  // namespace equiv

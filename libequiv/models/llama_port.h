@@ -12,7 +12,9 @@
 #define EQUIV_LIBEQUIV_MODELS_LLAMA_PORT_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -24,6 +26,10 @@
 #include "libequiv/models/state_dict.h"
 
 namespace equiv {
+
+// A replacement for one of the port's components (a patch): takes the component's input as
+// Run does (bf16, padded to the bucket; see component.h) and its layer, returns its output.
+using ComponentOverride = std::function<nn::Matrix(const ComponentInput& input, int64_t layer)>;
 
 class LlamaPort {
  public:
@@ -50,6 +56,13 @@ class LlamaPort {
   // The padded length the context-encoding graph uses for n positions (n without buckets).
   // Throws equiv::Error when n exceeds the largest bucket.
   int64_t BucketFor(int64_t n) const;
+
+  // Replaces `component` at `layer` (every layer when nullopt) wherever the port runs it: in
+  // Run, in the composites that contain it and in both graphs, until ClearOverride. Token
+  // generation cannot run an attention or decoder-layer override (it attends over the KV
+  // cache) and throws equiv::Error. ScopedPatch (port_patch.h) is the scoped form.
+  void SetOverride(Component component, std::optional<int64_t> layer, ComponentOverride f);
+  void ClearOverride(Component component, std::optional<int64_t> layer);
 
   const ModelConfig& config() const;
   const device::DeviceConfig& device() const;

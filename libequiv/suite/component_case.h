@@ -14,11 +14,11 @@ namespace equiv {
 struct ComponentCase {
   std::string name;  // readable and a valid gtest name: "layers_3_mlp", "embedding", "lm_head"
   Component component = Component::kEmbedding;
-  int64_t layer = -1;                      // the layer for per-layer components, else -1
-  std::vector<std::string> source_paths;   // reference modules, variables substituted
-  std::vector<std::string> target_paths;   // port modules, variables substituted
-  std::string reasoning;                   // from the mapping entry
-  int64_t order = 0;                       // position in the bottom-up order, from 0
+  int64_t layer = -1;                     // the layer for per-layer components, else -1
+  std::vector<std::string> source_paths;  // reference modules, variables substituted
+  std::vector<std::string> target_paths;  // port modules, variables substituted
+  std::string reasoning;                  // from the mapping entry
+  int64_t order = 0;                      // position in the bottom-up order, from 0
 };
 
 }  // namespace equiv

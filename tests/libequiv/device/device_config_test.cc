@@ -70,6 +70,32 @@ TEST(DeviceConfigNameTest, PrintToPrintsTheName) {
   EXPECT_EQ(::testing::PrintToString(DeviceConfig{.tp_degree = 4}), "tp4");
 }
 
+TEST(DeviceConfigFromNameTest, InvertsName) {
+  for (const DeviceConfig& device :
+       {DeviceConfig{}, DeviceConfig{.tp_degree = 8, .collective_dtype = CollectiveDtype::kF32},
+        DeviceConfig{.tp_degree = 2, .sequence_buckets = {16, 32, 64}},
+        DeviceConfig{.tp_degree = 4,
+        .accumulation = Accumulation::kBf16PerKTile,
+        .k_tile = 64,
+        .fused_rmsnorm = true,
+        .flash_attention_block = 16,
+        .fused_qkv = false}}) {
+    EXPECT_EQ(DeviceConfigFromName(device.Name()), device) << device.Name();
+  }
+}
+
+TEST(DeviceConfigFromNameTest, NamesThePartItDoesNotUnderstand) {
+  EXPECT_THAT([] { DeviceConfigFromName("tp2_turbo"); },
+              ::testing::ThrowsMessage<Error>(
+                  HasSubstr("device name \"tp2_turbo\": \"turbo\" is no device setting")));
+  EXPECT_THAT([] { DeviceConfigFromName("x8"); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("\"x8\" should be tpN")));
+  EXPECT_THAT([] { DeviceConfigFromName("tp1_bucket32-"); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("should be bucketA-B-...")));
+  EXPECT_THAT([] { DeviceConfigFromName(""); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("should be tpN")));
+}
+
 TEST(DeviceConfigValidateTest, AcceptsEveryDegreeTheShapesAllow) {
   for (int64_t tp : {1, 2, 4, 8}) {
     EXPECT_EQ(ValidateError({.tp_degree = tp}), "no error") << "tp " << tp;

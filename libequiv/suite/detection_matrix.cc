@@ -1,0 +1,189 @@
+#include "libequiv/suite/detection_matrix.h"
+
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "libequiv/suite/builtin_port_mapping.h"
+#include "libequiv/suite/suite_cases.h"
+#include "libequiv/suite/suite_runner.h"
+
+namespace equiv {
+namespace {
+
+constexpr const char* kCleanConfig = "tiny-llama";
+
+struct SuiteRun {
+  std::vector<CaseResult> results;
+  Localization localization;
+};
+
+SuiteRun RunSuite(const DetectionMatrixOptions& options, const std::string& config_name,
+                  const device::DeviceConfig& device, FaultSet faults) {
+  SuiteSpec spec;
+  spec.model = config_name;
+  spec.config = LoadModelConfig(options.configs_dir + "/" + config_name + ".json");
+  spec.device = device;
+  spec.faults = faults;
+  spec.thresholds = options.thresholds;
+  const SuiteRunner runner(spec);
+  SuiteRun run;
+  for (const SuiteItem& item : runner.Items(SuiteCases(BuiltinPortMapping(), spec.config))) {
+    run.results.push_back(runner.Run(item));
+  }
+  run.localization = Localize(run.results);
+  return run;
+}
+
+bool Anomalous(const CaseResult& r) { return !r.passed || r.band == Band::kOverPrecision; }
+
+// How far a case is from within_tolerance: the larger of R and 1/R.
+double Distance(const CaseResult& r) {
+  if (!std::isfinite(r.r_ratio) || r.r_ratio <= 0) return INFINITY;
+  return std::max(r.r_ratio, 1.0 / r.r_ratio);
+}
+
+std::string Short(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4g", value);
+  return text;
+}
+
+std::string Name(std::optional<Band> band) { return band ? std::string(BandName(*band)) : "none"; }
+
+}  // namespace
+
+bool FaultRow::AsExpected() const {
+  if (info->visible_in == Visibility::kEndToEnd) return component_failures == 0;
+  return component_detected && localized && observed_band == info->expected_band;
+}
+
+bool DetectionMatrix::AllAsExpected() const {
+  for (const FaultRow& row : faults) {
+    if (!row.AsExpected()) return false;
+  }
+  for (const CleanRow& row : clean) {
+    if (row.component_failures > 0) return false;
+  }
+  return true;
+}
+
+std::vector<device::DeviceConfig> DefaultCleanVariants() {
+  using device::DeviceConfig;
+  return {DeviceConfig{.tp_degree = 1},
+          DeviceConfig{.tp_degree = 2},
+          DeviceConfig{.tp_degree = 4},
+          DeviceConfig{.tp_degree = 8},
+          DeviceConfig{.tp_degree = 8, .collective_dtype = device::CollectiveDtype::kF32},
+          DeviceConfig{.tp_degree = 2, .sequence_buckets = {32, 64, 256}},
+          DeviceConfig{.tp_degree = 2, .fused_rmsnorm = true},
+          DeviceConfig{.tp_degree = 4, .flash_attention_block = 16},
+          DeviceConfig{.tp_degree = 2, .fused_qkv = false}};
+}
+
+DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options) {
+  DetectionMatrix matrix;
+  for (const FaultInfo& info : FaultCatalog()) {
+    if (options.progress) options.progress("fault " + std::string(info.name));
+    const SuiteRun run =
+        RunSuite(options, std::string(info.showcase_config), {}, FaultSet{info.fault});
+    FaultRow row;
+    row.info = &info;
+    row.primary = run.localization.primary;
+    row.localized = row.primary && row.primary->component == info.component;
+    const CaseResult* worst = nullptr;
+    for (const CaseResult& r : run.results) {
+      if (!r.passed) ++row.component_failures;
+      if (r.component != info.component) continue;
+      if (Anomalous(r)) row.component_detected = true;
+      if (worst == nullptr || Distance(r) > Distance(*worst)) worst = &r;
+    }
+    if (worst != nullptr) {
+      row.observed_band = worst->band;
+      row.observed_r = worst->r_ratio;
+    }
+    matrix.faults.push_back(std::move(row));
+  }
+  const std::vector<device::DeviceConfig> variants =
+      options.clean_variants.empty() ? DefaultCleanVariants() : options.clean_variants;
+  for (const device::DeviceConfig& device : variants) {
+    if (options.progress) options.progress("clean " + device.Name());
+    const SuiteRun run = RunSuite(options, kCleanConfig, device, {});
+    CleanRow row{.device = device, .cases = static_cast<int64_t>(run.results.size())};
+    for (const CaseResult& r : run.results) {
+      if (!r.passed) ++row.component_failures;
+      if (std::isfinite(r.r_ratio) && r.r_ratio > row.max_r) {
+        row.max_r = r.r_ratio;
+        row.worst_case = r.name;
+      }
+    }
+    matrix.clean.push_back(std::move(row));
+  }
+  return matrix;
+}
+
+nlohmann::json ToJson(const DetectionMatrix& matrix) {
+  nlohmann::json faults = nlohmann::json::array();
+  for (const FaultRow& row : matrix.faults) {
+    faults.push_back({
+        {"name", row.info->name},
+        {"component", ComponentName(row.info->component)},
+        {"visible_in", VisibilityName(row.info->visible_in)},
+        {"expected_band", BandName(row.info->expected_band)},
+        {"component_detected", row.component_detected},
+        {"localized", row.localized},
+        {"observed_band", row.observed_band ? nlohmann::json(BandName(*row.observed_band))
+                                            : nlohmann::json(nullptr)},
+        {"observed_r_ratio",
+         std::isfinite(row.observed_r) ? nlohmann::json(row.observed_r) : nlohmann::json(nullptr)},
+        {"component_failures", row.component_failures},
+        {"primary_suspect", row.primary ? nlohmann::json(row.primary->name) : nlohmann::json()},
+        {"config", row.info->showcase_config},
+        {"as_expected", row.AsExpected()},
+    });
+  }
+  nlohmann::json clean = nlohmann::json::array();
+  for (const CleanRow& row : matrix.clean) {
+    clean.push_back({{"variant", row.device.Name()},
+                     {"cases", row.cases},
+                     {"component_failures", row.component_failures},
+                     {"max_r_ratio", row.max_r},
+                     {"worst_case", row.worst_case}});
+  }
+  return {{"faults", faults}, {"clean", clean}, {"all_as_expected", matrix.AllAsExpected()}};
+}
+
+std::string FormatDetectionMatrix(const DetectionMatrix& matrix) {
+  std::ostringstream out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-28s %-24s %-10s %-18s %-8s %-9s %-18s %10s  %s\n", "fault",
+                "component", "visible", "expected band", "detected", "localized", "observed band",
+                "R", "primary suspect");
+  out << line;
+  for (const FaultRow& row : matrix.faults) {
+    std::snprintf(line, sizeof line, "%-28s %-24s %-10s %-18s %-8s %-9s %-18s %10s  %s%s\n",
+                  std::string(row.info->name).c_str(),
+                  std::string(ComponentName(row.info->component)).c_str(),
+                  std::string(VisibilityName(row.info->visible_in)).c_str(),
+                  std::string(BandName(row.info->expected_band)).c_str(),
+                  row.component_detected ? "yes" : "no", row.localized ? "yes" : "no",
+                  Name(row.observed_band).c_str(), Short(row.observed_r).c_str(),
+                  row.primary ? row.primary->name.c_str() : "-",
+                  row.AsExpected() ? "" : "   <-- NOT AS EXPECTED");
+    out << line;
+  }
+  out << "\n";
+  std::snprintf(line, sizeof line, "%-36s %6s %9s %10s  %s\n", "clean variant", "cases", "failures",
+                "max R", "worst case");
+  out << line;
+  for (const CleanRow& row : matrix.clean) {
+    std::snprintf(line, sizeof line, "%-36s %6lld %9lld %10s  %s\n", row.device.Name().c_str(),
+                  static_cast<long long>(row.cases), static_cast<long long>(row.component_failures),
+                  Short(row.max_r).c_str(), row.worst_case.c_str());
+    out << line;
+  }
+  out << "\n" << (matrix.AllAsExpected() ? "all as expected" : "NOT all as expected") << "\n";
+  return out.str();
+}
+
+}  // namespace equiv

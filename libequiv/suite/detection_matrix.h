@@ -1,0 +1,71 @@
+// The detection matrix: the generated component suite (and localization) once per catalog
+// fault and once per clean device variant, on the tiny configs. It is the framework's own
+// proof: every component-visible fault detected, localized where it was injected and
+// classified in its band; no clean variant failing.
+//
+//   DetectionMatrix m = RunDetectionMatrix({.configs_dir = "configs"});
+//   std::cout << FormatDetectionMatrix(m);  // or ToJson(m)
+#ifndef EQUIV_LIBEQUIV_SUITE_DETECTION_MATRIX_H_
+#define EQUIV_LIBEQUIV_SUITE_DETECTION_MATRIX_H_
+
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "libequiv/analysis/localization.h"
+#include "libequiv/device/device_config.h"
+#include "libequiv/models/fault.h"
+#include "libequiv/suite/thresholds.h"
+
+namespace equiv {
+
+struct DetectionMatrixOptions {
+  std::string configs_dir;  // where tiny-llama.json and the faults' showcase configs are
+  Thresholds thresholds;
+  std::vector<device::DeviceConfig> clean_variants;  // empty: DefaultCleanVariants()
+  std::function<void(const std::string&)> progress;  // one line per run, when set
+};
+
+struct FaultRow {
+  const FaultInfo* info = nullptr;
+  bool component_detected = false;    // a case of the fault's component left within_tolerance
+  bool localized = false;             // the primary suspect is the fault's component
+  std::optional<Band> observed_band;  // of the fault component's most anomalous case
+  double observed_r = 0;
+  int64_t component_failures = 0;  // failed cases in the whole suite
+  std::optional<Suspect> primary;
+  // What the catalog promises: component faults detected, localized and in their band;
+  // end-to-end faults invisible to every component case.
+  bool AsExpected() const;
+};
+
+struct CleanRow {
+  device::DeviceConfig device;
+  int64_t cases = 0;
+  int64_t component_failures = 0;
+  double max_r = 0;
+  std::string worst_case;
+};
+
+struct DetectionMatrix {
+  std::vector<FaultRow> faults;
+  std::vector<CleanRow> clean;
+  bool AllAsExpected() const;
+};
+
+// TP 1, 2, 4, 8, and TP 2 or 4 with f32 collectives, buckets, fused RMSNorm, flash attention,
+// unfused QKV.
+std::vector<device::DeviceConfig> DefaultCleanVariants();
+
+DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options);
+
+// {"faults": [{"name", "component", "visible_in", "expected_band", "component_detected",
+//   "localized", "observed_band", ...}], "clean": [{"variant", "component_failures", ...}]}
+nlohmann::json ToJson(const DetectionMatrix& matrix);
+std::string FormatDetectionMatrix(const DetectionMatrix& matrix);
+
+}  // namespace equiv
+
+#endif  // EQUIV_LIBEQUIV_SUITE_DETECTION_MATRIX_H_

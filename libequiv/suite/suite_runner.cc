@@ -1,0 +1,94 @@
+#include "libequiv/suite/suite_runner.h"
+
+#include <chrono>
+#include <utility>
+
+#include "libequiv/nn/numerics.h"
+
+namespace equiv {
+
+std::string SuiteItem::Name() const {
+  return component_case.name + "/" + std::string(InputKindName(input));
+}
+
+SuiteRunner::SuiteRunner(SuiteSpec spec)
+    : SuiteRunner(spec, InitStateDict(spec.config, spec.weight_seed)) {}
+
+SuiteRunner::SuiteRunner(SuiteSpec spec, const StateDict& weights)
+    : spec_(std::move(spec)),
+      ref_fp32_(spec_.config, weights, nn::Precision::kFp32),
+      ref_bf16_(spec_.config, weights, nn::Precision::kBf16),
+      port_(spec_.config, weights, spec_.device, spec_.faults) {}
+
+std::vector<SuiteItem> SuiteRunner::Items(const std::vector<ComponentCase>& cases) const {
+  std::vector<SuiteItem> items;
+  for (const ComponentCase& c : cases) {
+    for (InputKind kind : spec_.inputs) {
+      if (InputKindApplies(kind, c.component)) items.push_back({c, kind});
+    }
+  }
+  return items;
+}
+
+Triple CaseOutputs::triple() const {
+  return {nn::View(ref_fp32), nn::View(ref_bf16), nn::View(target)};
+}
+
+CaseOutputs SuiteRunner::Outputs(const SuiteItem& item) const {
+  const ComponentCase& c = item.component_case;
+  // Every case sees its own input stream, the same on every run and in every shard.
+  const ComponentInput input = MakeComponentInput(
+      spec_.config, c.component,
+      {.kind = item.input, .positions = spec_.positions, .seed = spec_.input_seed + c.order},
+      spec_.device);
+  const int64_t layer = c.layer < 0 ? 0 : c.layer;
+  CaseOutputs out;
+  out.ref_fp32 = ref_fp32_.Run(c.component, layer, input);
+  out.ref_bf16 = ref_bf16_.Run(c.component, layer, input);
+  const nn::Matrix padded = port_.Run(c.component, layer, input);
+  // Static shapes: the port returns its bucket's rows; the real ones come first. Fewer rows
+  // than the reference stay as they are, for the comparison to report the shapes.
+  out.target =
+      padded.rows() >= out.ref_fp32.rows() ? AlignRows(padded, out.ref_fp32.rows()) : padded;
+  return out;
+}
+
+CompareOptions SuiteRunner::Options(const SuiteItem& item) const {
+  return {.tau = spec_.thresholds.For(item.component_case.component)};
+}
+
+CaseResult SuiteRunner::Record(const SuiteItem& item, const TripleComparison& comparison,
+                               double seconds) {
+  const ComponentCase& c = item.component_case;
+  CaseResult r;
+  r.name = item.Name();
+  r.case_name = c.name;
+  r.input = InputKindName(item.input);
+  r.component = c.component;
+  r.layer = c.layer;
+  r.source_paths = c.source_paths;
+  r.target_paths = c.target_paths;
+  r.order = c.order;
+  r.outcome = OutcomeName(comparison.outcome);
+  r.r_ratio = comparison.r_ratio;
+  r.tau = comparison.tau;
+  r.band = comparison.band;
+  r.passed = comparison.passed;
+  r.target_error_norm = comparison.target_error.norm;
+  r.baseline_error_norm = comparison.baseline_error.norm;
+  r.worst = comparison.worst;
+  r.message = comparison.message;
+  r.seconds = seconds;
+  return r;
+}
+
+CaseResult SuiteRunner::Run(const SuiteItem& item, TripleComparison* comparison_out) const {
+  const auto start = std::chrono::steady_clock::now();
+  const CaseOutputs out = Outputs(item);
+  const TripleComparison comparison = CompareTriple(out.triple(), Options(item));
+  if (comparison_out != nullptr) *comparison_out = comparison;
+  return Record(item, comparison,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+}  // namespace equiv

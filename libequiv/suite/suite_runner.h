@@ -1,0 +1,86 @@
+// Runs the cases of a component suite: the reference in fp32 and in bf16 and the port on the
+// simulated device, all from the same float32 weights and the same input, outputs aligned
+// (bucket padding), compared with the R-ratio and recorded as a CaseResult.
+//
+//   SuiteRunner runner(SuiteSpec{.config = LoadModelConfig("configs/tiny-llama.json")});
+//   for (const SuiteItem& item : runner.Items(SuiteCases(BuiltinPortMapping(), config)))
+//     CaseResult r = runner.Run(item);
+#ifndef EQUIV_LIBEQUIV_SUITE_SUITE_RUNNER_H_
+#define EQUIV_LIBEQUIV_SUITE_SUITE_RUNNER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "libequiv/device/device_config.h"
+#include "libequiv/models/fault.h"
+#include "libequiv/models/llama_port.h"
+#include "libequiv/models/model_config.h"
+#include "libequiv/models/reference_model.h"
+#include "libequiv/models/state_dict.h"
+#include "libequiv/results/case_result.h"
+#include "libequiv/suite/component_case.h"
+#include "libequiv/suite/input_generator.h"
+#include "libequiv/suite/thresholds.h"
+
+namespace equiv {
+
+struct SuiteSpec {
+  std::string name = "component_suite";  // the suite's name in results files
+  std::string model = "model";           // the config's name, for results files
+  ModelConfig config;
+  device::DeviceConfig device;
+  FaultSet faults;
+  Thresholds thresholds;
+  uint64_t weight_seed = 1;  // InitStateDict's seed, when no weights are given
+  std::vector<InputKind> inputs = {InputKind::kNormal, InputKind::kOutlierChannels,
+                                   InputKind::kLongSequence};
+  int64_t positions = 24;  // rows of every input but kLongSequence
+  uint64_t input_seed = 11;
+};
+
+// One test of a suite: a case under one input kind. Named "layers_0_attention/long_sequence".
+struct SuiteItem {
+  ComponentCase component_case;
+  InputKind input = InputKind::kNormal;
+  std::string Name() const;
+};
+
+// The three runs of one item, aligned to the same rows.
+struct CaseOutputs {
+  nn::Matrix ref_fp32, ref_bf16, target;
+  Triple triple() const;  // views of the three
+};
+
+class SuiteRunner {
+ public:
+  explicit SuiteRunner(SuiteSpec spec);  // seeded weights
+  SuiteRunner(SuiteSpec spec, const StateDict& weights);
+
+  // Every (case, input kind) of `cases` the kind applies to, in case order.
+  std::vector<SuiteItem> Items(const std::vector<ComponentCase>& cases) const;
+
+  // The three runs and the comparison; never throws for a bad port output (a shape mismatch
+  // or NaN is a failed result), throws equiv::Error for a case the models cannot run.
+  // `comparison`, when given, receives the full comparison (for a failure report).
+  CaseResult Run(const SuiteItem& item, TripleComparison* comparison = nullptr) const;
+
+  // The parts of Run: the three outputs, and the record of a comparison of them.
+  CaseOutputs Outputs(const SuiteItem& item) const;
+  CompareOptions Options(const SuiteItem& item) const;  // the tau of the item's component
+  static CaseResult Record(const SuiteItem& item, const TripleComparison& comparison,
+                           double seconds);
+
+  const SuiteSpec& spec() const { return spec_; }
+  LlamaPort& port() { return port_; }  // for patches (port_patch.h)
+
+ private:
+  SuiteSpec spec_;
+  ReferenceModel ref_fp32_, ref_bf16_;
+  LlamaPort port_;
+};
+
+}  // namespace equiv
+
+#endif  // EQUIV_LIBEQUIV_SUITE_SUITE_RUNNER_H_
