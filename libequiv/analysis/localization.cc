@@ -1,0 +1,322 @@
+#include "libequiv/analysis/localization.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace equiv {
+namespace {
+
+using json = nlohmann::json;
+
+bool IsNorm(Component c) {
+  return c == Component::kInputNorm || c == Component::kPostAttentionNorm ||
+         c == Component::kFinalNorm;
+}
+
+// `outer` contains `inner` as a module: "model.layers.3" contains "model.layers.3.mlp"; the
+// empty path (the root) contains every other path.
+bool StrictDottedPrefix(const std::string& outer, const std::string& inner) {
+  if (outer.empty()) return !inner.empty();
+  return inner.size() > outer.size() && inner.compare(0, outer.size(), outer) == 0 &&
+         inner[outer.size()] == '.';
+}
+
+// How deep `composite` contains `c`: the length of its longest source path that is a strict
+// dotted prefix of one of c's; -1 when it does not contain c.
+int64_t ContainmentDepth(const CaseResult& composite, const CaseResult& c) {
+  int64_t depth = -1;
+  for (const std::string& outer : composite.source_paths) {
+    for (const std::string& inner : c.source_paths) {
+      if (StrictDottedPrefix(outer, inner)) {
+        depth = std::max(depth, static_cast<int64_t>(outer.size()));
+      }
+    }
+  }
+  return depth;
+}
+
+// The indices of the cases after `i` (in the sorted cases) that follow cases[i].
+std::vector<std::size_t> FollowersOf(const std::vector<CaseResult>& cases, std::size_t i) {
+  const CaseResult& c = cases[i];
+  std::vector<std::size_t> followers;
+  // Composites count at their innermost level only: the decoder layer for its attention,
+  // not also causal_lm, which contains every case and fails whenever anything persists.
+  int64_t innermost = -1;
+  if (c.component != Component::kRotary) {
+    for (std::size_t j = i + 1; j < cases.size(); ++j) {
+      if (cases[j].order > c.order) innermost = std::max(innermost, ContainmentDepth(cases[j], c));
+    }
+  }
+  for (std::size_t j = i + 1; j < cases.size(); ++j) {
+    const CaseResult& later = cases[j];
+    bool follows = later.case_name == c.case_name;  // the same case on another input
+    if (later.order > c.order) {
+      follows =
+          follows || (later.component == c.component && c.layer >= 0 && later.layer > c.layer);
+      if (c.component == Component::kRotary) {
+        // The rotary source is the shared model.rotary_emb; its composites are its layer's.
+        follows =
+            follows || (later.layer == c.layer && (later.component == Component::kAttention ||
+                                                   later.component == Component::kDecoderLayer));
+      } else {
+        follows = follows || (innermost >= 0 && ContainmentDepth(later, c) == innermost);
+      }
+    }
+    if (follows) followers.push_back(j);
+  }
+  return followers;
+}
+
+std::string_view PrecisionOrdering(Component c) {
+  if (IsNorm(c)) return "variance accumulated in bf16, or a cast to bf16 before the reduction";
+  switch (c) {
+    case Component::kAttention:
+      return "softmax computed in bf16, or the 1/sqrt(head_dim) scale missing or misplaced";
+    case Component::kRotary:
+      return "rotary scaling (attention factor) applied after the bf16 cast of cos/sin";
+    case Component::kMlp:
+      return "activation precision: SiLU or the gate product computed in bf16";
+    case Component::kQkvProj:
+    case Component::kLmHead:
+      return "matmul accumulation precision: partial sums accumulated or reduced in bf16";
+    case Component::kEmbedding:
+      return "an embedding scale or dtype conversion at the wrong point";
+    case Component::kDecoderLayer:
+      return "a residual add in bf16 or in the wrong order";
+    default:
+      return "precision ordering (a cast too early) or a missing multiplier";
+  }
+}
+
+std::string_view MissingAlgorithm(Component c) {
+  if (IsNorm(c)) return "rms_norm_eps ignored or the norm weight not applied";
+  switch (c) {
+    case Component::kRotary:
+      return "rope_scaling ignored (YaRN, llama3, linear or dynamic scaling not applied)";
+    case Component::kAttention:
+      return "causal mask or sliding window wrong";
+    case Component::kQkvProj:
+      return "a bias dropped (q/k/v bias of qwen2)";
+    case Component::kMlp:
+      return "wrong activation function";
+    case Component::kLmHead:
+      return "tied embeddings or a logit scale not applied";
+    case Component::kDecoderLayer:
+      return "a residual connection missing";
+    default:
+      return "a missing algorithm or a wrong formula";
+  }
+}
+
+std::string_view WrongComputation(Component c) {
+  switch (c) {
+    case Component::kQkvProj:
+      return "q, k, v weights swapped or concatenated in the wrong order";
+    case Component::kRotary:
+      return "interleaved rotary pairs instead of rotate_half halves, or wrong positions";
+    case Component::kAttention:
+      return "weights swapped, wrong head layout (GQA repeat) or a missing scale";
+    case Component::kMlp:
+      return "gate and up projections swapped";
+    default:
+      return "weights swapped or concatenated in the wrong order, interleaved rotary pairs, a "
+             "missing scale";
+  }
+}
+
+RootCause CauseOf(const CaseResult& c, Pattern pattern) {
+  if (c.outcome == "nonfinite_target") return RootCause::kNonFiniteOutput;
+  if (c.outcome == "shape_mismatch" || c.outcome == "empty") return RootCause::kShapeMismatch;
+  if (c.outcome == "nonfinite_reference") return RootCause::kReferenceError;
+  if (c.outcome == "degenerate_baseline" && !c.passed) return RootCause::kExactnessViolation;
+  if (pattern == Pattern::kSpike) return RootCause::kAlignmentArtifact;
+  if (!c.band) return RootCause::kWrongComputation;  // a failure nobody judged by R
+  switch (*c.band) {
+    case Band::kOverPrecision:
+      return RootCause::kOverPrecision;
+    case Band::kWithinTolerance:  // only a failure with an inconsistent record lands here
+    case Band::kPossibleBug:
+    case Band::kLikelyBug:
+      return RootCause::kPrecisionOrderingOrMissingMultiplier;
+    case Band::kMissingAlgorithm:
+      return RootCause::kMissingAlgorithm;
+    case Band::kWrongComputation:
+      return RootCause::kWrongComputation;
+  }
+  return RootCause::kWrongComputation;
+}
+
+std::string Describe(RootCause cause, Component c) {
+  switch (cause) {
+    case RootCause::kOverPrecision:
+      return "an extra float32 upcast: the block is computed in float32 and rounded once, so "
+             "the port is more accurate than the bf16 reference";
+    case RootCause::kPrecisionOrderingOrMissingMultiplier:
+      return std::string(PrecisionOrdering(c));
+    case RootCause::kMissingAlgorithm:
+      return std::string(MissingAlgorithm(c));
+    case RootCause::kWrongComputation:
+      return std::string(WrongComputation(c));
+    case RootCause::kAlignmentArtifact:
+      return "the anomaly does not persist into the components that follow or contain it: "
+             "usually an alignment artifact (padding, positions, output layout) or a transient "
+             "error";
+    case RootCause::kNonFiniteOutput:
+      return "NaN or Inf in the port's output where the reference is finite (bf16 overflow, a "
+             "division by zero, an uninitialised buffer)";
+    case RootCause::kShapeMismatch:
+      return "the port's output shape differs from the reference (or is empty): nothing was "
+             "compared";
+    case RootCause::kReferenceError:
+      return "NaN or Inf in a reference output: an error in the test, not in the port";
+    case RootCause::kExactnessViolation:
+      return "the bf16 baseline is exact here (a lookup, bf16-exact inputs), so the port must "
+             "match ref_bf16 within the allowed ulps, and it does not";
+  }
+  return "?";
+}
+
+std::string FormatR(double r) {
+  if (std::isnan(r)) return "R not judged";
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.4g", r);
+  return std::string("R = ") + buffer;
+}
+
+std::string Joined(const std::vector<std::string>& paths) {
+  if (paths.empty()) return "(none)";
+  std::string text;
+  for (const std::string& p : paths) text += (text.empty() ? "" : ", ") + p;
+  return text;
+}
+
+std::string SuspectLine(const Suspect& s) {
+  return "primary suspect " + s.name + " (" + std::string(ComponentName(s.component)) + ", " +
+         FormatR(s.r_ratio) + ", " + std::string(PatternName(s.pattern)) + ", " +
+         std::string(RootCauseName(s.cause)) + "): " + s.description + "; paths " +
+         Joined(s.source_paths) + " -> " + Joined(s.target_paths);
+}
+
+json Number(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
+
+}  // namespace
+
+Localization Localize(std::vector<CaseResult> cases) {
+  std::stable_sort(cases.begin(), cases.end(), [](const CaseResult& a, const CaseResult& b) {
+    return a.order != b.order ? a.order < b.order : a.name < b.name;
+  });
+  const bool any_failed =
+      std::any_of(cases.begin(), cases.end(), [](const CaseResult& c) { return !c.passed; });
+  // Flags matter only when nothing failed; then every follower either passes flagged or not.
+  auto anomalous = [any_failed](const CaseResult& c) {
+    return any_failed ? !c.passed : c.band == Band::kOverPrecision;
+  };
+  Localization loc;
+  loc.clean = !any_failed;
+  int64_t flagged = 0;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const CaseResult& c = cases[i];
+    if (c.passed && c.band == Band::kOverPrecision) ++flagged;
+    if (!anomalous(c)) continue;
+    const std::vector<std::size_t> followers = FollowersOf(cases, i);
+    const bool persists = std::any_of(followers.begin(), followers.end(),
+                                      [&](std::size_t j) { return anomalous(cases[j]); });
+    Suspect s;
+    s.name = c.name;
+    s.component = c.component;
+    s.layer = c.layer;
+    s.r_ratio = c.r_ratio;
+    s.band = c.band;
+    s.failed = !c.passed;
+    s.pattern = (followers.empty() || persists) ? Pattern::kStep : Pattern::kSpike;
+    s.cause = CauseOf(c, s.pattern);
+    s.description = Describe(s.cause, c.component);
+    s.source_paths = c.source_paths;
+    s.target_paths = c.target_paths;
+    s.order = c.order;
+    loc.suspects.push_back(std::move(s));
+  }
+  // Steps before spikes; the cases are already in (order, name) order.
+  std::stable_sort(loc.suspects.begin(), loc.suspects.end(),
+                   [](const Suspect& a, const Suspect& b) {
+                     return a.pattern == Pattern::kStep && b.pattern == Pattern::kSpike;
+                   });
+  const std::string count = std::to_string(cases.size()) + " cases";
+  if (loc.suspects.empty()) {
+    loc.summary = "clean: " + count + " within tolerance";
+    return loc;
+  }
+  loc.primary = loc.suspects.front();
+  const bool only_spikes = loc.primary->pattern == Pattern::kSpike;
+  std::string prefix;
+  if (loc.clean) {
+    prefix = "clean: " + count + " pass, " + std::to_string(flagged) + " flagged over_precision; ";
+  }
+  if (only_spikes) prefix += "only spikes, no anomaly persists; ";
+  loc.summary = prefix + SuspectLine(*loc.primary);
+  return loc;
+}
+
+std::string_view PatternName(Pattern pattern) {
+  return pattern == Pattern::kStep ? "step" : "spike";
+}
+
+std::string_view RootCauseName(RootCause cause) {
+  switch (cause) {
+    case RootCause::kOverPrecision:
+      return "over_precision";
+    case RootCause::kPrecisionOrderingOrMissingMultiplier:
+      return "precision_ordering_or_missing_multiplier";
+    case RootCause::kMissingAlgorithm:
+      return "missing_algorithm";
+    case RootCause::kWrongComputation:
+      return "wrong_computation";
+    case RootCause::kAlignmentArtifact:
+      return "alignment_artifact";
+    case RootCause::kNonFiniteOutput:
+      return "nonfinite_output";
+    case RootCause::kShapeMismatch:
+      return "shape_mismatch";
+    case RootCause::kReferenceError:
+      return "reference_error";
+    case RootCause::kExactnessViolation:
+      return "exactness_violation";
+  }
+  return "?";
+}
+
+void PrintTo(Pattern pattern, std::ostream* os) { *os << PatternName(pattern); }
+void PrintTo(RootCause cause, std::ostream* os) { *os << RootCauseName(cause); }
+
+json ToJson(const Suspect& s) {
+  return {{"name", s.name},
+          {"component", std::string(ComponentName(s.component))},
+          {"layer", s.layer},
+          {"r_ratio", Number(s.r_ratio)},
+          {"band", s.band ? json(std::string(BandName(*s.band))) : json(nullptr)},
+          {"failed", s.failed},
+          {"pattern", std::string(PatternName(s.pattern))},
+          {"cause", std::string(RootCauseName(s.cause))},
+          {"description", s.description},
+          {"source_paths", s.source_paths},
+          {"target_paths", s.target_paths},
+          {"order", s.order}};
+}
+
+json ToJson(const Localization& loc) {
+  json suspects = json::array();
+  for (const Suspect& s : loc.suspects) suspects.push_back(ToJson(s));
+  return {{"schema", "equiv.localization"},
+          {"version", 1},
+          {"clean", loc.clean},
+          {"summary", loc.summary},
+          {"primary", loc.primary ? ToJson(*loc.primary) : json(nullptr)},
+          {"suspects", std::move(suspects)}};
+}
+
+}  // namespace equiv

@@ -1,0 +1,469 @@
+#include "libequiv/results/suite_results.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <initializer_list>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "libequiv/metrics/triple_comparison.h"
+#include "libequiv/tensor/error.h"
+
+namespace equiv {
+namespace {
+
+using json = nlohmann::json;
+
+constexpr std::string_view kSchema = "equiv.suite_results";
+constexpr std::size_t kMaxShownChars = 40;
+
+constexpr std::array<Band, 6> kBands = {Band::kOverPrecision,    Band::kWithinTolerance,
+                                        Band::kPossibleBug,      Band::kLikelyBug,
+                                        Band::kMissingAlgorithm, Band::kWrongComputation};
+constexpr std::array<Outcome, 6> kOutcomes = {
+    Outcome::kRatio,           Outcome::kDegenerateBaseline,
+    Outcome::kNonFiniteTarget, Outcome::kNonFiniteReference,
+    Outcome::kShapeMismatch,   Outcome::kEmpty};
+
+json Number(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
+
+json ToJson(const ElementValues& v) {
+  if (v.flat < 0) return nullptr;
+  return {{"flat", v.flat},
+          {"index", v.index},
+          {"ref_fp32", Number(v.ref_fp32)},
+          {"ref_bf16", Number(v.ref_bf16)},
+          {"target", Number(v.target)}};
+}
+
+json ToJson(const Totals& t) {
+  return {{"cases", t.cases},
+          {"passed", t.passed},
+          {"failed", t.failed},
+          {"flagged", t.flagged},
+          {"seconds", Number(t.seconds)}};
+}
+
+// A scalar as an error message shows it (long strings cut, invalid UTF-8 replaced).
+std::string Show(const json& value) {
+  if (value.is_object()) return "{...}";
+  if (value.is_array()) return "[...]";
+  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (text.size() > kMaxShownChars) {
+    std::size_t cut = kMaxShownChars;
+    // Cut before a UTF-8 lead byte so the message stays valid UTF-8.
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut) + "...";
+  }
+  return text;
+}
+
+// Invalid UTF-8 sequences replaced by U+FFFD.
+std::string ValidUtf8(const std::string& text) {
+  const std::string quoted = json(text).dump(-1, ' ', false, json::error_handler_t::replace);
+  return json::parse(quoted).get<std::string>();
+}
+
+std::string KindOf(const json& value) {
+  switch (value.type()) {
+    case json::value_t::object:
+      return "an object";
+    case json::value_t::array:
+      return "an array";
+    case json::value_t::string:
+      return "a string";
+    case json::value_t::boolean:
+      return "a boolean";
+    case json::value_t::null:
+      return "null";
+    default:
+      return "a number";
+  }
+}
+
+// The fields of one JSON object at `path`, with errors "origin: path.key is ..., expected ...".
+class Fields {
+ public:
+  Fields(const json& object, std::string_view origin, std::string path)
+      : object_(object), origin_(origin), path_(std::move(path)) {}
+
+  // Checks that the value is an object with no key outside `known`.
+  void CheckObject(std::initializer_list<std::string_view> known) const {
+    if (!object_.is_object()) Fail(path_, object_, "an object");
+    for (const auto& [key, value] : object_.items()) {
+      bool found = false;
+      for (std::string_view k : known) found = found || k == key;
+      if (!found) {
+        throw Error(std::string(origin_) + ": " + Join(ValidUtf8(key)) + " is not a field of " +
+                    (path_.empty() ? std::string("the results") : path_));
+      }
+    }
+  }
+
+  std::string PathOf(std::string_view key) const { return Join(key); }
+
+  const json& Get(std::string_view key) const {
+    auto it = object_.find(key);
+    if (it == object_.end()) throw Error(std::string(origin_) + ": " + Join(key) + " is missing");
+    return *it;
+  }
+
+  std::string String(std::string_view key) const {
+    const json& v = Get(key);
+    if (!v.is_string()) Fail(Join(key), v, "a string");
+    return v.get<std::string>();
+  }
+  bool Bool(std::string_view key) const {
+    const json& v = Get(key);
+    if (!v.is_boolean()) Fail(Join(key), v, "a boolean");
+    return v.get<bool>();
+  }
+  int64_t Int(std::string_view key) const { return IntValue(Get(key), Join(key)); }
+  double Double(std::string_view key) const {
+    const json& v = Get(key);
+    if (!v.is_number()) Fail(Join(key), v, "a number");
+    return v.get<double>();
+  }
+  // null stands for a non-finite number.
+  double NullableDouble(std::string_view key) const { return NullableValue(Get(key), Join(key)); }
+  std::vector<std::string> Strings(std::string_view key) const {
+    const json& v = Get(key);
+    if (!v.is_array()) Fail(Join(key), v, "an array of strings");
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (!v[i].is_string()) Fail(Join(key) + "[" + std::to_string(i) + "]", v[i], "a string");
+      out.push_back(v[i].get<std::string>());
+    }
+    return out;
+  }
+  std::vector<int64_t> Ints(std::string_view key) const {
+    const json& v = Get(key);
+    if (!v.is_array()) Fail(Join(key), v, "an array of integers");
+    std::vector<int64_t> out;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      out.push_back(IntValue(v[i], Join(key) + "[" + std::to_string(i) + "]"));
+    }
+    return out;
+  }
+
+  int64_t IntValue(const json& v, const std::string& path) const {
+    if (v.is_number_unsigned()) {
+      if (v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+        throw Error(std::string(origin_) + ": " + path + " is " + Show(v) +
+                    ", out of range for a 64-bit integer");
+      }
+      return static_cast<int64_t>(v.get<uint64_t>());
+    }
+    if (v.is_number_integer()) return v.get<int64_t>();
+    if (v.is_number()) {
+      throw Error(std::string(origin_) + ": " + path + " is " + Show(v) + ", expected an integer");
+    }
+    Fail(path, v, "an integer");
+  }
+  double NullableValue(const json& v, const std::string& path) const {
+    if (v.is_null()) return std::numeric_limits<double>::quiet_NaN();
+    if (!v.is_number()) Fail(path, v, "a number or null");
+    return v.get<double>();
+  }
+
+  [[noreturn]] void Fail(const std::string& path, const json& v, std::string_view expected) const {
+    throw Error(std::string(origin_) + ": " + (path.empty() ? std::string("the document") : path) +
+                " is " + KindOf(v) + ", expected " + std::string(expected));
+  }
+  [[noreturn]] void FailName(std::string_view key, const std::string& value,
+                             const std::string& expected) const {
+    throw Error(std::string(origin_) + ": " + Join(key) + " is " + Show(json(value)) +
+                ", expected one of " + expected);
+  }
+
+ private:
+  std::string Join(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  }
+
+  const json& object_;
+  std::string_view origin_;
+  std::string path_;
+};
+
+template <typename T, std::size_t N, typename NameOf>
+std::string NameList(const std::array<T, N>& values, NameOf name_of) {
+  std::string list;
+  for (T v : values) {
+    if (!list.empty()) list += ", ";
+    list += name_of(v);
+  }
+  return list;
+}
+
+ElementValues WorstFromJson(const json& j, std::string_view origin, const std::string& path) {
+  if (j.is_null()) return ElementValues{};
+  Fields f(j, origin, path);
+  f.CheckObject({"flat", "index", "ref_fp32", "ref_bf16", "target"});
+  ElementValues v;
+  v.flat = f.Int("flat");
+  if (v.flat < 0) {
+    throw Error(std::string(origin) + ": " + f.PathOf("flat") + " is " + std::to_string(v.flat) +
+                ", expected a flat index >= 0 (a worst element that does not exist is null)");
+  }
+  v.index = f.Ints("index");
+  v.ref_fp32 = f.NullableDouble("ref_fp32");
+  v.ref_bf16 = f.NullableDouble("ref_bf16");
+  v.target = f.NullableDouble("target");
+  return v;
+}
+
+CaseResult CaseFromJson(const json& j, std::string_view origin, const std::string& path) {
+  Fields f(j, origin, path);
+  f.CheckObject({"name", "case_name", "input", "component", "layer", "source_paths", "target_paths",
+                 "order", "outcome", "r_ratio", "tau", "band", "passed", "target_error_norm",
+                 "baseline_error_norm", "worst", "seconds", "message"});
+  CaseResult c;
+  c.name = f.String("name");
+  c.case_name = f.String("case_name");
+  c.input = f.String("input");
+  const std::string component = f.String("component");
+  const std::optional<Component> parsed = ComponentFromName(component);
+  if (!parsed) {
+    static constexpr std::array<Component, 11> kComponents = {
+        Component::kEmbedding, Component::kInputNorm,    Component::kQkvProj,
+        Component::kRotary,    Component::kAttention,    Component::kPostAttentionNorm,
+        Component::kMlp,       Component::kDecoderLayer, Component::kFinalNorm,
+        Component::kLmHead,    Component::kCausalLm};
+    f.FailName("component", component,
+               NameList(kComponents, [](Component x) { return std::string(ComponentName(x)); }));
+  }
+  c.component = *parsed;
+  c.layer = f.Int("layer");
+  c.source_paths = f.Strings("source_paths");
+  c.target_paths = f.Strings("target_paths");
+  c.order = f.Int("order");
+  c.outcome = f.String("outcome");
+  bool known_outcome = false;
+  for (Outcome o : kOutcomes) known_outcome = known_outcome || OutcomeName(o) == c.outcome;
+  if (!known_outcome) {
+    f.FailName("outcome", c.outcome,
+               NameList(kOutcomes, [](Outcome x) { return std::string(OutcomeName(x)); }));
+  }
+  c.r_ratio = f.NullableDouble("r_ratio");
+  c.tau = f.Double("tau");
+  const json& band = f.Get("band");
+  if (!band.is_null()) {
+    if (!band.is_string()) f.Fail(f.PathOf("band"), band, "a string or null");
+    for (Band b : kBands) {
+      if (BandName(b) == band.get<std::string>()) c.band = b;
+    }
+    if (!c.band) {
+      f.FailName("band", band.get<std::string>(),
+                 NameList(kBands, [](Band x) { return std::string(BandName(x)); }));
+    }
+  }
+  c.passed = f.Bool("passed");
+  c.target_error_norm = f.NullableDouble("target_error_norm");
+  c.baseline_error_norm = f.NullableDouble("baseline_error_norm");
+  c.worst = WorstFromJson(f.Get("worst"), origin, f.PathOf("worst"));
+  c.seconds = f.NullableDouble("seconds");
+  c.message = f.String("message");
+  return c;
+}
+
+// Counts must match exactly; seconds to 1e-9 relative (a sum in another order differs by ulps).
+void CheckTotals(const json& j, const Totals& computed, std::string_view origin) {
+  Fields f(j, origin, "totals");
+  f.CheckObject({"cases", "passed", "failed", "flagged", "seconds"});
+  const std::pair<std::string_view, int64_t> counts[] = {{"cases", computed.cases},
+                                                         {"passed", computed.passed},
+                                                         {"failed", computed.failed},
+                                                         {"flagged", computed.flagged}};
+  for (const auto& [key, value] : counts) {
+    const int64_t written = f.Int(key);
+    if (written != value) {
+      throw Error(std::string(origin) + ": " + f.PathOf(key) + " is " + std::to_string(written) +
+                  " but the cases give " + std::to_string(value));
+    }
+  }
+  const double seconds = f.NullableDouble("seconds");
+  const bool both_nan = std::isnan(seconds) && !std::isfinite(computed.seconds);
+  if (!both_nan && !(std::abs(seconds - computed.seconds) <=
+                     1e-9 * std::max(std::abs(seconds), std::abs(computed.seconds)))) {
+    throw Error(std::string(origin) + ": totals.seconds is " + Show(Number(seconds)) +
+                " but the cases give " + Show(Number(computed.seconds)));
+  }
+}
+
+// Records the first syntax error and its byte position; builds nothing.
+class SyntaxCheck : public nlohmann::json_sax<json> {
+ public:
+  bool null() override { return true; }
+  bool boolean(bool) override { return true; }
+  bool number_integer(number_integer_t) override { return true; }
+  bool number_unsigned(number_unsigned_t) override { return true; }
+  bool number_float(number_float_t, const string_t&) override { return true; }
+  bool string(string_t&) override { return true; }
+  bool binary(binary_t&) override { return true; }
+  bool start_object(std::size_t) override { return true; }
+  bool key(string_t&) override { return true; }
+  bool end_object() override { return true; }
+  bool start_array(std::size_t) override { return true; }
+  bool end_array() override { return true; }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& error) override {
+    failed = true;
+    offset = position > 0 ? position - 1 : 0;  // position counts the offending byte
+    message = ValidUtf8(error.what());         // nlohmann quotes the raw input, maybe invalid UTF-8
+    if (const std::size_t tag_end = message.find("] ");
+        !message.empty() && message[0] == '[' && tag_end != std::string::npos) {
+      message.erase(0, tag_end + 2);  // drop "[json.exception.parse_error.101] "
+    }
+    return false;
+  }
+
+  bool failed = false;
+  std::size_t offset = 0;
+  std::string message;
+};
+
+SuiteResults FromJson(const json& j, std::string_view origin) {
+  Fields f(j, origin, "");
+  f.CheckObject({"schema", "schema_version", "suite", "model", "device", "faults", "tau", "shard",
+                 "complete", "totals", "cases"});
+  const std::string schema = f.String("schema");
+  if (schema != kSchema) {
+    throw Error(std::string(origin) + ": schema is " + Show(json(schema)) + ", expected \"" +
+                std::string(kSchema) + "\"");
+  }
+  SuiteResults r;
+  const int64_t version = f.Int("schema_version");
+  if (version != kSuiteResultsSchemaVersion) {
+    throw Error(std::string(origin) + ": schema_version is " + std::to_string(version) +
+                ", this library reads version " + std::to_string(kSuiteResultsSchemaVersion));
+  }
+  r.schema_version = static_cast<int>(version);
+  r.suite = f.String("suite");
+  r.model = f.String("model");
+  r.device = f.String("device");
+  r.faults = f.Strings("faults");
+  r.tau = f.Double("tau");
+  const json& shard = f.Get("shard");
+  if (!shard.is_null()) {
+    if (!shard.is_object()) f.Fail("shard", shard, "an object or null");
+    Fields s(shard, origin, "shard");
+    s.CheckObject({"index", "total"});
+    Shard value{s.Int("index"), s.Int("total")};
+    if (value.total < 1 || value.index < 0 || value.index >= value.total) {
+      throw Error(std::string(origin) + ": shard is index " + std::to_string(value.index) + " of " +
+                  std::to_string(value.total) + ", expected total >= 1 and 0 <= index < total");
+    }
+    r.shard = value;
+  }
+  r.complete = f.Bool("complete");
+  const json& cases = f.Get("cases");
+  if (!cases.is_array()) f.Fail("cases", cases, "an array");
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const std::string path = "cases[" + std::to_string(i) + "]";
+    if (!cases[i].is_object()) f.Fail(path, cases[i], "an object");
+    r.cases.push_back(CaseFromJson(cases[i], origin, path));
+  }
+  CheckTotals(f.Get("totals"), TotalsOf(r.cases), origin);
+  return r;
+}
+
+}  // namespace
+
+Totals TotalsOf(const std::vector<CaseResult>& cases) {
+  Totals t;
+  for (const CaseResult& c : cases) {
+    ++t.cases;
+    if (c.passed) {
+      ++t.passed;
+      if (c.band == Band::kOverPrecision) ++t.flagged;
+    } else {
+      ++t.failed;
+    }
+    t.seconds += c.seconds;
+  }
+  return t;
+}
+
+json ToJson(const CaseResult& c) {
+  return {{"name", c.name},
+          {"case_name", c.case_name},
+          {"input", c.input},
+          {"component", std::string(ComponentName(c.component))},
+          {"layer", c.layer},
+          {"source_paths", c.source_paths},
+          {"target_paths", c.target_paths},
+          {"order", c.order},
+          {"outcome", c.outcome},
+          {"r_ratio", Number(c.r_ratio)},
+          {"tau", c.tau},
+          {"band", c.band ? json(std::string(BandName(*c.band))) : json(nullptr)},
+          {"passed", c.passed},
+          {"target_error_norm", Number(c.target_error_norm)},
+          {"baseline_error_norm", Number(c.baseline_error_norm)},
+          {"worst", ToJson(c.worst)},
+          {"seconds", Number(c.seconds)},
+          {"message", c.message}};
+}
+
+json ToJson(const SuiteResults& r) {
+  json cases = json::array();
+  for (const CaseResult& c : r.cases) cases.push_back(ToJson(c));
+  return {{"schema", std::string(kSchema)},
+          {"schema_version", r.schema_version},
+          {"suite", r.suite},
+          {"model", r.model},
+          {"device", r.device},
+          {"faults", r.faults},
+          {"tau", r.tau},
+          {"shard",
+           r.shard ? json{{"index", r.shard->index}, {"total", r.shard->total}} : json(nullptr)},
+          {"complete", r.complete},
+          {"totals", ToJson(TotalsOf(r.cases))},
+          {"cases", std::move(cases)}};
+}
+
+SuiteResults SuiteResultsFromJson(const json& j, std::string_view origin) {
+  try {
+    return FromJson(j, origin);
+  } catch (const json::exception& e) {
+    // Not expected (types are checked before every access); keeps the one-exception contract.
+    throw Error(std::string(origin) + ": " + ValidUtf8(e.what()));
+  }
+}
+
+SuiteResults ParseSuiteResults(std::string_view text, std::string_view origin) {
+  json doc;
+  try {
+    SyntaxCheck check;
+    json::sax_parse(text, &check);
+    if (check.failed) {
+      throw Error(std::string(origin) + ": malformed JSON at byte " + std::to_string(check.offset) +
+                  ": " + check.message);
+    }
+    doc = json::parse(text);
+  } catch (const json::exception& e) {
+    throw Error(std::string(origin) + ": malformed JSON: " + ValidUtf8(e.what()));
+  }
+  return SuiteResultsFromJson(doc, origin);
+}
+
+SuiteResults LoadSuiteResults(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw Error(path + ": cannot read: " + std::strerror(errno));
+  return ParseSuiteResults(text.str(), path);
+}
+
+}  // namespace equiv

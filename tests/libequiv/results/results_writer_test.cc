@@ -1,0 +1,134 @@
+#include "libequiv/results/results_writer.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/support/error_of.h"
+
+namespace equiv {
+namespace {
+
+using ::equiv::testing_support::ErrorOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+namespace fs = std::filesystem;
+
+// A fresh directory per test, so listings see only that test's files.
+std::string FreshDir() {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const fs::path dir = fs::path(::testing::TempDir()) / "results_writer_test" / info->name();
+  fs::remove_all(dir);
+  return dir.string();
+}
+
+std::vector<std::string> Listing(const std::string& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+SuiteResults Header() {
+  SuiteResults h;
+  h.suite = "llama_components";
+  h.model = "tiny-llama";
+  h.device = "tp1";
+  h.tau = 1.2;
+  return h;
+}
+
+CaseResult Case(int64_t order) {
+  CaseResult c;
+  c.case_name = "layers_" + std::to_string(order) + "_mlp";
+  c.name = c.case_name + "/normal";
+  c.input = "normal";
+  c.component = Component::kMlp;
+  c.layer = order;
+  c.order = order;
+  c.outcome = "ratio";
+  c.r_ratio = 1.0 + 0.01 * static_cast<double>(order);
+  c.band = Band::kWithinTolerance;
+  c.passed = true;
+  c.seconds = 0.25;
+  return c;
+}
+
+TEST(ResultsWriterTest, FileIsValidAfterEveryAppend) {
+  const std::string dir = FreshDir();
+  const std::string path = dir + "/nested/out/results.json";
+  ResultsWriter writer(path, Header());
+  SuiteResults read = LoadSuiteResults(path);
+  EXPECT_TRUE(read.cases.empty());
+  EXPECT_FALSE(read.complete);
+  EXPECT_EQ(read.suite, "llama_components");
+  for (int64_t i = 0; i < 3; ++i) {
+    writer.Append(Case(i));
+    read = LoadSuiteResults(path);
+    ASSERT_EQ(read.cases.size(), static_cast<std::size_t>(i + 1));
+    EXPECT_EQ(read.cases.back().name, Case(i).name);
+    EXPECT_FALSE(read.complete) << "still streaming";
+    EXPECT_EQ(ToJson(read), ToJson(writer.results()));
+  }
+  writer.Finish();
+  read = LoadSuiteResults(path);
+  EXPECT_TRUE(read.complete);
+  EXPECT_EQ(read.cases.size(), 3u);
+  EXPECT_THAT(Listing(dir + "/nested/out"), ElementsAre("results.json")) << "no temp files";
+}
+
+TEST(ResultsWriterTest, HeaderIsNeverCompleteUntilFinish) {
+  const std::string path = FreshDir() + "/results.json";
+  SuiteResults header = Header();
+  header.complete = true;
+  ResultsWriter writer(path, header);
+  EXPECT_FALSE(LoadSuiteResults(path).complete);
+  EXPECT_FALSE(writer.results().complete);
+}
+
+TEST(ResultsWriterTest, UnwritablePathNamesThePathAndTheReason) {
+  const std::string dir = FreshDir();
+  fs::create_directories(dir);
+  const std::string blocker = dir + "/blocker";
+  std::ofstream(blocker) << "a file, not a directory";
+  const std::string path = blocker + "/results.json";
+  EXPECT_THAT(ErrorOf([&] { ResultsWriter writer(path, Header()); }),
+              HasSubstr(path + ": cannot create the directory " + blocker + ": Not a directory"));
+}
+
+TEST(ResultsWriterTest, FailedRenameNamesThePathAndLeavesNoTempFile) {
+  const std::string dir = FreshDir();
+  const std::string path = dir + "/results.json";
+  fs::create_directories(path);  // a directory where the file should go
+  EXPECT_THAT(ErrorOf([&] { ResultsWriter writer(path, Header()); }),
+              HasSubstr(path + ": cannot write results (renaming " + path + ".tmp."));
+  EXPECT_THAT(Listing(dir), ElementsAre("results.json"));
+}
+
+TEST(ResultsWriterTest, AppendAfterFinishIsAnError) {
+  const std::string path = FreshDir() + "/results.json";
+  ResultsWriter writer(path, Header());
+  writer.Finish();
+  EXPECT_THAT(ErrorOf([&] { writer.Append(Case(0)); }),
+              HasSubstr(path + ": cannot append case layers_0_mlp/normal after Finish()"));
+  EXPECT_TRUE(LoadSuiteResults(path).complete);
+}
+
+TEST(ResultsWriterTest, InvalidUtf8InAMessageStillGivesAValidFile) {
+  const std::string path = FreshDir() + "/results.json";
+  ResultsWriter writer(path, Header());
+  CaseResult c = Case(0);
+  c.message = "bad \xff byte";
+  writer.Append(c);
+  EXPECT_EQ(LoadSuiteResults(path).cases.at(0).message, "bad \xEF\xBF\xBD byte");
+}
+
+}  // namespace
+}  // namespace equiv
