@@ -46,6 +46,10 @@ std::string PrettyTree(const ModuleNode& root) {
       out += node.name;
       out += "): ";
     }
+    if (node.repeat != 1) {
+      out += std::to_string(node.repeat);
+      out += " x ";
+    }
     out += node.class_name;
     for (const ModuleParameter& p : node.parameters) {
       out += "  ";
