@@ -109,7 +109,9 @@ DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options) {
   for (const device::DeviceConfig& device : variants) {
     if (options.progress) options.progress("clean " + device.Name());
     const SuiteRun run = RunSuite(options, kCleanConfig, device, {});
-    CleanRow row{.device = device, .cases = static_cast<int64_t>(run.results.size())};
+    CleanRow row;
+    row.device = device;
+    row.cases = static_cast<int64_t>(run.results.size());
     for (const CaseResult& r : run.results) {
       if (!r.passed) ++row.component_failures;
       if (std::isfinite(r.r_ratio) && r.r_ratio > row.max_r) {

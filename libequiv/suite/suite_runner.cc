@@ -1,5 +1,6 @@
 #include "libequiv/suite/suite_runner.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -27,6 +28,12 @@ std::vector<SuiteItem> SuiteRunner::Items(const std::vector<ComponentCase>& case
       if (InputKindApplies(kind, c.component)) items.push_back({c, kind});
     }
   }
+  // By (order, name): the order results files and merged shards keep.
+  std::stable_sort(items.begin(), items.end(), [](const SuiteItem& a, const SuiteItem& b) {
+    return a.component_case.order != b.component_case.order
+               ? a.component_case.order < b.component_case.order
+               : a.Name() < b.Name();
+  });
   return items;
 }
 

@@ -58,7 +58,7 @@ class SuiteRunner {
   explicit SuiteRunner(SuiteSpec spec);  // seeded weights
   SuiteRunner(SuiteSpec spec, const StateDict& weights);
 
-  // Every (case, input kind) of `cases` the kind applies to, in case order.
+  // Every (case, input kind) of `cases` the kind applies to, by case order, then name.
   std::vector<SuiteItem> Items(const std::vector<ComponentCase>& cases) const;
 
   // The three runs and the comparison; never throws for a bad port output (a shape mismatch

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
   app.add_option("--thresholds", thresholds, "a thresholds JSON file (tau, tau_by_component)");
   CLI11_PARSE(app, argc, argv);
   try {
-    equiv::DetectionMatrixOptions options{.configs_dir = configs};
+    equiv::DetectionMatrixOptions options;
+    options.configs_dir = configs;
     if (!thresholds.empty()) options.thresholds = equiv::LoadThresholds(thresholds);
     options.progress = [](const std::string& line) { std::cerr << "running " << line << "\n"; };
     const equiv::DetectionMatrix matrix = equiv::RunDetectionMatrix(options);
