@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "libequiv/io/json_show.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -21,6 +22,9 @@ using nlohmann::json;
 // Every size fits in int32, so the product of two sizes fits in int64.
 constexpr int64_t kMaxSize = std::numeric_limits<int32_t>::max();
 constexpr std::size_t kMaxShownChars = 48;
+
+std::string Show(const json& value) { return ShowJson(value, kMaxShownChars); }
+std::string KindOf(const json& value) { return JsonKindOf(value); }
 
 // HF's defaults where the three configuration classes agree.
 constexpr double kDefaultRmsNormEps = 1e-6;
@@ -75,45 +79,7 @@ std::string NameList(const std::array<std::pair<Enum, std::string_view>, N>& tab
   return list;
 }
 
-// A value as an error message shows it: scalars as JSON (long strings cut), containers elided,
-// so a message stays one short line whatever the input.
-std::string Show(const json& value) {
-  if (value.is_object()) return "{...}";
-  if (value.is_array()) return "[...]";
-  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (text.size() > kMaxShownChars) {
-    std::size_t cut = kMaxShownChars;
-    // Cut before a UTF-8 lead byte so the message stays valid UTF-8 (reports embed it in JSON).
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    text = text.substr(0, cut) + "...";
-  }
-  return text;
-}
-
 std::string Show(double value) { return Show(json(value)); }
-
-// Invalid UTF-8 sequences replaced by U+FFFD.
-std::string ValidUtf8(const std::string& text) {
-  const std::string quoted = json(text).dump(-1, ' ', false, json::error_handler_t::replace);
-  return json::parse(quoted).get<std::string>();
-}
-
-std::string KindOf(const json& value) {
-  switch (value.type()) {
-    case json::value_t::object:
-      return "an object";
-    case json::value_t::array:
-      return "an array";
-    case json::value_t::string:
-      return "a string";
-    case json::value_t::boolean:
-      return "a boolean";
-    case json::value_t::null:
-      return "null";
-    default:
-      return "a number";
-  }
-}
 
 // The fields of one JSON object (the top level, or rope_scaling) with errors that name them.
 class Fields {

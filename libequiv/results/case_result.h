@@ -15,16 +15,16 @@
 namespace equiv {
 
 struct CaseResult {
-  std::string name;        // the case name, with the input kind: "layers_3_mlp/normal"
-  std::string case_name;   // "layers_3_mlp"
-  std::string input;       // the input generator: "normal", "long_sequence", ...
+  std::string name;       // the case name, with the input kind: "layers_3_mlp/normal"
+  std::string case_name;  // "layers_3_mlp"
+  std::string input;      // the input generator: "normal", "long_sequence", ...
   Component component = Component::kEmbedding;
   int64_t layer = -1;
   std::vector<std::string> source_paths;
   std::vector<std::string> target_paths;
-  int64_t order = 0;       // the case's position in the suite's bottom-up order
-  std::string outcome;     // OutcomeName: "ratio", "degenerate_baseline", ...
-  double r_ratio = 0;      // NaN when not judged by R
+  int64_t order = 0;    // the case's position in the suite's bottom-up order
+  std::string outcome;  // OutcomeName: "ratio", "degenerate_baseline", ...
+  double r_ratio = 0;   // NaN when not judged by R
   double tau = kDefaultTau;
   std::optional<Band> band;
   bool passed = false;
@@ -34,6 +34,10 @@ struct CaseResult {
   double seconds = 0;              // wall time of the three runs and the comparison
   std::string message;             // the comparison's one-line verdict
 };
+
+// A result with the comparison's verdict and statistics filled in; names, paths and order are
+// the caller's.
+CaseResult ResultOf(const TripleComparison& comparison, double seconds);
 
 }  // namespace equiv
 

@@ -13,6 +13,7 @@
 #include <string>
 #include <utility>
 
+#include "libequiv/io/json_show.h"
 #include "libequiv/metrics/triple_comparison.h"
 #include "libequiv/tensor/error.h"
 
@@ -23,6 +24,9 @@ using json = nlohmann::json;
 
 constexpr std::string_view kSchema = "equiv.suite_results";
 constexpr std::size_t kMaxShownChars = 40;
+
+std::string Show(const json& value) { return ShowJson(value, kMaxShownChars); }
+std::string KindOf(const json& value) { return JsonKindOf(value); }
 
 constexpr std::array<Band, 6> kBands = {Band::kOverPrecision,    Band::kWithinTolerance,
                                         Band::kPossibleBug,      Band::kLikelyBug,
@@ -49,43 +53,6 @@ json ToJson(const Totals& t) {
           {"failed", t.failed},
           {"flagged", t.flagged},
           {"seconds", Number(t.seconds)}};
-}
-
-// A scalar as an error message shows it (long strings cut, invalid UTF-8 replaced).
-std::string Show(const json& value) {
-  if (value.is_object()) return "{...}";
-  if (value.is_array()) return "[...]";
-  std::string text = value.dump(-1, ' ', false, json::error_handler_t::replace);
-  if (text.size() > kMaxShownChars) {
-    std::size_t cut = kMaxShownChars;
-    // Cut before a UTF-8 lead byte so the message stays valid UTF-8.
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    text = text.substr(0, cut) + "...";
-  }
-  return text;
-}
-
-// Invalid UTF-8 sequences replaced by U+FFFD.
-std::string ValidUtf8(const std::string& text) {
-  const std::string quoted = json(text).dump(-1, ' ', false, json::error_handler_t::replace);
-  return json::parse(quoted).get<std::string>();
-}
-
-std::string KindOf(const json& value) {
-  switch (value.type()) {
-    case json::value_t::object:
-      return "an object";
-    case json::value_t::array:
-      return "an array";
-    case json::value_t::string:
-      return "a string";
-    case json::value_t::boolean:
-      return "a boolean";
-    case json::value_t::null:
-      return "null";
-    default:
-      return "a number";
-  }
 }
 
 // The fields of one JSON object at `path`, with errors "origin: path.key is ..., expected ...".

@@ -11,14 +11,12 @@
 #include <sstream>
 #include <utility>
 
-#include "libequiv/suite/internal/show.h"
+#include "libequiv/io/json_show.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
 namespace {
 
-using internal::Quote;
-using internal::ShowJson;
 using nlohmann::json;
 
 // Layer indices, like every size in ModelConfig, fit in int32.
@@ -48,23 +46,6 @@ std::string FieldOf(const std::string& prefix, const std::string& key) {
 
 std::string Index(const std::string& prefix, std::size_t i) {
   return prefix + "[" + std::to_string(i) + "]";
-}
-
-std::string KindOf(const json& value) {
-  switch (value.type()) {
-    case json::value_t::object:
-      return "an object";
-    case json::value_t::array:
-      return "an array";
-    case json::value_t::string:
-      return "a string";
-    case json::value_t::boolean:
-      return "a boolean";
-    case json::value_t::null:
-      return "null";
-    default:
-      return "a number";
-  }
 }
 
 // A path split into literal text and {name} placeholders.
@@ -281,13 +262,13 @@ std::vector<std::string> PathList(const std::string& origin, const json& value,
                                   const std::string& field) {
   if (!value.is_array()) {
     throw Error(origin + ": " + field + " = " + ShowJson(value) +
-                " must be an array of module paths, not " + KindOf(value));
+                " must be an array of module paths, not " + JsonKindOf(value));
   }
   std::vector<std::string> paths;
   for (std::size_t j = 0; j < value.size(); ++j) {
     if (!value[j].is_string()) {
       throw Error(origin + ": " + Index(field, j) + " = " + ShowJson(value[j]) +
-                  " must be a string, not " + KindOf(value[j]));
+                  " must be a string, not " + JsonKindOf(value[j]));
     }
     paths.push_back(value[j].get<std::string>());
   }
@@ -297,7 +278,7 @@ std::vector<std::string> PathList(const std::string& origin, const json& value,
 std::string Reasoning(const std::string& origin, const json& value, const std::string& field) {
   if (!value.is_string()) {
     throw Error(origin + ": " + field + " = " + ShowJson(value) + " must be a string, not " +
-                KindOf(value));
+                JsonKindOf(value));
   }
   return value.get<std::string>();
 }
@@ -336,7 +317,7 @@ MappingEntry EntryFromJson(const std::string& origin, const json& value, std::si
   throw Error(origin + ": " + at + " = " + ShowJson(value) +
               " must be an object {\"source\": [...], \"target\": [...], \"reasoning\": \"...\"} "
               "or an array [source, target, reasoning], not " +
-              KindOf(value));
+              JsonKindOf(value));
 }
 
 VariableValues VariableFromJson(const std::string& origin, const json& value,
@@ -354,7 +335,7 @@ VariableValues VariableFromJson(const std::string& origin, const json& value,
     const json& element = value[k];
     const std::string at = origin + ": " + Index(field, k) + " = " + ShowJson(element);
     if (!element.is_number_integer()) {
-      throw Error(at + " must be a non-negative integer, not " + KindOf(element));
+      throw Error(at + " must be a non-negative integer, not " + JsonKindOf(element));
     }
     if (element.is_number_unsigned() &&
         element.get<uint64_t>() > static_cast<uint64_t>(kMaxValue)) {
@@ -369,7 +350,7 @@ ComponentMapping FromJson(const json& doc, std::string_view origin_view) {
   const std::string origin(origin_view);
   if (!doc.is_object()) {
     throw Error(origin + ": the top level must be a JSON object with \"mapping\", not " +
-                KindOf(doc));
+                JsonKindOf(doc));
   }
   ComponentMapping m;
   m.origin = origin;
@@ -381,7 +362,7 @@ ComponentMapping FromJson(const json& doc, std::string_view origin_view) {
   if (const auto it = doc.find("variables"); it != doc.end() && !it->is_null()) {
     if (!it->is_object()) {
       throw Error(origin + ": variables = " + ShowJson(*it) +
-                  " must be an object of name: values, not " + KindOf(*it));
+                  " must be an object of name: values, not " + JsonKindOf(*it));
     }
     for (const auto& [name, value] : it->items()) {
       m.variables[name] = VariableFromJson(origin, value, FieldOf("variables", name));
@@ -391,7 +372,7 @@ ComponentMapping FromJson(const json& doc, std::string_view origin_view) {
   if (it == doc.end() || it->is_null()) throw Error(origin + ": mapping is missing");
   if (!it->is_array()) {
     throw Error(origin + ": mapping = " + ShowJson(*it) + " must be an array of entries, not " +
-                KindOf(*it));
+                JsonKindOf(*it));
   }
   for (std::size_t i = 0; i < it->size(); ++i) {
     m.entries.push_back(EntryFromJson(origin, (*it)[i], i));

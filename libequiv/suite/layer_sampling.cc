@@ -2,7 +2,7 @@
 
 #include <limits>
 
-#include "libequiv/suite/internal/show.h"
+#include "libequiv/io/json_show.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -57,7 +57,7 @@ std::string LayerSampling::Name() const {
 LayerSampling ParseLayerSampling(std::string_view text) {
   if (text == "all") return LayerSampling::All();
   if (text == "first-middle-last") return LayerSampling::FirstMiddleLast();
-  const std::string shown = "layer sampling " + internal::Quote(text);
+  const std::string shown = "layer sampling " + Quote(text);
   if (text.substr(0, kEveryPrefix.size()) != kEveryPrefix) {
     throw Error(shown + " is not one of all, first-middle-last, every:K");
   }

@@ -9,16 +9,14 @@
 #include <tuple>
 #include <utility>
 
+#include "libequiv/io/json_show.h"
 #include "libequiv/models/module_tree.h"
 #include "libequiv/models/reference_model.h"
 #include "libequiv/suite/builtin_port_mapping.h"
-#include "libequiv/suite/internal/show.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
 namespace {
-
-using internal::Quote;
 
 constexpr std::string_view kSupported =
     "model.embed_tokens; model.layers.N.input_layernorm; model.layers.N.self_attn.q_proj, "

@@ -67,7 +67,7 @@ CompareOptions SuiteRunner::Options(const SuiteItem& item) const {
 CaseResult SuiteRunner::Record(const SuiteItem& item, const TripleComparison& comparison,
                                double seconds) {
   const ComponentCase& c = item.component_case;
-  CaseResult r;
+  CaseResult r = ResultOf(comparison, seconds);
   r.name = item.Name();
   r.case_name = c.name;
   r.input = InputKindName(item.input);
@@ -76,16 +76,6 @@ CaseResult SuiteRunner::Record(const SuiteItem& item, const TripleComparison& co
   r.source_paths = c.source_paths;
   r.target_paths = c.target_paths;
   r.order = c.order;
-  r.outcome = OutcomeName(comparison.outcome);
-  r.r_ratio = comparison.r_ratio;
-  r.tau = comparison.tau;
-  r.band = comparison.band;
-  r.passed = comparison.passed;
-  r.target_error_norm = comparison.target_error.norm;
-  r.baseline_error_norm = comparison.baseline_error.norm;
-  r.worst = comparison.worst;
-  r.message = comparison.message;
-  r.seconds = seconds;
   return r;
 }
 
