@@ -56,6 +56,14 @@ nlohmann::json MissingJson(const std::vector<MissingMappedPath>& missing) {
 
 }  // namespace
 
+std::vector<MappedPaths> MappedPathsOf(const std::vector<ExpandedEntry>& entries) {
+  std::vector<MappedPaths> paths;
+  for (const ExpandedEntry& e : entries) {
+    paths.push_back({static_cast<int64_t>(e.entry_index), e.source, e.target});
+  }
+  return paths;
+}
+
 MappingCoverage CheckMappingCoverage(const std::vector<MappedPaths>& mapping,
                                      const ModuleNode& source, const ModuleNode& target) {
   MappingCoverage c;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "libequiv/models/module_tree.h"
+#include "libequiv/suite/component_mapping.h"
 
 namespace equiv {
 
@@ -46,6 +47,9 @@ struct MappingCoverage {
 
 // A leaf is a module without children; it is covered when it or an ancestor is mapped ("" maps
 // the whole tree). Both trees are full (not compressed).
+// The paths of a parsed mapping, expanded for a model (component_mapping.h).
+std::vector<MappedPaths> MappedPathsOf(const std::vector<ExpandedEntry>& entries);
+
 MappingCoverage CheckMappingCoverage(const std::vector<MappedPaths>& mapping,
                                      const ModuleNode& source, const ModuleNode& target);
 

@@ -9,6 +9,7 @@
 #include "libequiv/models/llama_port.h"
 #include "libequiv/models/model_config.h"
 #include "libequiv/models/reference_model.h"
+#include "libequiv/suite/builtin_port_mapping.h"
 
 namespace equiv {
 namespace {
@@ -104,6 +105,18 @@ TEST_F(MappingCoverageTest, TheRootCoversEverything) {
             24u);  // 2 x 10 per layer, embed, norm, rotary, head
   EXPECT_EQ(none.unmapped_target_leaves.size(), 21u);  // 2 x 9 per layer, embed, norm, head
   EXPECT_EQ(none.unmapped_target_leaves.front(), "model.embed_tokens");
+}
+
+// The built-in mapping names only modules both trees have, and leaves nothing unmapped.
+TEST(BuiltinMappingCoverageTest, CoversBothTrees) {
+  const ModelConfig config =
+      LoadModelConfig(std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-llama.json");
+  const MappingCoverage coverage =
+      CheckMappingCoverage(MappedPathsOf(Expand(BuiltinPortMapping(), config)),
+                           ReferenceModuleTree(config), PortModuleTree(config, {}));
+  EXPECT_TRUE(coverage.missing_source.empty()) << FormatCoverage(coverage);
+  EXPECT_TRUE(coverage.missing_target.empty()) << FormatCoverage(coverage);
+  EXPECT_TRUE(coverage.ok()) << FormatCoverage(coverage);
 }
 
 }  // namespace
