@@ -12,14 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "cli/exit_codes.h"
 #include "libequiv/metrics/triple_comparison.h"
 
 namespace equiv::cli {
-
-// Exit codes, as scripts and CI gates read them.
-inline constexpr int kExitPassed = 0;  // every comparison passed
-inline constexpr int kExitFailed = 1;  // at least one comparison failed
-inline constexpr int kExitError = 2;   // something could not be compared
 
 struct CompareArgs {
   std::vector<std::string> inputs;  // three tensor specs, or one safetensors dump

@@ -1,9 +1,14 @@
-// The `equiv` command line: checks on tensors dumped from a real port.
+// The `equiv` command line: checks on tensors dumped from a real port, reference runs,
+// scaffolding, and the results of suites.
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 #include "cli/compare_command.h"
 #include "cli/faults_command.h"
+#include "cli/localize_command.h"
+#include "cli/merge_command.h"
+#include "cli/reference_command.h"
+#include "cli/tree_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"equiv: prove that a port computes what its reference computes"};
@@ -40,6 +45,61 @@ int main(int argc, char** argv) {
       "it reproduces, where it shows and the band measured for it.");
   faults_cmd->add_flag("--json", faults.json, "one JSON object instead of the table");
 
+  equiv::cli::ReferenceArgs reference;
+  CLI::App* reference_cmd = app.add_subcommand(
+      "reference",
+      "Runs one reference component (HF numerics, fp32 or bf16) on a real input, to produce "
+      "ref_fp32 and ref_bf16 for tensors dumped from a device.");
+  reference_cmd->add_option("--config", reference.config, "the model's config.json")->required();
+  reference_cmd->add_option("--weights", reference.weights,
+                            "safetensors with HF tensor names (default: seeded weights)");
+  reference_cmd->add_option("--seed", reference.seed, "the seed of the weights without --weights")
+      ->default_val(1);
+  reference_cmd
+      ->add_option("--component", reference.components,
+                   "HF module path (model.layers.3.mlp); repeat for q_proj, k_proj, v_proj")
+      ->required();
+  reference_cmd->add_option("--input", reference.input, ".npy: [n, features] floats, or [n] ids")
+      ->required();
+  reference_cmd->add_option("--positions", reference.positions, ".npy of n integer positions");
+  reference_cmd->add_option("--precision", reference.precision, "fp32 or bf16")
+      ->default_val("fp32")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
+  reference_cmd->add_option("--out", reference.output, "the output .npy (float32)")->required();
+
+  equiv::cli::MergeArgs merge;
+  CLI::App* merge_cmd = app.add_subcommand(
+      "merge", "Merges the results files of a sharded suite run, checking nothing is lost.");
+  merge_cmd->add_option("shards", merge.shards, "results.shard-K-of-N.json files")->required();
+  merge_cmd->add_option("-o,--output", merge.output, "the merged results file")->required();
+
+  equiv::cli::LocalizeArgs localize;
+  CLI::App* localize_cmd = app.add_subcommand(
+      "localize",
+      "Fault localization over a suite's results file: the primary suspect (the earliest "
+      "step), its root cause and paths, ranked suspects. Exit 1 when a case failed.");
+  localize_cmd->add_option("results", localize.results, "a results file")->required();
+  localize_cmd->add_flag("--json", localize.json, "the localization as JSON");
+  localize_cmd->add_option("-o,--output", localize.output, "also write the JSON here");
+
+  equiv::cli::TreeArgs tree;
+  CLI::App* tree_cmd = app.add_subcommand(
+      "tree",
+      "Module trees of the reference and the built-in port, their diff (expected vs real "
+      "differences), or a component mapping's coverage. Exit 1 on a real difference.");
+  tree_cmd->add_option("--config", tree.config, "the model's config.json")->required();
+  tree_cmd->add_option("--device", tree.device, "a DeviceConfig name (tp8_f32cc, ...)")
+      ->default_val("tp1");
+  tree_cmd->add_option("--side", tree.side, "reference or port")
+      ->default_val("reference")
+      ->check(CLI::IsMember({"reference", "port"}));
+  tree_cmd->add_option("--format", tree.format, "pretty, compressed, flat, compressed-flat, json")
+      ->default_val("pretty")
+      ->check(CLI::IsMember({"pretty", "compressed", "flat", "compressed-flat", "json"}));
+  tree_cmd->add_flag("--diff", tree.diff, "diff the reference and port trees");
+  tree_cmd->add_option("--check-mapping", tree.mapping, "a component_mapping.json to check");
+  tree_cmd->add_flag("--json", tree.json, "--diff or --check-mapping as JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -48,5 +108,9 @@ int main(int argc, char** argv) {
   }
   if (*compare_cmd) return equiv::cli::RunCompare(compare, std::cout, std::cerr);
   if (*faults_cmd) return equiv::cli::RunFaults(faults, std::cout);
+  if (*reference_cmd) return equiv::cli::RunReference(reference, std::cout, std::cerr);
+  if (*merge_cmd) return equiv::cli::RunMerge(merge, std::cout, std::cerr);
+  if (*localize_cmd) return equiv::cli::RunLocalize(localize, std::cout, std::cerr);
+  if (*tree_cmd) return equiv::cli::RunTree(tree, std::cout, std::cerr);
   return equiv::cli::kExitError;
 }

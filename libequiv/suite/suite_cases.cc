@@ -64,40 +64,6 @@ std::optional<int64_t> TargetLayer(std::string_view path) {
   return std::nullopt;
 }
 
-// The component a set of reference paths (all in the reference tree) is, and its layer
-// (kNoLayer for whole-model components; for the rotary embedding, found later).
-std::optional<std::pair<Component, int64_t>> Classify(const std::vector<std::string>& source) {
-  if (source.size() == 1) {
-    const std::string& p = source[0];
-    if (p == "model.embed_tokens") return {{Component::kEmbedding, kNoLayer}};
-    if (p == "model.norm") return {{Component::kFinalNorm, kNoLayer}};
-    if (p == "lm_head") return {{Component::kLmHead, kNoLayer}};
-    if (p == "model.rotary_emb") return {{Component::kRotary, kNoLayer}};
-    const std::vector<std::string_view> s = Segments(p);
-    const std::optional<int64_t> layer = SourceLayer(s);
-    if (!layer) return std::nullopt;
-    if (s.size() == 3) return {{Component::kDecoderLayer, *layer}};
-    if (s.size() != 4) return std::nullopt;
-    if (s[3] == "input_layernorm") return {{Component::kInputNorm, *layer}};
-    if (s[3] == "post_attention_layernorm") return {{Component::kPostAttentionNorm, *layer}};
-    if (s[3] == "self_attn") return {{Component::kAttention, *layer}};
-    if (s[3] == "mlp") return {{Component::kMlp, *layer}};
-    return std::nullopt;
-  }
-  if (source.size() != 3) return std::nullopt;
-  std::optional<int64_t> layer;
-  std::set<std::string_view> projections;
-  for (const std::string& p : source) {
-    const std::vector<std::string_view> s = Segments(p);
-    const std::optional<int64_t> n = SourceLayer(s);
-    if (!n || s.size() != 5 || s[3] != "self_attn" || (layer && *layer != *n)) return std::nullopt;
-    layer = n;
-    projections.insert(s[4]);
-  }
-  if (projections != std::set<std::string_view>{"q_proj", "k_proj", "v_proj"}) return std::nullopt;
-  return {{Component::kQkvProj, *layer}};
-}
-
 std::string ShowPaths(const std::vector<std::string>& paths) {
   std::string out = "[";
   for (std::size_t j = 0; j < paths.size() && j < kMaxShownPaths; ++j) {
@@ -165,7 +131,7 @@ class CaseBuilder {
     }
     if (e.NoCounterpart()) return std::nullopt;
 
-    const std::optional<std::pair<Component, int64_t>> kind = Classify(e.source);
+    const std::optional<std::pair<Component, int64_t>> kind = ReferenceComponentOf(e.source);
     if (!kind) {
       throw Error(
           label + ": source " + ShowPaths(e.source) +
@@ -224,6 +190,41 @@ class CaseBuilder {
 };
 
 }  // namespace
+
+// The component a set of reference paths (all in the reference tree) is, and its layer
+// (kNoLayer for whole-model components; for the rotary embedding, found later).
+std::optional<std::pair<Component, int64_t>> ReferenceComponentOf(
+    const std::vector<std::string>& source) {
+  if (source.size() == 1) {
+    const std::string& p = source[0];
+    if (p == "model.embed_tokens") return {{Component::kEmbedding, kNoLayer}};
+    if (p == "model.norm") return {{Component::kFinalNorm, kNoLayer}};
+    if (p == "lm_head") return {{Component::kLmHead, kNoLayer}};
+    if (p == "model.rotary_emb") return {{Component::kRotary, kNoLayer}};
+    const std::vector<std::string_view> s = Segments(p);
+    const std::optional<int64_t> layer = SourceLayer(s);
+    if (!layer) return std::nullopt;
+    if (s.size() == 3) return {{Component::kDecoderLayer, *layer}};
+    if (s.size() != 4) return std::nullopt;
+    if (s[3] == "input_layernorm") return {{Component::kInputNorm, *layer}};
+    if (s[3] == "post_attention_layernorm") return {{Component::kPostAttentionNorm, *layer}};
+    if (s[3] == "self_attn") return {{Component::kAttention, *layer}};
+    if (s[3] == "mlp") return {{Component::kMlp, *layer}};
+    return std::nullopt;
+  }
+  if (source.size() != 3) return std::nullopt;
+  std::optional<int64_t> layer;
+  std::set<std::string_view> projections;
+  for (const std::string& p : source) {
+    const std::vector<std::string_view> s = Segments(p);
+    const std::optional<int64_t> n = SourceLayer(s);
+    if (!n || s.size() != 5 || s[3] != "self_attn" || (layer && *layer != *n)) return std::nullopt;
+    layer = n;
+    projections.insert(s[4]);
+  }
+  if (projections != std::set<std::string_view>{"q_proj", "k_proj", "v_proj"}) return std::nullopt;
+  return {{Component::kQkvProj, *layer}};
+}
 
 std::string CaseName(Component component, int64_t layer) {
   const std::string name(ComponentName(component));

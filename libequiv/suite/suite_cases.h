@@ -6,7 +6,9 @@
 #define EQUIV_LIBEQUIV_SUITE_SUITE_CASES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "libequiv/models/component.h"
@@ -24,6 +26,12 @@ namespace equiv {
 // docs/component-mapping.md.
 std::vector<ComponentCase> SuiteCases(const ComponentMapping& mapping, const ModelConfig& config,
                                       const LayerSampling& sampling = {});
+
+// The reference component a set of source (HF) module paths runs, and its layer (-1 for
+// whole-model components and the shared rotary embedding); nullopt when it is none:
+// {"model.layers.3.mlp"} -> (mlp, 3); the three q/k/v_proj of a layer -> (qkv_proj, layer).
+std::optional<std::pair<Component, int64_t>> ReferenceComponentOf(
+    const std::vector<std::string>& source_paths);
 
 // The built-in port's suite: SuiteCases(BuiltinPortMapping(), config, sampling).
 std::vector<ComponentCase> SuiteCasesForPort(const ModelConfig& config,

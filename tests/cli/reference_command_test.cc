@@ -1,0 +1,74 @@
+#include "cli/reference_command.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "libequiv/io/npy.h"
+#include "libequiv/models/reference_model.h"
+#include "libequiv/random/random_tensor.h"
+
+namespace equiv::cli {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kConfig = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-llama.json";
+
+std::string Temp(const std::string& name) {
+  return (std::filesystem::path(::testing::TempDir()) / name).string();
+}
+
+// What `equiv reference` writes is what the reference component computes.
+TEST(ReferenceCommandTest, RunsTheComponentOnTheInput) {
+  const Tensor x = RandomNormal(Shape({6, 128}), 3);
+  const std::string input = Temp("ref_x.npy"), output = Temp("ref_y.npy");
+  WriteNpy(input, x.view());
+  std::ostringstream out, err;
+  ASSERT_EQ(RunReference({.config = kConfig,
+                          .components = {"model.layers.1.mlp"},
+                          .input = input,
+                          .precision = "bf16",
+                          .output = output},
+                         out, err),
+            kExitPassed)
+      << err.str();
+  EXPECT_THAT(out.str(), HasSubstr("mlp (bf16) [6, 128]"));
+  const ModelConfig config = LoadModelConfig(kConfig);
+  const std::vector<float> v = x.ToFloats();
+  ComponentInput in{Eigen::Map<const nn::Matrix>(v.data(), 6, 128), {}, {0, 1, 2, 3, 4, 5}};
+  const nn::Matrix expected = ReferenceModel(config, InitStateDict(config, 1), nn::Precision::kBf16)
+                                  .Run(Component::kMlp, 1, in);
+  const NpyArray y = NpyArray::Load(output);
+  ASSERT_EQ(y.shape(), Shape({6, 128}));
+  for (int64_t i = 0; i < expected.size(); ++i) {
+    ASSERT_EQ(y.view().Get(i), expected.data()[i]) << i;
+  }
+}
+
+TEST(ReferenceCommandTest, ErrorsNameWhatIsWrong) {
+  const std::string input = Temp("ref_bad.npy");
+  WriteNpy(input, RandomNormal(Shape({2, 3, 4}), 1).view());
+  const auto error = [&](ReferenceArgs args) {
+    std::ostringstream out, err;
+    EXPECT_EQ(RunReference(args, out, err), kExitError);
+    return err.str();
+  };
+  EXPECT_THAT(error({.config = kConfig, .components = {"model.layers.0.mlp.up_proj"}}),
+              HasSubstr("--component: no reference component runs exactly these modules"));
+  EXPECT_THAT(error({.config = kConfig,
+                     .components = {"model.norm"},
+                     .input = input,
+                     .output = Temp("o.npy")}),
+              HasSubstr("the input must be [n, features] (or [1, n, features]), not [2, 3, 4]"));
+  EXPECT_THAT(error({.config = kConfig,
+                     .components = {"model.embed_tokens"},
+                     .input = input,
+                     .output = Temp("o.npy")}),
+              HasSubstr("token ids must be int64 or int32, not <f4"));
+}
+
+}  // namespace
+}  // namespace equiv::cli
