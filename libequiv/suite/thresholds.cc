@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "libequiv/io/json_show.h"
+#include "libequiv/report/number_format.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -19,6 +21,19 @@ double Tau(const nlohmann::json& value, std::string_view origin, const std::stri
     throw Error(std::string(origin) + ": " + field + " = " + value.dump() + " is outside [1, 3]");
   }
   return tau;
+}
+
+// A number of the teacher_forced object within [lower, upper].
+double Criterion(const nlohmann::json& value, std::string_view origin, const std::string& field,
+                 double lower, double upper) {
+  const std::string where = std::string(origin) + ": teacher_forced." + field;
+  if (!value.is_number()) throw Error(where + " is " + JsonKindOf(value) + ", expected a number");
+  const double x = value.get<double>();
+  if (!(x >= lower && x <= upper)) {
+    throw Error(where + " = " + ShowJson(value) + " is outside [" + FormatShortest(lower) + ", " +
+                FormatShortest(upper) + "]");
+  }
+  return x;
 }
 
 }  // namespace
@@ -63,6 +78,35 @@ nlohmann::json ToJson(const Thresholds& thresholds) {
   nlohmann::json by = nlohmann::json::object();
   for (const auto& [c, tau] : thresholds.tau_by_component) by[std::string(ComponentName(c))] = tau;
   return {{"version", 1}, {"tau", thresholds.tau}, {"tau_by_component", by}};
+}
+
+TeacherForcedCriteria TeacherForcedCriteriaFromJson(const nlohmann::json& json,
+                                                    std::string_view origin) {
+  const std::string where(origin);
+  if (!json.is_object()) throw Error(where + ": expected a JSON object");
+  TeacherForcedCriteria c;
+  if (!json.contains("teacher_forced")) return c;
+  const nlohmann::json& tf = json["teacher_forced"];
+  if (!tf.is_object()) {
+    throw Error(where + ": teacher_forced is " + JsonKindOf(tf) + ", expected an object");
+  }
+  for (const auto& [name, value] : tf.items()) {
+    if (name == "tau") {
+      c.tau = Criterion(value, origin, name, 1, 3);
+    } else if (name == "theta") {
+      c.theta = Criterion(value, origin, name, -1, 1);
+    } else if (name == "delta") {
+      c.delta = Criterion(value, origin, name, 0, INFINITY);
+    } else if (name == "min_top1") {
+      c.min_top1 = Criterion(value, origin, name, 0, 1);
+    } else if (name == "rho") {
+      c.rho = Criterion(value, origin, name, 0, 1);
+    } else {
+      throw Error(where + ": teacher_forced." + ValidUtf8(name) +
+                  " is not a criterion (tau, theta, delta, min_top1, rho)");
+    }
+  }
+  return c;
 }
 
 }  // namespace equiv

@@ -3,6 +3,7 @@
 //
 //   Thresholds t = LoadThresholds("thresholds.json");  // {"tau": 1.2, "tau_by_component": {...}}
 //   double tau = t.For(Component::kAttention);
+//   TeacherForcedCriteria c = TeacherForcedCriteriaFromJson(json, "thresholds.json");
 #ifndef EQUIV_LIBEQUIV_SUITE_THRESHOLDS_H_
 #define EQUIV_LIBEQUIV_SUITE_THRESHOLDS_H_
 
@@ -11,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "libequiv/e2e/teacher_forced_result.h"
 #include "libequiv/metrics/band.h"
 #include "libequiv/models/component.h"
 
@@ -29,6 +31,13 @@ struct Thresholds {
 Thresholds ThresholdsFromJson(const nlohmann::json& json, std::string_view origin);
 Thresholds LoadThresholds(const std::string& path);
 nlohmann::json ToJson(const Thresholds& thresholds);
+
+// The end-to-end criteria of the same file: its "teacher_forced" object {"tau", "theta",
+// "delta", "min_top1", "rho"}; an absent object or field keeps the default. tau in [1, 3],
+// theta in [-1, 1], delta >= 0, min_top1 and rho in [0, 1]; an unknown field is an error
+// (a typo must not silently keep a default). Throws equiv::Error naming the field.
+TeacherForcedCriteria TeacherForcedCriteriaFromJson(const nlohmann::json& json,
+                                                    std::string_view origin);
 
 }  // namespace equiv
 

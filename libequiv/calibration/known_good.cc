@@ -1,0 +1,70 @@
+#include "libequiv/calibration/known_good.h"
+
+#include "libequiv/suite/builtin_port_mapping.h"
+#include "libequiv/suite/detection_matrix.h"
+#include "libequiv/suite/suite_cases.h"
+#include "libequiv/suite/suite_runner.h"
+
+namespace equiv {
+
+std::vector<SuiteSeeds> DefaultSeeds() { return {{1, 11}, {2, 12}, {3, 13}}; }
+
+std::vector<std::string> TinyConfigs() {
+  return {"tiny-llama", "tiny-llama-yarn", "tiny-mistral", "tiny-qwen2"};
+}
+
+std::vector<CaseResult> RunBuiltinSuite(const std::string& configs_dir, const std::string& config,
+                                        const device::DeviceConfig& device, FaultSet faults,
+                                        const Thresholds& thresholds, SuiteSeeds seeds) {
+  SuiteSpec spec;
+  spec.model = config;
+  spec.config = LoadModelConfig(configs_dir + "/" + config + ".json");
+  spec.device = device;
+  spec.faults = faults;
+  spec.thresholds = thresholds;
+  spec.weight_seed = seeds.weight_seed;
+  spec.input_seed = seeds.input_seed;
+  const SuiteRunner runner(spec);
+  const std::string prefix = config + "/" + device.Name() + "/seeds_" +
+                             std::to_string(seeds.weight_seed) + "_" +
+                             std::to_string(seeds.input_seed) + "/";
+  std::vector<CaseResult> results;
+  for (const SuiteItem& item : runner.Items(SuiteCases(BuiltinPortMapping(), spec.config))) {
+    results.push_back(runner.Run(item));
+    results.back().name = prefix + results.back().name;
+  }
+  return results;
+}
+
+std::vector<CaseResult> KnownGoodComponentRuns(const std::string& configs_dir,
+                                               std::vector<device::DeviceConfig> variants,
+                                               std::vector<SuiteSeeds> seeds,
+                                               std::vector<std::string> configs) {
+  if (variants.empty()) variants = DefaultCleanVariants();
+  if (configs.empty()) configs = TinyConfigs();
+  Thresholds loosest;
+  loosest.tau = 3.0;
+  std::vector<CaseResult> all;
+  for (const std::string& config : configs) {
+    for (const device::DeviceConfig& device : variants) {
+      for (const SuiteSeeds& s : seeds) {
+        std::vector<CaseResult> run = RunBuiltinSuite(configs_dir, config, device, {}, loosest, s);
+        all.insert(all.end(), std::make_move_iterator(run.begin()),
+                   std::make_move_iterator(run.end()));
+      }
+    }
+  }
+  return all;
+}
+
+std::vector<FaultSuiteRun> FaultSuiteRuns(const std::string& configs_dir,
+                                          const Thresholds& thresholds) {
+  std::vector<FaultSuiteRun> runs;
+  for (const FaultInfo& info : FaultCatalog()) {
+    runs.push_back({&info, RunBuiltinSuite(configs_dir, std::string(info.showcase_config), {},
+                                           FaultSet{info.fault}, thresholds)});
+  }
+  return runs;
+}
+
+}  // namespace equiv

@@ -1,0 +1,146 @@
+#include "libequiv/calibration/calibration.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "tests/support/error_of.h"
+
+namespace equiv {
+namespace {
+
+using ::equiv::testing_support::ErrorOf;
+using ::testing::DoubleNear;
+using ::testing::HasSubstr;
+
+CaseResult Case(Component component, double r, std::string name = "") {
+  CaseResult c;
+  c.name = name.empty() ? std::string(ComponentName(component)) + "/" + std::to_string(r) : name;
+  c.component = component;
+  c.outcome = "ratio";
+  c.r_ratio = r;
+  c.band = BandOf(r, 3.0);
+  c.passed = true;
+  return c;
+}
+
+void Add(std::vector<CaseResult>& cases, Component component, std::vector<double> rs) {
+  for (double r : rs) cases.push_back(Case(component, r));
+}
+
+TEST(CalibrateComponentsTest, TightensCleanNormsAndLoosensTpRoundedMlp) {
+  std::vector<CaseResult> cases;
+  Add(cases, Component::kInputNorm, {1.0, 1.0, 1.0, 1.0, 1.0});
+  Add(cases, Component::kMlp, {1.05, 1.11, 1.19, 1.02, 1.08});
+  const ComponentCalibration c = CalibrateComponents(cases);
+  // 1.0 x 1.1 = 1.1 < 1.2: tighter than the default.
+  EXPECT_THAT(c.thresholds.For(Component::kInputNorm), DoubleNear(1.1, 1e-12));
+  // 1.19 x 1.1 = 1.309 > 1.2: looser, because TP 8 bf16 collectives are legitimate.
+  EXPECT_THAT(c.thresholds.For(Component::kMlp), DoubleNear(1.309, 1e-12));
+  EXPECT_THAT(c.thresholds.tau, DoubleNear(1.309, 1e-12));
+  EXPECT_EQ(c.per_component.at(Component::kMlp).samples, 5);
+  EXPECT_EQ(c.per_component.at(Component::kMlp).quantile_r, 1.19);
+  EXPECT_EQ(c.per_component.at(Component::kMlp).worst_case, "mlp/1.190000");
+  EXPECT_EQ(c.all.samples, 10);
+  // A kind without evidence keeps the global tau.
+  EXPECT_THAT(c.thresholds.For(Component::kAttention), DoubleNear(1.309, 1e-12));
+}
+
+TEST(CalibrateComponentsTest, ClampsToTheRuleBoundsAndCountsOverPrecision) {
+  std::vector<CaseResult> cases;
+  Add(cases, Component::kMlp, {0.75, 0.74, 0.8, 0.7, 0.76});  // over-precision: evidence too
+  Add(cases, Component::kAttention, {2.9, 2.8, 2.95, 2.7, 2.99});
+  const ComponentCalibration c = CalibrateComponents(cases);
+  EXPECT_EQ(c.thresholds.For(Component::kMlp), 1.05);       // 0.8 x 1.1 below the floor
+  EXPECT_EQ(c.thresholds.For(Component::kAttention), 3.0);  // never past likely_bug
+  EXPECT_EQ(c.per_component.at(Component::kMlp).min_r, 0.7);
+}
+
+TEST(CalibrateComponentsTest, TheQuantileLeavesOutTheRareTopSamples) {
+  std::vector<CaseResult> cases;
+  for (int i = 0; i < 200; ++i) cases.push_back(Case(Component::kMlp, 1.0 + i * 0.001));
+  const CalibrationRule rule{.quantile = 0.99, .margin = 0};
+  EXPECT_THAT(CalibrateComponents(cases, rule).thresholds.For(Component::kMlp),
+              DoubleNear(1.197, 1e-12));  // rank 198 of 200, not the max 1.199
+}
+
+TEST(CalibrateComponentsTest, RefusesFewSamplesFailedOrNonFiniteEvidence) {
+  std::vector<CaseResult> cases;
+  Add(cases, Component::kMlp, {1.0, 1.0, 1.0, 1.0, 1.0});
+  Add(cases, Component::kRotary, {1.0, 1.0, 1.0});
+  EXPECT_EQ(ErrorOf([&] { CalibrateComponents(cases); }),
+            "calibration: rotary has 3 known-good samples judged by R, at least 5 needed");
+  EXPECT_EQ(ErrorOf([&] { CalibrateComponents(cases, {.min_samples = 3}); }), "no error");
+
+  std::vector<CaseResult> broken = cases;
+  broken.push_back(Case(Component::kMlp, 3.4, "tiny-llama/tp8/seeds_1_11/layers_1_mlp/normal"));
+  broken.back().passed = false;
+  broken.back().band = Band::kLikelyBug;
+  EXPECT_EQ(ErrorOf([&] { CalibrateComponents(broken, {.min_samples = 3}); }),
+            "known-good case \"tiny-llama/tp8/seeds_1_11/layers_1_mlp/normal\" failed (outcome "
+            "ratio, R = 3.3999999999999999, band likely_bug): a calibration on a broken port "
+            "must not loosen thresholds");
+
+  std::vector<CaseResult> nan = cases;
+  nan.push_back(Case(Component::kMlp, NAN, "layers_0_mlp/normal"));
+  EXPECT_EQ(ErrorOf([&] { CalibrateComponents(nan, {.min_samples = 3}); }),
+            "known-good case \"layers_0_mlp/normal\" has R = nan, not a finite value >= 0");
+  EXPECT_EQ(ErrorOf([] { CalibrateComponents({}); }),
+            "calibration: 0 known-good samples judged by R in all, at least 5 needed");
+}
+
+TEST(CalibrateComponentsTest, CasesNotJudgedByRAreNoEvidence) {
+  std::vector<CaseResult> cases;
+  Add(cases, Component::kMlp, {1.0, 1.0, 1.0, 1.0, 1.0});
+  CaseResult lookup = Case(Component::kEmbedding, NAN, "embed_tokens/normal");
+  lookup.outcome = "degenerate_baseline";
+  lookup.band.reset();
+  cases.push_back(lookup);
+  const ComponentCalibration c = CalibrateComponents(cases);
+  EXPECT_EQ(c.cases, 6);
+  EXPECT_EQ(c.not_by_ratio, 1);
+  EXPECT_FALSE(c.thresholds.tau_by_component.contains(Component::kEmbedding));
+}
+
+TEST(CalibrationRuleTest, ErrorsNameTheField) {
+  const auto error = [](CalibrationRule rule) { return ErrorOf([&] { ValidateRule(rule); }); };
+  EXPECT_EQ(error({.quantile = 1.5}), "calibration rule: quantile = 1.5 is outside (0, 1]");
+  EXPECT_EQ(error({.margin = -0.1}), "calibration rule: margin = -0.1 is not a finite value >= 0");
+  EXPECT_EQ(error({.tau_upper = 4}),
+            "calibration rule: tau_upper = 4 is above 3 (a thresholds "
+            "file's limit)");
+  EXPECT_EQ(error({.tau_lower = 0.9}),
+            "calibration rule: tau_lower = 0.9 is outside [1, "
+            "tau_upper]");
+  EXPECT_EQ(error({.min_samples = 0}), "calibration rule: min_samples = 0 is below 1");
+  EXPECT_EQ(error({}), "no error");
+}
+
+TEST(CalibrationJsonTest, SuitesReadTheTausAndIgnoreTheRest) {
+  std::vector<CaseResult> cases;
+  Add(cases, Component::kInputNorm, {1.0, 1.0, 1.0, 1.0, 1.0});
+  Add(cases, Component::kMlp, {1.05, 1.11, 1.19, 1.02, 1.08});
+  const Calibration c = Calibrate(cases);
+  const nlohmann::json json = ToJson(c);
+  EXPECT_EQ(json["version"], 1);
+  EXPECT_EQ(json["rule"]["quantile"], 0.99);
+  EXPECT_EQ(json["rule"]["min_samples"], 5);
+  EXPECT_EQ(json["evidence"]["component_cases"], 10);
+  EXPECT_EQ(json["evidence"]["per_component"]["mlp"]["samples"], 5);
+  EXPECT_EQ(json["evidence"]["per_component"]["mlp"]["quantile_r"], 1.19);
+  EXPECT_EQ(json["evidence"]["teacher_forced_runs"], 0);
+  EXPECT_FALSE(json.contains("teacher_forced"));  // readers keep the default criteria
+
+  const std::string path = (std::filesystem::temp_directory_path() / "equiv_calib.json").string();
+  WriteCalibration(c, path);
+  EXPECT_EQ(LoadThresholds(path), c.components.thresholds);
+  EXPECT_EQ(TeacherForcedCriteriaFromJson(json, "c.json").tau, TeacherForcedCriteria{}.tau);
+  std::filesystem::remove(path);
+  EXPECT_THAT(ErrorOf([&] { WriteCalibration(c, "/nonexistent/dir/c.json"); }),
+              HasSubstr("/nonexistent/dir/c.json: cannot write the calibration file"));
+}
+
+}  // namespace
+}  // namespace equiv
