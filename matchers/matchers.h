@@ -14,12 +14,14 @@
 #define EQUIV_MATCHERS_MATCHERS_H_
 
 #include "gmock/gmock.h"
+#include "libequiv/e2e/teacher_forced_result.h"
 #include "libequiv/metrics/band.h"
 #include "libequiv/metrics/pair_metrics.h"
 #include "libequiv/metrics/triple_comparison.h"
 #include "libequiv/tensor/dtype.h"
 #include "matchers/internal/pair_matchers.h"
 #include "matchers/internal/rratio_matchers.h"
+#include "matchers/internal/teacher_forced_matcher.h"
 #include "matchers/internal/tensor_matchers.h"
 
 namespace equiv {
@@ -69,6 +71,16 @@ internal::AllFiniteMatcher AllFinite();
 // All inputs of a Pair or Triple have the same shape.
 //   EXPECT_THAT(triple, equiv::SameShape());
 internal::SameShapeMatcher SameShape();
+
+// A teacher-forced end-to-end result (libequiv/e2e/teacher_forcing.h) meets every pass
+// condition of `criteria`: R p95 < tau, cosine p5 >= theta, KL p95 <= delta, top-1 agreement
+// > min_top1, fraction of positions with cosine < theta <= rho. The result is re-judged, so
+// the criteria may differ from those it ran with; each failing condition is explained with
+// its value, threshold, worst prompt and position.
+//   EXPECT_THAT(RunTeacherForced(config, weights, device, {}, prompts, 32),
+//               equiv::IsTeacherForcedEquivalent());
+internal::TeacherForcedEquivalentMatcher IsTeacherForcedEquivalent(
+    TeacherForcedCriteria criteria = {});
 
 }  // namespace equiv
 

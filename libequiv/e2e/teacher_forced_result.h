@@ -10,11 +10,13 @@
 
 namespace equiv {
 
-// All enforced; each configurable.
+// All enforced; each configurable. tau and delta are calibrated on clean tiny-model runs (TP
+// 1/2/4/8, docs/teacher-forced.md): per-position R p95 reaches 1.29 at TP 8 with bf16
+// collectives, KL p95 6.7e-5.
 struct TeacherForcedCriteria {
-  double tau = 1.2;       // R p95 < tau
+  double tau = 1.35;      // R p95 < tau
   double theta = 0.95;    // cosine p5 >= theta
-  double delta = 0.05;    // KL(P_fp32 || P_target) p95 <= delta
+  double delta = 2e-4;    // KL(P_fp32 || P_target) p95 <= delta
   double min_top1 = 0.5;  // top-1 agreement > min_top1
   double rho = 0.05;      // fraction of positions with cosine < theta <= rho
 };
@@ -33,6 +35,7 @@ struct PositionMetrics {
 struct MetricSummary {
   double mean = 0, p5 = 0, p95 = 0, min = 0, max = 0;
   int64_t worst_position = -1;  // where the metric is worst (highest R or KL, lowest cosine)
+  int64_t worst_prompt = -1;    // the prompt of worst_position (a prompt's own index there)
 };
 
 struct PromptResult {
@@ -55,6 +58,11 @@ struct FailedCondition {
 };
 
 struct TeacherForcedResult {
+  // What ran: the config's name, DeviceConfig::Name(), the fault names, tokens per prompt.
+  std::string model;
+  std::string device;
+  std::vector<std::string> faults;
+  int64_t new_tokens = 0;
   TeacherForcedCriteria criteria;
   std::vector<PromptResult> prompts;
   MetricSummary r_ratio, cosine, kl;  // pooled over every position of every prompt

@@ -1,0 +1,33 @@
+// Greedy decoding on the reference (one full forward per new token) and on the port (context
+// encoding, then token generation through its KV cache), counting token-forwards.
+//
+//   int64_t forwards = 0;
+//   std::vector<int64_t> ref = ReferenceGreedy(fp32, prompt, 32, &forwards);
+//   std::vector<int64_t> port_tokens = PortGreedy(port, prompt, 32, &forwards);
+#ifndef EQUIV_LIBEQUIV_E2E_GREEDY_H_
+#define EQUIV_LIBEQUIV_E2E_GREEDY_H_
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "libequiv/models/llama_port.h"
+#include "libequiv/models/reference_model.h"
+#include "libequiv/nn/numerics.h"
+
+namespace equiv {
+
+// The index of the largest logit of `row` (the lowest among ties; NaN never wins).
+int64_t ArgMax(const nn::Matrix& logits, int64_t row);
+
+// The `new_tokens` tokens the model picks greedily after `prompt` (not including it).
+// `token_forwards`, when set, grows by the tokens each forward pass processes.
+std::vector<int64_t> ReferenceGreedy(const ReferenceModel& model, std::span<const int64_t> prompt,
+                                     int64_t new_tokens, int64_t* token_forwards = nullptr);
+// Context encoding counts its bucket-padded length, each token generation one.
+std::vector<int64_t> PortGreedy(LlamaPort& port, std::span<const int64_t> prompt,
+                                int64_t new_tokens, int64_t* token_forwards = nullptr);
+
+}  // namespace equiv
+
+#endif  // EQUIV_LIBEQUIV_E2E_GREEDY_H_
