@@ -4,6 +4,7 @@
 
 #include "cli/compare_command.h"
 #include "cli/faults_command.h"
+#include "cli/report_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"equiv: prove that a port computes what its reference computes"};
@@ -40,6 +41,21 @@ int main(int argc, char** argv) {
       "it reproduces, where it shows and the band measured for it.");
   faults_cmd->add_flag("--json", faults.json, "one JSON object instead of the table");
 
+  equiv::cli::ReportArgs report;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report",
+      "A self-contained HTML report (inline CSS and SVG, nothing fetched) of a suite's "
+      "RESULTS.json: verdict, components, R by component, error distributions, localization. "
+      "Exit 0: written; 2: an error.");
+  report_cmd->add_option("results", report.results, "RESULTS.json of a suite run")->required();
+  CLI::Option* loc_opt = report_cmd->add_option("--localization", report.localization,
+                                                "LOC.json: a localization computed elsewhere");
+  report_cmd->add_flag("--localize", report.localize, "localize the results (Localize)")
+      ->excludes(loc_opt);
+  report_cmd->add_option("--teacher-forced", report.teacher_forced,
+                         "TF.json: a teacher-forced result, plotted per position");
+  report_cmd->add_option("-o,--output", report.output, "the HTML file to write")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -48,5 +64,6 @@ int main(int argc, char** argv) {
   }
   if (*compare_cmd) return equiv::cli::RunCompare(compare, std::cout, std::cerr);
   if (*faults_cmd) return equiv::cli::RunFaults(faults, std::cout);
+  if (*report_cmd) return equiv::cli::RunReport(report, std::cout, std::cerr);
   return equiv::cli::kExitError;
 }
