@@ -8,6 +8,7 @@
 #include "cli/localize_command.h"
 #include "cli/merge_command.h"
 #include "cli/reference_command.h"
+#include "cli/report_command.h"
 #include "cli/tree_command.h"
 
 int main(int argc, char** argv) {
@@ -99,6 +100,20 @@ int main(int argc, char** argv) {
   tree_cmd->add_flag("--diff", tree.diff, "diff the reference and port trees");
   tree_cmd->add_option("--check-mapping", tree.mapping, "a component_mapping.json to check");
   tree_cmd->add_flag("--json", tree.json, "--diff or --check-mapping as JSON");
+  equiv::cli::ReportArgs report;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report",
+      "A self-contained HTML report (inline CSS and SVG, nothing fetched) of a suite's "
+      "RESULTS.json: verdict, components, R by component, error distributions, localization. "
+      "Exit 0: written; 2: an error.");
+  report_cmd->add_option("results", report.results, "RESULTS.json of a suite run")->required();
+  CLI::Option* loc_opt = report_cmd->add_option("--localization", report.localization,
+                                                "LOC.json: a localization computed elsewhere");
+  report_cmd->add_flag("--localize", report.localize, "localize the results (Localize)")
+      ->excludes(loc_opt);
+  report_cmd->add_option("--teacher-forced", report.teacher_forced,
+                         "TF.json: a teacher-forced result, plotted per position");
+  report_cmd->add_option("-o,--output", report.output, "the HTML file to write")->required();
 
   try {
     app.parse(argc, argv);
@@ -112,5 +127,6 @@ int main(int argc, char** argv) {
   if (*merge_cmd) return equiv::cli::RunMerge(merge, std::cout, std::cerr);
   if (*localize_cmd) return equiv::cli::RunLocalize(localize, std::cout, std::cerr);
   if (*tree_cmd) return equiv::cli::RunTree(tree, std::cout, std::cerr);
+  if (*report_cmd) return equiv::cli::RunReport(report, std::cout, std::cerr);
   return equiv::cli::kExitError;
 }

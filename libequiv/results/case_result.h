@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "libequiv/metrics/band.h"
+#include "libequiv/metrics/error_distribution.h"
 #include "libequiv/metrics/triple_comparison.h"
 #include "libequiv/models/component.h"
 
@@ -33,6 +34,8 @@ struct CaseResult {
   ElementValues worst;             // largest |target - ref_fp32|
   double seconds = 0;              // wall time of the three runs and the comparison
   std::string message;             // the comparison's one-line verdict
+  // Quantiles and histograms of both errors, for reports; optional in results files.
+  std::optional<ErrorDistribution> errors;
 };
 
 // A result with the comparison's verdict and statistics filled in; names, paths and order are

@@ -11,6 +11,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "libequiv/io/json_show.h"
@@ -55,6 +56,24 @@ json ToJson(const Totals& t) {
           {"seconds", Number(t.seconds)}};
 }
 
+// An absolute error too large for a double (finite inputs, infinite difference) is null.
+json Numbers(const std::vector<double>& values) {
+  json out = json::array();
+  for (double v : values) out.push_back(Number(v));
+  return out;
+}
+
+json ToJson(const ErrorDistribution& d) {
+  return {{"elements", d.elements},
+          {"baseline_quantiles", Numbers(d.baseline_quantiles)},
+          {"target_quantiles", Numbers(d.target_quantiles)},
+          {"bin_edges", Numbers(d.bin_edges)},
+          {"baseline_counts", d.baseline_counts},
+          {"target_counts", d.target_counts},
+          {"baseline_below", d.baseline_below},
+          {"target_below", d.target_below}};
+}
+
 // The fields of one JSON object at `path`, with errors "origin: path.key is ..., expected ...".
 class Fields {
  public:
@@ -75,6 +94,7 @@ class Fields {
   }
 
   std::string PathOf(std::string_view key) const { return Join(key); }
+  std::string Origin() const { return std::string(origin_); }
 
   const json& Get(std::string_view key) const {
     auto it = object_.find(key);
@@ -187,11 +207,79 @@ ElementValues WorstFromJson(const json& j, std::string_view origin, const std::s
   return v;
 }
 
+std::vector<double> Doubles(const Fields& f, std::string_view key, std::size_t size) {
+  const json& v = f.Get(key);
+  if (!v.is_array()) f.Fail(f.PathOf(key), v, "an array of numbers");
+  if (v.size() != size) {
+    throw Error(f.Origin() + ": " + f.PathOf(key) + " has " + std::to_string(v.size()) +
+                " values, expected " + std::to_string(size));
+  }
+  std::vector<double> out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const std::string path = f.PathOf(key) + "[" + std::to_string(i) + "]";
+    if (v[i].is_null()) {  // written for an error that overflowed
+      out.push_back(std::numeric_limits<double>::infinity());
+      continue;
+    }
+    if (!v[i].is_number()) f.Fail(path, v[i], "a number or null");
+    out.push_back(v[i].get<double>());
+    if (!(out.back() >= 0)) {
+      throw Error(f.Origin() + ": " + path + " is " + Show(v[i]) + ", expected a number >= 0");
+    }
+  }
+  return out;
+}
+
+std::vector<int64_t> Counts(const Fields& f, std::string_view key, std::size_t size) {
+  std::vector<int64_t> out = f.Ints(key);
+  if (out.size() != size) {
+    throw Error(f.Origin() + ": " + f.PathOf(key) + " has " + std::to_string(out.size()) +
+                " values, expected " + std::to_string(size) + " (one per bin)");
+  }
+  return out;
+}
+
+// The optional `errors` of a case: lengths checked, counts summing to `elements`.
+ErrorDistribution ErrorsFromJson(const json& j, std::string_view origin, const std::string& path) {
+  Fields f(j, origin, path);
+  f.CheckObject({"elements", "baseline_quantiles", "target_quantiles", "bin_edges",
+                 "baseline_counts", "target_counts", "baseline_below", "target_below"});
+  ErrorDistribution d;
+  d.elements = f.Int("elements");
+  d.baseline_quantiles = Doubles(f, "baseline_quantiles", kErrorQuantiles);
+  d.target_quantiles = Doubles(f, "target_quantiles", kErrorQuantiles);
+  const json& edges = f.Get("bin_edges");
+  const std::size_t edge_count = edges.is_array() && edges.empty() ? 0 : kErrorHistogramBins + 1;
+  d.bin_edges = Doubles(f, "bin_edges", edge_count);
+  const std::size_t bins = edge_count == 0 ? 0 : kErrorHistogramBins;
+  d.baseline_counts = Counts(f, "baseline_counts", bins);
+  d.target_counts = Counts(f, "target_counts", bins);
+  d.baseline_below = f.Int("baseline_below");
+  d.target_below = f.Int("target_below");
+  for (const auto& [key, below, counts] :
+       {std::tuple{"baseline", d.baseline_below, &d.baseline_counts},
+        std::tuple{"target", d.target_below, &d.target_counts}}) {
+    int64_t sum = below;
+    for (int64_t c : *counts) {
+      if (c < 0) {
+        throw Error(std::string(origin) + ": " + path + "." + key + "_counts has a negative count");
+      }
+      sum += c;
+    }
+    if (below < 0 || sum != d.elements) {
+      throw Error(std::string(origin) + ": " + path + "." + key + "_below and " + key +
+                  "_counts sum to " + std::to_string(sum) + " but elements is " +
+                  std::to_string(d.elements));
+    }
+  }
+  return d;
+}
+
 CaseResult CaseFromJson(const json& j, std::string_view origin, const std::string& path) {
   Fields f(j, origin, path);
   f.CheckObject({"name", "case_name", "input", "component", "layer", "source_paths", "target_paths",
                  "order", "outcome", "r_ratio", "tau", "band", "passed", "target_error_norm",
-                 "baseline_error_norm", "worst", "seconds", "message"});
+                 "baseline_error_norm", "worst", "seconds", "message", "errors"});
   CaseResult c;
   c.name = f.String("name");
   c.case_name = f.String("case_name");
@@ -238,6 +326,9 @@ CaseResult CaseFromJson(const json& j, std::string_view origin, const std::strin
   c.worst = WorstFromJson(f.Get("worst"), origin, f.PathOf("worst"));
   c.seconds = f.NullableDouble("seconds");
   c.message = f.String("message");
+  if (auto it = j.find("errors"); it != j.end() && !it->is_null()) {
+    c.errors = ErrorsFromJson(*it, origin, f.PathOf("errors"));
+  }
   return c;
 }
 
@@ -360,24 +451,27 @@ Totals TotalsOf(const std::vector<CaseResult>& cases) {
 }
 
 json ToJson(const CaseResult& c) {
-  return {{"name", c.name},
-          {"case_name", c.case_name},
-          {"input", c.input},
-          {"component", std::string(ComponentName(c.component))},
-          {"layer", c.layer},
-          {"source_paths", c.source_paths},
-          {"target_paths", c.target_paths},
-          {"order", c.order},
-          {"outcome", c.outcome},
-          {"r_ratio", Number(c.r_ratio)},
-          {"tau", c.tau},
-          {"band", c.band ? json(std::string(BandName(*c.band))) : json(nullptr)},
-          {"passed", c.passed},
-          {"target_error_norm", Number(c.target_error_norm)},
-          {"baseline_error_norm", Number(c.baseline_error_norm)},
-          {"worst", ToJson(c.worst)},
-          {"seconds", Number(c.seconds)},
-          {"message", c.message}};
+  json j = {{"name", c.name},
+            {"case_name", c.case_name},
+            {"input", c.input},
+            {"component", std::string(ComponentName(c.component))},
+            {"layer", c.layer},
+            {"source_paths", c.source_paths},
+            {"target_paths", c.target_paths},
+            {"order", c.order},
+            {"outcome", c.outcome},
+            {"r_ratio", Number(c.r_ratio)},
+            {"tau", c.tau},
+            {"band", c.band ? json(std::string(BandName(*c.band))) : json(nullptr)},
+            {"passed", c.passed},
+            {"target_error_norm", Number(c.target_error_norm)},
+            {"baseline_error_norm", Number(c.baseline_error_norm)},
+            {"worst", ToJson(c.worst)},
+            {"seconds", Number(c.seconds)},
+            {"message", c.message}};
+  // Absent rather than null: files without distributions stay as they were.
+  if (c.errors) j["errors"] = ToJson(*c.errors);
+  return j;
 }
 
 json ToJson(const SuiteResults& r) {

@@ -65,7 +65,7 @@ CompareOptions SuiteRunner::Options(const SuiteItem& item) const {
 }
 
 CaseResult SuiteRunner::Record(const SuiteItem& item, const TripleComparison& comparison,
-                               double seconds) {
+                               double seconds, std::optional<ErrorDistribution> errors) {
   const ComponentCase& c = item.component_case;
   CaseResult r = ResultOf(comparison, seconds);
   r.name = item.Name();
@@ -76,6 +76,7 @@ CaseResult SuiteRunner::Record(const SuiteItem& item, const TripleComparison& co
   r.source_paths = c.source_paths;
   r.target_paths = c.target_paths;
   r.order = c.order;
+  r.errors = std::move(errors);
   return r;
 }
 
@@ -84,8 +85,10 @@ CaseResult SuiteRunner::Run(const SuiteItem& item, TripleComparison* comparison_
   const CaseOutputs out = Outputs(item);
   const TripleComparison comparison = CompareTriple(out.triple(), Options(item));
   if (comparison_out != nullptr) *comparison_out = comparison;
-  return Record(item, comparison,
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Outside the timed part: seconds stays the cost of the runs and the comparison.
+  return Record(item, comparison, seconds, ErrorDistributionOf(out.triple()));
 }
 
 }  // namespace equiv

@@ -10,10 +10,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "libequiv/device/device_config.h"
+#include "libequiv/metrics/error_distribution.h"
 #include "libequiv/models/fault.h"
 #include "libequiv/models/llama_port.h"
 #include "libequiv/models/model_config.h"
@@ -69,8 +71,9 @@ class SuiteRunner {
   // The parts of Run: the three outputs, and the record of a comparison of them.
   CaseOutputs Outputs(const SuiteItem& item) const;
   CompareOptions Options(const SuiteItem& item) const;  // the tau of the item's component
+  // `errors` (ErrorDistributionOf the outputs) goes into the result for reports.
   static CaseResult Record(const SuiteItem& item, const TripleComparison& comparison,
-                           double seconds);
+                           double seconds, std::optional<ErrorDistribution> errors = {});
 
   const SuiteSpec& spec() const { return spec_; }
   LlamaPort& port() { return port_; }  // for patches (port_patch.h)

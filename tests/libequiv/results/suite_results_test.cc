@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "libequiv/metrics/error_distribution.h"
 #include "tests/support/error_of.h"
 
 namespace equiv {
@@ -196,6 +197,74 @@ INSTANTIATE_TEST_SUITE_P(
         Malformed{"totals_missing", [](json& j) { j.erase("totals"); }, "totals is missing"},
         Malformed{"not_object", [](json& j) { j = json::array(); },
                   "the document is an array, expected an object"}),
+    [](const ::testing::TestParamInfo<Malformed>& info) { return info.param.what; });
+
+// Sample() with the error distributions of a small triple on case 0.
+SuiteResults WithErrors() {
+  SuiteResults r = Sample();
+  const std::vector<float> f = {1, 2, 3, 4}, b = {1.0078125f, 2, 3.015625f, 4.03125f},
+                           t = {1.5f, 2.25f, 3, 4.5f};
+  r.cases[0].errors = ErrorDistributionOf(
+      {TensorView(f, Shape{4}), TensorView(b, Shape{4}), TensorView(t, Shape{4})});
+  return r;
+}
+
+TEST(SuiteResultsErrorsTest, RoundTripsAndIsAbsentWhenNotRecorded) {
+  const SuiteResults in = WithErrors();
+  ASSERT_TRUE(in.cases[0].errors.has_value());
+  const json j = ToJson(in);
+  EXPECT_EQ(j["cases"][0]["errors"]["baseline_quantiles"].size(), 65u);
+  EXPECT_EQ(j["cases"][0]["errors"]["bin_edges"].size(), 33u);
+  EXPECT_EQ(j["cases"][0]["errors"]["elements"], 4);
+  EXPECT_FALSE(j["cases"][1].contains("errors")) << "absent, not null: old files unchanged";
+  const SuiteResults out = ParseSuiteResults(j.dump(), "results.json");
+  EXPECT_EQ(out.cases[0].errors, in.cases[0].errors);
+  EXPECT_FALSE(out.cases[1].errors.has_value());
+  json null_errors = j;
+  null_errors["cases"][0]["errors"] = nullptr;
+  EXPECT_FALSE(SuiteResultsFromJson(null_errors, "x").cases[0].errors.has_value());
+}
+
+TEST(SuiteResultsErrorsTest, AllZeroErrorsRoundTripWithoutBins) {
+  SuiteResults r = Sample();
+  const std::vector<float> f = {1, 2};
+  r.cases[0].errors = ErrorDistributionOf(
+      {TensorView(f, Shape{2}), TensorView(f, Shape{2}), TensorView(f, Shape{2})});
+  ASSERT_TRUE(r.cases[0].errors->bin_edges.empty());
+  EXPECT_EQ(SuiteResultsFromJson(ToJson(r), "x").cases[0].errors, r.cases[0].errors);
+}
+
+class MalformedErrorsTest : public ::testing::TestWithParam<Malformed> {};
+
+TEST_P(MalformedErrorsTest, NamesTheFieldByPath) {
+  json j = ToJson(WithErrors());
+  GetParam().edit(j);
+  EXPECT_EQ(ErrorOf([&] { SuiteResultsFromJson(j, "results.json"); }),
+            "results.json: " + GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Fields, MalformedErrorsTest,
+    ::testing::Values(
+        Malformed{"not_object", [](json& j) { j["cases"][0]["errors"] = 3; },
+                  "cases[0].errors is a number, expected an object"},
+        Malformed{"quantile_count",
+                  [](json& j) { j["cases"][0]["errors"]["target_quantiles"].erase(0); },
+                  "cases[0].errors.target_quantiles has 64 values, expected 65"},
+        Malformed{"negative_quantile",
+                  [](json& j) { j["cases"][0]["errors"]["baseline_quantiles"][3] = -1; },
+                  "cases[0].errors.baseline_quantiles[3] is -1, expected a number >= 0"},
+        Malformed{"string_edge", [](json& j) { j["cases"][0]["errors"]["bin_edges"][0] = "1"; },
+                  "cases[0].errors.bin_edges[0] is a string, expected a number or null"},
+        Malformed{"count_per_bin",
+                  [](json& j) { j["cases"][0]["errors"]["target_counts"].erase(0); },
+                  "cases[0].errors.target_counts has 31 values, expected 32 (one per bin)"},
+        Malformed{"counts_sum", [](json& j) { j["cases"][0]["errors"]["baseline_below"] = 3; },
+                  "cases[0].errors.baseline_below and baseline_counts sum to 6 but elements is 4"},
+        Malformed{"missing", [](json& j) { j["cases"][0]["errors"].erase("target_below"); },
+                  "cases[0].errors.target_below is missing"},
+        Malformed{"unknown", [](json& j) { j["cases"][0]["errors"]["median"] = 1; },
+                  "cases[0].errors.median is not a field of cases[0].errors"}),
     [](const ::testing::TestParamInfo<Malformed>& info) { return info.param.what; });
 
 std::string WriteFile(const std::string& name, const std::string& text) {

@@ -71,7 +71,23 @@ TEST(SuiteRunnerTest, ResultsAreDeterministic) {
   for (std::size_t i = 0; i < a.size(); ++i) {
     EXPECT_EQ(a[i].r_ratio, b[i].r_ratio) << a[i].name;
     EXPECT_EQ(a[i].target_error_norm, b[i].target_error_norm) << a[i].name;
+    EXPECT_EQ(a[i].errors, b[i].errors) << a[i].name;
   }
+}
+
+TEST(SuiteRunnerTest, RunRecordsTheErrorDistributions) {
+  const SuiteRunner runner(Spec("tiny-llama", {}, {Fault::kQkvConcatOrder}));
+  for (const SuiteItem& item :
+       runner.Items(SuiteCases(BuiltinPortMapping(), runner.spec().config))) {
+    if (item.component_case.component != Component::kQkvProj) continue;
+    const CaseResult r = runner.Run(item);
+    ASSERT_TRUE(r.errors.has_value()) << r.name;
+    EXPECT_EQ(r.errors, ErrorDistributionOf(runner.Outputs(item).triple()));
+    // A wrong computation: the port's largest errors far above the baseline's.
+    EXPECT_GT(r.errors->target_quantiles[64], 10 * r.errors->baseline_quantiles[64]) << r.name;
+    return;
+  }
+  FAIL() << "no qkv_proj case";
 }
 
 }  // namespace

@@ -1,0 +1,76 @@
+#include "cli/report_command.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/exit_codes.h"
+#include "libequiv/analysis/localization.h"
+#include "libequiv/io/atomic_file.h"
+#include "libequiv/io/json_show.h"
+#include "libequiv/report/html_report.h"
+#include "libequiv/report/localization_json.h"
+#include "libequiv/results/suite_results.h"
+#include "libequiv/tensor/error.h"
+
+namespace equiv::cli {
+namespace {
+
+// A JSON document of any shape (the report reads it tolerantly); syntax errors name the byte.
+nlohmann::json LoadJson(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    return nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error(path + ": malformed JSON at byte " + std::to_string(e.byte > 0 ? e.byte - 1 : 0) +
+                ": " + ValidUtf8(e.what()));
+  }
+}
+
+}  // namespace
+
+int RunReport(const ReportArgs& args, std::ostream& out, std::ostream& err) {
+  try {
+    if (args.output.empty()) throw Error("report: -o report.html is required");
+    if (args.localize && !args.localization.empty()) {
+      throw Error("report: --localize and --localization " + args.localization +
+                  " exclude each other");
+    }
+    ReportInput input{.results = LoadSuiteResults(args.results)};
+    if (args.localize) input.localization = Localize(input.results.cases);
+    if (!args.localization.empty()) input.localization = LoadLocalization(args.localization);
+    if (!args.teacher_forced.empty()) {
+      nlohmann::json tf = LoadJson(args.teacher_forced);
+      if (!tf.is_object()) {
+        throw Error(args.teacher_forced + ": the document is " + JsonKindOf(tf) +
+                    ", expected an object with \"prompts\"");
+      }
+      input.teacher_forced = std::move(tf);
+    }
+    WriteFileAtomically(args.output, RenderHtmlReport(input), "the report");
+    const Totals totals = TotalsOf(input.results.cases);
+    out << "report: " << args.output << " (" << totals.cases << " cases, " << totals.failed
+        << " failed"
+        << (input.localization && input.localization->primary
+                ? ", primary suspect " + input.localization->primary->name
+                : std::string())
+        << ")\n";
+    return kExitPassed;
+  } catch (const Error& e) {
+    err << "equiv report: " << e.what() << "\n";
+    return kExitError;
+  } catch (const std::exception& e) {
+    err << "equiv report: " << args.results << ": " << e.what() << "\n";
+    return kExitError;
+  }
+}
+
+}  // namespace equiv::cli

@@ -1,0 +1,26 @@
+// A Localization read back from its JSON (ToJson in libequiv/analysis/localization.h,
+// schema "equiv.localization" version 1), for reports of a localization computed elsewhere.
+//
+//   Localization loc = LoadLocalization("out/localization.json");  // throws naming the field
+#ifndef EQUIV_LIBEQUIV_REPORT_LOCALIZATION_JSON_H_
+#define EQUIV_LIBEQUIV_REPORT_LOCALIZATION_JSON_H_
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+#include "libequiv/analysis/localization.h"
+
+namespace equiv {
+
+// Strict: every field present and of its type, known names for component, band, pattern and
+// cause. Throws equiv::Error starting with `origin` and naming the JSON path:
+// "loc.json: suspects[0].pattern is \"stair\", expected one of spike, step".
+Localization LocalizationFromJson(const nlohmann::json& json, std::string_view origin);
+
+// Reads and parses a file; malformed JSON names the byte offset.
+Localization LoadLocalization(const std::string& path);
+
+}  // namespace equiv
+
+#endif  // EQUIV_LIBEQUIV_REPORT_LOCALIZATION_JSON_H_

@@ -1,0 +1,213 @@
+#include "libequiv/report/svg_plot.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <utility>
+
+#include "libequiv/report/html_escape.h"
+
+namespace equiv {
+namespace {
+
+constexpr double kLeft = 64, kRight = 16, kTop = 14, kBottom = 42;
+constexpr int kMaxTicks = 8;
+
+std::string Px(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.1f", v);
+  return buffer;
+}
+
+bool Usable(double v, Scale scale) {
+  return std::isfinite(v) && (scale == Scale::kLinear || v > 0);
+}
+
+double Transform(double v, Scale scale) { return scale == Scale::kLog ? std::log10(v) : v; }
+
+// Tick values: whole decades on a log axis, 1/2/5 x 10^k steps on a linear one.
+std::vector<double> Ticks(const Axis& a) {
+  std::vector<double> ticks;
+  if (a.scale == Scale::kLog) {
+    const int lo = static_cast<int>(std::ceil(std::log10(a.min) - 1e-9));
+    const int hi = static_cast<int>(std::floor(std::log10(a.max) + 1e-9));
+    const int step = std::max(1, (hi - lo + kMaxTicks - 1) / kMaxTicks);
+    for (int e = lo; e <= hi; e += step) ticks.push_back(std::pow(10.0, e));
+    return ticks;
+  }
+  const double span = a.max - a.min;
+  if (!(span > 0)) return {a.min};
+  const double raw = span / 5;
+  const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
+  double step = magnitude;
+  for (double m : {1.0, 2.0, 5.0, 10.0}) {
+    if (m * magnitude >= raw) {
+      step = m * magnitude;
+      break;
+    }
+  }
+  for (double t = std::ceil(a.min / step) * step; t <= a.max + step * 1e-9; t += step) {
+    ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
+  }
+  return ticks;
+}
+
+}  // namespace
+
+std::string FormatShort(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.4g", value);
+  return buffer;
+}
+
+Axis AxisFor(std::string label, Scale scale, const std::vector<double>& values) {
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (double v : values) {
+    if (!Usable(v, scale)) continue;
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  Axis a{std::move(label), scale, 0, 1};
+  if (scale == Scale::kLog) {
+    if (!(lo <= hi)) {
+      a.min = 0.1, a.max = 10;
+      return a;
+    }
+    double elo = std::floor(std::log10(lo)), ehi = std::ceil(std::log10(hi));
+    if (ehi <= elo) ehi = elo + 1;
+    a.min = std::pow(10.0, elo), a.max = std::pow(10.0, ehi);
+    return a;
+  }
+  if (!(lo <= hi)) return a;
+  const double pad = hi > lo ? (hi - lo) * 0.05 : std::max(std::abs(lo) * 0.05, 0.5);
+  a.min = lo - pad, a.max = hi + pad;
+  return a;
+}
+
+SvgPlot::SvgPlot(std::string css_class, Axis x, Axis y, int width, int height)
+    : css_class_(std::move(css_class)),
+      x_(std::move(x)),
+      y_(std::move(y)),
+      width_(width),
+      height_(height) {}
+
+double SvgPlot::X(double v, bool* clamped) const {
+  const double lo = Transform(x_.min, x_.scale), hi = Transform(x_.max, x_.scale);
+  double t = Usable(v, x_.scale) ? Transform(v, x_.scale) : (v > 0 ? hi : lo);
+  if (!Usable(v, x_.scale) || t < lo || t > hi) *clamped = true;
+  t = std::clamp(t, lo, hi);
+  return kLeft + (t - lo) / (hi - lo) * (width_ - kLeft - kRight);
+}
+
+double SvgPlot::Y(double v, bool* clamped) const {
+  const double lo = Transform(y_.min, y_.scale), hi = Transform(y_.max, y_.scale);
+  double t = Usable(v, y_.scale) ? Transform(v, y_.scale) : (v > 0 ? hi : lo);
+  if (!Usable(v, y_.scale) || t < lo || t > hi) *clamped = true;
+  t = std::clamp(t, lo, hi);
+  return height_ - kBottom - (t - lo) / (hi - lo) * (height_ - kTop - kBottom);
+}
+
+void SvgPlot::Point(double x, double y, const std::string& css_class, const std::string& title) {
+  bool clamped = false;
+  const double px = X(x, &clamped), py = Y(y, &clamped);
+  body_ += "<circle class=\"" + HtmlEscape(css_class) + (clamped ? " clamped" : "") + "\" cx=\"" +
+           Px(px) + "\" cy=\"" + Px(py) + "\" r=\"4\"><title>" + HtmlEscape(title) +
+           "</title></circle>\n";
+}
+
+void SvgPlot::Line(double x0, double y0, double x1, double y1, const std::string& css_class) {
+  bool clamped = false;
+  body_ += "<line class=\"" + HtmlEscape(css_class) + "\" x1=\"" + Px(X(x0, &clamped)) +
+           "\" y1=\"" + Px(Y(y0, &clamped)) + "\" x2=\"" + Px(X(x1, &clamped)) + "\" y2=\"" +
+           Px(Y(y1, &clamped)) + "\"/>\n";
+}
+
+void SvgPlot::HorizontalLine(double y, const std::string& css_class, const std::string& label) {
+  bool clamped = false;
+  const double py = Y(y, &clamped);
+  if (clamped) return;  // off the axis: nothing to show
+  body_ += "<line class=\"" + HtmlEscape(css_class) + "\" x1=\"" + Px(kLeft) + "\" y1=\"" + Px(py) +
+           "\" x2=\"" + Px(width_ - kRight) + "\" y2=\"" + Px(py) + "\"/>\n";
+  body_ += "<text class=\"line-label\" x=\"" + Px(width_ - kRight - 4) + "\" y=\"" + Px(py - 4) +
+           "\" text-anchor=\"end\">" + HtmlEscape(label) + "</text>\n";
+}
+
+void SvgPlot::Polyline(const std::vector<double>& xs, const std::vector<double>& ys,
+                       const std::string& css_class) {
+  std::string points;
+  auto flush = [&] {
+    if (!points.empty()) {
+      body_ += "<polyline class=\"" + HtmlEscape(css_class) + "\" points=\"" + points + "\"/>\n";
+    }
+    points.clear();
+  };
+  for (std::size_t i = 0; i < xs.size() && i < ys.size(); ++i) {
+    bool clamped = false;
+    const double px = X(xs[i], &clamped), py = Y(ys[i], &clamped);
+    if (clamped) {
+      flush();
+      continue;
+    }
+    if (!points.empty()) points += ' ';
+    points += Px(px) + "," + Px(py);
+  }
+  flush();
+}
+
+void SvgPlot::Steps(const std::vector<double>& edges, const std::vector<double>& counts,
+                    const std::string& css_class) {
+  if (edges.size() < 2 || counts.size() + 1 != edges.size()) return;
+  bool clamped = false;
+  const double base = Y(y_.scale == Scale::kLog ? y_.min : std::max(0.0, y_.min), &clamped);
+  std::string d = "M";  // appended, not "M" + ...: GCC 12 warns falsely (-Wrestrict) on that
+  d += Px(X(edges[0], &clamped)) + "," + Px(base);
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    const double py = Y(counts[i], &clamped);
+    d += " L" + Px(X(edges[i], &clamped)) + "," + Px(py) + " L" + Px(X(edges[i + 1], &clamped)) +
+         "," + Px(py);
+  }
+  d += " L" + Px(X(edges.back(), &clamped)) + "," + Px(base) + " Z";
+  body_ += "<path class=\"" + HtmlEscape(css_class) + "\" d=\"" + d + "\"/>\n";
+}
+
+void SvgPlot::Legend(const std::string& text, const std::string& css_class) {
+  legend_.emplace_back(text, css_class);
+}
+
+std::string SvgPlot::Render() const {
+  const double right = width_ - kRight, bottom = height_ - kBottom;
+  std::string s = "<svg class=\"plot " + HtmlEscape(css_class_) +
+                  "\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
+                  std::to_string(width_) + " " + std::to_string(height_) + "\" width=\"" +
+                  std::to_string(width_) + "\" height=\"" + std::to_string(height_) + "\">\n";
+  s += "<rect class=\"frame\" x=\"" + Px(kLeft) + "\" y=\"" + Px(kTop) + "\" width=\"" +
+       Px(right - kLeft) + "\" height=\"" + Px(bottom - kTop) + "\"/>\n";
+  bool clamped = false;
+  for (double t : Ticks(x_)) {
+    const double px = X(t, &clamped);
+    s += "<line class=\"grid\" x1=\"" + Px(px) + "\" y1=\"" + Px(kTop) + "\" x2=\"" + Px(px) +
+         "\" y2=\"" + Px(bottom) + "\"/><text class=\"tick\" x=\"" + Px(px) + "\" y=\"" +
+         Px(bottom + 14) + "\" text-anchor=\"middle\">" + FormatShort(t) + "</text>\n";
+  }
+  for (double t : Ticks(y_)) {
+    const double py = Y(t, &clamped);
+    s += "<line class=\"grid\" x1=\"" + Px(kLeft) + "\" y1=\"" + Px(py) + "\" x2=\"" + Px(right) +
+         "\" y2=\"" + Px(py) + "\"/><text class=\"tick\" x=\"" + Px(kLeft - 4) + "\" y=\"" +
+         Px(py + 4) + "\" text-anchor=\"end\">" + FormatShort(t) + "</text>\n";
+  }
+  s += "<text class=\"axis-label\" x=\"" + Px((kLeft + right) / 2) + "\" y=\"" + Px(height_ - 6.0) +
+       "\" text-anchor=\"middle\">" + HtmlEscape(x_.label) + "</text>\n";
+  s += "<text class=\"axis-label\" transform=\"translate(14," + Px((kTop + bottom) / 2) +
+       ") rotate(-90)\" text-anchor=\"middle\">" + HtmlEscape(y_.label) + "</text>\n";
+  s += body_;
+  for (std::size_t i = 0; i < legend_.size(); ++i) {
+    const double y = kTop + 14 + 16 * static_cast<double>(i);
+    s += "<rect class=\"swatch " + HtmlEscape(legend_[i].second) + "\" x=\"" + Px(kLeft + 8) +
+         "\" y=\"" + Px(y - 9) + "\" width=\"12\" height=\"10\"/><text class=\"legend\" x=\"" +
+         Px(kLeft + 24) + "\" y=\"" + Px(y) + "\">" + HtmlEscape(legend_[i].first) + "</text>\n";
+  }
+  return s + "</svg>\n";
+}
+
+}  // namespace equiv
