@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/calibrate_command.h"
 #include "cli/compare_command.h"
 #include "cli/faults_command.h"
 #include "cli/localize_command.h"
@@ -68,6 +69,22 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"fp32", "bf16"}));
   reference_cmd->add_option("--out", reference.output, "the output .npy (float32)")->required();
 
+  equiv::cli::CalibrateArgs calibrate;
+  CLI::App* calibrate_cmd = app.add_subcommand(
+      "calibrate",
+      "Derives thresholds (tau per component kind, the teacher-forced criteria) from known-good "
+      "runs of the built-in port on the tiny configs, by a quantile with a margin; writes the "
+      "JSON file suites and detection_matrix --thresholds read.");
+  calibrate_cmd->add_option("--configs", calibrate.configs, "the folder of the tiny configs")
+      ->required();
+  calibrate_cmd->add_option("-o,--output", calibrate.output, "the thresholds file")->required();
+  calibrate_cmd->add_option("--quantile", calibrate.rule.quantile, "the evidence quantile")
+      ->default_val(0.99);
+  calibrate_cmd->add_option("--margin", calibrate.rule.margin, "relative headroom over it")
+      ->default_val(0.1);
+  calibrate_cmd->add_flag("!--no-teacher-forced", calibrate.teacher_forced,
+                          "calibrate the component taus only");
+
   equiv::cli::MergeArgs merge;
   CLI::App* merge_cmd = app.add_subcommand(
       "merge", "Merges the results files of a sharded suite run, checking nothing is lost.");
@@ -124,6 +141,7 @@ int main(int argc, char** argv) {
   if (*compare_cmd) return equiv::cli::RunCompare(compare, std::cout, std::cerr);
   if (*faults_cmd) return equiv::cli::RunFaults(faults, std::cout);
   if (*reference_cmd) return equiv::cli::RunReference(reference, std::cout, std::cerr);
+  if (*calibrate_cmd) return equiv::cli::RunCalibrate(calibrate, std::cout, std::cerr);
   if (*merge_cmd) return equiv::cli::RunMerge(merge, std::cout, std::cerr);
   if (*localize_cmd) return equiv::cli::RunLocalize(localize, std::cout, std::cerr);
   if (*tree_cmd) return equiv::cli::RunTree(tree, std::cout, std::cerr);

@@ -1,5 +1,8 @@
 #include "libequiv/calibration/known_good.h"
 
+#include "libequiv/e2e/prompts.h"
+#include "libequiv/e2e/teacher_forcing.h"
+#include "libequiv/models/state_dict.h"
 #include "libequiv/suite/builtin_port_mapping.h"
 #include "libequiv/suite/detection_matrix.h"
 #include "libequiv/suite/suite_cases.h"
@@ -51,6 +54,35 @@ std::vector<CaseResult> KnownGoodComponentRuns(const std::string& configs_dir,
         std::vector<CaseResult> run = RunBuiltinSuite(configs_dir, config, device, {}, loosest, s);
         all.insert(all.end(), std::make_move_iterator(run.begin()),
                    std::make_move_iterator(run.end()));
+      }
+    }
+  }
+  return all;
+}
+
+std::vector<TeacherForcedResult> KnownGoodTeacherForcedRuns(
+    const std::string& configs_dir, std::vector<device::DeviceConfig> variants,
+    std::vector<SuiteSeeds> seeds, std::vector<std::string> configs, int64_t prompts,
+    int64_t new_tokens) {
+  if (variants.empty()) variants = DefaultCleanVariants();
+  if (configs.empty()) configs = TinyConfigs();
+  TeacherForcedCriteria loosest;
+  loosest.tau = 3.0;
+  loosest.theta = -1.0;
+  loosest.delta = 1e30;
+  loosest.min_top1 = -1.0;
+  loosest.rho = 1.0;
+  std::vector<TeacherForcedResult> all;
+  for (const std::string& name : configs) {
+    const ModelConfig config = LoadModelConfig(configs_dir + "/" + name + ".json");
+    for (const SuiteSeeds& s : seeds) {
+      const StateDict weights = InitStateDict(config, s.weight_seed);
+      const std::vector<Prompt> ids = SeededPrompts(prompts, 16, config.vocab_size, s.input_seed);
+      for (const device::DeviceConfig& device : variants) {
+        TeacherForcedResult r =
+            RunTeacherForced(config, weights, device, {}, ids, new_tokens, loosest);
+        r.model = name;
+        all.push_back(std::move(r));
       }
     }
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "libequiv/device/device_config.h"
+#include "libequiv/e2e/teacher_forced_result.h"
 #include "libequiv/models/fault.h"
 #include "libequiv/results/case_result.h"
 #include "libequiv/suite/thresholds.h"
@@ -51,6 +52,14 @@ struct FaultSuiteRun {
 };
 std::vector<FaultSuiteRun> FaultSuiteRuns(const std::string& configs_dir,
                                           const Thresholds& thresholds = {});
+
+// The teacher-forced comparison on the same (config, variant, seeds): `prompts` seeded prompts
+// of 16 ids, each extended by `new_tokens`, judged by criteria loose enough (tau 3, no
+// cosine, KL or top-1 bound) that the current defaults do not censor the evidence.
+std::vector<TeacherForcedResult> KnownGoodTeacherForcedRuns(
+    const std::string& configs_dir, std::vector<device::DeviceConfig> variants = {},
+    std::vector<SuiteSeeds> seeds = DefaultSeeds(), std::vector<std::string> configs = {},
+    int64_t prompts = 3, int64_t new_tokens = 16);
 
 }  // namespace equiv
 

@@ -1,8 +1,11 @@
 #include "libequiv/e2e/prompts.h"
 
+#include <algorithm>
+
 #include "libequiv/e2e/json_fields.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/random/counter_rng.h"
+#include "libequiv/suite/input_generator.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -85,6 +88,12 @@ void CheckPrompts(const std::vector<Prompt>& prompts, const ModelConfig& config,
                   std::to_string(config.max_position_embeddings));
     }
   }
+}
+
+int64_t PromptLengthForFault(const FaultInfo& info, const ModelConfig& config, int64_t new_tokens) {
+  if (info.min_sequence == 0) return 8;
+  const int64_t n = std::max(info.min_sequence, LongSequenceLength(config, {}));
+  return std::min(n, config.max_position_embeddings - new_tokens);
 }
 
 }  // namespace equiv

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "libequiv/models/fault.h"
 #include "libequiv/models/model_config.h"
 
 namespace equiv {
@@ -27,6 +28,11 @@ std::vector<Prompt> SeededPrompts(int64_t count, int64_t length, int64_t vocab, 
 // -4, expected a token id >= 0".
 std::vector<Prompt> PromptsFromJson(const nlohmann::json& json, std::string_view origin);
 std::vector<Prompt> LoadPrompts(const std::string& path);
+
+// How long prompts must be for a fault to show end to end: short (8) unless the fault needs
+// a long sequence (sliding window, rope scaling past the original context): then
+// LongSequenceLength, or its min_sequence if longer, leaving room for `new_tokens`.
+int64_t PromptLengthForFault(const FaultInfo& info, const ModelConfig& config, int64_t new_tokens);
 nlohmann::json PromptsToJson(const std::vector<Prompt>& prompts);
 
 // Throws equiv::Error starting with `origin` for no prompts, an empty prompt, an id outside

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <sstream>
 
+#include "libequiv/e2e/prompts.h"
+#include "libequiv/e2e/teacher_forcing.h"
 #include "libequiv/suite/builtin_port_mapping.h"
 #include "libequiv/suite/suite_cases.h"
 #include "libequiv/suite/suite_runner.h"
@@ -16,6 +18,7 @@ constexpr const char* kCleanConfig = "tiny-llama";
 struct SuiteRun {
   std::vector<CaseResult> results;
   Localization localization;
+  TeacherForcedResult teacher_forced;
 };
 
 SuiteRun RunSuite(const DetectionMatrixOptions& options, const std::string& config_name,
@@ -26,12 +29,24 @@ SuiteRun RunSuite(const DetectionMatrixOptions& options, const std::string& conf
   spec.device = device;
   spec.faults = faults;
   spec.thresholds = options.thresholds;
-  const SuiteRunner runner(spec);
+  const StateDict weights = InitStateDict(spec.config, spec.weight_seed);
+  const SuiteRunner runner(spec, weights);
   SuiteRun run;
   for (const SuiteItem& item : runner.Items(SuiteCases(BuiltinPortMapping(), spec.config))) {
     run.results.push_back(runner.Run(item));
   }
   run.localization = Localize(run.results);
+  // End to end on the same weights: prompts long enough for the fault to matter.
+  int64_t length = 8;
+  for (const FaultInfo& info : FaultCatalog()) {
+    if (faults.contains(info.fault)) {
+      length = PromptLengthForFault(info, spec.config, options.e2e_new_tokens);
+    }
+  }
+  run.teacher_forced =
+      RunTeacherForced(spec.config, weights, device, faults,
+                       SeededPrompts(options.e2e_prompts, length, spec.config.vocab_size, 7),
+                       options.e2e_new_tokens, options.teacher_forced);
   return run;
 }
 
@@ -54,7 +69,7 @@ std::string Name(std::optional<Band> band) { return band ? std::string(BandName(
 }  // namespace
 
 bool FaultRow::AsExpected() const {
-  if (info->visible_in == Visibility::kEndToEnd) return component_failures == 0;
+  if (info->visible_in == Visibility::kEndToEnd) return component_failures == 0 && e2e_detected;
   return component_detected && localized && observed_band == info->expected_band;
 }
 
@@ -63,7 +78,7 @@ bool DetectionMatrix::AllAsExpected() const {
     if (!row.AsExpected()) return false;
   }
   for (const CleanRow& row : clean) {
-    if (row.component_failures > 0) return false;
+    if (row.component_failures > 0 || !row.e2e_passed) return false;
   }
   return true;
 }
@@ -102,6 +117,9 @@ DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options) {
       row.observed_band = worst->band;
       row.observed_r = worst->r_ratio;
     }
+    row.e2e_detected = !run.teacher_forced.passed();
+    row.e2e_r_p95 = run.teacher_forced.r_ratio.p95;
+    if (row.e2e_detected) row.e2e_failure = run.teacher_forced.failures[0].message;
     matrix.faults.push_back(std::move(row));
   }
   const std::vector<device::DeviceConfig> variants =
@@ -112,6 +130,9 @@ DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options) {
     CleanRow row;
     row.device = device;
     row.cases = static_cast<int64_t>(run.results.size());
+    row.e2e_passed = run.teacher_forced.passed();
+    row.e2e_r_p95 = run.teacher_forced.r_ratio.p95;
+    if (!row.e2e_passed) row.e2e_failure = run.teacher_forced.failures[0].message;
     for (const CaseResult& r : run.results) {
       if (!r.passed) ++row.component_failures;
       if (std::isfinite(r.r_ratio) && r.r_ratio > row.max_r) {
@@ -140,6 +161,9 @@ nlohmann::json ToJson(const DetectionMatrix& matrix) {
          std::isfinite(row.observed_r) ? nlohmann::json(row.observed_r) : nlohmann::json(nullptr)},
         {"component_failures", row.component_failures},
         {"primary_suspect", row.primary ? nlohmann::json(row.primary->name) : nlohmann::json()},
+        {"e2e_detected", row.e2e_detected},
+        {"e2e_r_ratio_p95", row.e2e_r_p95},
+        {"e2e_failure", row.e2e_failure},
         {"config", row.info->showcase_config},
         {"as_expected", row.AsExpected()},
     });
@@ -150,7 +174,10 @@ nlohmann::json ToJson(const DetectionMatrix& matrix) {
                      {"cases", row.cases},
                      {"component_failures", row.component_failures},
                      {"max_r_ratio", row.max_r},
-                     {"worst_case", row.worst_case}});
+                     {"worst_case", row.worst_case},
+                     {"e2e_passed", row.e2e_passed},
+                     {"e2e_r_ratio_p95", row.e2e_r_p95},
+                     {"e2e_failure", row.e2e_failure}});
   }
   return {{"faults", faults}, {"clean", clean}, {"all_as_expected", matrix.AllAsExpected()}};
 }
@@ -158,30 +185,34 @@ nlohmann::json ToJson(const DetectionMatrix& matrix) {
 std::string FormatDetectionMatrix(const DetectionMatrix& matrix) {
   std::ostringstream out;
   char line[512];
-  std::snprintf(line, sizeof line, "%-28s %-24s %-10s %-18s %-8s %-9s %-18s %10s  %s\n", "fault",
-                "component", "visible", "expected band", "detected", "localized", "observed band",
-                "R", "primary suspect");
+  std::snprintf(line, sizeof line, "%-28s %-24s %-10s %-18s %-8s %-9s %-18s %10s %-4s %8s  %s\n",
+                "fault", "component", "visible", "expected band", "detected", "localized",
+                "observed band", "R", "e2e", "e2e R95", "primary suspect");
   out << line;
   for (const FaultRow& row : matrix.faults) {
-    std::snprintf(line, sizeof line, "%-28s %-24s %-10s %-18s %-8s %-9s %-18s %10s  %s%s\n",
+    std::snprintf(line, sizeof line,
+                  "%-28s %-24s %-10s %-18s %-8s %-9s %-18s %10s %-4s %8s  %s%s\n",
                   std::string(row.info->name).c_str(),
                   std::string(ComponentName(row.info->component)).c_str(),
                   std::string(VisibilityName(row.info->visible_in)).c_str(),
                   std::string(BandName(row.info->expected_band)).c_str(),
                   row.component_detected ? "yes" : "no", row.localized ? "yes" : "no",
                   Name(row.observed_band).c_str(), Short(row.observed_r).c_str(),
+                  row.e2e_detected ? "red" : "ok", Short(row.e2e_r_p95).c_str(),
                   row.primary ? row.primary->name.c_str() : "-",
                   row.AsExpected() ? "" : "   <-- NOT AS EXPECTED");
     out << line;
   }
   out << "\n";
-  std::snprintf(line, sizeof line, "%-36s %6s %9s %10s  %s\n", "clean variant", "cases", "failures",
-                "max R", "worst case");
+  std::snprintf(line, sizeof line, "%-36s %6s %9s %10s %-4s %8s  %s\n", "clean variant", "cases",
+                "failures", "max R", "e2e", "e2e R95", "worst case");
   out << line;
   for (const CleanRow& row : matrix.clean) {
-    std::snprintf(line, sizeof line, "%-36s %6lld %9lld %10s  %s\n", row.device.Name().c_str(),
-                  static_cast<long long>(row.cases), static_cast<long long>(row.component_failures),
-                  Short(row.max_r).c_str(), row.worst_case.c_str());
+    std::snprintf(line, sizeof line, "%-36s %6lld %9lld %10s %-4s %8s  %s\n",
+                  row.device.Name().c_str(), static_cast<long long>(row.cases),
+                  static_cast<long long>(row.component_failures), Short(row.max_r).c_str(),
+                  row.e2e_passed ? "ok" : "red", Short(row.e2e_r_p95).c_str(),
+                  row.worst_case.c_str());
     out << line;
   }
   out << "\n" << (matrix.AllAsExpected() ? "all as expected" : "NOT all as expected") << "\n";

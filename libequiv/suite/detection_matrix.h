@@ -16,6 +16,7 @@
 
 #include "libequiv/analysis/localization.h"
 #include "libequiv/device/device_config.h"
+#include "libequiv/e2e/teacher_forced_result.h"
 #include "libequiv/models/fault.h"
 #include "libequiv/suite/thresholds.h"
 
@@ -24,6 +25,9 @@ namespace equiv {
 struct DetectionMatrixOptions {
   std::string configs_dir;  // where tiny-llama.json and the faults' showcase configs are
   Thresholds thresholds;
+  TeacherForcedCriteria teacher_forced;              // the end-to-end column's pass criteria
+  int64_t e2e_prompts = 3;                           // seeded prompts per end-to-end run
+  int64_t e2e_new_tokens = 8;                        // greedy tokens each prompt is extended by
   std::vector<device::DeviceConfig> clean_variants;  // empty: DefaultCleanVariants()
   std::function<void(const std::string&)> progress;  // one line per run, when set
 };
@@ -36,8 +40,11 @@ struct FaultRow {
   double observed_r = 0;
   int64_t component_failures = 0;  // failed cases in the whole suite
   std::optional<Suspect> primary;
+  bool e2e_detected = false;  // the teacher-forced comparison failed
+  double e2e_r_p95 = 0;
+  std::string e2e_failure;  // the first failed condition's message
   // What the catalog promises: component faults detected, localized and in their band;
-  // end-to-end faults invisible to every component case.
+  // end-to-end faults invisible to every component case and caught by teacher forcing.
   bool AsExpected() const;
 };
 
@@ -47,6 +54,9 @@ struct CleanRow {
   int64_t component_failures = 0;
   double max_r = 0;
   std::string worst_case;
+  bool e2e_passed = false;  // the teacher-forced comparison passed
+  double e2e_r_p95 = 0;
+  std::string e2e_failure;
 };
 
 struct DetectionMatrix {
@@ -62,7 +72,8 @@ std::vector<device::DeviceConfig> DefaultCleanVariants();
 DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options);
 
 // {"faults": [{"name", "component", "visible_in", "expected_band", "component_detected",
-//   "localized", "observed_band", ...}], "clean": [{"variant", "component_failures", ...}]}
+//   "localized", "observed_band", "e2e_detected", ...}], "clean": [{"variant",
+//   "component_failures", "e2e_passed", ...}]}
 nlohmann::json ToJson(const DetectionMatrix& matrix);
 std::string FormatDetectionMatrix(const DetectionMatrix& matrix);
 

@@ -63,7 +63,9 @@ Thresholds ThresholdsFromJson(const nlohmann::json& json, std::string_view origi
   return t;
 }
 
-Thresholds LoadThresholds(const std::string& path) {
+namespace {
+
+nlohmann::json LoadThresholdsJson(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open the thresholds file");
   std::stringstream text;
@@ -71,7 +73,17 @@ Thresholds LoadThresholds(const std::string& path) {
   const nlohmann::json json =
       nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) throw Error(path + ": not valid JSON");
-  return ThresholdsFromJson(json, path);
+  return json;
+}
+
+}  // namespace
+
+Thresholds LoadThresholds(const std::string& path) {
+  return ThresholdsFromJson(LoadThresholdsJson(path), path);
+}
+
+TeacherForcedCriteria LoadTeacherForcedCriteria(const std::string& path) {
+  return TeacherForcedCriteriaFromJson(LoadThresholdsJson(path), path);
 }
 
 nlohmann::json ToJson(const Thresholds& thresholds) {

@@ -38,6 +38,7 @@ nlohmann::json ToJson(const Thresholds& thresholds);
 // (a typo must not silently keep a default). Throws equiv::Error naming the field.
 TeacherForcedCriteria TeacherForcedCriteriaFromJson(const nlohmann::json& json,
                                                     std::string_view origin);
+TeacherForcedCriteria LoadTeacherForcedCriteria(const std::string& path);
 
 }  // namespace equiv
 

@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
   try {
     equiv::DetectionMatrixOptions options;
     options.configs_dir = configs;
-    if (!thresholds.empty()) options.thresholds = equiv::LoadThresholds(thresholds);
+    if (!thresholds.empty()) {
+      options.thresholds = equiv::LoadThresholds(thresholds);
+      options.teacher_forced = equiv::LoadTeacherForcedCriteria(thresholds);
+    }
     options.progress = [](const std::string& line) { std::cerr << "running " << line << "\n"; };
     const equiv::DetectionMatrix matrix = equiv::RunDetectionMatrix(options);
     if (json) {

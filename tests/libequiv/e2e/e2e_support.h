@@ -8,10 +8,10 @@
 #include <map>
 #include <string>
 
+#include "libequiv/e2e/prompts.h"
 #include "libequiv/models/fault.h"
 #include "libequiv/models/model_config.h"
 #include "libequiv/models/state_dict.h"
-#include "libequiv/suite/input_generator.h"
 
 namespace equiv::testing_support {
 
@@ -32,13 +32,10 @@ inline const TinyModel& Tiny(const std::string& name) {
   return it->second;
 }
 
-// Short prompts keep tests fast; a fault that needs a long sequence (sliding window, rope
-// scaling past the original context) gets LongSequenceLength, or its min_sequence if longer.
+// The prompt length a fault needs (libequiv/e2e/prompts.h).
 inline int64_t PromptLengthFor(const FaultInfo& info, const ModelConfig& config,
                                int64_t new_tokens) {
-  if (info.min_sequence == 0) return 8;
-  const int64_t n = std::max(info.min_sequence, LongSequenceLength(config, {}));
-  return std::min(n, config.max_position_embeddings - new_tokens);
+  return PromptLengthForFault(info, config, new_tokens);
 }
 
 }  // namespace equiv::testing_support

@@ -1,0 +1,49 @@
+#include "cli/calibrate_command.h"
+
+#include <cstdio>
+
+#include "libequiv/calibration/known_good.h"
+#include "libequiv/tensor/error.h"
+
+namespace equiv::cli {
+namespace {
+
+std::string Short(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4g", value);
+  return text;
+}
+
+}  // namespace
+
+int RunCalibrate(const CalibrateArgs& args, std::ostream& out, std::ostream& err) {
+  try {
+    ValidateRule(args.rule);
+    err << "running the component suite on known-good variants...\n";
+    const std::vector<CaseResult> cases = KnownGoodComponentRuns(args.configs);
+    std::vector<TeacherForcedResult> runs;
+    if (args.teacher_forced) {
+      err << "running the teacher-forced comparison on known-good variants...\n";
+      runs = KnownGoodTeacherForcedRuns(args.configs);
+    }
+    const Calibration calibration = Calibrate(cases, runs, args.rule);
+    WriteCalibration(calibration, args.output);
+    const Thresholds& t = calibration.components.thresholds;
+    out << args.output << ": from " << cases.size() << " known-good cases and " << runs.size()
+        << " teacher-forced runs\n  tau " << Short(t.tau) << "\n";
+    for (const auto& [component, tau] : t.tau_by_component) {
+      out << "  tau " << ComponentName(component) << " " << Short(tau) << "\n";
+    }
+    if (calibration.teacher_forced) {
+      const TeacherForcedCriteria& c = calibration.teacher_forced->criteria;
+      out << "  teacher forced: tau " << Short(c.tau) << ", theta " << Short(c.theta) << ", delta "
+          << Short(c.delta) << ", rho " << Short(c.rho) << "\n";
+    }
+    return kExitPassed;
+  } catch (const Error& e) {
+    err << "equiv calibrate: " << e.what() << "\n";
+    return kExitError;
+  }
+}
+
+}  // namespace equiv::cli
