@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages equiv builds with, and only those that are missing.
-# Usage: scripts/bootstrap.sh [--with-fuzzers] [--with-golden-tools]
+# Usage: scripts/bootstrap.sh [--with-fuzzers] [--with-browser] [--with-golden-tools]
 #   --with-fuzzers       also installs clang and libFuzzer (the fuzz preset).
+#   --with-browser       also installs Chromium, for the HTML report's browser test (without
+#                        it that test is skipped).
 #   --with-golden-tools  also installs python3-torch, needed only to regenerate tests/data.
 set -euo pipefail
 
@@ -10,6 +12,7 @@ packages=(cmake g++ make libgtest-dev libgmock-dev libbenchmark-dev libeigen3-de
 for option in "$@"; do
   case "$option" in
     --with-fuzzers) packages+=(clang-14 libclang-rt-14-dev) ;;
+    --with-browser) packages+=(chromium) ;;
     --with-golden-tools) packages+=(python3-torch python3-numpy) ;;
     *) echo "bootstrap: unknown option $option" >&2; exit 2 ;;
   esac
