@@ -11,6 +11,7 @@
 #include "libequiv/analysis/localization.h"
 #include "libequiv/io/atomic_file.h"
 #include "libequiv/io/json_show.h"
+#include "libequiv/io/text_file.h"
 #include "libequiv/report/html_report.h"
 #include "libequiv/report/localization_json.h"
 #include "libequiv/results/suite_results.h"
@@ -21,14 +22,9 @@ namespace {
 
 // A JSON document of any shape (the report reads it tolerantly); syntax errors name the byte.
 nlohmann::json LoadJson(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
+  const std::string text = ReadTextFile(path);
   try {
-    return nlohmann::json::parse(text.str());
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw Error(path + ": malformed JSON at byte " + std::to_string(e.byte > 0 ? e.byte - 1 : 0) +
                 ": " + ValidUtf8(e.what()));

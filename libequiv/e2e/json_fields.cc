@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "libequiv/io/json_show.h"
+#include "libequiv/io/text_file.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::e2e_internal {
@@ -145,15 +146,6 @@ json ParseJsonText(std::string_view text, std::string_view origin) {
   }
 }
 
-json LoadJsonFile(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error(path + ": cannot read: " + std::strerror(errno));
-  return ParseJsonText(text.str(), path);
-}
+json LoadJsonFile(const std::string& path) { return ParseJsonText(ReadTextFile(path), path); }
 
 }  // namespace equiv::e2e_internal

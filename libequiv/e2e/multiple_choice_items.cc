@@ -12,6 +12,7 @@
 #include "libequiv/e2e/json_fields.h"
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/io/json_show.h"
+#include "libequiv/io/text_file.h"
 #include "libequiv/models/reference_model.h"
 #include "libequiv/random/counter_rng.h"
 #include "libequiv/tensor/error.h"
@@ -121,14 +122,7 @@ MultipleChoiceSet ParseMultipleChoice(std::string_view text, std::string_view or
 }
 
 MultipleChoiceSet LoadMultipleChoice(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error(path + ": cannot read: " + std::strerror(errno));
-  return ParseMultipleChoice(text.str(), path);
+  return ParseMultipleChoice(ReadTextFile(path), path);
 }
 
 std::string MultipleChoiceToJsonl(const MultipleChoiceSet& set) {

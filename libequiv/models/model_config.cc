@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "libequiv/io/json_show.h"
+#include "libequiv/io/text_file.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -479,14 +480,7 @@ ModelConfig ParseModelConfig(std::string_view json_text, std::string_view source
 }
 
 ModelConfig LoadModelConfig(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error(path + ": cannot read: " + std::strerror(errno));
-  return ParseModelConfig(text.str(), path);
+  return ParseModelConfig(ReadTextFile(path), path);
 }
 
 nlohmann::json ToJson(const ModelConfig& c) {

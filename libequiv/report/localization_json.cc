@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "libequiv/io/json_show.h"
+#include "libequiv/io/text_file.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -165,15 +166,10 @@ Localization LocalizationFromJson(const json& j, std::string_view origin) {
 }
 
 Localization LoadLocalization(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
+  const std::string text = ReadTextFile(path);
   json doc;
   try {
-    doc = json::parse(text.str());
+    doc = json::parse(text);
   } catch (const json::parse_error& e) {
     throw Error(path + ": malformed JSON at byte " + std::to_string(e.byte > 0 ? e.byte - 1 : 0) +
                 ": " + ValidUtf8(e.what()));

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "libequiv/io/json_show.h"
+#include "libequiv/io/text_file.h"
 #include "libequiv/metrics/triple_comparison.h"
 #include "libequiv/tensor/error.h"
 
@@ -517,14 +518,7 @@ SuiteResults ParseSuiteResults(std::string_view text, std::string_view origin) {
 }
 
 SuiteResults LoadSuiteResults(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error(path + ": cannot read: " + std::strerror(errno));
-  return ParseSuiteResults(text.str(), path);
+  return ParseSuiteResults(ReadTextFile(path), path);
 }
 
 }  // namespace equiv

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "libequiv/io/json_show.h"
+#include "libequiv/io/text_file.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -463,14 +464,7 @@ ComponentMapping ParseComponentMapping(std::string_view json_text, std::string_v
 }
 
 ComponentMapping LoadComponentMapping(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw Error(path + ": cannot read: " + std::strerror(errno));
-  return ParseComponentMapping(text.str(), path);
+  return ParseComponentMapping(ReadTextFile(path), path);
 }
 
 std::vector<ExpandedEntry> Expand(const ComponentMapping& m, const ModelConfig& config) {

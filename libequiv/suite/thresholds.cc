@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "libequiv/io/json_show.h"
+#include "libequiv/io/text_file.h"
 #include "libequiv/report/number_format.h"
 #include "libequiv/tensor/error.h"
 
@@ -66,12 +67,8 @@ Thresholds ThresholdsFromJson(const nlohmann::json& json, std::string_view origi
 namespace {
 
 nlohmann::json LoadThresholdsJson(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open the thresholds file");
-  std::stringstream text;
-  text << in.rdbuf();
   const nlohmann::json json =
-      nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+      nlohmann::json::parse(ReadTextFile(path), nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded()) throw Error(path + ": not valid JSON");
   return json;
 }
