@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "libequiv/io/json_show.h"
+#include "libequiv/io/json_syntax_check.h"
 #include "libequiv/io/text_file.h"
 #include "libequiv/tensor/error.h"
 
@@ -417,41 +418,6 @@ ModelConfig FromJson(const json& doc, std::string_view source) {
   return c;
 }
 
-// Records the first syntax error and its byte position; builds nothing.
-class SyntaxCheck : public nlohmann::json_sax<json> {
- public:
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& error) override {
-    failed = true;
-    // position counts the bytes read, the offending one included.
-    offset = position > 0 ? position - 1 : 0;
-    // nlohmann quotes the raw input ("last read: ..."), which may be invalid UTF-8.
-    message = ValidUtf8(error.what());
-    // Drop nlohmann's "[json.exception.parse_error.101] " tag.
-    if (const std::size_t tag_end = message.find("] ");
-        !message.empty() && message[0] == '[' && tag_end != std::string::npos) {
-      message.erase(0, tag_end + 2);
-    }
-    return false;
-  }
-
-  bool failed = false;
-  std::size_t offset = 0;
-  std::string message;
-};
-
 }  // namespace
 
 ModelConfig ModelConfigFromJson(const nlohmann::json& json, std::string_view source) {
@@ -466,7 +432,7 @@ ModelConfig ModelConfigFromJson(const nlohmann::json& json, std::string_view sou
 ModelConfig ParseModelConfig(std::string_view json_text, std::string_view source) {
   nlohmann::json doc;
   try {
-    SyntaxCheck check;
+    JsonSyntaxCheck check;
     nlohmann::json::sax_parse(json_text, &check);
     if (check.failed) {
       throw Error(std::string(source) + ": malformed JSON at byte " + std::to_string(check.offset) +

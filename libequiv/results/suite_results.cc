@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "libequiv/io/json_show.h"
+#include "libequiv/io/json_syntax_check.h"
 #include "libequiv/io/text_file.h"
 #include "libequiv/metrics/triple_comparison.h"
 #include "libequiv/tensor/error.h"
@@ -357,38 +358,6 @@ void CheckTotals(const json& j, const Totals& computed, std::string_view origin)
   }
 }
 
-// Records the first syntax error and its byte position; builds nothing.
-class SyntaxCheck : public nlohmann::json_sax<json> {
- public:
-  bool null() override { return true; }
-  bool boolean(bool) override { return true; }
-  bool number_integer(number_integer_t) override { return true; }
-  bool number_unsigned(number_unsigned_t) override { return true; }
-  bool number_float(number_float_t, const string_t&) override { return true; }
-  bool string(string_t&) override { return true; }
-  bool binary(binary_t&) override { return true; }
-  bool start_object(std::size_t) override { return true; }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return true; }
-  bool start_array(std::size_t) override { return true; }
-  bool end_array() override { return true; }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& error) override {
-    failed = true;
-    offset = position > 0 ? position - 1 : 0;  // position counts the offending byte
-    message = ValidUtf8(error.what());         // nlohmann quotes the raw input, maybe invalid UTF-8
-    if (const std::size_t tag_end = message.find("] ");
-        !message.empty() && message[0] == '[' && tag_end != std::string::npos) {
-      message.erase(0, tag_end + 2);  // drop "[json.exception.parse_error.101] "
-    }
-    return false;
-  }
-
-  bool failed = false;
-  std::size_t offset = 0;
-  std::string message;
-};
-
 SuiteResults FromJson(const json& j, std::string_view origin) {
   Fields f(j, origin, "");
   f.CheckObject({"schema", "schema_version", "suite", "model", "device", "faults", "tau", "shard",
@@ -504,7 +473,7 @@ SuiteResults SuiteResultsFromJson(const json& j, std::string_view origin) {
 SuiteResults ParseSuiteResults(std::string_view text, std::string_view origin) {
   json doc;
   try {
-    SyntaxCheck check;
+    JsonSyntaxCheck check;
     json::sax_parse(text, &check);
     if (check.failed) {
       throw Error(std::string(origin) + ": malformed JSON at byte " + std::to_string(check.offset) +
