@@ -10,7 +10,12 @@
 #     THRESHOLDS thresholds.json           # optional: tau and per-component taus
 #     RESULTS  ${CMAKE_BINARY_DIR}/results/tiny_llama_suite.json
 #     LABELS   component)
-set(EQUIV_SUITE_MAIN "${CMAKE_CURRENT_LIST_DIR}/../fixtures/suite_main.cc" CACHE INTERNAL "")
+# The suite's main program: beside this file once installed, in fixtures/ in the source tree.
+if(EXISTS "${CMAKE_CURRENT_LIST_DIR}/suite_main.cc")
+  set(EQUIV_SUITE_MAIN "${CMAKE_CURRENT_LIST_DIR}/suite_main.cc" CACHE INTERNAL "")
+else()
+  set(EQUIV_SUITE_MAIN "${CMAKE_CURRENT_LIST_DIR}/../fixtures/suite_main.cc" CACHE INTERNAL "")
+endif()
 
 function(equiv_add_component_suite name)
   cmake_parse_arguments(ARG "" "CONFIG;MAPPING;DEVICE;SAMPLING;THRESHOLDS;RESULTS"
