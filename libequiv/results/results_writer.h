@@ -6,9 +6,14 @@
 //                                             .device = "tp1", .tau = 1.2});
 //   for (...) writer.Append(case_result);  // rewrites the file atomically
 //   writer.Finish();                       // "complete": true
+//
+// A run of only some of a suite's cases (ctest runs each case as its own process) updates the
+// file instead: ResultsWriter::Updating(path, header, 30).
 #ifndef EQUIV_LIBEQUIV_RESULTS_RESULTS_WRITER_H_
 #define EQUIV_LIBEQUIV_RESULTS_RESULTS_WRITER_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "libequiv/results/case_result.h"
@@ -22,6 +27,15 @@ class ResultsWriter {
   // none), complete = false. Throws equiv::Error naming the path and the errno text.
   ResultsWriter(std::string path, SuiteResults header_without_cases);
 
+  // For a run of some of a suite's cases: each Append reads the file already at `path` (when
+  // its header matches; otherwise it starts over), replaces the case of the same name or adds
+  // it, keeps the cases in (order, name) order and rewrites the file, holding a lock on
+  // "<path>.lock" so that processes running at once lose nothing. `complete` is true once the
+  // file holds `suite_cases` cases (nullopt: when a process finishes). Nothing is written
+  // before the first Append.
+  static ResultsWriter Updating(std::string path, SuiteResults header_without_cases,
+                                std::optional<int64_t> suite_cases);
+
   // Adds the case and rewrites the whole document to "<path>.tmp.<pid>", then renames it over
   // `path` (POSIX rename is atomic). Throws like the constructor; the temp file is removed.
   void Append(const CaseResult& result);
@@ -33,10 +47,17 @@ class ResultsWriter {
   const std::string& path() const { return path_; }
 
  private:
+  struct UpdatingTag {};
+  ResultsWriter(UpdatingTag, std::string path, SuiteResults header,
+                std::optional<int64_t> suite_cases);
   void Write() const;
+  void UpdateFile(const CaseResult* result, bool finishing);
 
   std::string path_;
   SuiteResults results_;
+  bool updating_ = false;
+  std::optional<int64_t> suite_cases_;
+  bool finished_ = false;
 };
 
 }  // namespace equiv

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/support/error_of.h"
@@ -128,6 +129,81 @@ TEST(ResultsWriterTest, InvalidUtf8InAMessageStillGivesAValidFile) {
   c.message = "bad \xff byte";
   writer.Append(c);
   EXPECT_EQ(LoadSuiteResults(path).cases.at(0).message, "bad \xEF\xBF\xBD byte");
+}
+
+// Two processes running one case each (as ctest runs a suite): the second keeps the first's.
+TEST(ResultsWriterUpdatingTest, EachRunAddsItsCaseToTheFile) {
+  const std::string path = FreshDir() + "/results.json";
+  ResultsWriter first = ResultsWriter::Updating(path, Header(), 3);
+  first.Append(Case(2));
+  first.Finish();
+  ResultsWriter second = ResultsWriter::Updating(path, Header(), 3);
+  second.Append(Case(0));
+  second.Finish();
+  const SuiteResults on_disk = LoadSuiteResults(path);
+  ASSERT_EQ(on_disk.cases.size(), 2u);
+  EXPECT_EQ(on_disk.cases[0].name, "layers_0_mlp/normal");  // in suite order
+  EXPECT_EQ(on_disk.cases[1].name, "layers_2_mlp/normal");
+  EXPECT_FALSE(on_disk.complete);  // 2 of 3 cases
+}
+
+TEST(ResultsWriterUpdatingTest, CompleteOnceEveryCaseIsThere) {
+  const std::string path = FreshDir() + "/results.json";
+  for (int64_t i : {1, 0, 2}) {
+    ResultsWriter writer = ResultsWriter::Updating(path, Header(), 3);
+    writer.Append(Case(i));
+    writer.Finish();
+  }
+  const SuiteResults on_disk = LoadSuiteResults(path);
+  EXPECT_EQ(on_disk.cases.size(), 3u);
+  EXPECT_TRUE(on_disk.complete);
+}
+
+TEST(ResultsWriterUpdatingTest, ARerunReplacesTheCaseOfTheSameName) {
+  const std::string path = FreshDir() + "/results.json";
+  ResultsWriter::Updating(path, Header(), 2).Append(Case(0));
+  CaseResult rerun = Case(0);
+  rerun.r_ratio = 7.5;
+  rerun.passed = false;
+  ResultsWriter::Updating(path, Header(), 2).Append(rerun);
+  const SuiteResults on_disk = LoadSuiteResults(path);
+  ASSERT_EQ(on_disk.cases.size(), 1u);
+  EXPECT_DOUBLE_EQ(on_disk.cases[0].r_ratio, 7.5);
+}
+
+TEST(ResultsWriterUpdatingTest, AFileOfAnotherRunIsReplaced) {
+  const std::string path = FreshDir() + "/results.json";
+  SuiteResults other = Header();
+  other.device = "tp8";
+  ResultsWriter::Updating(path, other, 2).Append(Case(0));
+  ResultsWriter::Updating(path, Header(), 2).Append(Case(1));
+  const SuiteResults on_disk = LoadSuiteResults(path);
+  EXPECT_EQ(on_disk.device, "tp1");
+  ASSERT_EQ(on_disk.cases.size(), 1u);
+  EXPECT_EQ(on_disk.cases[0].name, "layers_1_mlp/normal");
+}
+
+TEST(ResultsWriterUpdatingTest, WritesNothingBeforeTheFirstCase) {
+  const std::string dir = FreshDir();
+  ResultsWriter writer = ResultsWriter::Updating(dir + "/results.json", Header(), 2);
+  writer.Finish();
+  EXPECT_FALSE(fs::exists(dir + "/results.json"));
+}
+
+TEST(ResultsWriterUpdatingTest, WritersAtOnceLoseNothing) {
+  const std::string path = FreshDir() + "/results.json";
+  std::vector<std::thread> writers;
+  for (int64_t i = 0; i < 8; ++i) {
+    writers.emplace_back([&path, i] {
+      ResultsWriter writer = ResultsWriter::Updating(path, Header(), 8);
+      writer.Append(Case(i));
+      writer.Finish();
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  const SuiteResults on_disk = LoadSuiteResults(path);
+  EXPECT_EQ(on_disk.cases.size(), 8u);
+  EXPECT_TRUE(on_disk.complete);
 }
 
 }  // namespace
