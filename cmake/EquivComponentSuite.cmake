@@ -49,6 +49,16 @@ function(equiv_add_component_suite name)
     EQUIV_SUITE_SAMPLING="${ARG_SAMPLING}"
     EQUIV_SUITE_THRESHOLDS="${ARG_THRESHOLDS}"
     EQUIV_SUITE_RESULTS="${ARG_RESULTS}")
-  gtest_discover_tests(${name} TEST_PREFIX "${name}." DISCOVERY_TIMEOUT 60
-                       PROPERTIES LABELS "suite;${ARG_LABELS}")
+  # The gtest names already start with the suite's name: no TEST_PREFIX.
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60)
+  # gtest_discover_tests splits a list-valued property ("suite;component" becomes LABELS
+  # suite plus a stray argument, CMake issue 17812), so the labels are set by a script ctest
+  # reads after the discovered tests, over the list of their names.
+  set(labels suite ${ARG_LABELS})
+  set(labels_script "${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake")
+  file(WRITE "${labels_script}"
+       "foreach(test IN LISTS ${name}_TESTS)\n"
+       "  set_tests_properties(\"\${test}\" PROPERTIES LABELS \"${labels}\")\n"
+       "endforeach()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_script}")
 endfunction()
