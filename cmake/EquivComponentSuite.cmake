@@ -44,6 +44,15 @@ function(equiv_add_component_suite name)
     EQUIV_SUITE_SAMPLING="${ARG_SAMPLING}"
     EQUIV_SUITE_THRESHOLDS="${ARG_THRESHOLDS}"
     EQUIV_SUITE_RESULTS="${ARG_RESULTS}")
-  gtest_discover_tests(${name} TEST_PREFIX "${name}." DISCOVERY_TIMEOUT 60
-                       PROPERTIES LABELS "suite;${ARG_LABELS}")
+  # The gtest names already start with "${name}." (the test suite is the suite's name).
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_LIST ${name}_TESTS)
+  # Labels are set after discovery: gtest_discover_tests' PROPERTIES flattens a list value,
+  # so LABELS "suite;component" would lose every label after the first (CMake 3.25).
+  set(labels suite ${ARG_LABELS})
+  set(labels_script "${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake")
+  file(WRITE "${labels_script}"
+       "if(${name}_TESTS)\n"
+       "  set_tests_properties(\${${name}_TESTS} PROPERTIES LABELS [==[${labels}]==])\n"
+       "endif()\n")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${labels_script}")
 endfunction()
