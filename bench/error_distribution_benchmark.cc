@@ -64,12 +64,16 @@ void BM_ErrorDistribution(benchmark::State& state) {
 BENCHMARK(BM_CompareTriple)->RangeMultiplier(16)->Range(4096, 1 << 20);
 BENCHMARK(BM_ErrorDistribution)->RangeMultiplier(16)->Range(4096, 1 << 20);
 
-// Collects each run's time per iteration to print the ratios after the table.
+// Collects each run's time per iteration to print the ratios after the table. With
+// repetitions the median (reported after the repetitions) wins; the mean, stddev and cv
+// aggregates are skipped (the cv is a percentage, not a time).
 class RatioReporter : public benchmark::ConsoleReporter {
  public:
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (const Run& run : runs) {
+      const bool median = run.run_type == Run::RT_Aggregate && run.aggregate_name == "median";
+      if (run.run_type != Run::RT_Iteration && !median) continue;
       const std::string name = run.benchmark_name();
       const std::int64_t n = std::stoll(name.substr(name.find('/') + 1));
       const double ns = run.GetAdjustedRealTime();

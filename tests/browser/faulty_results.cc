@@ -39,7 +39,17 @@ int main(int argc, char** argv) {
          runner.Items(equiv::SuiteCases(equiv::BuiltinPortMapping(), spec.config))) {
       results.cases.push_back(runner.Run(item));
     }
-    std::ofstream(argv[3]) << equiv::ToJson(results).dump(1) << "\n";
+    // Like a suite's ResultsWriter: parent directories are created, a failed write is an error.
+    const std::filesystem::path out_path(argv[3]);
+    std::error_code ec;
+    if (out_path.has_parent_path()) std::filesystem::create_directories(out_path.parent_path(), ec);
+    std::ofstream out(out_path);
+    out << equiv::ToJson(results).dump(1) << "\n";
+    out.close();
+    if (!out) {
+      throw equiv::Error(std::string(argv[3]) + ": cannot write the results" +
+                         (ec ? " (creating its directory: " + ec.message() + ")" : ""));
+    }
     std::cout << argv[3] << ": " << results.cases.size() << " cases\n";
   } catch (const equiv::Error& e) {
     std::cerr << argv[0] << ": " << e.what() << "\n";
