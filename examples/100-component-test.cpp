@@ -8,7 +8,7 @@
 // gate second) fails, and the test asserts that failure and what was recorded for it.
 //
 // Run: build/release/examples/100-component-test
-//      (EQUIV_RESULTS=results.jsonl also writes every check to a results file)
+//      (EQUIV_RESULTS=results.json also writes every check to a results file)
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
