@@ -82,7 +82,7 @@ ResultsWriter ResultsWriter::Updating(std::string path, SuiteResults header_with
 }
 
 void ResultsWriter::Append(const CaseResult& result) {
-  if (finished_ || (results_.complete && !updating_)) {
+  if (finished_) {
     throw Error(path_ + ": cannot append case " + result.name + " after Finish()");
   }
   if (updating_) {
@@ -111,6 +111,7 @@ void ResultsWriter::Finish() {
     results_.complete = false;
     throw;
   }
+  finished_ = true;
 }
 
 void ResultsWriter::UpdateFile(const CaseResult* result, bool finishing) {

@@ -3,11 +3,11 @@
 //
 //   browser_faulty_results configs/tiny-llama.json rmsnorm_variance_bf16 out/results.json
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "libequiv/models/fault.h"
 #include "libequiv/models/model_config.h"
+#include "libequiv/results/results_writer.h"
 #include "libequiv/results/suite_results.h"
 #include "libequiv/suite/builtin_port_mapping.h"
 #include "libequiv/suite/suite_cases.h"
@@ -34,22 +34,12 @@ int main(int argc, char** argv) {
     results.device = spec.device.Name();
     results.faults = {argv[2]};
     results.tau = spec.thresholds.tau;
-    results.complete = true;
     for (const equiv::SuiteItem& item :
          runner.Items(equiv::SuiteCases(equiv::BuiltinPortMapping(), spec.config))) {
       results.cases.push_back(runner.Run(item));
     }
-    // Like a suite's ResultsWriter: parent directories are created, a failed write is an error.
-    const std::filesystem::path out_path(argv[3]);
-    std::error_code ec;
-    if (out_path.has_parent_path()) std::filesystem::create_directories(out_path.parent_path(), ec);
-    std::ofstream out(out_path);
-    out << equiv::ToJson(results).dump(1) << "\n";
-    out.close();
-    if (!out) {
-      throw equiv::Error(std::string(argv[3]) + ": cannot write the results" +
-                         (ec ? " (creating its directory: " + ec.message() + ")" : ""));
-    }
+    // Parent directories created, written atomically, a failed write an error naming the path.
+    equiv::ResultsWriter(argv[3], results).Finish();
     std::cout << argv[3] << ": " << results.cases.size() << " cases\n";
   } catch (const equiv::Error& e) {
     std::cerr << argv[0] << ": " << e.what() << "\n";
