@@ -2,17 +2,13 @@
 
 #include <cstdio>
 
+#include "libequiv/io/number_format.h"
 #include "libequiv/calibration/known_good.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {
 namespace {
 
-std::string Short(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.4g", value);
-  return text;
-}
 
 }  // namespace
 
@@ -30,14 +26,14 @@ int RunCalibrate(const CalibrateArgs& args, std::ostream& out, std::ostream& err
     WriteCalibration(calibration, args.output);
     const Thresholds& t = calibration.components.thresholds;
     out << args.output << ": from " << cases.size() << " known-good cases and " << runs.size()
-        << " teacher-forced runs\n  tau " << Short(t.tau) << "\n";
+        << " teacher-forced runs\n  tau " << FormatShort(t.tau) << "\n";
     for (const auto& [component, tau] : t.tau_by_component) {
-      out << "  tau " << ComponentName(component) << " " << Short(tau) << "\n";
+      out << "  tau " << component << " " << FormatShort(tau) << "\n";
     }
     if (calibration.teacher_forced) {
       const TeacherForcedCriteria& c = calibration.teacher_forced->criteria;
-      out << "  teacher forced: tau " << Short(c.tau) << ", theta " << Short(c.theta) << ", delta "
-          << Short(c.delta) << ", rho " << Short(c.rho) << "\n";
+      out << "  teacher forced: tau " << FormatShort(c.tau) << ", theta " << FormatShort(c.theta) << ", delta "
+          << FormatShort(c.delta) << ", rho " << FormatShort(c.rho) << "\n";
     }
     return kExitPassed;
   } catch (const Error& e) {

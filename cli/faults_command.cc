@@ -5,6 +5,7 @@
 #include <string>
 
 #include "cli/compare_command.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/models/fault.h"
 
 namespace equiv::cli {
@@ -14,7 +15,7 @@ int RunFaults(const FaultsArgs& args, std::ostream& out) {
     nlohmann::json faults = nlohmann::json::array();
     for (const FaultInfo& f : FaultCatalog()) {
       faults.push_back({{"name", f.name},
-                        {"component", ComponentName(f.component)},
+                        {"component", f.component},
                         {"bug", f.bug},
                         {"visible_in", VisibilityName(f.visible_in)},
                         {"expected_band", BandName(f.expected_band)},
@@ -30,7 +31,7 @@ int RunFaults(const FaultsArgs& args, std::ostream& out) {
   for (const FaultInfo& f : FaultCatalog()) {
     std::string config(f.showcase_config);
     if (f.min_sequence > 0) config += ", " + std::to_string(f.min_sequence) + " positions";
-    out << std::setw(30) << f.name << std::setw(18) << ComponentName(f.component) << std::setw(12)
+    out << std::setw(30) << f.name << std::setw(18) << f.component << std::setw(12)
         << VisibilityName(f.visible_in) << std::setw(19) << BandName(f.expected_band) << config
         << "\n"
         << "    " << f.bug << "\n";

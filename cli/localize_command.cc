@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "libequiv/io/number_format.h"
 #include "libequiv/analysis/localization.h"
 #include "libequiv/io/atomic_file.h"
 #include "libequiv/results/suite_results.h"
@@ -20,9 +21,8 @@ int RunLocalize(const LocalizeArgs& args, std::ostream& out, std::ostream& err) 
       out << loc.summary << "\n";
       for (std::size_t i = 0; i < loc.suspects.size(); ++i) {
         const Suspect& s = loc.suspects[i];
-        char r[32];
-        std::snprintf(r, sizeof r, "%.4g", s.r_ratio);
-        out << "  " << i + 1 << ". " << s.name << "  R = " << r << "  " << PatternName(s.pattern)
+        out << "  " << i + 1 << ". " << s.name << "  R = " << FormatShort(s.r_ratio) << "  "
+            << PatternName(s.pattern)
             << "  " << RootCauseName(s.cause) << "\n";
       }
     }

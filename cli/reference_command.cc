@@ -3,8 +3,7 @@
 #include <cstring>
 
 #include "libequiv/io/npy.h"
-#include "libequiv/models/reference_model.h"
-#include "libequiv/models/state_dict.h"
+#include "libequiv/families/registry.h"
 #include "generators/suite_cases.h"
 #include "libequiv/tensor/error.h"
 
@@ -49,25 +48,25 @@ nn::Matrix Activations(const NpyArray& array) {
 int RunReference(const ReferenceArgs& args, std::ostream& out, std::ostream& err) {
   try {
     const ModelConfig config = LoadModelConfig(args.config);
-    const auto component = ReferenceComponentOf(args.components);
+    const Architecture& family = ArchitectureOf(config);
+    const std::optional<KindAtLayer> component =
+        ReferenceComponentOf(args.components, family.Components());
     if (!component) {
-      throw Error(
-          "--component: no reference component runs exactly these modules; give one of "
-          "model.embed_tokens, model.layers.N.{input_layernorm, self_attn, "
-          "post_attention_layernorm, mlp}, model.layers.N, model.norm, lm_head, "
-          "model.rotary_emb, or the three model.layers.N.self_attn.{q,k,v}_proj");
+      throw Error("--component: no reference component of the " + config.model_type +
+                  " model runs exactly these modules; give one of these module sets: " +
+                  SupportedModuleSets(family.Components()));
     }
     if (args.precision != "fp32" && args.precision != "bf16") {
       throw Error("--precision " + args.precision + " is neither fp32 nor bf16");
     }
     const StateDict weights = args.weights.empty() ? InitStateDict(config, args.seed)
                                                    : LoadStateDict(args.weights, config);
-    const ReferenceModel model(
+    const std::unique_ptr<Reference> model = family.MakeReference(
         config, weights, args.precision == "bf16" ? nn::Precision::kBf16 : nn::Precision::kFp32);
     const NpyArray input = NpyArray::Load(args.input);
     ComponentInput in;
     int64_t n = 0;
-    if (component->first == Component::kEmbedding) {
+    if (component->kind->input == InputShape::kIds) {
       in.ids = Integers(input, "token ids");
       n = static_cast<int64_t>(in.ids.size());
     } else {
@@ -79,9 +78,10 @@ int RunReference(const ReferenceArgs& args, std::ostream& out, std::ostream& err
     } else {
       in.positions = Integers(NpyArray::Load(args.positions), "positions");
     }
-    const nn::Matrix y = model.Run(component->first, std::max<int64_t>(component->second, 0), in);
+    // A module the model shares (the rotary embedding) is the same at every layer.
+    const nn::Matrix y = model->Run(component->kind->name, std::max<int64_t>(component->layer, 0), in);
     WriteNpy(args.output, nn::View(y));
-    out << args.output << ": " << ComponentName(component->first) << " (" << args.precision << ") ["
+    out << args.output << ": " << component->kind->name << " (" << args.precision << ") ["
         << y.rows() << ", " << y.cols() << "]\n";
     return kExitPassed;
   } catch (const Error& e) {

@@ -1,8 +1,7 @@
 #include "cli/tree_command.h"
 
 #include "libequiv/device/device_config.h"
-#include "libequiv/models/llama_port.h"
-#include "libequiv/models/reference_model.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/scaffolding/mapping_coverage.h"
 #include "libequiv/scaffolding/tree_diff.h"
 #include "libequiv/scaffolding/tree_format.h"
@@ -37,8 +36,9 @@ int RunTree(const TreeArgs& args, std::ostream& out, std::ostream& err) {
     const ModelConfig config = LoadModelConfig(args.config);
     const device::DeviceConfig device = device::DeviceConfigFromName(args.device);
     device.Validate(config);
-    const ModuleNode reference = ReferenceModuleTree(config);
-    const ModuleNode port = PortModuleTree(config, device);
+    const Architecture& family = ArchitectureOf(config);
+    const ModuleNode reference = family.ReferenceTree(config);
+    const ModuleNode port = family.BuiltinPortTree(config, device);
     if (args.diff) {
       TreeDiffOptions options;
       options.tp_degree = device.tp_degree;

@@ -36,7 +36,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/equivConfigVersion.cmake
 # The suite function finds its main program beside itself once installed.
 install(FILES ${PROJECT_BINARY_DIR}/equivConfig.cmake
               ${PROJECT_BINARY_DIR}/equivConfigVersion.cmake
-              ${PROJECT_SOURCE_DIR}/cmake/EquivComponentSuite.cmake
+              ${PROJECT_SOURCE_DIR}/generators/EquivComponentSuite.cmake
               ${PROJECT_SOURCE_DIR}/fixtures/suite_main.cc
         DESTINATION ${EQUIV_INSTALL_CMAKEDIR})
 # The shipped model configs and the built-in port's mapping, for suites and the CLI.

@@ -1,81 +1,26 @@
 #include "generators/builtin_port_mapping.h"
 
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "libequiv/families/registry.h"
+
 namespace equiv {
 
-// Keep equal to configs/mappings/llama-port.json (builtin_port_mapping_test checks).
-const std::string_view kBuiltinPortMappingJson = R"json(
-{
-  "version": 1,
-  "variables": {"i": "num_hidden_layers"},
-  "mapping": [
-    {
-      "source": ["model.embed_tokens"],
-      "target": ["model.embed_tokens"],
-      "reasoning": "nn.Embedding -> ParallelEmbedding: the vocabulary is sharded over ranks, the lookup is the same"
-    },
-    {
-      "source": ["model.layers.{i}.input_layernorm"],
-      "target": ["model.layers.{i}.input_layernorm"],
-      "reasoning": "RMSNorm -> CustomRMSNorm: one fused kernel, float32 inside, one rounding"
-    },
-    {
-      "source": [
-        "model.layers.{i}.self_attn.q_proj",
-        "model.layers.{i}.self_attn.k_proj",
-        "model.layers.{i}.self_attn.v_proj"
-      ],
-      "target": ["model.layers.{i}.self_attn.qkv_proj"],
-      "reasoning": "three Linear -> one fused column-parallel projection (Wqkv, or q/k/v_proj unfused); output columns q | k | v"
-    },
-    {
-      "source": ["model.rotary_emb"],
-      "target": ["model.layers.{i}.self_attn.rotary_emb"],
-      "reasoning": "HF computes cos/sin once per model; the port has one rotary embedding per attention layer"
-    },
-    {
-      "source": ["model.layers.{i}.self_attn"],
-      "target": ["model.layers.{i}.self_attn"],
-      "reasoning": "the whole attention: fused QKV, rotary, blockwise flash attention, row-parallel o_proj with an all-reduce"
-    },
-    {
-      "source": [],
-      "target": ["model.layers.{i}.self_attn.o_proj"],
-      "reasoning": "no counterpart: GroupQueryAttention_O is an NxD wrapper around the row-parallel o_proj.o_proj; HF's o_proj is covered by the attention case"
-    },
-    {
-      "source": ["model.layers.{i}.post_attention_layernorm"],
-      "target": ["model.layers.{i}.post_attention_layernorm"],
-      "reasoning": "RMSNorm -> CustomRMSNorm: one fused kernel, float32 inside, one rounding"
-    },
-    {
-      "source": ["model.layers.{i}.mlp"],
-      "target": ["model.layers.{i}.mlp"],
-      "reasoning": "gate/up column-parallel, down row-parallel: partial sums rounded per rank and all-reduced"
-    },
-    {
-      "source": ["model.layers.{i}"],
-      "target": ["model.layers.{i}"],
-      "reasoning": "the decoder layer: norms, attention, MLP and both residual adds"
-    },
-    {
-      "source": ["model.norm"],
-      "target": ["model.norm"],
-      "reasoning": "RMSNorm -> CustomRMSNorm on the last hidden state"
-    },
-    {
-      "source": ["lm_head"],
-      "target": ["lm_head"],
-      "reasoning": "Linear -> ColumnParallelLinear over the vocabulary, logits gathered from the ranks"
-    }
-  ]
-}
-)json";
-
-ComponentMapping BuiltinPortMapping() {
-  // Parsed once: the text is a constant, and a parse error would be a bug caught by the tests.
-  static const ComponentMapping mapping =
-      ParseComponentMapping(kBuiltinPortMappingJson, "llama-port.json (built in)");
-  return mapping;
+ComponentMapping BuiltinPortMapping(const ModelConfig& config) {
+  // Parsed once per family: the text is a constant.
+  static std::mutex mutex;
+  static std::map<const Architecture*, ComponentMapping> parsed;
+  const Architecture& family = ArchitectureOf(config);
+  const std::lock_guard lock(mutex);
+  auto it = parsed.find(&family);
+  if (it == parsed.end()) {
+    const std::string origin = config.model_type + "-port.json (built in)";
+    it = parsed.emplace(&family, ParseComponentMapping(family.BuiltinPortMappingJson(), origin))
+             .first;
+  }
+  return it->second;
 }
 
 }  // namespace equiv

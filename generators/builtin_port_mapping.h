@@ -1,21 +1,18 @@
-// The component mapping of the built-in Llama-family port (llama_port.h) onto the HF reference.
-// The same text ships as configs/mappings/llama-port.json, for users to copy and adapt.
+// The component mapping of a family's built-in port onto the HF reference, parsed from the
+// text the family embeds (the same text ships as configs/mappings/<family>-port.json, for
+// users to copy and adapt).
 //
-//   std::vector<ComponentCase> cases = SuiteCases(BuiltinPortMapping(), config);
+//   std::vector<ComponentCase> cases = SuiteCases(BuiltinPortMapping(config), config);
 #ifndef EQUIV_GENERATORS_BUILTIN_PORT_MAPPING_H_
 #define EQUIV_GENERATORS_BUILTIN_PORT_MAPPING_H_
 
-#include <string_view>
-
 #include "generators/component_mapping.h"
+#include "libequiv/config/model_config.h"
 
 namespace equiv {
 
-// The JSON text, embedded so the library needs no source tree at run time.
-extern const std::string_view kBuiltinPortMappingJson;
-
-// kBuiltinPortMappingJson parsed; errors would name "llama-port.json (built in)".
-ComponentMapping BuiltinPortMapping();
+// Errors (a bug: the tests parse every family's) would name "<model_type>-port.json (built in)".
+ComponentMapping BuiltinPortMapping(const ModelConfig& config);
 
 }  // namespace equiv
 

@@ -7,13 +7,14 @@
 #include <string>
 #include <vector>
 
-#include "libequiv/models/component.h"
+#include "libequiv/models/component_kind.h"
 
 namespace equiv {
 
 struct ComponentCase {
   std::string name;  // readable and a valid gtest name: "layers_3_mlp", "embedding", "lm_head"
-  Component component = Component::kEmbedding;
+  std::string component;  // the kind's name in the family's table: "mlp"
+  const ComponentKind* kind = nullptr;    // that row of the table
   int64_t layer = -1;                     // the layer for per-layer components, else -1
   std::vector<std::string> source_paths;  // reference modules, variables substituted
   std::vector<std::string> target_paths;  // port modules, variables substituted

@@ -11,18 +11,13 @@
 
 #include "libequiv/io/json_show.h"
 #include "libequiv/models/module_tree.h"
-#include "libequiv/models/reference_model.h"
+#include "libequiv/families/registry.h"
 #include "generators/builtin_port_mapping.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
 namespace {
 
-constexpr std::string_view kSupported =
-    "model.embed_tokens; model.layers.N.input_layernorm; model.layers.N.self_attn.q_proj, "
-    "k_proj and v_proj together; model.rotary_emb; model.layers.N.self_attn; "
-    "model.layers.N.post_attention_layernorm; model.layers.N.mlp; model.layers.N; model.norm; "
-    "lm_head";
 constexpr int64_t kNoLayer = -1;
 constexpr std::size_t kMaxShownPaths = 4;
 
@@ -74,45 +69,36 @@ std::string ShowPaths(const std::vector<std::string>& paths) {
   return out + "]";
 }
 
-// Bottom-up: norms, embedding, projections, rotary, MLP, attention, lm_head, decoder layers.
-int Group(Component c) {
-  switch (c) {
-    case Component::kInputNorm:
-    case Component::kPostAttentionNorm:
-    case Component::kFinalNorm:
-      return 0;
-    case Component::kEmbedding:
-      return 1;
-    case Component::kQkvProj:
-      return 2;
-    case Component::kRotary:
-      return 3;
-    case Component::kMlp:
-      return 4;
-    case Component::kAttention:
-      return 5;
-    case Component::kLmHead:
-      return 6;
-    case Component::kDecoderLayer:
-      return 7;
-    case Component::kCausalLm:
-      return 8;
-  }
-  return 9;
+// The bottom-up order the family's table gives: group, then layer (a model-level kind before
+// every layer unless after_layers), then sub_order.
+std::tuple<int, int64_t, int> OrderKey(const ComponentCase& c) {
+  const ComponentKind& k = *c.kind;
+  const int64_t layer = k.after_layers ? std::numeric_limits<int64_t>::max() : c.layer;
+  return {k.order_group, layer, k.sub_order};
 }
 
-// Within the norms: both norms of a layer, layer by layer, then the final norm.
-std::tuple<int, int64_t, int> OrderKey(const ComponentCase& c) {
-  const int64_t layer =
-      c.component == Component::kFinalNorm ? std::numeric_limits<int64_t>::max() : c.layer;
-  return {Group(c.component), layer, c.component == Component::kPostAttentionNorm ? 1 : 0};
+// The layer a source path names through a pattern's "{i}", or nullopt when it does not match.
+// A pattern without "{i}" matches itself only (layer kNoLayer).
+std::optional<int64_t> MatchPattern(std::string_view pattern, std::string_view path) {
+  const std::size_t at = pattern.find("{i}");
+  if (at == std::string_view::npos) {
+    return pattern == path ? std::optional<int64_t>(kNoLayer) : std::nullopt;
+  }
+  const std::string_view head = pattern.substr(0, at), tail = pattern.substr(at + 3);
+  if (path.size() <= head.size() + tail.size() || !path.starts_with(head) ||
+      !path.ends_with(tail)) {
+    return std::nullopt;
+  }
+  return LayerNumber(path.substr(head.size(), path.size() - head.size() - tail.size()));
 }
 
 class CaseBuilder {
  public:
   CaseBuilder(const ComponentMapping& mapping, const ModelConfig& config)
-      : origin_(mapping.origin), num_layers_(config.num_hidden_layers) {
-    const ModuleNode tree = ReferenceModuleTree(config);
+      : origin_(mapping.origin),
+        num_layers_(config.num_hidden_layers),
+        table_(ArchitectureOf(config).Components()) {
+    const ModuleNode tree = ArchitectureOf(config).ReferenceTree(config);
     root_class_ = tree.class_name;
     for (std::string& path : FlatPaths(tree)) reference_paths_.insert(std::move(path));
   }
@@ -131,16 +117,17 @@ class CaseBuilder {
     }
     if (e.NoCounterpart()) return std::nullopt;
 
-    const std::optional<std::pair<Component, int64_t>> kind = ReferenceComponentOf(e.source);
-    if (!kind) {
-      throw Error(
-          label + ": source " + ShowPaths(e.source) +
-          " is no component the suite runs; supported module sets: " + std::string(kSupported));
+    const std::optional<KindAtLayer> found = ReferenceComponentOf(e.source, table_);
+    if (!found) {
+      throw Error(label + ": source " + ShowPaths(e.source) +
+                  " is no component the suite runs; supported module sets: " +
+                  SupportedModuleSets(table_));
     }
     ComponentCase c;
-    c.component = kind->first;
-    c.layer = c.component == Component::kRotary ? RotaryLayer(e, label) : kind->second;
-    c.name = CaseName(c.component, c.layer);
+    c.kind = found->kind;
+    c.component = std::string(found->kind->name);
+    c.layer = c.kind->layer_from_target ? LayerFromTarget(e, label) : found->layer;
+    c.name = CaseName(*c.kind, c.layer);
     c.source_paths = e.source;
     c.target_paths = e.target;
     c.reasoning = e.reasoning;
@@ -158,8 +145,9 @@ class CaseBuilder {
     }
   }
 
-  // HF has one rotary module for the model; the case's layer comes from the port's paths.
-  int64_t RotaryLayer(const ExpandedEntry& e, const std::string& label) const {
+  // HF has one module for the model (the rotary embedding); the case's layer comes from the
+  // port's paths.
+  int64_t LayerFromTarget(const ExpandedEntry& e, const std::string& label) const {
     std::optional<int64_t> layer;
     std::size_t first = 0;
     for (std::size_t j = 0; j < e.target.size(); ++j) {
@@ -175,15 +163,17 @@ class CaseBuilder {
       layer = n;
     }
     if (!layer) {
-      throw Error(label + ": target " + ShowPaths(e.target) +
-                  " names no layer; model.rotary_emb is one module in the reference, so the "
-                  "port's paths must say which layer's rotary embedding this is (layers.N)");
+      throw Error(label + ": target " + ShowPaths(e.target) + " names no layer; " +
+                  ShowPaths(e.source) +
+                  " is one module in the reference, so the port's paths must say which "
+                  "layer's copy this is (layers.N)");
     }
     return *layer;
   }
 
   std::string origin_;
   int64_t num_layers_;
+  std::span<const ComponentKind> table_;
   std::string root_class_;
   std::set<std::string> reference_paths_;
   std::map<std::string, std::string> seen_;  // case name -> the entry that made it
@@ -191,44 +181,49 @@ class CaseBuilder {
 
 }  // namespace
 
-// The component a set of reference paths (all in the reference tree) is, and its layer
-// (kNoLayer for whole-model components; for the rotary embedding, found later).
-std::optional<std::pair<Component, int64_t>> ReferenceComponentOf(
-    const std::vector<std::string>& source) {
-  if (source.size() == 1) {
-    const std::string& p = source[0];
-    if (p == "model.embed_tokens") return {{Component::kEmbedding, kNoLayer}};
-    if (p == "model.norm") return {{Component::kFinalNorm, kNoLayer}};
-    if (p == "lm_head") return {{Component::kLmHead, kNoLayer}};
-    if (p == "model.rotary_emb") return {{Component::kRotary, kNoLayer}};
-    const std::vector<std::string_view> s = Segments(p);
-    const std::optional<int64_t> layer = SourceLayer(s);
-    if (!layer) return std::nullopt;
-    if (s.size() == 3) return {{Component::kDecoderLayer, *layer}};
-    if (s.size() != 4) return std::nullopt;
-    if (s[3] == "input_layernorm") return {{Component::kInputNorm, *layer}};
-    if (s[3] == "post_attention_layernorm") return {{Component::kPostAttentionNorm, *layer}};
-    if (s[3] == "self_attn") return {{Component::kAttention, *layer}};
-    if (s[3] == "mlp") return {{Component::kMlp, *layer}};
-    return std::nullopt;
+std::optional<KindAtLayer> ReferenceComponentOf(const std::vector<std::string>& source,
+                                                std::span<const ComponentKind> table) {
+  for (const ComponentKind& kind : table) {
+    if (kind.hf_paths.size() != source.size() || kind.hf_paths.front().empty()) continue;
+    // Every path matches a pattern of its own, all at one layer.
+    std::vector<bool> used(kind.hf_paths.size(), false);
+    std::optional<int64_t> layer;
+    bool matches = true;
+    for (const std::string& path : source) {
+      bool found = false;
+      for (std::size_t p = 0; p < kind.hf_paths.size() && !found; ++p) {
+        if (used[p]) continue;
+        const std::optional<int64_t> at = MatchPattern(kind.hf_paths[p], path);
+        if (!at || (layer && *layer != *at)) continue;
+        used[p] = found = true;
+        layer = at;
+      }
+      matches = matches && found;
+    }
+    if (matches) return KindAtLayer{&kind, layer.value_or(kNoLayer)};
   }
-  if (source.size() != 3) return std::nullopt;
-  std::optional<int64_t> layer;
-  std::set<std::string_view> projections;
-  for (const std::string& p : source) {
-    const std::vector<std::string_view> s = Segments(p);
-    const std::optional<int64_t> n = SourceLayer(s);
-    if (!n || s.size() != 5 || s[3] != "self_attn" || (layer && *layer != *n)) return std::nullopt;
-    layer = n;
-    projections.insert(s[4]);
-  }
-  if (projections != std::set<std::string_view>{"q_proj", "k_proj", "v_proj"}) return std::nullopt;
-  return {{Component::kQkvProj, *layer}};
+  return std::nullopt;
 }
 
-std::string CaseName(Component component, int64_t layer) {
-  const std::string name(ComponentName(component));
-  return IsPerLayer(component) ? "layers_" + std::to_string(layer) + "_" + name : name;
+std::string SupportedModuleSets(std::span<const ComponentKind> table) {
+  std::string text;
+  for (const ComponentKind& kind : table) {
+    if (kind.hf_paths.front().empty()) continue;  // the whole model: no module to map
+    std::string set;
+    for (std::size_t p = 0; p < kind.hf_paths.size(); ++p) {
+      std::string path(kind.hf_paths[p]);
+      if (const std::size_t at = path.find("{i}"); at != std::string::npos) path.replace(at, 3, "N");
+      if (p == 0) {
+        set = path;
+      } else {
+        // Later paths of a set differ in their last name: "q_proj, k_proj and v_proj".
+        set += (p + 1 == kind.hf_paths.size() ? " and " : ", ") + path.substr(path.rfind('.') + 1);
+      }
+    }
+    if (kind.hf_paths.size() > 1) set += " together";
+    text += (text.empty() ? "" : "; ") + set;
+  }
+  return text;
 }
 
 std::vector<ComponentCase> SuiteCases(const ComponentMapping& mapping, const ModelConfig& config,
@@ -239,7 +234,7 @@ std::vector<ComponentCase> SuiteCases(const ComponentMapping& mapping, const Mod
   for (const ExpandedEntry& entry : Expand(mapping, config)) {
     std::optional<ComponentCase> c = builder.Build(entry);
     if (!c) continue;
-    if (IsPerLayer(c->component) && !sampling.Keeps(c->layer, config.num_hidden_layers)) continue;
+    if (c->kind->per_layer && !sampling.Keeps(c->layer, config.num_hidden_layers)) continue;
     cases.push_back(std::move(*c));
   }
   std::stable_sort(cases.begin(), cases.end(), [](const ComponentCase& a, const ComponentCase& b) {
@@ -251,7 +246,7 @@ std::vector<ComponentCase> SuiteCases(const ComponentMapping& mapping, const Mod
 
 std::vector<ComponentCase> SuiteCasesForPort(const ModelConfig& config,
                                              const LayerSampling& sampling) {
-  return SuiteCases(BuiltinPortMapping(), config, sampling);
+  return SuiteCases(BuiltinPortMapping(config), config, sampling);
 }
 
 }  // namespace equiv

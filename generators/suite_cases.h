@@ -7,11 +7,12 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "libequiv/models/component.h"
+#include "libequiv/models/component_kind.h"
 #include "libequiv/config/model_config.h"
 #include "generators/component_case.h"
 #include "generators/component_mapping.h"
@@ -27,18 +28,25 @@ namespace equiv {
 std::vector<ComponentCase> SuiteCases(const ComponentMapping& mapping, const ModelConfig& config,
                                       const LayerSampling& sampling = {});
 
-// The reference component a set of source (HF) module paths runs, and its layer (-1 for
-// whole-model components and the shared rotary embedding); nullopt when it is none:
-// {"model.layers.3.mlp"} -> (mlp, 3); the three q/k/v_proj of a layer -> (qkv_proj, layer).
-std::optional<std::pair<Component, int64_t>> ReferenceComponentOf(
-    const std::vector<std::string>& source_paths);
+// The kind of the family's table a set of source (HF) module paths runs, and its layer (-1 for
+// whole-model components, and for a kind whose layer comes from the port's paths, such as the
+// shared rotary embedding); nullopt when it is none: {"model.layers.3.mlp"} -> (mlp, 3); the
+// three q/k/v_proj of a layer -> (qkv_proj, layer).
+struct KindAtLayer {
+  const ComponentKind* kind = nullptr;
+  int64_t layer = -1;
+};
+std::optional<KindAtLayer> ReferenceComponentOf(const std::vector<std::string>& source_paths,
+                                                std::span<const ComponentKind> table);
 
-// The built-in port's suite: SuiteCases(BuiltinPortMapping(), config, sampling).
+// The module sets a mapping entry's source can name, for messages: "model.embed_tokens;
+// model.layers.N.input_layernorm; model.layers.N.self_attn.q_proj, k_proj and v_proj
+// together; ...".
+std::string SupportedModuleSets(std::span<const ComponentKind> table);
+
+// The family's built-in port's suite: its mapping (BuiltinPortMapping), sampled.
 std::vector<ComponentCase> SuiteCasesForPort(const ModelConfig& config,
                                              const LayerSampling& sampling = {});
-
-// "layers_3_mlp" for a per-layer component, "embedding" otherwise.
-std::string CaseName(Component component, int64_t layer);
 
 }  // namespace equiv
 

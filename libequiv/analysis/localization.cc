@@ -1,4 +1,7 @@
+#include "libequiv/io/number_format.h"
 #include "libequiv/analysis/localization.h"
+
+#include "libequiv/families/registry.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,10 +16,8 @@ namespace {
 
 using json = nlohmann::json;
 
-bool IsNorm(Component c) {
-  return c == Component::kInputNorm || c == Component::kPostAttentionNorm ||
-         c == Component::kFinalNorm;
-}
+// The component kind of a case in its family's table; nullptr for a kind no family has.
+const ComponentKind* KindOf(const CaseResult& c) { return FindComponentKindInAnyFamily(c.component); }
 
 // `outer` contains `inner` as a module: "model.layers.3" contains "model.layers.3.mlp"; the
 // empty path (the root) contains every other path.
@@ -44,10 +45,16 @@ int64_t ContainmentDepth(const CaseResult& composite, const CaseResult& c) {
 std::vector<std::size_t> FollowersOf(const std::vector<CaseResult>& cases, std::size_t i) {
   const CaseResult& c = cases[i];
   std::vector<std::size_t> followers;
+  // A kind whose reference module is shared by the model (the rotary embedding) is followed
+  // by the kinds its table row names, at its layer; others by the modules containing theirs.
+  const ComponentKind* kind = KindOf(c);
+  const std::span<const std::string_view> named =
+      kind != nullptr ? std::span<const std::string_view>(kind->followed_by)
+                      : std::span<const std::string_view>();
   // Composites count at their innermost level only: the decoder layer for its attention,
   // not also causal_lm, which contains every case and fails whenever anything persists.
   int64_t innermost = -1;
-  if (c.component != Component::kRotary) {
+  if (named.empty()) {
     for (std::size_t j = i + 1; j < cases.size(); ++j) {
       if (cases[j].order > c.order) innermost = std::max(innermost, ContainmentDepth(cases[j], c));
     }
@@ -58,11 +65,9 @@ std::vector<std::size_t> FollowersOf(const std::vector<CaseResult>& cases, std::
     if (later.order > c.order) {
       follows =
           follows || (later.component == c.component && c.layer >= 0 && later.layer > c.layer);
-      if (c.component == Component::kRotary) {
-        // The rotary source is the shared model.rotary_emb; its composites are its layer's.
-        follows =
-            follows || (later.layer == c.layer && (later.component == Component::kAttention ||
-                                                   later.component == Component::kDecoderLayer));
+      if (!named.empty()) {
+        follows = follows || (later.layer == c.layer &&
+                              std::find(named.begin(), named.end(), later.component) != named.end());
       } else {
         follows = follows || (innermost >= 0 && ContainmentDepth(later, c) == innermost);
       }
@@ -72,61 +77,9 @@ std::vector<std::size_t> FollowersOf(const std::vector<CaseResult>& cases, std::
   return followers;
 }
 
-std::string_view PrecisionOrdering(Component c) {
-  if (IsNorm(c)) return "variance accumulated in bf16, or a cast to bf16 before the reduction";
-  switch (c) {
-    case Component::kAttention:
-      return "softmax computed in bf16, or the 1/sqrt(head_dim) scale missing or misplaced";
-    case Component::kRotary:
-      return "rotary scaling (attention factor) applied after the bf16 cast of cos/sin";
-    case Component::kMlp:
-      return "activation precision: SiLU or the gate product computed in bf16";
-    case Component::kQkvProj:
-    case Component::kLmHead:
-      return "matmul accumulation precision: partial sums accumulated or reduced in bf16";
-    case Component::kEmbedding:
-      return "an embedding scale or dtype conversion at the wrong point";
-    case Component::kDecoderLayer:
-      return "a residual add in bf16 or in the wrong order";
-    default:
-      return "precision ordering (a cast too early) or a missing multiplier";
-  }
-}
-
-std::string_view MissingAlgorithm(Component c) {
-  if (IsNorm(c)) return "rms_norm_eps ignored or the norm weight not applied";
-  switch (c) {
-    case Component::kRotary:
-      return "rope_scaling ignored (YaRN, llama3, linear or dynamic scaling not applied)";
-    case Component::kAttention:
-      return "causal mask or sliding window wrong";
-    case Component::kQkvProj:
-      return "a bias dropped (q/k/v bias of qwen2)";
-    case Component::kMlp:
-      return "wrong activation function";
-    case Component::kLmHead:
-      return "tied embeddings or a logit scale not applied";
-    case Component::kDecoderLayer:
-      return "a residual connection missing";
-    default:
-      return "a missing algorithm or a wrong formula";
-  }
-}
-
-std::string_view WrongComputation(Component c) {
-  switch (c) {
-    case Component::kQkvProj:
-      return "q, k, v weights swapped or concatenated in the wrong order";
-    case Component::kRotary:
-      return "interleaved rotary pairs instead of rotate_half halves, or wrong positions";
-    case Component::kAttention:
-      return "weights swapped, wrong head layout (GQA repeat) or a missing scale";
-    case Component::kMlp:
-      return "gate and up projections swapped";
-    default:
-      return "weights swapped or concatenated in the wrong order, interleaved rotary pairs, a "
-             "missing scale";
-  }
+// What a root cause usually is in this kind of component: its table's text, or the general one.
+std::string CauseText(std::string_view specific, std::string_view general) {
+  return std::string(specific.empty() ? general : specific);
 }
 
 RootCause CauseOf(const CaseResult& c, Pattern pattern) {
@@ -151,17 +104,22 @@ RootCause CauseOf(const CaseResult& c, Pattern pattern) {
   return RootCause::kWrongComputation;
 }
 
-std::string Describe(RootCause cause, Component c) {
+std::string Describe(RootCause cause, const std::string& component) {
+  const ComponentKind* kind = FindComponentKindInAnyFamily(component);
+  const RootCauseTexts texts = kind != nullptr ? kind->causes : RootCauseTexts{};
   switch (cause) {
     case RootCause::kOverPrecision:
       return "an extra float32 upcast: the block is computed in float32 and rounded once, so "
              "the port is more accurate than the bf16 reference";
     case RootCause::kPrecisionOrderingOrMissingMultiplier:
-      return std::string(PrecisionOrdering(c));
+      return CauseText(texts.precision_ordering,
+                       "precision ordering (a cast too early) or a missing multiplier");
     case RootCause::kMissingAlgorithm:
-      return std::string(MissingAlgorithm(c));
+      return CauseText(texts.missing_algorithm, "a missing algorithm or a wrong formula");
     case RootCause::kWrongComputation:
-      return std::string(WrongComputation(c));
+      return CauseText(texts.wrong_computation,
+                       "weights swapped or concatenated in the wrong order, interleaved rotary "
+                       "pairs, a missing scale");
     case RootCause::kAlignmentArtifact:
       return "the anomaly does not persist into the components that follow or contain it: "
              "usually an alignment artifact (padding, positions, output layout) or a transient "
@@ -183,9 +141,7 @@ std::string Describe(RootCause cause, Component c) {
 
 std::string FormatR(double r) {
   if (std::isnan(r)) return "R not judged";
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.4g", r);
-  return std::string("R = ") + buffer;
+  return "R = " + FormatShort(r);
 }
 
 std::string Joined(const std::vector<std::string>& paths) {
@@ -196,7 +152,7 @@ std::string Joined(const std::vector<std::string>& paths) {
 }
 
 std::string SuspectLine(const Suspect& s) {
-  return "primary suspect " + s.name + " (" + std::string(ComponentName(s.component)) + ", " +
+  return "primary suspect " + s.name + " (" + s.component + ", " +
          FormatR(s.r_ratio) + ", " + std::string(PatternName(s.pattern)) + ", " +
          std::string(RootCauseName(s.cause)) + "): " + s.description + "; paths " +
          Joined(s.source_paths) + " -> " + Joined(s.target_paths);
@@ -295,7 +251,7 @@ void PrintTo(RootCause cause, std::ostream* os) { *os << RootCauseName(cause); }
 
 json ToJson(const Suspect& s) {
   return {{"name", s.name},
-          {"component", std::string(ComponentName(s.component))},
+          {"component", s.component},
           {"layer", s.layer},
           {"r_ratio", Number(s.r_ratio)},
           {"band", s.band ? json(std::string(BandName(*s.band))) : json(nullptr)},

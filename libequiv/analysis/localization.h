@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "libequiv/metrics/band.h"
-#include "libequiv/models/component.h"
 #include "libequiv/results/case_result.h"
 
 namespace equiv {
@@ -41,7 +40,7 @@ enum class RootCause {
 
 struct Suspect {
   std::string name;  // the case's name: "layers_0_qkv_proj/normal"
-  Component component = Component::kEmbedding;
+  std::string component;  // the kind: "attention"
   int64_t layer = -1;
   double r_ratio = 0;  // NaN when not judged by R
   std::optional<Band> band;

@@ -77,7 +77,7 @@ ComponentCalibration CalibrateComponents(const std::vector<CaseResult>& cases,
   ComponentCalibration out;
   out.cases = static_cast<int64_t>(cases.size());
   std::vector<const CaseResult*> all;
-  std::map<Component, std::vector<const CaseResult*>> by_kind;
+  std::map<std::string, std::vector<const CaseResult*>> by_kind;
   for (const CaseResult& c : cases) {
     const std::string band = c.band ? std::string(BandName(*c.band)) : "none";
     if (!c.passed) {
@@ -98,7 +98,7 @@ ComponentCalibration CalibrateComponents(const std::vector<CaseResult>& cases,
   }
   for (const auto& [kind, samples] : by_kind) {
     if (static_cast<int64_t>(samples.size()) < rule.min_samples) {
-      throw Error("calibration: " + std::string(ComponentName(kind)) + " has " +
+      throw Error("calibration: " + kind + " has " +
                   std::to_string(samples.size()) + " known-good samples judged by R, at least " +
                   std::to_string(rule.min_samples) + " needed");
     }
@@ -203,7 +203,7 @@ nlohmann::json ToJson(const Calibration& calibration) {
   };
   nlohmann::json per = nlohmann::json::object();
   for (const auto& [kind, e] : comp.per_component)
-    per[std::string(ComponentName(kind))] = evidence(e);
+    per[kind] = evidence(e);
   json["evidence"] = {{"component_cases", comp.cases},
                       {"not_judged_by_r", comp.not_by_ratio},
                       {"all", evidence(comp.all)},

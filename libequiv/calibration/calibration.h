@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "libequiv/e2e/teacher_forced_result.h"
-#include "libequiv/models/component.h"
+#include <string>
 #include "libequiv/results/case_result.h"
 #include "libequiv/suite/thresholds.h"
 
@@ -51,7 +51,7 @@ struct ComponentCalibration {
   int64_t cases = 0;         // every known-good case
   int64_t not_by_ratio = 0;  // passed, not judged by R (degenerate baseline): no evidence
   KindEvidence all;
-  std::map<Component, KindEvidence> per_component;
+  std::map<std::string, KindEvidence> per_component;  // by component kind
 };
 
 struct TeacherForcedCalibration {

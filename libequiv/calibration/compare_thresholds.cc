@@ -22,7 +22,7 @@ std::vector<ThresholdChange> CompareThresholds(const std::vector<CaseResult>& re
 
 nlohmann::json ToJson(const ThresholdChange& c) {
   return {{"name", ValidUtf8(c.name)},
-          {"component", ComponentName(c.component)},
+          {"component", c.component},
           {"r_ratio", c.r_ratio},
           {"calibrated_tau", c.calibrated_tau},
           {"default_tau", c.default_tau},

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "libequiv/metrics/band.h"
-#include "libequiv/models/component.h"
+#include <string>
 #include "libequiv/results/case_result.h"
 #include "libequiv/suite/thresholds.h"
 
@@ -19,7 +19,7 @@ namespace equiv {
 
 struct ThresholdChange {
   std::string name;  // the case's name
-  Component component = Component::kEmbedding;
+  std::string component;  // the kind
   double r_ratio = 0;
   double calibrated_tau = 0;
   double default_tau = 0;

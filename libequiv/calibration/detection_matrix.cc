@@ -1,3 +1,4 @@
+#include "libequiv/io/number_format.h"
 #include "libequiv/calibration/detection_matrix.h"
 
 #include <cmath>
@@ -13,42 +14,6 @@
 namespace equiv {
 namespace {
 
-constexpr const char* kCleanConfig = "tiny-llama";
-
-struct SuiteRun {
-  std::vector<CaseResult> results;
-  Localization localization;
-  TeacherForcedResult teacher_forced;
-};
-
-SuiteRun RunSuite(const DetectionMatrixOptions& options, const std::string& config_name,
-                  const device::DeviceConfig& device, FaultSet faults) {
-  SuiteSpec spec;
-  spec.model = config_name;
-  spec.config = LoadModelConfig(options.configs_dir + "/" + config_name + ".json");
-  spec.device = device;
-  spec.faults = faults;
-  spec.thresholds = options.thresholds;
-  const StateDict weights = InitStateDict(spec.config, spec.weight_seed);
-  const SuiteRunner runner(spec, weights);
-  SuiteRun run;
-  for (const SuiteItem& item : runner.Items(SuiteCases(BuiltinPortMapping(), spec.config))) {
-    run.results.push_back(runner.Run(item));
-  }
-  run.localization = Localize(run.results);
-  // End to end on the same weights: prompts long enough for the fault to matter.
-  int64_t length = 8;
-  for (const FaultInfo& info : FaultCatalog()) {
-    if (faults.contains(info.fault)) {
-      length = PromptLengthForFault(info, spec.config, options.e2e_new_tokens);
-    }
-  }
-  run.teacher_forced =
-      RunTeacherForced(spec.config, weights, device, faults,
-                       SeededPrompts(options.e2e_prompts, length, spec.config.vocab_size, 7),
-                       options.e2e_new_tokens, options.teacher_forced);
-  return run;
-}
 
 bool Anomalous(const CaseResult& r) { return !r.passed || r.band == Band::kOverPrecision; }
 
@@ -58,15 +23,35 @@ double Distance(const CaseResult& r) {
   return std::max(r.r_ratio, 1.0 / r.r_ratio);
 }
 
-std::string Short(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.4g", value);
-  return text;
-}
 
 std::string Name(std::optional<Band> band) { return band ? std::string(BandName(*band)) : "none"; }
 
 }  // namespace
+
+MatrixRun RunMatrixSuite(const DetectionMatrixOptions& options, const std::string& config_name,
+                         const device::DeviceConfig& device, const FaultSet& faults) {
+  SuiteSpec spec;
+  spec.model = config_name;
+  spec.config = LoadModelConfig(options.configs_dir + "/" + config_name + ".json");
+  spec.port = BuiltinPortOn(device, faults);
+  spec.thresholds = options.thresholds;
+  const StateDict weights = InitStateDict(spec.config, spec.weight_seed);
+  MatrixRun run;
+  run.results = RunSuite(spec, weights, BuiltinPortMapping(spec.config));
+  run.localization = Localize(run.results);
+  // End to end on the same weights: prompts long enough for the fault to matter.
+  int64_t length = 8;
+  for (const std::string& name : faults.names()) {
+    if (const FaultInfo* info = FindFault(name)) {
+      length = PromptLengthForFault(*info, spec.config, options.e2e_new_tokens);
+    }
+  }
+  run.teacher_forced =
+      RunTeacherForced(spec.config, weights, spec.port,
+                       SeededPrompts(options.e2e_prompts, length, spec.config.vocab_size, 7),
+                       options.e2e_new_tokens, options.teacher_forced);
+  return run;
+}
 
 bool FaultRow::AsExpected() const {
   if (info->visible_in == Visibility::kEndToEnd) return component_failures == 0 && e2e_detected;
@@ -96,12 +81,26 @@ std::vector<device::DeviceConfig> DefaultCleanVariants() {
           DeviceConfig{.tp_degree = 2, .fused_qkv = false}};
 }
 
+std::vector<CleanRun> DefaultCleanRuns() {
+  std::vector<CleanRun> runs;
+  for (const device::DeviceConfig& device : DefaultCleanVariants()) {
+    runs.push_back({"tiny-llama", device});
+  }
+  for (const Architecture* family : Families()) {
+    if (family->tiny_config() == "tiny-llama") continue;
+    for (const int64_t tp : {1, 2, 4}) {
+      runs.push_back({std::string(family->tiny_config()), {.tp_degree = tp}});
+    }
+  }
+  return runs;
+}
+
 DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options) {
   DetectionMatrix matrix;
   for (const FaultInfo& info : FaultCatalog()) {
     if (options.progress) options.progress("fault " + std::string(info.name));
-    const SuiteRun run =
-        RunSuite(options, std::string(info.showcase_config), {}, FaultSet{info.fault});
+    const MatrixRun run =
+        RunMatrixSuite(options, std::string(info.showcase_config), {}, FaultSet{info.name});
     FaultRow row;
     row.info = &info;
     row.primary = run.localization.primary;
@@ -122,13 +121,14 @@ DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options) {
     if (row.e2e_detected) row.e2e_failure = run.teacher_forced.failures[0].message;
     matrix.faults.push_back(std::move(row));
   }
-  const std::vector<device::DeviceConfig> variants =
-      options.clean_variants.empty() ? DefaultCleanVariants() : options.clean_variants;
-  for (const device::DeviceConfig& device : variants) {
-    if (options.progress) options.progress("clean " + device.Name());
-    const SuiteRun run = RunSuite(options, kCleanConfig, device, {});
+  const std::vector<CleanRun> clean =
+      options.clean_runs.empty() ? DefaultCleanRuns() : options.clean_runs;
+  for (const CleanRun& c : clean) {
+    if (options.progress) options.progress("clean " + c.config + " " + c.device.Name());
+    const MatrixRun run = RunMatrixSuite(options, c.config, c.device, {});
     CleanRow row;
-    row.device = device;
+    row.config = c.config;
+    row.device = c.device;
     row.cases = static_cast<int64_t>(run.results.size());
     row.e2e_passed = run.teacher_forced.passed();
     row.e2e_r_p95 = run.teacher_forced.r_ratio.p95;
@@ -150,7 +150,7 @@ nlohmann::json ToJson(const DetectionMatrix& matrix) {
   for (const FaultRow& row : matrix.faults) {
     faults.push_back({
         {"name", row.info->name},
-        {"component", ComponentName(row.info->component)},
+        {"component", row.info->component},
         {"visible_in", VisibilityName(row.info->visible_in)},
         {"expected_band", BandName(row.info->expected_band)},
         {"component_detected", row.component_detected},
@@ -170,7 +170,8 @@ nlohmann::json ToJson(const DetectionMatrix& matrix) {
   }
   nlohmann::json clean = nlohmann::json::array();
   for (const CleanRow& row : matrix.clean) {
-    clean.push_back({{"variant", row.device.Name()},
+    clean.push_back({{"config", row.config},
+                     {"variant", row.device.Name()},
                      {"cases", row.cases},
                      {"component_failures", row.component_failures},
                      {"max_r_ratio", row.max_r},
@@ -193,25 +194,25 @@ std::string FormatDetectionMatrix(const DetectionMatrix& matrix) {
     std::snprintf(line, sizeof line,
                   "%-28s %-24s %-10s %-18s %-8s %-9s %-18s %10s %-4s %8s  %s%s\n",
                   std::string(row.info->name).c_str(),
-                  std::string(ComponentName(row.info->component)).c_str(),
+                  std::string(row.info->component).c_str(),
                   std::string(VisibilityName(row.info->visible_in)).c_str(),
                   std::string(BandName(row.info->expected_band)).c_str(),
                   row.component_detected ? "yes" : "no", row.localized ? "yes" : "no",
-                  Name(row.observed_band).c_str(), Short(row.observed_r).c_str(),
-                  row.e2e_detected ? "red" : "ok", Short(row.e2e_r_p95).c_str(),
+                  Name(row.observed_band).c_str(), FormatShort(row.observed_r).c_str(),
+                  row.e2e_detected ? "red" : "ok", FormatShort(row.e2e_r_p95).c_str(),
                   row.primary ? row.primary->name.c_str() : "-",
                   row.AsExpected() ? "" : "   <-- NOT AS EXPECTED");
     out << line;
   }
   out << "\n";
-  std::snprintf(line, sizeof line, "%-36s %6s %9s %10s %-4s %8s  %s\n", "clean variant", "cases",
-                "failures", "max R", "e2e", "e2e R95", "worst case");
+  std::snprintf(line, sizeof line, "%-16s %-36s %6s %9s %10s %-4s %8s  %s\n", "clean config",
+                "variant", "cases", "failures", "max R", "e2e", "e2e R95", "worst case");
   out << line;
   for (const CleanRow& row : matrix.clean) {
-    std::snprintf(line, sizeof line, "%-36s %6lld %9lld %10s %-4s %8s  %s\n",
-                  row.device.Name().c_str(), static_cast<long long>(row.cases),
-                  static_cast<long long>(row.component_failures), Short(row.max_r).c_str(),
-                  row.e2e_passed ? "ok" : "red", Short(row.e2e_r_p95).c_str(),
+    std::snprintf(line, sizeof line, "%-16s %-36s %6lld %9lld %10s %-4s %8s  %s\n",
+                  row.config.c_str(), row.device.Name().c_str(), static_cast<long long>(row.cases),
+                  static_cast<long long>(row.component_failures), FormatShort(row.max_r).c_str(),
+                  row.e2e_passed ? "ok" : "red", FormatShort(row.e2e_r_p95).c_str(),
                   row.worst_case.c_str());
     out << line;
   }

@@ -22,13 +22,19 @@
 
 namespace equiv {
 
+// A clean run: a family's tiny config on one device variant, no fault.
+struct CleanRun {
+  std::string config;  // "tiny-llama"
+  device::DeviceConfig device;
+};
+
 struct DetectionMatrixOptions {
   std::string configs_dir;  // where tiny-llama.json and the faults' showcase configs are
   Thresholds thresholds;
   TeacherForcedCriteria teacher_forced;              // the end-to-end column's pass criteria
   int64_t e2e_prompts = 3;                           // seeded prompts per end-to-end run
   int64_t e2e_new_tokens = 8;                        // greedy tokens each prompt is extended by
-  std::vector<device::DeviceConfig> clean_variants;  // empty: DefaultCleanVariants()
+  std::vector<CleanRun> clean_runs;                  // empty: DefaultCleanRuns()
   std::function<void(const std::string&)> progress;  // one line per run, when set
 };
 
@@ -49,6 +55,7 @@ struct FaultRow {
 };
 
 struct CleanRow {
+  std::string config;
   device::DeviceConfig device;
   int64_t cases = 0;
   int64_t component_failures = 0;
@@ -68,6 +75,18 @@ struct DetectionMatrix {
 // TP 1, 2, 4, 8, and TP 2 or 4 with f32 collectives, buckets, fused RMSNorm, flash attention,
 // unfused QKV.
 std::vector<device::DeviceConfig> DefaultCleanVariants();
+// Every default variant on tiny-llama; TP 1, 2 and 4 on each other family's tiny config.
+std::vector<CleanRun> DefaultCleanRuns();
+
+// One run of the matrix: the built-in port's suite (built-in mapping) with localization, and
+// the teacher-forced comparison on prompts long enough for the faults to matter.
+struct MatrixRun {
+  std::vector<CaseResult> results;
+  Localization localization;
+  TeacherForcedResult teacher_forced;
+};
+MatrixRun RunMatrixSuite(const DetectionMatrixOptions& options, const std::string& config_name,
+                         const device::DeviceConfig& device, const FaultSet& faults);
 
 DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options);
 

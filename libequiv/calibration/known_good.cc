@@ -2,7 +2,7 @@
 
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/e2e/teacher_forcing.h"
-#include "libequiv/models/state_dict.h"
+#include "libequiv/families/registry.h"
 #include "generators/builtin_port_mapping.h"
 #include "libequiv/calibration/detection_matrix.h"
 #include "generators/suite_cases.h"
@@ -13,7 +13,7 @@ namespace equiv {
 std::vector<SuiteSeeds> DefaultSeeds() { return {{1, 11}, {2, 12}, {3, 13}}; }
 
 std::vector<std::string> TinyConfigs() {
-  return {"tiny-llama", "tiny-llama-yarn", "tiny-mistral", "tiny-qwen2"};
+  return {"tiny-llama", "tiny-llama-yarn", "tiny-mistral", "tiny-qwen2", "tiny-qwen3"};
 }
 
 std::vector<CaseResult> RunBuiltinSuite(const std::string& configs_dir, const std::string& config,
@@ -22,20 +22,16 @@ std::vector<CaseResult> RunBuiltinSuite(const std::string& configs_dir, const st
   SuiteSpec spec;
   spec.model = config;
   spec.config = LoadModelConfig(configs_dir + "/" + config + ".json");
-  spec.device = device;
-  spec.faults = faults;
+  spec.port = BuiltinPortOn(device, faults);
   spec.thresholds = thresholds;
   spec.weight_seed = seeds.weight_seed;
   spec.input_seed = seeds.input_seed;
-  const SuiteRunner runner(spec);
   const std::string prefix = config + "/" + device.Name() + "/seeds_" +
                              std::to_string(seeds.weight_seed) + "_" +
                              std::to_string(seeds.input_seed) + "/";
-  std::vector<CaseResult> results;
-  for (const SuiteItem& item : runner.Items(SuiteCases(BuiltinPortMapping(), spec.config))) {
-    results.push_back(runner.Run(item));
-    results.back().name = prefix + results.back().name;
-  }
+  std::vector<CaseResult> results = RunSuite(
+      spec, InitStateDict(spec.config, spec.weight_seed), BuiltinPortMapping(spec.config));
+  for (CaseResult& r : results) r.name = prefix + r.name;
   return results;
 }
 
@@ -80,7 +76,7 @@ std::vector<TeacherForcedResult> KnownGoodTeacherForcedRuns(
       const std::vector<Prompt> ids = SeededPrompts(prompts, 16, config.vocab_size, s.input_seed);
       for (const device::DeviceConfig& device : variants) {
         TeacherForcedResult r =
-            RunTeacherForced(config, weights, device, {}, ids, new_tokens, loosest);
+            RunTeacherForced(config, weights, BuiltinPortOn(device), ids, new_tokens, loosest);
         r.model = name;
         all.push_back(std::move(r));
       }
@@ -94,7 +90,7 @@ std::vector<FaultSuiteRun> FaultSuiteRuns(const std::string& configs_dir,
   std::vector<FaultSuiteRun> runs;
   for (const FaultInfo& info : FaultCatalog()) {
     runs.push_back({&info, RunBuiltinSuite(configs_dir, std::string(info.showcase_config), {},
-                                           FaultSet{info.fault}, thresholds)});
+                                           FaultSet{info.name}, thresholds)});
   }
   return runs;
 }

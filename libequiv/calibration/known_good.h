@@ -26,7 +26,7 @@ struct SuiteSeeds {
 
 // {1, 11} (the detection matrix's), {2, 12}, {3, 13}.
 std::vector<SuiteSeeds> DefaultSeeds();
-// tiny-llama, tiny-llama-yarn, tiny-mistral, tiny-qwen2.
+// tiny-llama, tiny-llama-yarn, tiny-mistral, tiny-qwen2, tiny-qwen3.
 std::vector<std::string> TinyConfigs();
 
 // Every case of the built-in suite (SuiteRunner + SuiteCases(BuiltinPortMapping(), config))

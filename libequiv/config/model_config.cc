@@ -1,19 +1,10 @@
 #include "libequiv/config/model_config.h"
 
 #include <array>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <limits>
-#include <sstream>
 #include <string>
 #include <utility>
 
-#include "libequiv/io/json_show.h"
-#include "libequiv/io/json_syntax_check.h"
-#include "libequiv/io/text_file.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -21,26 +12,14 @@ namespace {
 
 using nlohmann::json;
 
-// Every size fits in int32, so the product of two sizes fits in int64.
-constexpr int64_t kMaxSize = std::numeric_limits<int32_t>::max();
-constexpr std::size_t kMaxShownChars = 48;
-
-std::string Show(const json& value) { return ShowJson(value, kMaxShownChars); }
-std::string KindOf(const json& value) { return JsonKindOf(value); }
+std::string Show(const json& value) { return ShowConfigValue(value); }
 
 // HF's defaults where the three configuration classes agree.
 constexpr double kDefaultRmsNormEps = 1e-6;
 constexpr double kDefaultRopeTheta = 10000.0;
-constexpr int64_t kDefaultSlidingWindow = 4096;  // MistralConfig, Qwen2Config
-constexpr int64_t kDefaultMaxWindowLayers = 28;  // Qwen2Config
 constexpr double kDefaultBetaFast = 32.0;        // YaRN paper, HF
 constexpr double kDefaultBetaSlow = 1.0;
 
-constexpr std::array<std::pair<ModelType, std::string_view>, 3> kModelTypes = {{
-    {ModelType::kLlama, "llama"},
-    {ModelType::kMistral, "mistral"},
-    {ModelType::kQwen2, "qwen2"},
-}};
 constexpr std::array<std::pair<HiddenAct, std::string_view>, 3> kHiddenActs = {{
     {HiddenAct::kSilu, "silu"},
     {HiddenAct::kGelu, "gelu"},
@@ -83,89 +62,11 @@ std::string NameList(const std::array<std::pair<Enum, std::string_view>, N>& tab
 
 std::string Show(double value) { return Show(json(value)); }
 
-// The fields of one JSON object (the top level, or rope_scaling) with errors that name them.
-class Fields {
- public:
-  Fields(const json& object, std::string_view source, std::string prefix)
-      : object_(object), source_(source), prefix_(std::move(prefix)) {}
-
-  // nullptr when absent or null: HF treats an explicit null as "use the default".
-  const json* Get(std::string_view key) const {
-    auto it = object_.find(key);
-    if (it == object_.end() || it->is_null()) return nullptr;
-    return &*it;
-  }
-  bool Has(std::string_view key) const { return object_.find(key) != object_.end(); }
-
-  [[noreturn]] void Fail(std::string_view key, const json& value, std::string_view problem) const {
-    throw Error(std::string(source_) + ": " + prefix_ + std::string(key) + " = " + Show(value) +
-                " " + std::string(problem));
-  }
-  [[noreturn]] void FailMissing(std::string_view key, std::string_view why = {}) const {
-    std::string message = std::string(source_) + ": " + prefix_ + std::string(key) + " is missing";
-    if (!why.empty()) message += " (" + std::string(why) + ")";
-    throw Error(message);
-  }
-
-  int64_t Int(std::string_view key, const json& value, int64_t min, int64_t max) const {
-    if (!value.is_number_integer()) Fail(key, value, "must be an integer");
-    const bool too_big = value.is_number_unsigned()
-                             ? value.get<uint64_t>() > static_cast<uint64_t>(max)
-                             : value.get<int64_t>() > max;
-    if (too_big) Fail(key, value, "must be at most " + std::to_string(max));
-    const int64_t result = value.get<int64_t>();
-    if (result < min) {
-      Fail(key, value,
-           min == 1 ? std::string("must be positive") : "must be >= " + std::to_string(min));
-    }
-    return result;
-  }
-  int64_t Size(std::string_view key, const json& value) const {
-    return Int(key, value, 1, kMaxSize);
-  }
-  int64_t RequiredSize(std::string_view key) const {
-    const json* value = Get(key);
-    if (value == nullptr) FailMissing(key);
-    return Size(key, *value);
-  }
-
-  double Number(std::string_view key, const json& value) const {
-    if (!value.is_number()) Fail(key, value, "must be a number");
-    const double result = value.get<double>();
-    if (!std::isfinite(result)) Fail(key, value, "must be finite");
-    return result;
-  }
-  double Positive(std::string_view key, const json& value) const {
-    const double result = Number(key, value);
-    if (!(result > 0)) Fail(key, value, "must be > 0");
-    return result;
-  }
-
-  bool Bool(std::string_view key, bool default_value) const {
-    const json* value = Get(key);
-    if (value == nullptr) return default_value;
-    if (!value->is_boolean()) Fail(key, *value, "must be true or false");
-    return value->get<bool>();
-  }
-
-  const std::string& String(std::string_view key, const json& value) const {
-    if (!value.is_string()) Fail(key, value, "must be a string");
-    return value.get_ref<const std::string&>();
-  }
-
-  std::string_view source() const { return source_; }
-
- private:
-  const json& object_;
-  std::string_view source_;
-  std::string prefix_;
-};
-
 double GetMscale(double scale, double mscale) {
   return scale <= 1 ? 1.0 : 0.1 * mscale * std::log(scale) + 1.0;
 }
 
-double Factor(const Fields& rope) {
+double Factor(const ConfigFields& rope) {
   const json* value = rope.Get("factor");
   if (value == nullptr) rope.FailMissing("factor");
   const double factor = rope.Number("factor", *value);
@@ -173,7 +74,7 @@ double Factor(const Fields& rope) {
   return factor;
 }
 
-void ParseYarn(const Fields& rope, const ModelConfig& config, RopeScaling& s) {
+void ParseYarn(const ConfigFields& rope, const ModelConfig& config, RopeScaling& s) {
   s.factor = Factor(rope);
   // transformers 5 fills original_max_position_embeddings from max_position_embeddings.
   const json* original = rope.Get("original_max_position_embeddings");
@@ -206,7 +107,7 @@ void ParseYarn(const Fields& rope, const ModelConfig& config, RopeScaling& s) {
   }
 }
 
-void ParseLlama3(const Fields& rope, const ModelConfig& config, RopeScaling& s) {
+void ParseLlama3(const ConfigFields& rope, const ModelConfig& config, RopeScaling& s) {
   s.factor = Factor(rope);
   const json* low = rope.Get("low_freq_factor");
   const json* high = rope.Get("high_freq_factor");
@@ -228,7 +129,7 @@ void ParseLlama3(const Fields& rope, const ModelConfig& config, RopeScaling& s) 
 }
 
 // rope_scaling (transformers 4) or rope_parameters (transformers 5), and rope_theta.
-void ParseRope(const Fields& top, ModelConfig& config) {
+void ParseRope(const ConfigFields& top, ModelConfig& config) {
   std::string key = "rope_scaling";
   const json* rope = top.Get(key);
   if (rope == nullptr) {
@@ -239,7 +140,7 @@ void ParseRope(const Fields& top, ModelConfig& config) {
 
   // transformers 5 keeps rope_theta inside rope_parameters, and there it wins.
   const json no_rope = json::object();
-  const Fields rope_fields(rope != nullptr ? *rope : no_rope, top.source(), key + ".");
+  const ConfigFields rope_fields(rope != nullptr ? *rope : no_rope, top.source(), key + ".");
   if (const json* theta = rope_fields.Get("rope_theta")) {
     config.rope_theta = rope_fields.Number("rope_theta", *theta);
     if (!(config.rope_theta > 1)) rope_fields.Fail("rope_theta", *theta, "must be > 1");
@@ -291,54 +192,13 @@ void ParseRope(const Fields& top, ModelConfig& config) {
   }
 }
 
-// A window is a positive integer; null means none.
-std::optional<int64_t> SlidingWindow(const Fields& top) {
-  if (!top.Has("sliding_window")) return kDefaultSlidingWindow;
-  const json* value = top.Get("sliding_window");
-  if (value == nullptr) return std::nullopt;
-  const bool positive = value->is_number_unsigned()
-                            ? value->get<uint64_t>() > 0
-                            : value->is_number_integer() && value->get<int64_t>() > 0;
-  if (!positive) top.Fail("sliding_window", *value, "must be a positive integer or null");
-  return top.Size("sliding_window", *value);
-}
+}  // namespace
 
-// qwen2's explicit layer_types must be the pattern HF derives, the only one the models build.
-void CheckLayerTypes(const Fields& top, const ModelConfig& config) {
-  const json* types = top.Get("layer_types");
-  if (types == nullptr) return;
-  if (!types->is_array()) top.Fail("layer_types", *types, "must be an array");
-  if (static_cast<int64_t>(types->size()) != config.num_hidden_layers) {
-    top.Fail("layer_types", *types,
-             "must have num_hidden_layers = " + std::to_string(config.num_hidden_layers) +
-                 " entries, has " + std::to_string(types->size()));
-  }
-  for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
-    const std::string expected =
-        SlidingWindowOfLayer(config, i) ? "sliding_attention" : "full_attention";
-    const json& entry = (*types)[static_cast<std::size_t>(i)];
-    if (!entry.is_string() || entry.get_ref<const std::string&>() != expected) {
-      top.Fail("layer_types[" + std::to_string(i) + "]", entry,
-               "differs from \"" + expected +
-                   "\", which use_sliding_window, sliding_window and max_window_layers give");
-    }
-  }
-}
-
-ModelConfig FromJson(const json& doc, std::string_view source) {
-  if (!doc.is_object()) {
-    throw Error(std::string(source) + ": the top level must be a JSON object, not " + KindOf(doc));
-  }
-  const Fields top(doc, source, "");
+ModelConfig ReadSharedConfigFields(const ConfigFields& top) {
   ModelConfig c;
-
   const json* type = top.Get("model_type");
-  if (type == nullptr) top.FailMissing("model_type", NameList(kModelTypes));
-  const std::optional<ModelType> model_type = ValueOf(kModelTypes, top.String("model_type", *type));
-  if (!model_type) {
-    top.Fail("model_type", *type, "is not supported (" + NameList(kModelTypes) + ")");
-  }
-  c.model_type = *model_type;
+  if (type == nullptr) top.FailMissing("model_type");
+  c.model_type = top.String("model_type", *type);
 
   c.hidden_size = top.RequiredSize("hidden_size");
   c.intermediate_size = top.RequiredSize("intermediate_size");
@@ -346,24 +206,8 @@ ModelConfig FromJson(const json& doc, std::string_view source) {
   c.num_attention_heads = top.RequiredSize("num_attention_heads");
   c.vocab_size = top.RequiredSize("vocab_size");
   c.max_position_embeddings = top.RequiredSize("max_position_embeddings");
-
-  // Absent: llama uses num_attention_heads, but MistralConfig and Qwen2Config default to their
-  // 7B values (8 and 32), which would silently fit a small model badly. Null: all three use
-  // num_attention_heads.
-  if (const json* kv = top.Get("num_key_value_heads")) {
-    c.num_key_value_heads = top.Size("num_key_value_heads", *kv);
-  } else if (c.model_type != ModelType::kLlama && !top.Has("num_key_value_heads")) {
-    top.FailMissing("num_key_value_heads",
-                    c.model_type == ModelType::kMistral
-                        ? "required for mistral: HF's default is 8, not num_attention_heads"
-                        : "required for qwen2: HF's default is 32, not num_attention_heads");
-  } else {
-    c.num_key_value_heads = c.num_attention_heads;
-  }
-  if (c.num_attention_heads % c.num_key_value_heads != 0) {
-    top.Fail("num_key_value_heads", json(c.num_key_value_heads),
-             "must divide num_attention_heads = " + std::to_string(c.num_attention_heads));
-  }
+  // The family reads num_key_value_heads (defaults differ); until then, as many as heads.
+  c.num_key_value_heads = c.num_attention_heads;
 
   if (const json* head_dim = top.Get("head_dim")) {
     c.head_dim = top.Size("head_dim", *head_dim);
@@ -395,69 +239,12 @@ ModelConfig FromJson(const json& doc, std::string_view source) {
   }
 
   c.tie_word_embeddings = top.Bool("tie_word_embeddings", false);
-  switch (c.model_type) {
-    case ModelType::kLlama:
-      // LlamaAttention puts attention_bias on all four projections; no sliding window.
-      c.qkv_bias = c.o_proj_bias = top.Bool("attention_bias", false);
-      c.mlp_bias = top.Bool("mlp_bias", false);
-      break;
-    case ModelType::kMistral:
-      c.sliding_window = SlidingWindow(top);
-      break;
-    case ModelType::kQwen2:
-      c.qkv_bias = true;  // Qwen2Attention: bias on q, k, v, never on o
-      if (const json* layers = top.Get("max_window_layers")) {
-        c.max_window_layers = top.Int("max_window_layers", *layers, 0, kMaxSize);
-      } else {
-        c.max_window_layers = kDefaultMaxWindowLayers;
-      }
-      if (top.Bool("use_sliding_window", false)) c.sliding_window = SlidingWindow(top);
-      CheckLayerTypes(top, c);
-      break;
-  }
   return c;
 }
 
-}  // namespace
-
-ModelConfig ModelConfigFromJson(const nlohmann::json& json, std::string_view source) {
-  try {
-    return FromJson(json, source);
-  } catch (const nlohmann::json::exception& e) {
-    // Not expected (types are checked before every access); keeps the one-exception contract.
-    throw Error(std::string(source) + ": " + e.what());
-  }
-}
-
-ModelConfig ParseModelConfig(std::string_view json_text, std::string_view source) {
-  nlohmann::json doc;
-  try {
-    JsonSyntaxCheck check;
-    nlohmann::json::sax_parse(json_text, &check);
-    if (check.failed) {
-      throw Error(std::string(source) + ": malformed JSON at byte " + std::to_string(check.offset) +
-                  ": " + check.message);
-    }
-    doc = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string(source) + ": malformed JSON: " + e.what());
-  }
-  return ModelConfigFromJson(doc, source);
-}
-
-ModelConfig LoadModelConfig(const std::string& path) {
-  return ParseModelConfig(ReadTextFile(path), path);
-}
-
-nlohmann::json ToJson(const ModelConfig& c) {
-  static constexpr std::array<std::pair<ModelType, std::string_view>, 3> kArchitectures = {{
-      {ModelType::kLlama, "LlamaForCausalLM"},
-      {ModelType::kMistral, "MistralForCausalLM"},
-      {ModelType::kQwen2, "Qwen2ForCausalLM"},
-  }};
+nlohmann::json SharedConfigJson(const ModelConfig& c) {
   json j = {
-      {"architectures", json::array({NameOf(kArchitectures, c.model_type)})},
-      {"model_type", ModelTypeName(c.model_type)},
+      {"model_type", c.model_type},
       {"hidden_size", c.hidden_size},
       {"intermediate_size", c.intermediate_size},
       {"num_hidden_layers", c.num_hidden_layers},
@@ -498,22 +285,6 @@ nlohmann::json ToJson(const ModelConfig& c) {
       break;
   }
   j["rope_scaling"] = rope;
-
-  const json window = c.sliding_window ? json(*c.sliding_window) : json(nullptr);
-  switch (c.model_type) {
-    case ModelType::kLlama:
-      j["attention_bias"] = c.qkv_bias;
-      j["mlp_bias"] = c.mlp_bias;
-      break;
-    case ModelType::kMistral:
-      j["sliding_window"] = window;  // absent would mean HF's 4096
-      break;
-    case ModelType::kQwen2:
-      j["use_sliding_window"] = c.sliding_window.has_value();
-      j["sliding_window"] = window;
-      j["max_window_layers"] = c.max_window_layers;
-      break;
-  }
   return j;
 }
 
@@ -526,13 +297,13 @@ std::optional<int64_t> SlidingWindowOfLayer(const ModelConfig& config, int64_t l
   return config.sliding_window;
 }
 
-std::string_view ModelTypeName(ModelType type) { return NameOf(kModelTypes, type); }
 std::string_view HiddenActName(HiddenAct act) { return NameOf(kHiddenActs, act); }
 std::string_view RopeTypeName(RopeType type) { return NameOf(kRopeTypes, type); }
 
-void PrintTo(ModelType type, std::ostream* os) { *os << ModelTypeName(type); }
 void PrintTo(HiddenAct act, std::ostream* os) { *os << HiddenActName(act); }
 void PrintTo(RopeType type, std::ostream* os) { *os << RopeTypeName(type); }
-void PrintTo(const ModelConfig& config, std::ostream* os) { *os << ToJson(config).dump(); }
+void PrintTo(const ModelConfig& config, std::ostream* os) {
+  *os << SharedConfigJson(config).dump();
+}
 
 }  // namespace equiv

@@ -1,5 +1,7 @@
-// A HuggingFace config.json of the llama family (llama, mistral, qwen2), parsed, defaulted and
-// checked the way transformers reads it. Fields, defaults and rules: docs/model-config.md.
+// A HuggingFace config.json as equiv understands it: the fields every family shares, and the
+// fields some families add (biases, windows). Parsing, defaults and checks are the shared
+// part's here (ReadSharedConfigFields) and each family's own (models/architecture.h); most
+// code calls LoadModelConfig (families/registry.h). Fields and rules: docs/model-config.md.
 //
 //   ModelConfig config = LoadModelConfig("configs/tiny-llama.json");
 //   int64_t group = config.num_attention_heads / config.num_key_value_heads;
@@ -13,9 +15,10 @@
 #include <string>
 #include <string_view>
 
+#include "libequiv/config/config_fields.h"
+
 namespace equiv {
 
-enum class ModelType { kLlama, kMistral, kQwen2 };
 enum class HiddenAct { kSilu, kGelu, kGeluPytorchTanh };
 enum class RopeType { kDefault, kLinear, kDynamic, kYarn, kLlama3 };
 
@@ -43,7 +46,7 @@ struct RopeScaling {
 
 // Every size is in [1, 2^31 - 1], so the product of two fits in int64_t.
 struct ModelConfig {
-  ModelType model_type = ModelType::kLlama;
+  std::string model_type = "llama";  // config.json's model_type; its family reads the rest
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
   int64_t num_hidden_layers = 0;
@@ -71,31 +74,23 @@ struct ModelConfig {
   bool operator==(const ModelConfig&) const = default;
 };
 
-// Parses config.json text. Throws equiv::Error naming `source`, the field and its value, or the
-// byte offset of malformed JSON. Unknown fields are ignored.
-ModelConfig ParseModelConfig(std::string_view json_text, std::string_view source = "config.json");
-
-// The same checks on an already parsed document.
-ModelConfig ModelConfigFromJson(const nlohmann::json& json,
-                                std::string_view source = "config.json");
-
-// Reads and parses a file; errors name the path.
-ModelConfig LoadModelConfig(const std::string& path);
-
-// A config.json transformers can load; ParseModelConfig(ToJson(c).dump()) == c.
-nlohmann::json ToJson(const ModelConfig& config);
+// The fields every family shares, read from the top level of config.json: model_type, the
+// sizes, head_dim, rms_norm_eps, rope_theta and rope_scaling (or rope_parameters), hidden_act,
+// tie_word_embeddings. Throws equiv::Error naming the field and its value.
+ModelConfig ReadSharedConfigFields(const ConfigFields& top);
+// Those fields as config.json has them; the family adds its own (families/registry.h: ToJson).
+nlohmann::json SharedConfigJson(const ModelConfig& config);
 
 // The sliding window of one decoder layer, nullopt when the layer attends fully.
 std::optional<int64_t> SlidingWindowOfLayer(const ModelConfig& config, int64_t layer);
 
-// The names config.json uses: "qwen2", "gelu_pytorch_tanh", "llama3".
-std::string_view ModelTypeName(ModelType type);
+// The names config.json uses: "gelu_pytorch_tanh", "llama3".
 std::string_view HiddenActName(HiddenAct act);
 std::string_view RopeTypeName(RopeType type);
 
-void PrintTo(ModelType type, std::ostream* os);
 void PrintTo(HiddenAct act, std::ostream* os);
 void PrintTo(RopeType type, std::ostream* os);
+// The shared fields as JSON.
 void PrintTo(const ModelConfig& config, std::ostream* os);
 
 }  // namespace equiv

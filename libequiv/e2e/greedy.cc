@@ -28,7 +28,7 @@ int64_t ArgMax(const nn::Matrix& logits, int64_t row) {
   return best;
 }
 
-std::vector<int64_t> ReferenceGreedy(const ReferenceModel& model, std::span<const int64_t> prompt,
+std::vector<int64_t> ReferenceGreedy(const Reference& model, std::span<const int64_t> prompt,
                                      int64_t new_tokens, int64_t* token_forwards) {
   CheckArgs(prompt, new_tokens, "ReferenceGreedy");
   std::vector<int64_t> ids(prompt.begin(), prompt.end());
@@ -42,7 +42,7 @@ std::vector<int64_t> ReferenceGreedy(const ReferenceModel& model, std::span<cons
   return out;
 }
 
-std::vector<int64_t> PortGreedy(LlamaPort& port, std::span<const int64_t> prompt,
+std::vector<int64_t> PortGreedy(Port& port, std::span<const int64_t> prompt,
                                 int64_t new_tokens, int64_t* token_forwards) {
   CheckArgs(prompt, new_tokens, "PortGreedy");
   std::vector<int64_t> out;

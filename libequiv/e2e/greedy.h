@@ -11,8 +11,8 @@
 #include <span>
 #include <vector>
 
-#include "libequiv/models/llama_port.h"
-#include "libequiv/models/reference_model.h"
+#include "libequiv/models/port.h"
+#include "libequiv/models/reference.h"
 #include "libequiv/nn/numerics.h"
 
 namespace equiv {
@@ -22,10 +22,10 @@ int64_t ArgMax(const nn::Matrix& logits, int64_t row);
 
 // The `new_tokens` tokens the model picks greedily after `prompt` (not including it).
 // `token_forwards`, when set, grows by the tokens each forward pass processes.
-std::vector<int64_t> ReferenceGreedy(const ReferenceModel& model, std::span<const int64_t> prompt,
+std::vector<int64_t> ReferenceGreedy(const Reference& model, std::span<const int64_t> prompt,
                                      int64_t new_tokens, int64_t* token_forwards = nullptr);
 // Context encoding counts its bucket-padded length, each token generation one.
-std::vector<int64_t> PortGreedy(LlamaPort& port, std::span<const int64_t> prompt,
+std::vector<int64_t> PortGreedy(Port& port, std::span<const int64_t> prompt,
                                 int64_t new_tokens, int64_t* token_forwards = nullptr);
 
 }  // namespace equiv

@@ -6,9 +6,7 @@
 
 #include "libequiv/e2e/teacher_forcing.h"
 #include "libequiv/io/json_show.h"
-#include "libequiv/models/component.h"
-#include "libequiv/models/llama_port.h"
-#include "libequiv/models/reference_model.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/io/number_format.h"
 #include "libequiv/tensor/error.h"
 
@@ -124,7 +122,7 @@ void JudgeMultipleChoice(MultipleChoiceResult& result) {
 }
 
 MultipleChoiceResult RunMultipleChoice(const ModelConfig& config, const StateDict& weights,
-                                       const device::DeviceConfig& device, FaultSet faults,
+                                       const PortSetup& setup,
                                        const MultipleChoiceSet& set,
                                        const MultipleChoiceOptions& options) {
   if (!std::isfinite(options.tolerance_points) || options.tolerance_points < 0) {
@@ -132,13 +130,14 @@ MultipleChoiceResult RunMultipleChoice(const ModelConfig& config, const StateDic
                 FormatShortest(options.tolerance_points) + ", expected a finite number >= 0");
   }
   CheckMultipleChoice(set, config);
-  const ReferenceModel fp32(config, weights, nn::Precision::kFp32);
-  LlamaPort port(config, weights, device, faults);
+  const std::unique_ptr<Reference> fp32 =
+      ArchitectureOf(config).MakeReference(config, weights, nn::Precision::kFp32);
+  const std::unique_ptr<Port> port = setup.Make(config, weights);
 
   MultipleChoiceResult result;
   result.items = ValidUtf8(set.origin);
-  result.device = device.Name();
-  result.faults = FaultNames(faults);
+  result.device = setup.Name();
+  result.faults.assign(setup.faults.names().begin(), setup.faults.names().end());
   result.options = options;
   for (const MultipleChoiceItem& item : set.items) {
     MultipleChoiceItemResult r;
@@ -151,15 +150,15 @@ MultipleChoiceResult RunMultipleChoice(const ModelConfig& config, const StateDic
       // Reference: one pass over prompt + choice without its last token (only predicted).
       std::vector<int64_t> ids = item.prompt;
       ids.insert(ids.end(), choice.begin(), choice.end() - 1);
-      r.reference_loglik.push_back(ChoiceLogLikelihood(fp32.Logits(ids), n_prompt - 1, choice));
+      r.reference_loglik.push_back(ChoiceLogLikelihood(fp32->Logits(ids), n_prompt - 1, choice));
       result.reference_token_forwards += static_cast<int64_t>(ids.size());
       // Port: the KV cache cannot be forked, so each choice re-encodes the prompt.
       nn::Matrix rows(n, config.vocab_size);
-      const nn::Matrix padded = port.ContextEncoding(item.prompt);
+      const nn::Matrix padded = port->ContextEncoding(item.prompt);
       result.port_token_forwards += padded.rows();
       rows.row(0) = AlignRows(padded, n_prompt).row(n_prompt - 1);
       for (int64_t t = 1; t < n; ++t) {
-        rows.row(t) = port.TokenGeneration(choice[t - 1]).row(0);
+        rows.row(t) = port->TokenGeneration(choice[t - 1]).row(0);
         ++result.port_token_forwards;
       }
       r.port_loglik.push_back(ChoiceLogLikelihood(rows, 0, choice));

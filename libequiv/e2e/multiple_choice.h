@@ -5,7 +5,7 @@
 // choice, per choice); the argmax choice is each one's answer. The port passes when its
 // accuracy is at most `tolerance_points` percentage points below the reference's.
 //
-//   MultipleChoiceResult r = RunMultipleChoice(config, weights, {.tp_degree = 8}, {},
+//   MultipleChoiceResult r = RunMultipleChoice(config, weights, BuiltinPortOn({.tp_degree = 8}),
 //                                              LoadMultipleChoice("items.jsonl"));
 //   if (!r.passed) std::cout << r.message;
 #ifndef EQUIV_LIBEQUIV_E2E_MULTIPLE_CHOICE_H_
@@ -20,7 +20,7 @@
 
 #include "libequiv/device/device_config.h"
 #include "libequiv/e2e/multiple_choice_items.h"
-#include "libequiv/models/fault.h"
+#include "libequiv/models/port.h"
 #include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/nn/numerics.h"
@@ -88,7 +88,7 @@ struct MultipleChoiceResult {
 // Throws equiv::Error for a set CheckMultipleChoice refuses, a tolerance that is negative or
 // not finite, or a device that does not fit the config.
 MultipleChoiceResult RunMultipleChoice(const ModelConfig& config, const StateDict& weights,
-                                       const device::DeviceConfig& device, FaultSet faults,
+                                       const PortSetup& port,
                                        const MultipleChoiceSet& set,
                                        const MultipleChoiceOptions& options = {});
 

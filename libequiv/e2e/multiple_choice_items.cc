@@ -13,7 +13,7 @@
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/io/text_file.h"
-#include "libequiv/models/reference_model.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/random/counter_rng.h"
 #include "libequiv/tensor/error.h"
 
@@ -173,7 +173,8 @@ MultipleChoiceSet GreedyMultipleChoice(const ModelConfig& config, const StateDic
                 ": expected count, prompt_length, choice_length >= 1 and 2 <= choices <= vocab " +
                 std::to_string(config.vocab_size));
   }
-  const ReferenceModel fp32(config, weights, nn::Precision::kFp32);
+  const std::unique_ptr<Reference> fp32 =
+      ArchitectureOf(config).MakeReference(config, weights, nn::Precision::kFp32);
   const std::vector<Prompt> prompts =
       SeededPrompts(count, options.prompt_length, config.vocab_size, seed);
   const CounterRng answer_rng(seed, kAnswerStream);
@@ -185,7 +186,7 @@ MultipleChoiceSet GreedyMultipleChoice(const ModelConfig& config, const StateDic
     MultipleChoiceItem item;
     item.prompt = prompts[i];
     item.answer = static_cast<int64_t>(answer_rng.Below(static_cast<uint64_t>(i), n_choices));
-    const std::vector<int64_t> greedy = ReferenceGreedy(fp32, item.prompt, options.choice_length);
+    const std::vector<int64_t> greedy = ReferenceGreedy(*fp32, item.prompt, options.choice_length);
     for (uint64_t c = 0; c < n_choices; ++c) {
       if (static_cast<int64_t>(c) == item.answer) {
         item.choices.push_back(greedy);

@@ -8,8 +8,7 @@
 #include "libequiv/e2e/json_fields.h"
 #include "libequiv/e2e/teacher_forcing.h"
 #include "libequiv/io/json_show.h"
-#include "libequiv/models/llama_port.h"
-#include "libequiv/models/reference_model.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/io/number_format.h"
 #include "libequiv/tensor/error.h"
 
@@ -49,25 +48,26 @@ void Score(SmokeTestResult& r) {
 }  // namespace
 
 SmokeTestResult RunSmokeTest(const ModelConfig& config, const StateDict& weights,
-                             const device::DeviceConfig& device, FaultSet faults,
+                             const PortSetup& setup,
                              const std::vector<Prompt>& prompts, int64_t new_tokens,
                              double threshold) {
   if (new_tokens < 1) {
     throw Error("RunSmokeTest: new_tokens is " + std::to_string(new_tokens) + ", expected >= 1");
   }
   CheckPrompts(prompts, config, "prompts", new_tokens);
-  const ReferenceModel fp32(config, weights, nn::Precision::kFp32);
-  LlamaPort port(config, weights, device, faults);
+  const std::unique_ptr<Reference> fp32 =
+      ArchitectureOf(config).MakeReference(config, weights, nn::Precision::kFp32);
+  const std::unique_ptr<Port> port = setup.Make(config, weights);
   SmokeTestResult r;
-  r.device = device.Name();
-  r.faults = FaultNames(faults);
+  r.device = setup.Name();
+  r.faults.assign(setup.faults.names().begin(), setup.faults.names().end());
   r.new_tokens = new_tokens;
   r.threshold = threshold;
   for (const Prompt& prompt : prompts) {
     SmokePrompt p;
     p.prompt = prompt;
-    p.reference = ReferenceGreedy(fp32, prompt, new_tokens);
-    p.port = PortGreedy(port, prompt, new_tokens);
+    p.reference = ReferenceGreedy(*fp32, prompt, new_tokens);
+    p.port = PortGreedy(*port, prompt, new_tokens);
     r.prompts.push_back(std::move(p));
   }
   Score(r);

@@ -3,7 +3,7 @@
 // liveness check, not an equivalence proof: bf16 rounding may flip a close argmax, after which
 // the two continuations legitimately differ.
 //
-//   SmokeTestResult s = RunSmokeTest(config, weights, device, {}, prompts, 32);
+//   SmokeTestResult s = RunSmokeTest(config, weights, BuiltinPortOn(device), prompts, 32);
 //   if (!s.passed) std::cout << "match rate " << s.match_rate << " < " << s.threshold;
 #ifndef EQUIV_LIBEQUIV_E2E_SMOKE_TEST_H_
 #define EQUIV_LIBEQUIV_E2E_SMOKE_TEST_H_
@@ -17,7 +17,7 @@
 
 #include "libequiv/device/device_config.h"
 #include "libequiv/e2e/prompts.h"
-#include "libequiv/models/fault.h"
+#include "libequiv/models/port.h"
 #include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 
@@ -50,7 +50,7 @@ struct SmokeTestResult {
 // Throws equiv::Error for bad prompts (as CheckPrompts, origin "prompts"), new_tokens < 1 or
 // a device that does not fit.
 SmokeTestResult RunSmokeTest(const ModelConfig& config, const StateDict& weights,
-                             const device::DeviceConfig& device, FaultSet faults,
+                             const PortSetup& port,
                              const std::vector<Prompt>& prompts, int64_t new_tokens,
                              double threshold = kDefaultSmokeThreshold);
 

@@ -6,25 +6,14 @@
 #include "libequiv/e2e/greedy.h"
 #include "libequiv/e2e/logit_metrics.h"
 #include "libequiv/e2e/teacher_forced_judge.h"
-#include "libequiv/models/component.h"
-#include "libequiv/models/llama_port.h"
-#include "libequiv/models/reference_model.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
 
-std::vector<std::string> FaultNames(FaultSet faults) {
-  std::vector<std::string> names;
-  for (const FaultInfo& info : FaultCatalog()) {
-    if (faults.contains(info.fault)) names.emplace_back(info.name);
-  }
-  return names;
-}
-
 TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict& weights,
-                                     const device::DeviceConfig& device, FaultSet faults,
-                                     const std::vector<Prompt>& prompts, int64_t new_tokens,
-                                     const TeacherForcedCriteria& criteria) {
+                                     const PortSetup& setup, const std::vector<Prompt>& prompts,
+                                     int64_t new_tokens, const TeacherForcedCriteria& criteria) {
   if (new_tokens < 0) {
     throw Error("RunTeacherForced: new_tokens is " + std::to_string(new_tokens) +
                 ", expected >= 0");
@@ -37,37 +26,40 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
                   "token)");
     }
   }
-  const ReferenceModel fp32(config, weights, nn::Precision::kFp32);
-  const ReferenceModel bf16(config, weights, nn::Precision::kBf16);
-  LlamaPort port(config, weights, device, faults);
+  const Architecture& family = ArchitectureOf(config);
+  const std::unique_ptr<Reference> fp32 =
+      family.MakeReference(config, weights, nn::Precision::kFp32);
+  const std::unique_ptr<Reference> bf16 =
+      family.MakeReference(config, weights, nn::Precision::kBf16);
+  const std::unique_ptr<Port> port = setup.Make(config, weights);
 
   TeacherForcedResult result;
-  result.device = device.Name();
-  result.faults = FaultNames(faults);
+  result.device = setup.Name();
+  result.faults.assign(setup.faults.names().begin(), setup.faults.names().end());
   result.new_tokens = new_tokens;
   result.criteria = criteria;
   for (const Prompt& prompt : prompts) {
     PromptResult pr;
     pr.prompt = prompt;
     pr.teacher = prompt;
-    for (int64_t t : ReferenceGreedy(fp32, prompt, new_tokens, &result.reference_token_forwards)) {
+    for (int64_t t : ReferenceGreedy(*fp32, prompt, new_tokens, &result.reference_token_forwards)) {
       pr.teacher.push_back(t);
     }
     const auto len = static_cast<int64_t>(pr.teacher.size());
     const auto n_prompt = static_cast<int64_t>(prompt.size());
     const int64_t checked = len - 1;  // the last token's prediction is not needed
     // One pass each over the whole teacher sequence gives every position's reference logits.
-    const nn::Matrix ref_fp32 = fp32.Logits(pr.teacher).topRows(checked);
-    const nn::Matrix ref_bf16 = bf16.Logits(pr.teacher).topRows(checked);
+    const nn::Matrix ref_fp32 = fp32->Logits(pr.teacher).topRows(checked);
+    const nn::Matrix ref_bf16 = bf16->Logits(pr.teacher).topRows(checked);
     result.reference_token_forwards += 2 * len;
 
     nn::Matrix target(checked, config.vocab_size);
-    const nn::Matrix padded = port.ContextEncoding(prompt);
+    const nn::Matrix padded = port->ContextEncoding(prompt);
     result.port_token_forwards += padded.rows();
     const int64_t from_prompt = std::min(n_prompt, checked);
     target.topRows(from_prompt) = AlignRows(padded, n_prompt).topRows(from_prompt);
     for (int64_t p = n_prompt; p < checked; ++p) {
-      target.row(p) = port.TokenGeneration(pr.teacher[p]).row(0);
+      target.row(p) = port->TokenGeneration(pr.teacher[p]).row(0);
       ++result.port_token_forwards;
     }
     pr.positions = ComparePositions(ref_fp32, ref_bf16, target);

@@ -5,7 +5,7 @@
 // logits are compared: R, cosine, KL(P_fp32 || P_target), top-1/5/10, summarized per prompt
 // and pooled, and judged by the pass criteria (teacher_forced_judge.h).
 //
-//   TeacherForcedResult r = RunTeacherForced(config, weights, {.tp_degree = 4}, {},
+//   TeacherForcedResult r = RunTeacherForced(config, weights, BuiltinPortOn({.tp_degree = 4}),
 //                                            SeededPrompts(10, 16, config.vocab_size, 1), 32);
 //   if (!r.passed()) std::cout << r.failures[0].message;
 #ifndef EQUIV_LIBEQUIV_E2E_TEACHER_FORCING_H_
@@ -17,24 +17,21 @@
 #include "libequiv/device/device_config.h"
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/e2e/teacher_forced_result.h"
-#include "libequiv/models/fault.h"
+#include "libequiv/models/port.h"
 #include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 
 namespace equiv {
 
 // Positions 0 .. len - 2 of each teacher sequence (len = prompt + new_tokens) are compared:
-// the logits there predict teacher[p + 1]. Throws equiv::Error (prompts checked as
-// CheckPrompts does, "prompts" as origin) for a bad prompt, new_tokens < 0, a teacher
-// sequence of one token, or a device that does not fit the config. result.model is left
-// empty for the caller to name.
+// the logits there predict teacher[p + 1]. Any port: `port` makes it for the model. Throws
+// equiv::Error (prompts checked as CheckPrompts does, "prompts" as origin) for a bad prompt,
+// new_tokens < 0, a teacher sequence of one token, or a port that cannot be made (a device
+// that does not fit the config). result.model is left empty for the caller to name.
 TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict& weights,
-                                     const device::DeviceConfig& device, FaultSet faults,
-                                     const std::vector<Prompt>& prompts, int64_t new_tokens,
+                                     const PortSetup& port, const std::vector<Prompt>& prompts,
+                                     int64_t new_tokens,
                                      const TeacherForcedCriteria& criteria = {});
-
-// The names of the faults in `faults`, in catalog order.
-std::vector<std::string> FaultNames(FaultSet faults);
 
 }  // namespace equiv
 

@@ -1,6 +1,7 @@
 #include "libequiv/io/number_format.h"
 
 #include <charconv>
+#include <cstdio>
 #include <sstream>
 
 namespace equiv {
@@ -16,6 +17,12 @@ std::string FormatShortest(double value) {
   char buffer[64];
   const auto result = std::to_chars(buffer, buffer + sizeof(buffer), value);
   return std::string(buffer, result.ptr);
+}
+
+std::string FormatShort(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.4g", value);
+  return buffer;
 }
 
 }  // namespace equiv

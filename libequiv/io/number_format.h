@@ -12,6 +12,9 @@ std::string FormatFull(double value);
 // The shortest text that reads back exactly, for values a user typed (a threshold: "1.2").
 std::string FormatShortest(double value);
 
+// Four significant digits, for tables and summaries a person reads: "1.234", "5.6e-05".
+std::string FormatShort(double value);
+
 }  // namespace equiv
 
 #endif  // EQUIV_LIBEQUIV_IO_NUMBER_FORMAT_H_

@@ -1,3 +1,4 @@
+#include "libequiv/io/number_format.h"
 #include "libequiv/metrics/pair_metrics.h"
 
 #include <algorithm>
@@ -18,12 +19,7 @@ constexpr std::int64_t kChunk = 1 << 16;  // unit of parallel work, in elements
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-std::string FormatNumber(double value) {
-  std::ostringstream os;
-  os.precision(17);
-  os << value;
-  return os.str();
-}
+std::string FormatNumber(double value) { return FormatFull(value); }
 
 void CheckPair(std::string_view metric, const TensorView& target, const TensorView& reference) {
   if (!(target.shape() == reference.shape())) {

@@ -1,52 +1,50 @@
-// A causal LM's parameters by HuggingFace name (`model.layers.{i}.self_attn.q_proj.weight`),
-// in float32: made by a seeded initialisation or loaded from a safetensors checkpoint, and
-// turned into the reference components' weights.
+// A model's parameters by HuggingFace name (`model.layers.{i}.self_attn.q_proj.weight`), in
+// float32: made by a seeded initialisation or loaded from a safetensors checkpoint, from the
+// parameter list of the model's family (families/registry.h has the config-level forms).
 //
-//   StateDict weights = InitStateDict(config, /*seed=*/1);
-//   nn::CausalLmWeights reference = ReferenceWeights(weights, config);
+//   StateDict weights = InitStateDict(family.Parameters(config), /*seed=*/1);
+//   nn::Matrix w = MatrixParameter(weights, "model.layers.0.mlp.up_proj.weight");
 #ifndef EQUIV_LIBEQUIV_MODELS_STATE_DICT_H_
 #define EQUIV_LIBEQUIV_MODELS_STATE_DICT_H_
 
 #include <cstdint>
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
-#include "libequiv/config/model_config.h"
-#include "libequiv/nn/causal_lm.h"
+#include "libequiv/nn/numerics.h"
 #include "libequiv/tensor/tensor.h"
 
 namespace equiv {
 
 using StateDict = std::map<std::string, Tensor>;  // f32 tensors
 
+// How a seeded initialisation draws a parameter, at the scale of PyTorch's module defaults so
+// attention is not uniform and every fault shows: linear weights N(0, 1/in_features),
+// embeddings N(0, 1), norm gains 1 + N(0, 0.1^2) and biases N(0, 0.1^2) (as in trained
+// checkpoints, where a dropped gain or bias matters).
+enum class ParameterInit { kLinear, kEmbedding, kNormGain, kBias };
+
 struct ParameterSpec {
   std::string name;
   std::vector<int64_t> shape;
+  ParameterInit init = ParameterInit::kLinear;
 };
 
-// Every parameter HF's LlamaForCausalLM (MistralForCausalLM, Qwen2ForCausalLM) has for the
-// config, in module order; no lm_head.weight when the embeddings are tied.
-std::vector<ParameterSpec> ExpectedParameters(const ModelConfig& config);
-
-// Seeded initialisation at the scale of PyTorch's module defaults, so attention is not
-// uniform and every fault shows: linear weights N(0, 1/in_features), embeddings N(0, 1),
-// norm gains 1 + N(0, 0.1^2) and biases N(0, 0.1^2) (as in trained checkpoints, where a
-// dropped gain or bias matters). Each parameter has its own stream (seed, name), so adding
-// parameters never changes the others.
-StateDict InitStateDict(const ModelConfig& config, uint64_t seed);
+// Seeded initialisation of every parameter. Each parameter has its own stream (seed, name), so
+// adding parameters never changes the others.
+StateDict InitStateDict(std::span<const ParameterSpec> parameters, uint64_t seed);
 
 // Reads every expected parameter from a safetensors file (F32, F16, BF16 or F64, widened to
 // float32). Throws equiv::Error naming the path and the parameter for a missing tensor, a
-// wrong shape, a non-floating dtype or an unexpected tensor (rotary inv_freq buffers excepted).
-StateDict LoadStateDict(const std::string& path, const ModelConfig& config);
+// wrong shape, a non-floating dtype or an unexpected tensor (rotary inv_freq buffers and the
+// `tolerated` names excepted).
+StateDict LoadStateDict(const std::string& path, std::span<const ParameterSpec> parameters,
+                        std::span<const std::string> tolerated = {});
 
 // Writes a state dict as a safetensors file in f32 (a checkpoint LoadStateDict reads back).
 void SaveStateDict(const StateDict& weights, const std::string& path);
-
-// The reference components' weights; lm_head is the embedding table when tied. Throws
-// equiv::Error naming a missing or misshapen parameter.
-nn::CausalLmWeights ReferenceWeights(const StateDict& weights, const ModelConfig& config);
 
 // One parameter as a matrix (rank 2) or vector (rank 1); throws naming it when missing or
 // of another rank.

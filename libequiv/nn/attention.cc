@@ -4,19 +4,21 @@
 #include <limits>
 #include <string>
 
+#include "libequiv/nn/rms_norm.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::nn {
 
 AttentionWeights AttentionWeights::Rounded(Precision precision) const {
   return {q_proj.Rounded(precision), k_proj.Rounded(precision), v_proj.Rounded(precision),
-          o_proj.Rounded(precision)};
+          o_proj.Rounded(precision), nn::Rounded(precision, q_norm),
+          nn::Rounded(precision, k_norm)};
 }
 
 AttentionSpec AttentionSpecOf(const ModelConfig& config, int64_t layer) {
   return {config.num_attention_heads, config.num_key_value_heads, config.head_dim,
           1.0 / std::sqrt(static_cast<double>(config.head_dim)),
-          SlidingWindowOfLayer(config, layer)};
+          SlidingWindowOfLayer(config, layer), config.rms_norm_eps};
 }
 
 namespace {
@@ -92,10 +94,14 @@ Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
                  const AttentionWeights& weights, const AttentionSpec& spec,
                  const RotaryFrequencies& rotary, Precision precision) {
   const RotaryTables tables = RotaryCosSin(rotary, positions, precision);
+  const auto project = [&](const LinearWeights& proj, const Vector& norm) {
+    const Matrix projected = Linear(x, proj, precision);
+    return norm.size() == 0 ? projected : HeadRmsNorm(projected, norm, spec.norm_eps, precision);
+  };
   const Matrix q =
-      ApplyRotary(Linear(x, weights.q_proj, precision), spec.head_dim, tables, precision);
+      ApplyRotary(project(weights.q_proj, weights.q_norm), spec.head_dim, tables, precision);
   const Matrix k =
-      ApplyRotary(Linear(x, weights.k_proj, precision), spec.head_dim, tables, precision);
+      ApplyRotary(project(weights.k_proj, weights.k_norm), spec.head_dim, tables, precision);
   const Matrix v = Linear(x, weights.v_proj, precision);
   const Matrix attended = ScaledDotProductAttention(q, k, v, positions, positions, spec, precision);
   return Linear(attended, weights.o_proj, precision);

@@ -1,5 +1,5 @@
 // LlamaAttention with the eager attention path (MHA, GQA and MQA; causal mask; Mistral's
-// sliding window; Qwen2's q/k/v bias).
+// sliding window; Qwen2's q/k/v bias; Qwen3's per-head q/k norms).
 #ifndef EQUIV_LIBEQUIV_NN_ATTENTION_H_
 #define EQUIV_LIBEQUIV_NN_ATTENTION_H_
 
@@ -18,6 +18,9 @@ struct AttentionWeights {
   LinearWeights k_proj;  // [kv_heads * head_dim, hidden]
   LinearWeights v_proj;  // [kv_heads * head_dim, hidden]
   LinearWeights o_proj;  // [hidden, heads * head_dim]
+  // Qwen3: RMSNorm over each query and key head before rotary, [head_dim]; empty: none.
+  Vector q_norm = {};
+  Vector k_norm = {};
 
   AttentionWeights Rounded(Precision precision) const;
 };
@@ -30,6 +33,7 @@ struct AttentionSpec {
   double scaling = 0.0;  // head_dim^-0.5
   // Key j is visible to query i when pos_j <= pos_i and, with a window, pos_i - pos_j < window.
   std::optional<int64_t> sliding_window;
+  double norm_eps = 1e-6;  // of the per-head q/k norms, when the weights have them
 };
 AttentionSpec AttentionSpecOf(const ModelConfig& config, int64_t layer);
 
@@ -42,8 +46,9 @@ Matrix ScaledDotProductAttention(const Matrix& q, const Matrix& k, const Matrix&
                                  std::span<const int64_t> key_positions, const AttentionSpec& spec,
                                  Precision precision);
 
-// The whole module on hidden states x [positions, hidden]: projections, rotary on q and k,
-// attention over the same positions, o_proj.
+// The whole module on hidden states x [positions, hidden]: projections, the per-head q/k
+// norms (when the weights have them), rotary on q and k, attention over the same positions,
+// o_proj.
 Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
                  const AttentionWeights& weights, const AttentionSpec& spec,
                  const RotaryFrequencies& rotary, Precision precision);

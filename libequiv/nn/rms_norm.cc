@@ -28,4 +28,16 @@ Matrix RmsNorm(const Matrix& x, const Vector& weight, double eps, Precision prec
   return out;
 }
 
+Matrix HeadRmsNorm(const Matrix& x, const Vector& weight, double eps, Precision precision) {
+  const Eigen::Index d = weight.size();
+  if (d == 0 || x.cols() % d != 0) {
+    throw Error("HeadRmsNorm: input has " + std::to_string(x.cols()) +
+                " features, not a whole number of heads of " + std::to_string(d));
+  }
+  // Row-major [n, heads * d] is [n * heads, d]: one row per head.
+  const Eigen::Map<const Matrix> heads(x.data(), x.size() / d, d);
+  const Matrix out = RmsNorm(Matrix(heads), weight, eps, precision);
+  return Eigen::Map<const Matrix>(out.data(), x.rows(), x.cols());
+}
+
 }  // namespace equiv::nn

@@ -1,4 +1,4 @@
-// LlamaRMSNorm (also Mistral's and Qwen2's).
+// LlamaRMSNorm (also Mistral's, Qwen2's and Qwen3's).
 #ifndef EQUIV_LIBEQUIV_NN_RMS_NORM_H_
 #define EQUIV_LIBEQUIV_NN_RMS_NORM_H_
 
@@ -10,6 +10,10 @@ namespace equiv::nn {
 // So under kBf16 the normalized row is rounded to bf16, then multiplied by the bf16 weight and
 // rounded again: two roundings, with the variance always in float32.
 Matrix RmsNorm(const Matrix& x, const Vector& weight, double eps, Precision precision);
+
+// The same norm over each head of x [n, heads * head_dim] with a weight [head_dim] (Qwen3's
+// q_norm and k_norm on q_proj(x).view(..., heads, head_dim)).
+Matrix HeadRmsNorm(const Matrix& x, const Vector& weight, double eps, Precision precision);
 
 }  // namespace equiv::nn
 

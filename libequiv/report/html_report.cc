@@ -139,7 +139,7 @@ std::string ComponentsTable(const std::vector<CaseResult>& cases) {
          "\" data-name=\"" + Esc(c.name) + "\">";
     s += "<td>" + n + "</td><td class=\"name\">" +
          (c.errors ? "<a href=\"#dist-" + n + "\">" + Esc(c.name) + "</a>" : Esc(c.name)) +
-         "</td><td>" + Esc(ComponentName(c.component)) + "</td><td>" +
+         "</td><td>" + Esc(c.component) + "</td><td>" +
          (c.layer >= 0 ? std::to_string(c.layer) : std::string("-")) + "</td><td>" + Esc(c.input) +
          "</td><td>" + Esc(c.outcome) + "</td>" + RCell(c.r_ratio) + "<td>" +
          FormatShortest(c.tau) + "</td><td class=\"band " + BandClass(c.band) + "\">" +

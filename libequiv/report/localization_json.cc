@@ -1,5 +1,7 @@
 #include "libequiv/report/localization_json.h"
 
+#include "libequiv/families/registry.h"
+
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -118,13 +120,11 @@ Suspect SuspectFromJson(const json& j, std::string_view origin, const std::strin
            "description", "source_paths", "target_paths", "order"});
   Suspect s;
   s.name = f.String("name");
-  const std::string component = f.String("component");
-  const std::optional<Component> parsed = ComponentFromName(component);
-  if (!parsed) {
+  s.component = f.String("component");
+  if (FindComponentKindInAnyFamily(s.component) == nullptr) {
     throw Error(std::string(origin) + ": " + f.Path("component") + " is " +
-                ShowJson(json(component), 40) + ", expected a component name");
+                ShowJson(json(s.component), 40) + ", expected a component name");
   }
-  s.component = *parsed;
   s.layer = f.Int("layer");
   s.r_ratio = f.NullableDouble("r_ratio");
   if (!f.Get("band").is_null()) s.band = f.Name("band", kBands, BandName);

@@ -6,6 +6,7 @@
 
 #include "libequiv/report/html_escape.h"
 #include "libequiv/report/svg_plot.h"
+#include "libequiv/io/number_format.h"
 
 namespace equiv {
 namespace {

@@ -1,3 +1,4 @@
+#include "libequiv/io/number_format.h"
 #include "libequiv/report/svg_plot.h"
 
 #include <algorithm>
@@ -54,12 +55,6 @@ std::vector<double> Ticks(const Axis& a) {
 }
 
 }  // namespace
-
-std::string FormatShort(double value) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof(buffer), "%.4g", value);
-  return buffer;
-}
 
 Axis AxisFor(std::string label, Scale scale, const std::vector<double>& values) {
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;

@@ -59,8 +59,6 @@ class SvgPlot {
   std::vector<std::pair<std::string, std::string>> legend_;
 };
 
-// A value as a tick label or a tooltip shows it: 4 significant digits ("1.234e-05", "2.5").
-std::string FormatShort(double value);
 
 }  // namespace equiv
 

@@ -11,7 +11,6 @@
 #include "libequiv/metrics/band.h"
 #include "libequiv/metrics/error_distribution.h"
 #include "libequiv/metrics/triple_comparison.h"
-#include "libequiv/models/component.h"
 
 namespace equiv {
 
@@ -19,7 +18,7 @@ struct CaseResult {
   std::string name;       // the case name, with the input kind: "layers_3_mlp/normal"
   std::string case_name;  // "layers_3_mlp"
   std::string input;      // the input generator: "normal", "long_sequence", ...
-  Component component = Component::kEmbedding;
+  std::string component;  // the kind in its family's table: "mlp"
   int64_t layer = -1;
   std::vector<std::string> source_paths;
   std::vector<std::string> target_paths;

@@ -1,5 +1,9 @@
 #include "libequiv/results/suite_results.h"
 
+#include <set>
+
+#include "libequiv/families/registry.h"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -286,18 +290,17 @@ CaseResult CaseFromJson(const json& j, std::string_view origin, const std::strin
   c.name = f.String("name");
   c.case_name = f.String("case_name");
   c.input = f.String("input");
-  const std::string component = f.String("component");
-  const std::optional<Component> parsed = ComponentFromName(component);
-  if (!parsed) {
-    static constexpr std::array<Component, 11> kComponents = {
-        Component::kEmbedding, Component::kInputNorm,    Component::kQkvProj,
-        Component::kRotary,    Component::kAttention,    Component::kPostAttentionNorm,
-        Component::kMlp,       Component::kDecoderLayer, Component::kFinalNorm,
-        Component::kLmHead,    Component::kCausalLm};
-    f.FailName("component", component,
-               NameList(kComponents, [](Component x) { return std::string(ComponentName(x)); }));
+  c.component = f.String("component");
+  if (FindComponentKindInAnyFamily(c.component) == nullptr) {
+    std::string kinds;
+    std::set<std::string_view> seen;
+    for (const Architecture* family : Families()) {
+      for (const ComponentKind& kind : family->Components()) {
+        if (seen.insert(kind.name).second) kinds += (kinds.empty() ? "" : ", ") + std::string(kind.name);
+      }
+    }
+    f.FailName("component", c.component, kinds);
   }
-  c.component = *parsed;
   c.layer = f.Int("layer");
   c.source_paths = f.Strings("source_paths");
   c.target_paths = f.Strings("target_paths");
@@ -424,7 +427,7 @@ json ToJson(const CaseResult& c) {
   json j = {{"name", c.name},
             {"case_name", c.case_name},
             {"input", c.input},
-            {"component", std::string(ComponentName(c.component))},
+            {"component", c.component},
             {"layer", c.layer},
             {"source_paths", c.source_paths},
             {"target_paths", c.target_paths},

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <utility>
 
+#include "generators/suite_cases.h"
 #include "libequiv/nn/numerics.h"
 
 namespace equiv {
@@ -17,15 +18,17 @@ SuiteRunner::SuiteRunner(SuiteSpec spec)
 
 SuiteRunner::SuiteRunner(SuiteSpec spec, const StateDict& weights)
     : spec_(std::move(spec)),
-      ref_fp32_(spec_.config, weights, nn::Precision::kFp32),
-      ref_bf16_(spec_.config, weights, nn::Precision::kBf16),
-      port_(spec_.config, weights, spec_.device, spec_.faults) {}
+      ref_fp32_(ArchitectureOf(spec_.config).MakeReference(spec_.config, weights,
+                                                           nn::Precision::kFp32)),
+      ref_bf16_(ArchitectureOf(spec_.config).MakeReference(spec_.config, weights,
+                                                           nn::Precision::kBf16)),
+      port_(spec_.port.Make(spec_.config, weights)) {}
 
 std::vector<SuiteItem> SuiteRunner::Items(const std::vector<ComponentCase>& cases) const {
   std::vector<SuiteItem> items;
   for (const ComponentCase& c : cases) {
     for (InputKind kind : spec_.inputs) {
-      if (InputKindApplies(kind, c.component)) items.push_back({c, kind});
+      if (Applies(*c.kind, kind)) items.push_back({c, kind});
     }
   }
   // By (order, name): the order results files and merged shards keep.
@@ -45,14 +48,14 @@ CaseOutputs SuiteRunner::Outputs(const SuiteItem& item) const {
   const ComponentCase& c = item.component_case;
   // Every case sees its own input stream, the same on every run and in every shard.
   const ComponentInput input = MakeComponentInput(
-      spec_.config, c.component,
+      spec_.config, *c.kind,
       {.kind = item.input, .positions = spec_.positions, .seed = spec_.input_seed + c.order},
-      spec_.device);
-  const int64_t layer = c.layer < 0 ? 0 : c.layer;
+      spec_.port.device);
   CaseOutputs out;
-  out.ref_fp32 = ref_fp32_.Run(c.component, layer, input);
-  out.ref_bf16 = ref_bf16_.Run(c.component, layer, input);
-  const nn::Matrix padded = port_.Run(c.component, layer, input);
+  out.ref_fp32 = ref_fp32_->Run(c.component, c.layer, input);
+  out.ref_bf16 = ref_bf16_->Run(c.component, c.layer, input);
+  const nn::Matrix padded =
+      port_->Run({.kind = c.component, .layer = c.layer, .module_paths = c.target_paths}, input);
   // Static shapes: the port returns its bucket's rows; the real ones come first. Fewer rows
   // than the reference stay as they are, for the comparison to report the shapes.
   out.target =
@@ -89,6 +92,18 @@ CaseResult SuiteRunner::Run(const SuiteItem& item, TripleComparison* comparison_
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Outside the timed part: seconds stays the cost of the runs and the comparison.
   return Record(item, comparison, seconds, ErrorDistributionOf(out.triple()));
+}
+
+std::vector<CaseResult> RunSuite(const SuiteSpec& spec, const StateDict& weights,
+                                 const ComponentMapping& mapping, const LayerSampling& sampling,
+                                 const std::function<void(const CaseResult&)>& on_case) {
+  const SuiteRunner runner(spec, weights);
+  std::vector<CaseResult> results;
+  for (const SuiteItem& item : runner.Items(SuiteCases(mapping, spec.config, sampling))) {
+    results.push_back(runner.Run(item));
+    if (on_case) on_case(results.back());
+  }
+  return results;
 }
 
 }  // namespace equiv

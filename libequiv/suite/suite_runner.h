@@ -1,29 +1,34 @@
-// Runs the cases of a component suite: the reference in fp32 and in bf16 and the port on the
-// simulated device, all from the same float32 weights and the same input, outputs aligned
-// (bucket padding), compared with the R-ratio and recorded as a CaseResult.
+// Runs the cases of a component suite: the family's reference in fp32 and in bf16 and the port
+// (any Port: the built-in one by default), all from the same float32 weights and the same
+// input, outputs aligned (bucket padding), compared with the R-ratio and recorded as a
+// CaseResult. RunSuite does all of it for every case.
 //
 //   SuiteRunner runner(SuiteSpec{.config = LoadModelConfig("configs/tiny-llama.json")});
-//   for (const SuiteItem& item : runner.Items(SuiteCases(BuiltinPortMapping(), config)))
+//   for (const SuiteItem& item : runner.Items(SuiteCases(BuiltinPortMapping(config), config)))
 //     CaseResult r = runner.Run(item);
 #ifndef EQUIV_LIBEQUIV_SUITE_SUITE_RUNNER_H_
 #define EQUIV_LIBEQUIV_SUITE_SUITE_RUNNER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "generators/component_case.h"
+#include "generators/component_mapping.h"
+#include "generators/input_generator.h"
+#include "generators/layer_sampling.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/device/device_config.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/metrics/error_distribution.h"
 #include "libequiv/models/fault.h"
-#include "libequiv/models/llama_port.h"
-#include "libequiv/config/model_config.h"
-#include "libequiv/models/reference_model.h"
+#include "libequiv/models/port.h"
+#include "libequiv/models/reference.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/results/case_result.h"
-#include "generators/component_case.h"
-#include "generators/input_generator.h"
 #include "libequiv/suite/thresholds.h"
 
 namespace equiv {
@@ -32,8 +37,8 @@ struct SuiteSpec {
   std::string name = "component_suite";  // the suite's name in results files
   std::string model = "model";           // the config's name, for results files
   ModelConfig config;
-  device::DeviceConfig device;
-  FaultSet faults;
+  // The port under test: how it is made, the simulated device it runs on, catalog faults.
+  PortSetup port = BuiltinPortOn();
   Thresholds thresholds;
   uint64_t weight_seed = 1;  // InitStateDict's seed, when no weights are given
   std::vector<InputKind> inputs = {InputKind::kNormal, InputKind::kOutlierChannels,
@@ -76,13 +81,20 @@ class SuiteRunner {
                            double seconds, std::optional<ErrorDistribution> errors = {});
 
   const SuiteSpec& spec() const { return spec_; }
-  LlamaPort& port() { return port_; }  // for patches (port_patch.h)
+  Port& port() { return *port_; }  // for patches (port_patch.h)
 
  private:
   SuiteSpec spec_;
-  ReferenceModel ref_fp32_, ref_bf16_;
-  LlamaPort port_;
+  std::unique_ptr<Reference> ref_fp32_, ref_bf16_;
+  std::unique_ptr<Port> port_;
 };
+
+// Every case of `mapping` (sampled) through a runner: the three runs, the comparison and the
+// record, in suite order. `on_case` sees each result as it is made (progress, a results file).
+std::vector<CaseResult> RunSuite(const SuiteSpec& spec, const StateDict& weights,
+                                 const ComponentMapping& mapping,
+                                 const LayerSampling& sampling = {},
+                                 const std::function<void(const CaseResult&)>& on_case = {});
 
 }  // namespace equiv
 

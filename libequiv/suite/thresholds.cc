@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "libequiv/families/registry.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/io/text_file.h"
 #include "libequiv/io/number_format.h"
@@ -39,7 +40,7 @@ double Criterion(const nlohmann::json& value, std::string_view origin, const std
 
 }  // namespace
 
-double Thresholds::For(Component component) const {
+double Thresholds::For(std::string_view component) const {
   const auto it = tau_by_component.find(component);
   return it == tau_by_component.end() ? tau : it->second;
 }
@@ -56,9 +57,10 @@ Thresholds ThresholdsFromJson(const nlohmann::json& json, std::string_view origi
     const nlohmann::json& kinds = json["tau_by_component"];
     if (!kinds.is_object()) throw Error(where + ": tau_by_component is not an object");
     for (const auto& [name, value] : kinds.items()) {
-      const std::optional<Component> c = ComponentFromName(name);
-      if (!c) throw Error(where + ": tau_by_component." + name + " names no component");
-      t.tau_by_component[*c] = Tau(value, origin, "tau_by_component." + name);
+      if (FindComponentKindInAnyFamily(name) == nullptr) {
+        throw Error(where + ": tau_by_component." + ValidUtf8(name) + " names no component");
+      }
+      t.tau_by_component[name] = Tau(value, origin, "tau_by_component." + name);
     }
   }
   return t;
@@ -85,7 +87,7 @@ TeacherForcedCriteria LoadTeacherForcedCriteria(const std::string& path) {
 
 nlohmann::json ToJson(const Thresholds& thresholds) {
   nlohmann::json by = nlohmann::json::object();
-  for (const auto& [c, tau] : thresholds.tau_by_component) by[std::string(ComponentName(c))] = tau;
+  for (const auto& [c, tau] : thresholds.tau_by_component) by[c] = tau;
   return {{"version", 1}, {"tau", thresholds.tau}, {"tau_by_component", by}};
 }
 

@@ -2,7 +2,7 @@
 // (calibration on known-good runs) says a kind needs its own.
 //
 //   Thresholds t = LoadThresholds("thresholds.json");  // {"tau": 1.2, "tau_by_component": {...}}
-//   double tau = t.For(Component::kAttention);
+//   double tau = t.For("attention");
 //   TeacherForcedCriteria c = TeacherForcedCriteriaFromJson(json, "thresholds.json");
 #ifndef EQUIV_LIBEQUIV_SUITE_THRESHOLDS_H_
 #define EQUIV_LIBEQUIV_SUITE_THRESHOLDS_H_
@@ -14,15 +14,14 @@
 
 #include "libequiv/e2e/teacher_forced_result.h"
 #include "libequiv/metrics/band.h"
-#include "libequiv/models/component.h"
 
 namespace equiv {
 
 struct Thresholds {
   double tau = kDefaultTau;
-  std::map<Component, double> tau_by_component;
+  std::map<std::string, double, std::less<>> tau_by_component;  // by component kind name
 
-  double For(Component component) const;
+  double For(std::string_view component) const;
   bool operator==(const Thresholds&) const = default;
 };
 

@@ -20,8 +20,8 @@
 #include "libequiv/e2e/teacher_forced_json.h"
 #include "libequiv/e2e/teacher_forcing.h"
 #include "libequiv/io/atomic_file.h"
-#include "libequiv/models/llama_port.h"
-#include "libequiv/models/reference_model.h"
+#include "libequiv/families/registry.h"
+#include "libequiv/io/number_format.h"
 #include "libequiv/report/html_report.h"
 #include "libequiv/results/results_writer.h"
 #include "libequiv/scaffolding/mapping_coverage.h"
@@ -38,12 +38,6 @@ using namespace equiv;  // a program, not a library
 constexpr const char* kModel = "tiny-llama";
 const device::DeviceConfig kDevice{.tp_degree = 2, .sequence_buckets = {32, 64, 256}};
 
-std::string Short(double value) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.4g", value);
-  return text;
-}
-
 void Stage(const std::string& title) { std::cout << "\n== " << title << "\n" << std::flush; }
 
 struct Run {
@@ -58,12 +52,14 @@ Run Validate(const ModelConfig& config, const StateDict& weights, FaultSet fault
              const std::string& out) {
   Run run;
   Stage("1. structural scaffolding: module trees, diff, mapping coverage");
-  const ModuleNode reference = ReferenceModuleTree(config), port = PortModuleTree(config, kDevice);
+  const Architecture& family = ArchitectureOf(config);
+  const ModuleNode reference = family.ReferenceTree(config);
+  const ModuleNode port = family.BuiltinPortTree(config, kDevice);
   TreeDiffOptions diff_options;
   diff_options.tp_degree = kDevice.tp_degree;
   const TreeDiff diff = DiffTrees(reference, port, diff_options);
   const MappingCoverage coverage =
-      CheckMappingCoverage(MappedPathsOf(Expand(BuiltinPortMapping(), config)), reference, port);
+      CheckMappingCoverage(MappedPathsOf(Expand(BuiltinPortMapping(config), config)), reference, port);
   std::cout << "tree diff: " << diff.real.size() << " real, " << diff.expected.size()
             << " expected differences; mapping: "
             << coverage.missing_source.size() + coverage.missing_target.size() << " absent paths, "
@@ -72,52 +68,47 @@ Run Validate(const ModelConfig& config, const StateDict& weights, FaultSet fault
 
   Stage("2. smoke test: greedy generation, 10 prompts x 32 tokens");
   const std::vector<Prompt> prompts = SeededPrompts(10, 16, config.vocab_size, 3);
-  const SmokeTestResult smoke = RunSmokeTest(config, weights, kDevice, faults, prompts, 32);
-  std::cout << "token match rate " << Short(smoke.match_rate) << " (liveness threshold "
-            << Short(smoke.threshold) << "): " << (smoke.passed ? "live" : "NOT live") << "\n";
+  const PortSetup setup = BuiltinPortOn(kDevice, faults);
+  const SmokeTestResult smoke = RunSmokeTest(config, weights, setup, prompts, 32);
+  std::cout << "token match rate " << FormatShort(smoke.match_rate) << " (liveness threshold "
+            << FormatShort(smoke.threshold) << "): " << (smoke.passed ? "live" : "NOT live") << "\n";
 
   Stage("3. the generated component suite (built-in mapping, bottom-up)");
   SuiteSpec spec;
   spec.name = "validation";
   spec.model = kModel;
   spec.config = config;
-  spec.device = kDevice;
-  spec.faults = faults;
-  const SuiteRunner runner(spec, weights);
+  spec.port = setup;
   SuiteResults header;
   header.suite = spec.name;
   header.model = kModel;
-  header.device = kDevice.Name();
-  for (const FaultInfo& info : FaultCatalog()) {
-    if (faults.contains(info.fault)) header.faults.emplace_back(info.name);
-  }
+  header.device = setup.Name();
+  header.faults.assign(faults.names().begin(), faults.names().end());
   header.tau = spec.thresholds.tau;
   ResultsWriter writer(out + "/results.json", header);
-  const std::vector<SuiteItem> items = runner.Items(SuiteCases(BuiltinPortMapping(), config));
   int64_t failed = 0;
-  for (const SuiteItem& item : items) {
-    run.cases.push_back(runner.Run(item));
-    writer.Append(run.cases.back());
-    const CaseResult& r = run.cases.back();
+  run.cases = RunSuite(spec, weights, BuiltinPortMapping(config), {}, [&](const CaseResult& r) {
+    writer.Append(r);
     if (!r.passed) {
       ++failed;
-      std::cout << "  FAIL  " << r.name << "  R = " << Short(r.r_ratio) << "  "
+      std::cout << "  FAIL  " << r.name << "  R = " << FormatShort(r.r_ratio) << "  "
                 << (r.band ? BandName(*r.band) : "-") << "\n";
     }
-  }
+  });
   writer.Finish();
-  std::cout << items.size() << " cases: " << items.size() - failed << " passed, " << failed
-            << " failed (" << out << "/results.json)\n";
+  const auto cases = static_cast<int64_t>(run.cases.size());
+  std::cout << cases << " cases: " << cases - failed << " passed, " << failed << " failed ("
+            << out << "/results.json)\n";
 
   Stage("4. fault localization");
   run.localization = Localize(run.cases);
   std::cout << run.localization.summary << "\n";
 
   Stage("5. teacher-forced comparison: 10 prompts x 32 tokens, every position");
-  run.teacher_forced = RunTeacherForced(config, weights, kDevice, faults, prompts, 32);
+  run.teacher_forced = RunTeacherForced(config, weights, setup, prompts, 32);
   const TeacherForcedResult& tf = run.teacher_forced;
-  std::cout << "R p95 " << Short(tf.r_ratio.p95) << ", cosine p5 " << Short(tf.cosine.p5)
-            << ", KL p95 " << Short(tf.kl.p95) << ", top-1 " << Short(tf.top1) << ": "
+  std::cout << "R p95 " << FormatShort(tf.r_ratio.p95) << ", cosine p5 " << FormatShort(tf.cosine.p5)
+            << ", KL p95 " << FormatShort(tf.kl.p95) << ", top-1 " << FormatShort(tf.top1) << ": "
             << (tf.passed() ? "passed" : "FAILED") << "\n";
   for (const FailedCondition& f : tf.failures) std::cout << "  " << f.message << "\n";
   std::cout << "token-forwards: reference " << tf.reference_token_forwards << ", port "
@@ -151,8 +142,10 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   const auto start = std::chrono::steady_clock::now();
   try {
-    const std::optional<Fault> fault = FaultFromName(fault_name);
-    if (!fault) throw Error("--fault " + fault_name + " is no catalog fault (equiv faults)");
+    const FaultInfo* fault = FindFault(fault_name);
+    if (fault == nullptr) {
+      throw Error("--fault " + fault_name + " is no catalog fault (equiv faults)");
+    }
     std::filesystem::create_directories(out + "/clean");
     std::filesystem::create_directories(out + "/faulty");
     const ModelConfig config = LoadModelConfig(configs + "/" + kModel + ".json");
@@ -161,23 +154,23 @@ int main(int argc, char** argv) {
               << kDevice.Name() << "\n";
     const Run clean = Validate(config, weights, {}, out + "/clean");
 
-    Stage("6. calibration from known-good runs (every clean variant, 3 seeds, 4 tiny configs)");
+    Stage("6. calibration from known-good runs (every clean variant, 3 seeds, the tiny configs)");
     const Calibration calibration =
         Calibrate(KnownGoodComponentRuns(configs), KnownGoodTeacherForcedRuns(configs));
     WriteCalibration(calibration, out + "/thresholds.json");
-    std::cout << "tau " << Short(calibration.components.thresholds.tau);
+    std::cout << "tau " << FormatShort(calibration.components.thresholds.tau);
     for (const auto& [c, tau] : calibration.components.thresholds.tau_by_component) {
-      std::cout << ", " << ComponentName(c) << " " << Short(tau);
+      std::cout << ", " << c << " " << FormatShort(tau);
     }
     std::cout << "\n(" << out << "/thresholds.json)\n";
 
     std::cout << "\n==== the same with one injected fault: " << fault_name << " ("
-              << InfoOf(*fault).bug << ")\n";
-    const Run faulty = Validate(config, weights, {*fault}, out + "/faulty");
+              << fault->bug << ")\n";
+    const Run faulty = Validate(config, weights, FaultSet{fault->name}, out + "/faulty");
 
     const bool clean_ok = AllPassed(clean);
     const bool caught = faulty.localization.primary &&
-                        faulty.localization.primary->component == InfoOf(*fault).component;
+                        faulty.localization.primary->component == fault->component;
     std::cout
         << "\n==== summary\nclean port: " << (clean_ok ? "PASS" : "FAIL") << "\n"
         << "faulty port (" << fault_name << "): "
@@ -186,10 +179,10 @@ int main(int argc, char** argv) {
         << (faulty.teacher_forced.passed() ? "; end to end passed" : "; end to end failed")
         << "\nreports: " << clean.report << ", " << faulty.report << "\n"
         << "took "
-        << Short(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count())
+        << FormatShort(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count())
         << " s\n";
     return clean_ok && caught ? 0 : 1;
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     std::cerr << "validate_port: " << e.what() << "\n";
     return 2;
   }

@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "libequiv/report/html_escape.h"
+#include "libequiv/io/number_format.h"
 
 namespace equiv {
 namespace {

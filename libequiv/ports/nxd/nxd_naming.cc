@@ -1,14 +1,50 @@
-// The port's module tree (declared in llama_port.h).
+#include "libequiv/ports/nxd/nxd_naming.h"
+
+#include <array>
 #include <string>
+#include <utility>
 
-#include "libequiv/models/llama_port.h"
+namespace equiv::nxd {
+namespace {
 
-namespace equiv {
+// Port module paths below model.layers.N, and the component kind each runs.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kLayerModules = {{
+    {"", "decoder_layer"},
+    {".mlp", "mlp"},
+    {".input_layernorm", "input_layernorm"},
+    {".post_attention_layernorm", "post_attention_layernorm"},
+    {".self_attn", "attention"},
+    {".self_attn.qkv_proj", "qkv_proj"},
+    {".self_attn.rotary_emb", "rotary"},
+    {".self_attn.q_layernorm", "q_norm"},
+    {".self_attn.k_layernorm", "k_norm"},
+}};
 
-ModuleNode PortModuleTree(const ModelConfig& c, const device::DeviceConfig& device) {
-  const std::string prefix = c.model_type == ModelType::kLlama     ? "NeuronLlama"
-                             : c.model_type == ModelType::kMistral ? "NeuronMistral"
-                                                                   : "NeuronQwen2";
+constexpr std::array<std::pair<std::string_view, std::string_view>, 3> kModelModules = {{
+    {"model.embed_tokens", "embedding"},
+    {"model.norm", "final_norm"},
+    {"lm_head", "lm_head"},
+}};
+
+}  // namespace
+
+std::optional<std::string_view> LayerModuleKind(std::string_view suffix) {
+  for (const auto& [path, kind] : kLayerModules) {
+    if (path == suffix) return kind;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> ModelModuleKind(std::string_view path) {
+  for (const auto& [p, kind] : kModelModules) {
+    if (p == path) return kind;
+  }
+  return std::nullopt;
+}
+
+ModuleNode NxdModuleTree(const ModelConfig& c, const device::DeviceConfig& device,
+                         const NxdNaming& naming) {
+  const std::string& prefix = naming.class_prefix;
   const int64_t q = c.num_attention_heads * c.head_dim;
   const int64_t kv = c.num_key_value_heads * c.head_dim;
   const auto linear = [](std::string name, std::string cls, int64_t out, int64_t in, bool bias) {
@@ -16,8 +52,8 @@ ModuleNode PortModuleTree(const ModelConfig& c, const device::DeviceConfig& devi
     if (bias) node.parameters.push_back({"bias", {out}});
     return node;
   };
-  const auto norm = [&](std::string name) {
-    return ModuleNode{std::move(name), "CustomRMSNorm", {{"weight", {c.hidden_size}}}, {}};
+  const auto norm = [&](std::string name, int64_t size) {
+    return ModuleNode{std::move(name), "CustomRMSNorm", {{"weight", {size}}}, {}};
   };
   const std::string act = c.hidden_act == HiddenAct::kSilu   ? "SiLU"
                           : c.hidden_act == HiddenAct::kGelu ? "GELU"
@@ -45,6 +81,10 @@ ModuleNode PortModuleTree(const ModelConfig& c, const device::DeviceConfig& devi
         prefix + "Attention",
         {},
         {std::move(qkv), std::move(o), ModuleNode{"rotary_emb", "RotaryEmbedding", {}, {}}}};
+    if (naming.qk_norm) {
+      attn.children.push_back(norm("q_layernorm", c.head_dim));
+      attn.children.push_back(norm("k_layernorm", c.head_dim));
+    }
     ModuleNode mlp{
         "mlp",
         prefix + "MLP",
@@ -54,11 +94,12 @@ ModuleNode PortModuleTree(const ModelConfig& c, const device::DeviceConfig& devi
          linear("up_proj", "ColumnParallelLinear", c.intermediate_size, c.hidden_size, c.mlp_bias),
          linear("down_proj", "RowParallelLinear", c.hidden_size, c.intermediate_size, c.mlp_bias),
          ModuleNode{"act_fn", act, {}, {}}}};
-    layers.children.push_back(ModuleNode{std::to_string(i),
-                                         prefix + "DecoderLayer",
-                                         {},
-                                         {std::move(attn), std::move(mlp), norm("input_layernorm"),
-                                          norm("post_attention_layernorm")}});
+    layers.children.push_back(
+        ModuleNode{std::to_string(i),
+                   prefix + "DecoderLayer",
+                   {},
+                   {std::move(attn), std::move(mlp), norm("input_layernorm", c.hidden_size),
+                    norm("post_attention_layernorm", c.hidden_size)}});
   }
   ModuleNode model{
       "model",
@@ -66,7 +107,7 @@ ModuleNode PortModuleTree(const ModelConfig& c, const device::DeviceConfig& devi
       {},
       {ModuleNode{
            "embed_tokens", "ParallelEmbedding", {{"weight", {c.vocab_size, c.hidden_size}}}, {}},
-       std::move(layers), norm("norm")}};
+       std::move(layers), norm("norm", c.hidden_size)}};
   return ModuleNode{"",
                     prefix + "ForCausalLM",
                     {},
@@ -74,4 +115,4 @@ ModuleNode PortModuleTree(const ModelConfig& c, const device::DeviceConfig& devi
                                               c.hidden_size, false)}};
 }
 
-}  // namespace equiv
+}  // namespace equiv::nxd

@@ -3,6 +3,8 @@
 #
 #   equiv_add_component_suite(tiny_llama_suite
 #     CONFIG   ${PROJECT_SOURCE_DIR}/configs/tiny-llama.json
+#     PORT     builtin                     # or a port your SOURCES register (RegisterPort)
+#     SOURCES  my_port.cc                  # compiled into the suite program
 #     MAPPING  builtin                     # or a component_mapping.json
 #     DEVICE   tp2_bucket32-64             # a DeviceConfig name
 #     FAULTS   softmax_bf16                # catalog faults to switch on (none: a clean port)
@@ -13,15 +15,22 @@
 # The suite's main program: beside this file once installed, in fixtures/ in the source tree.
 if(EXISTS "${CMAKE_CURRENT_LIST_DIR}/suite_main.cc")
   set(EQUIV_SUITE_MAIN "${CMAKE_CURRENT_LIST_DIR}/suite_main.cc" CACHE INTERNAL "")
-else()
+else()  # the source tree: this file is in generators/
   set(EQUIV_SUITE_MAIN "${CMAKE_CURRENT_LIST_DIR}/../fixtures/suite_main.cc" CACHE INTERNAL "")
 endif()
 
 function(equiv_add_component_suite name)
-  cmake_parse_arguments(ARG "" "CONFIG;MAPPING;DEVICE;SAMPLING;THRESHOLDS;RESULTS"
-                        "FAULTS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "CONFIG;PORT;MAPPING;DEVICE;SAMPLING;THRESHOLDS;RESULTS"
+                        "SOURCES;FAULTS;LABELS" ${ARGN})
   if(NOT ARG_CONFIG)
     message(FATAL_ERROR "equiv_add_component_suite(${name}): CONFIG is required")
+  endif()
+  if(NOT ARG_PORT)
+    set(ARG_PORT builtin)
+  endif()
+  if(NOT ARG_PORT STREQUAL "builtin" AND NOT ARG_SOURCES)
+    message(FATAL_ERROR "equiv_add_component_suite(${name}): PORT ${ARG_PORT} needs the SOURCES "
+                        "that register it (equiv::RegisterPort)")
   endif()
   if(NOT ARG_MAPPING)
     set(ARG_MAPPING builtin)
@@ -37,12 +46,13 @@ function(equiv_add_component_suite name)
   endif()
   list(JOIN ARG_FAULTS "," faults)
   get_filename_component(model "${ARG_CONFIG}" NAME_WE)
-  add_executable(${name} "${EQUIV_SUITE_MAIN}")
+  add_executable(${name} "${EQUIV_SUITE_MAIN}" ${ARG_SOURCES})
   target_link_libraries(${name} PRIVATE equiv::fixtures)
   target_compile_definitions(${name} PRIVATE
     EQUIV_SUITE_NAME="${name}"
     EQUIV_SUITE_CONFIG="${ARG_CONFIG}"
     EQUIV_SUITE_MODEL="${model}"
+    EQUIV_SUITE_PORT="${ARG_PORT}"
     EQUIV_SUITE_MAPPING="${ARG_MAPPING}"
     EQUIV_SUITE_DEVICE="${ARG_DEVICE}"
     EQUIV_SUITE_FAULTS="${faults}"

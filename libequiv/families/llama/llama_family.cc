@@ -1,0 +1,43 @@
+#include "libequiv/families/llama/llama_family.h"
+
+#include <array>
+
+#include "libequiv/families/llama/llama_reference.h"
+#include "libequiv/ports/nxd/nxd_port.h"
+
+namespace equiv {
+
+std::span<const std::string_view> LlamaFamily::model_types() const {
+  static constexpr std::array<std::string_view, 3> kTypes = {"llama", "mistral", "qwen2"};
+  return kTypes;
+}
+
+std::string LlamaFamily::ClassPrefix(const ModelConfig& config) const {
+  if (config.model_type == "mistral") return "Mistral";
+  if (config.model_type == "qwen2") return "Qwen2";
+  return "Llama";
+}
+
+nxd::NxdNaming LlamaFamily::PortNaming(const ModelConfig& config) const {
+  return {"Neuron" + ClassPrefix(config), QkNorm()};
+}
+
+std::span<const ComponentKind> LlamaFamily::Components() const { return LlamaComponents(); }
+
+std::unique_ptr<Reference> LlamaFamily::MakeReference(const ModelConfig& config,
+                                                      const StateDict& weights,
+                                                      nn::Precision precision) const {
+  return std::make_unique<LlamaReference>(config, LlamaWeights(weights, config, QkNorm()),
+                                          precision);
+}
+
+std::unique_ptr<Port> LlamaFamily::MakeBuiltinPort(const PortContext& context) const {
+  const std::span<const nxd::NxdFault> catalogs[] = {nxd::NxdFaults(), OwnPortFaults()};
+  return std::make_unique<nxd::NxdPort>(
+      context.config, LlamaWeights(context.weights, context.config, QkNorm()), context.device,
+      nxd::StepsWith(context.faults, catalogs), PortNaming(context.config));
+}
+
+std::span<const FaultInfo> LlamaFamily::Faults() const { return {}; }
+
+}  // namespace equiv

@@ -1,0 +1,88 @@
+// The component mapping of the qwen3 family's built-in port onto the HF reference: the
+// same text ships as configs/mappings/qwen3-port.json for users to copy and adapt
+// (tests/libequiv/families/builtin_mappings_test.cc keeps the two equal).
+#include "libequiv/families/qwen3/qwen3_family.h"
+
+namespace equiv {
+
+std::string_view Qwen3Family::BuiltinPortMappingJson() const {
+  return R"json(
+{
+  "version": 1,
+  "variables": {"i": "num_hidden_layers"},
+  "mapping": [
+    {
+      "source": ["model.embed_tokens"],
+      "target": ["model.embed_tokens"],
+      "reasoning": "nn.Embedding -> ParallelEmbedding: the vocabulary is sharded over ranks, the lookup is the same"
+    },
+    {
+      "source": ["model.layers.{i}.input_layernorm"],
+      "target": ["model.layers.{i}.input_layernorm"],
+      "reasoning": "RMSNorm -> CustomRMSNorm: one fused kernel, float32 inside, one rounding"
+    },
+    {
+      "source": [
+        "model.layers.{i}.self_attn.q_proj",
+        "model.layers.{i}.self_attn.k_proj",
+        "model.layers.{i}.self_attn.v_proj"
+      ],
+      "target": ["model.layers.{i}.self_attn.qkv_proj"],
+      "reasoning": "three Linear -> one fused column-parallel projection (Wqkv, or q/k/v_proj unfused); output columns q | k | v"
+    },
+    {
+      "source": ["model.layers.{i}.self_attn.q_norm"],
+      "target": ["model.layers.{i}.self_attn.q_layernorm"],
+      "reasoning": "Qwen3RMSNorm over each query head -> the attention's q_layernorm (CustomRMSNorm), on every rank's heads before rotary"
+    },
+    {
+      "source": ["model.layers.{i}.self_attn.k_norm"],
+      "target": ["model.layers.{i}.self_attn.k_layernorm"],
+      "reasoning": "Qwen3RMSNorm over each key head -> the attention's k_layernorm (CustomRMSNorm), on every rank's heads before rotary"
+    },
+    {
+      "source": ["model.rotary_emb"],
+      "target": ["model.layers.{i}.self_attn.rotary_emb"],
+      "reasoning": "HF computes cos/sin once per model; the port has one rotary embedding per attention layer"
+    },
+    {
+      "source": ["model.layers.{i}.self_attn"],
+      "target": ["model.layers.{i}.self_attn"],
+      "reasoning": "the whole attention: fused QKV, the per-head q/k norms, rotary, blockwise flash attention, row-parallel o_proj with an all-reduce"
+    },
+    {
+      "source": [],
+      "target": ["model.layers.{i}.self_attn.o_proj"],
+      "reasoning": "no counterpart: GroupQueryAttention_O is an NxD wrapper around the row-parallel o_proj.o_proj; HF's o_proj is covered by the attention case"
+    },
+    {
+      "source": ["model.layers.{i}.post_attention_layernorm"],
+      "target": ["model.layers.{i}.post_attention_layernorm"],
+      "reasoning": "RMSNorm -> CustomRMSNorm: one fused kernel, float32 inside, one rounding"
+    },
+    {
+      "source": ["model.layers.{i}.mlp"],
+      "target": ["model.layers.{i}.mlp"],
+      "reasoning": "gate/up column-parallel, down row-parallel: partial sums rounded per rank and all-reduced"
+    },
+    {
+      "source": ["model.layers.{i}"],
+      "target": ["model.layers.{i}"],
+      "reasoning": "the decoder layer: norms, attention, MLP and both residual adds"
+    },
+    {
+      "source": ["model.norm"],
+      "target": ["model.norm"],
+      "reasoning": "RMSNorm -> CustomRMSNorm on the last hidden state"
+    },
+    {
+      "source": ["lm_head"],
+      "target": ["lm_head"],
+      "reasoning": "Linear -> ColumnParallelLinear over the vocabulary, logits gathered from the ranks"
+    }
+  ]
+}
+)json";
+}
+
+}  // namespace equiv

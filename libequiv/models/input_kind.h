@@ -1,0 +1,25 @@
+// The kinds of generated input a component case runs on. Several, because some faults show
+// only under some inputs (a bf16 softmax over many keys, a sliding window, positions past the
+// original context, an eps that matters only for small values).
+#ifndef EQUIV_LIBEQUIV_MODELS_INPUT_KIND_H_
+#define EQUIV_LIBEQUIV_MODELS_INPUT_KIND_H_
+
+#include <string_view>
+
+namespace equiv {
+
+enum class InputKind {
+  kNormal,           // N(0, 1)
+  kUniform,          // U(-1, 1)
+  kOutlierChannels,  // heavy tails plus a few channels 30-60x larger, like a residual stream
+  kSmallMagnitude,   // N(0, 1e-3^2): where an eps or an underflow matters
+  kLongSequence,     // N(0, 1) over LongSequenceLength positions
+};
+
+std::string_view InputKindName(InputKind kind);  // "normal", "long_sequence", ...
+// Throws equiv::Error naming the text and the kinds there are.
+InputKind InputKindFromName(std::string_view name);
+
+}  // namespace equiv
+
+#endif  // EQUIV_LIBEQUIV_MODELS_INPUT_KIND_H_

@@ -1,0 +1,90 @@
+#include "libequiv/ports/nxd/nxd_kernels.h"
+
+#include <cmath>
+#include <vector>
+
+#include "libequiv/nn/activation.h"
+#include "libequiv/nn/numerics.h"
+#include "libequiv/ports/nxd/nxd_steps.h"
+#include "libequiv/precision/bf16.h"
+
+namespace equiv::nxd {
+namespace {
+
+constexpr nn::Precision kBf16 = nn::Precision::kBf16;
+
+}  // namespace
+
+Matrix ScaleRows(const Matrix& x, const Vector& weight, bool fused,
+                 const std::function<float(Eigen::Index row)>& inv_rms) {
+  Matrix out(x.rows(), x.cols());
+  for (Eigen::Index r = 0; r < x.rows(); ++r) {
+    const float scale = inv_rms(r);
+    for (Eigen::Index c = 0; c < x.cols(); ++c) {
+      // The fused kernel keeps the normalized value in float32: one rounding.
+      const float normed = fused ? x(r, c) * scale : RoundToBf16(x(r, c) * scale);
+      out(r, c) = RoundToBf16(weight[c] * normed);
+    }
+  }
+  return out;
+}
+
+Matrix RmsNormKernel(const Matrix& x, const Vector& weight, float eps, bool fused) {
+  const float n = static_cast<float>(x.cols());
+  return ScaleRows(x, weight, fused, [&](Eigen::Index r) {
+    float sum = 0.0f;
+    for (Eigen::Index c = 0; c < x.cols(); ++c) sum += x(r, c) * x(r, c);
+    return 1.0f / std::sqrt(sum / n + eps);
+  });
+}
+
+Matrix StackQkv(const Matrix& q, const Matrix& k, const Matrix& v) {
+  Matrix out(q.rows() + k.rows() + v.rows(), q.cols());
+  out << q, k, v;
+  return out;
+}
+
+Vector StackQkvBias(const Vector& q, const Vector& k, const Vector& v) {
+  Vector out(q.size() + k.size() + v.size());
+  out << q, k, v;
+  return out;
+}
+
+Matrix RotaryHalves(const Matrix& x, int64_t head_dim, const nn::RotaryTables& tables) {
+  return nn::ApplyRotary(x, head_dim, tables, kBf16);
+}
+
+Matrix AttentionKernel(const Matrix& q, const Matrix& k, const Matrix& v,
+                       std::span<const int64_t> query_positions,
+                       std::span<const int64_t> key_positions,
+                       const device::AttentionKernelSpec& spec, int64_t flash_block) {
+  if (flash_block > 0) {
+    return device::FlashAttention(q, k, v, query_positions, key_positions, spec, flash_block);
+  }
+  return device::DeviceAttention(q, k, v, query_positions, key_positions, spec);
+}
+
+Matrix GatedMlpKernel(const MlpShards& mlp, const Matrix& x, HiddenAct act) {
+  const std::vector<Matrix> gate = mlp.gate->ForwardSharded(x);
+  const std::vector<Matrix> up = mlp.up->ForwardSharded(x);
+  std::vector<Matrix> products;
+  for (std::size_t r = 0; r < gate.size(); ++r) {
+    const Matrix activated = nn::Activation(act, gate[r], kBf16);
+    products.push_back(nn::Rounded(kBf16, Matrix(activated.cwiseProduct(up[r]))));
+  }
+  return mlp.down->ForwardSharded(products);
+}
+
+NxdSteps DefaultSteps() {
+  NxdSteps steps;
+  steps.pack_qkv = StackQkv;
+  steps.pack_qkv_bias = StackQkvBias;
+  steps.norm = RmsNormKernel;
+  steps.head_norm = RmsNormKernel;
+  steps.rotary = RotaryHalves;
+  steps.attention = AttentionKernel;
+  steps.mlp = GatedMlpKernel;
+  return steps;
+}
+
+}  // namespace equiv::nxd

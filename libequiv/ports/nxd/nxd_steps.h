@@ -1,0 +1,84 @@
+// The steps of the built-in NxD-like port that a porting bug can replace: how it reads
+// config.json, its state-dict conversion, and its kernels. The port runs whatever these hold;
+// a catalog fault (nxd_faults.h) is a replacement of one step, so the numerics carry no fault
+// switches.
+#ifndef EQUIV_LIBEQUIV_PORTS_NXD_NXD_STEPS_H_
+#define EQUIV_LIBEQUIV_PORTS_NXD_NXD_STEPS_H_
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "libequiv/config/model_config.h"
+#include "libequiv/device/flash_attention.h"
+#include "libequiv/nn/numerics.h"
+#include "libequiv/nn/rotary.h"
+
+namespace equiv::nxd {
+
+using nn::Matrix;
+using nn::Vector;
+
+// The RMSNorm kernel: x [rows, features], a bf16 weight; fused keeps the normalized value in
+// float32 (one rounding).
+using NormKernel =
+    std::function<Matrix(const Matrix& x, const Vector& weight, float eps, bool fused)>;
+// One rank's fused QKV weight rows (or bias) from its q, k and v parts.
+using QkvPacking = std::function<Matrix(const Matrix& q, const Matrix& k, const Matrix& v)>;
+using QkvBiasPacking = std::function<Vector(const Vector& q, const Vector& k, const Vector& v)>;
+// Rotary on x [positions, heads * head_dim] with bf16 cos/sin tables.
+using RotaryKernel = std::function<Matrix(const Matrix& x, int64_t head_dim,
+                                          const nn::RotaryTables& tables)>;
+// The port's attention on one rank: q, k, v of its heads, the query and key positions.
+using AttentionFn = std::function<Matrix(
+    const Matrix& q, const Matrix& k, const Matrix& v, std::span<const int64_t> query_positions,
+    std::span<const int64_t> key_positions, const device::AttentionKernelSpec& spec,
+    int64_t flash_block)>;
+// The gated MLP on one layer's sharded weights (see nxd_kernels.h for the correct one).
+struct MlpShards;
+using MlpKernel = std::function<Matrix(const MlpShards& mlp, const Matrix& x, HiddenAct act)>;
+
+struct NxdSteps {
+  // How the port reads config.json: the fields it uses, as it understands them.
+  std::function<void(ModelConfig&)> read_config = [](ModelConfig&) {};
+
+  // State-dict conversion.
+  QkvPacking pack_qkv;
+  QkvBiasPacking pack_qkv_bias;
+  bool load_qkv_bias = true;
+  // The lm_head the conversion loads: the checkpoint's head (the embedding table when tied).
+  std::function<Matrix(const Matrix& loaded, const ModelConfig& config)> lm_head =
+      [](const Matrix& loaded, const ModelConfig&) { return loaded; };
+
+  // Kernels.
+  NormKernel norm;
+  // The rotary frequencies after the port computed them (float32, as HF keeps them).
+  std::function<void(std::vector<float>& inv_freq)> rotary_frequencies = [](std::vector<float>&) {};
+  RotaryKernel rotary;
+  // The attention spec the port builds for a layer, before the kernel runs.
+  std::function<void(device::AttentionKernelSpec& spec)> attention_spec =
+      [](device::AttentionKernelSpec&) {};
+  // The key and value heads a rank's query heads read (GQA): by default the kernel repeats
+  // them as repeat_kv does; a replacement may expand them itself.
+  std::function<void(Matrix& k, Matrix& v, device::AttentionKernelSpec& spec)> expand_kv =
+      [](Matrix&, Matrix&, device::AttentionKernelSpec&) {};
+  // The query positions the causal mask compares keys against.
+  std::function<void(std::vector<int64_t>& query_positions)> mask_positions =
+      [](std::vector<int64_t>&) {};
+  AttentionFn attention;
+  // Per-head q/k norms (models that have them): the kernel on one row per head, run on the
+  // projected heads before rotary.
+  NormKernel head_norm;
+  bool qk_norm_after_rotary = false;
+  std::function<HiddenAct(HiddenAct)> activation = [](HiddenAct act) { return act; };
+  MlpKernel mlp;
+  // Token generation: the position the new token is rotated at.
+  std::function<int64_t(int64_t position)> token_rotary_position = [](int64_t p) { return p; };
+};
+
+// The correct steps.
+NxdSteps DefaultSteps();
+
+}  // namespace equiv::nxd
+
+#endif  // EQUIV_LIBEQUIV_PORTS_NXD_NXD_STEPS_H_
