@@ -1,5 +1,5 @@
 // Forward throughput of the reference components (nn/) and of the simulated-device port
-// (LlamaPort::Run) at one model's shapes, sequence 128, in GFLOP/s, beside BM_EigenGemm: a
+// (Port::Run) at one model's shapes, sequence 128, in GFLOP/s, beside BM_EigenGemm: a
 // plain Eigen GEMM of q_proj's shape measured in the same run. After the runs the program
 // prints every benchmark's GFLOP/s and its ratio to BM_EigenGemm of the same shape.
 //
@@ -22,8 +22,9 @@
 #include <vector>
 
 #include "libequiv/device/device_config.h"
-#include "libequiv/models/component.h"
-#include "libequiv/models/llama_port.h"
+#include "libequiv/families/llama/llama_family.h"
+#include "libequiv/families/registry.h"
+#include "libequiv/models/port.h"
 #include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/nn/attention.h"
@@ -40,7 +41,7 @@
 
 namespace {
 
-using equiv::LlamaPort;
+using equiv::Port;
 using equiv::ModelConfig;
 using equiv::StateDict;
 using equiv::nn::Matrix;
@@ -103,7 +104,7 @@ const StateDict& Weights(int64_t shape) {
 struct Derived {
   std::string key;
   std::unique_ptr<equiv::nn::DecoderLayerWeights> layer;
-  std::unique_ptr<LlamaPort> port;
+  std::unique_ptr<Port> port;
 };
 
 Derived& Slot(const std::string& key) {
@@ -120,18 +121,17 @@ const equiv::nn::DecoderLayerWeights& ReferenceLayer(int64_t shape, Precision pr
                        std::string(equiv::nn::PrecisionName(precision)));
   if (!slot.layer) {
     equiv::nn::DecoderLayerWeights layer =
-        std::move(equiv::ReferenceWeights(Weights(shape), Shape(shape).config).layers[0]);
+        std::move(equiv::LlamaWeights(Weights(shape), Shape(shape).config, false).layers[0]);
     if (precision == Precision::kBf16) layer = layer.Rounded(Precision::kBf16);
     slot.layer = std::make_unique<equiv::nn::DecoderLayerWeights>(std::move(layer));
   }
   return *slot.layer;
 }
 
-const LlamaPort& Port(int64_t shape, int64_t tp) {
+const Port& BuiltinPort(int64_t shape, int64_t tp) {
   Derived& slot = Slot("port/" + std::to_string(shape) + "/tp" + std::to_string(tp));
   if (!slot.port) {
-    slot.port = std::make_unique<LlamaPort>(Shape(shape).config, Weights(shape),
-                                            equiv::device::DeviceConfig{.tp_degree = tp});
+    slot.port = equiv::BuiltinPortOn({.tp_degree = tp}).Make(Shape(shape).config, Weights(shape));
   }
   return *slot.port;
 }
@@ -240,27 +240,27 @@ void BM_ReferenceDecoderLayer(benchmark::State& state, Precision precision) {
 }
 
 // The port's context-encoding graph for one component, ranks run one after another.
-void PortComponent(benchmark::State& state, equiv::Component component, double flops) {
+void PortComponent(benchmark::State& state, std::string_view component, double flops) {
   const int64_t shape = state.range(0);
-  const LlamaPort* port = nullptr;
+  const Port* port = nullptr;
   equiv::ComponentInput input;
   Measure(
       state, flops,
       [&] {
-        port = &Port(shape, state.range(1));
+        port = &BuiltinPort(shape, state.range(1));
         input = {Shape(shape).x, {}, Shape(shape).positions};
       },
-      [&](const ShapeData&) { return port->Run(component, 0, input); });
+      [&](const ShapeData&) { return port->Run({.kind = component, .layer = 0}, input); });
 }
 
 void BM_PortMlp(benchmark::State& state) {
-  PortComponent(state, equiv::Component::kMlp, MlpFlops(Shape(state.range(0)).config));
+  PortComponent(state, "mlp", MlpFlops(Shape(state.range(0)).config));
 }
 void BM_PortAttention(benchmark::State& state) {
-  PortComponent(state, equiv::Component::kAttention, AttentionFlops(Shape(state.range(0)).config));
+  PortComponent(state, "attention", AttentionFlops(Shape(state.range(0)).config));
 }
 void BM_PortDecoderLayer(benchmark::State& state) {
-  PortComponent(state, equiv::Component::kDecoderLayer,
+  PortComponent(state, "decoder_layer",
                 DecoderLayerFlops(Shape(state.range(0)).config));
 }
 

@@ -19,10 +19,8 @@
 #include "libequiv/e2e/greedy.h"
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/e2e/teacher_forcing.h"
-#include "libequiv/models/component.h"
-#include "libequiv/models/llama_port.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/config/model_config.h"
-#include "libequiv/models/reference_model.h"
 #include "libequiv/models/state_dict.h"
 
 #ifndef EQUIV_CONFIG_DIR
@@ -83,7 +81,8 @@ void BM_TeacherForced(benchmark::State& state) {
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
     const equiv::TeacherForcedResult r =
-        equiv::RunTeacherForced(m.config, m.weights, {}, {}, m.prompts, state.range(0));
+        equiv::RunTeacherForced(m.config, m.weights, equiv::BuiltinPortOn(), m.prompts,
+                                state.range(0));
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     benchmark::DoNotOptimize(r.r_ratio.p95);
     forwards = r.reference_token_forwards + r.port_token_forwards;
@@ -95,9 +94,10 @@ void BM_TeacherForced(benchmark::State& state) {
 // teacher[0..p]; the row p of each is that position's logits.
 void BM_PerPositionForward(benchmark::State& state) {
   const Model& m = TinyLlama();
-  const equiv::ReferenceModel fp32(m.config, m.weights, equiv::nn::Precision::kFp32);
-  const equiv::ReferenceModel bf16(m.config, m.weights, equiv::nn::Precision::kBf16);
-  equiv::LlamaPort port(m.config, m.weights, {});
+  const equiv::Architecture& family = equiv::ArchitectureOf(m.config);
+  const auto fp32 = family.MakeReference(m.config, m.weights, equiv::nn::Precision::kFp32);
+  const auto bf16 = family.MakeReference(m.config, m.weights, equiv::nn::Precision::kBf16);
+  const auto port = equiv::BuiltinPortOn().Make(m.config, m.weights);
   int64_t forwards = 0;
   double seconds = 0;
   for (auto _ : state) {
@@ -106,15 +106,15 @@ void BM_PerPositionForward(benchmark::State& state) {
     double sink = 0;
     for (const equiv::Prompt& prompt : m.prompts) {
       std::vector<int64_t> teacher = prompt;
-      for (int64_t t : equiv::ReferenceGreedy(fp32, prompt, state.range(0), &forwards)) {
+      for (int64_t t : equiv::ReferenceGreedy(*fp32, prompt, state.range(0), &forwards)) {
         teacher.push_back(t);
       }
       for (std::size_t p = 0; p + 1 < teacher.size(); ++p) {
         const std::span<const int64_t> prefix(teacher.data(), p + 1);
-        const Matrix a = fp32.Logits(prefix), b = bf16.Logits(prefix);
-        const Matrix c = equiv::AlignRows(port.ContextEncoding(prefix), int64_t(p) + 1);
+        const Matrix a = fp32->Logits(prefix), b = bf16->Logits(prefix);
+        const Matrix c = equiv::AlignRows(port->ContextEncoding(prefix), int64_t(p) + 1);
         sink += a(p, 0) + b(p, 0) + c(p, 0);
-        forwards += 2 * int64_t(p + 1) + port.BucketFor(int64_t(p) + 1);
+        forwards += 2 * int64_t(p + 1) + int64_t(p) + 1;  // no buckets
       }
     }
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -66,7 +66,7 @@ TEST_F(TinyLlamaEndToEnd, CleanPortPasses) {
 
 TEST_F(TinyLlamaEndToEnd, TokenGenerationFaultFailsEndToEnd) {
   // RunAndRecord records without asserting: this test asserts the failure itself.
-  const equiv::TeacherForcedResult r = RunAndRecord(Run({equiv::Fault::kTokenGenRopeOffByOne}));
+  const equiv::TeacherForcedResult r = RunAndRecord(Run({"tokengen_rope_off_by_one"}));
   EXPECT_FALSE(r.passed());
   EXPECT_THAT(r.faults, testing::ElementsAre("tokengen_rope_off_by_one"));
   ASSERT_FALSE(r.failures.empty());

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "libequiv/config/model_config.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/models/port_patch.h"
 #include "libequiv/nn/rotary.h"
 #include "generators/builtin_port_mapping.h"
@@ -48,7 +48,7 @@ equiv::ComponentOverride RotateHalfRotary(const equiv::ModelConfig& config) {
 std::vector<std::string> FailingCases(const equiv::SuiteRunner& runner, const char* title) {
   std::printf("  %s:\n", title);
   std::vector<std::string> failing;
-  const auto cases = equiv::SuiteCases(equiv::BuiltinPortMapping(), runner.spec().config);
+  const auto cases = equiv::SuiteCases(equiv::BuiltinPortMapping(runner.spec().config), runner.spec().config);
   for (const equiv::SuiteItem& item : runner.Items(cases)) {
     const equiv::CaseResult r = runner.Run(item);
     if (r.passed) continue;
@@ -62,8 +62,7 @@ std::vector<std::string> FailingCases(const equiv::SuiteRunner& runner, const ch
 TEST(ScopedPatchExample, ACorrectedRotaryFixesTheSuiteForItsScope) {
   equiv::SuiteSpec spec;
   spec.config = equiv::LoadModelConfig(EQUIV_EXAMPLES_DATA "/tiny-llama.json");
-  spec.device = {.tp_degree = 2};
-  spec.faults = {equiv::Fault::kRotaryInterleaved};
+  spec.port = equiv::BuiltinPortOn({.tp_degree = 2}, {"rotary_interleaved"});
   equiv::SuiteRunner runner(spec);  // seeded weights; the port has the fault switched on
 
   const std::vector<std::string> before = FailingCases(runner, "the port as it is");

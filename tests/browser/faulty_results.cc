@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "libequiv/families/registry.h"
 #include "libequiv/models/fault.h"
 #include "libequiv/config/model_config.h"
 #include "libequiv/results/results_writer.h"
@@ -20,24 +21,22 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    const std::optional<equiv::Fault> fault = equiv::FaultFromName(argv[2]);
-    if (!fault) throw equiv::Error(std::string("no fault named ") + argv[2] + " in the catalog");
+    if (equiv::FindFault(argv[2]) == nullptr) {
+      throw equiv::Error(std::string("no fault named ") + argv[2] + " in the catalog");
+    }
     equiv::SuiteSpec spec;
     spec.name = "tiny_llama_faulty";
     spec.model = std::filesystem::path(argv[1]).stem().string();
     spec.config = equiv::LoadModelConfig(argv[1]);
-    spec.faults = equiv::FaultSet{*fault};
-    const equiv::SuiteRunner runner(spec);
+    spec.port = equiv::BuiltinPortOn({}, {argv[2]});
     equiv::SuiteResults results;
     results.suite = spec.name;
     results.model = spec.model;
-    results.device = spec.device.Name();
+    results.device = spec.port.Name();
     results.faults = {argv[2]};
     results.tau = spec.thresholds.tau;
-    for (const equiv::SuiteItem& item :
-         runner.Items(equiv::SuiteCases(equiv::BuiltinPortMapping(), spec.config))) {
-      results.cases.push_back(runner.Run(item));
-    }
+    results.cases = equiv::RunSuite(spec, equiv::InitStateDict(spec.config, spec.weight_seed),
+                                    equiv::BuiltinPortMapping(spec.config));
     // Parent directories created, written atomically, a failed write an error naming the path.
     equiv::ResultsWriter(argv[3], results).Finish();
     std::cout << argv[3] << ": " << results.cases.size() << " cases\n";

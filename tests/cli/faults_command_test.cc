@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "libequiv/models/fault.h"
+#include "libequiv/families/registry.h"
 
 namespace equiv::cli {
 namespace {

@@ -50,7 +50,7 @@ SuiteResults Results() {
     c.name = "case_" + std::to_string(i) + "/normal";
     c.case_name = "case_" + std::to_string(i);
     c.input = "normal";
-    c.component = i == 1 ? Component::kQkvProj : Component::kMlp;
+    c.component = i == 1 ? "qkv_proj" : "mlp";
     c.order = i;
     c.outcome = "ratio";
     c.r_ratio = i == 1 ? 50 : 1;

@@ -10,6 +10,7 @@
 #include "libequiv/config/model_config.h"
 #include "libequiv/tensor/error.h"
 #include "tests/support/error_of.h"
+#include "libequiv/families/registry.h"
 
 namespace equiv {
 namespace {

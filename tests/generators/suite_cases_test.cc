@@ -12,6 +12,7 @@
 #include "generators/component_mapping.h"
 #include "libequiv/tensor/error.h"
 #include "tests/support/error_of.h"
+#include "libequiv/families/registry.h"
 
 namespace equiv {
 namespace {
@@ -77,14 +78,14 @@ TEST(SuiteCasesTest, BuiltinMappingOnTinyLlamaInBottomUpOrder) {
     EXPECT_EQ(cases[k].order, static_cast<int64_t>(k)) << cases[k].name;
     EXPECT_FALSE(cases[k].reasoning.empty()) << cases[k].name;
   }
-  EXPECT_EQ(Names(SuiteCases(BuiltinPortMapping(), TinyLlama())), Names(cases));
+  EXPECT_EQ(Names(SuiteCases(BuiltinPortMapping(TinyLlama()), TinyLlama())), Names(cases));
 }
 
 TEST(SuiteCasesTest, CaseFieldsComeFromTheEntry) {
   const std::vector<ComponentCase> cases = SuiteCasesForPort(TinyLlama());
   const ComponentCase& qkv = cases[7];
   EXPECT_EQ(qkv.name, "layers_1_qkv_proj");
-  EXPECT_EQ(qkv.component, Component::kQkvProj);
+  EXPECT_EQ(qkv.component, "qkv_proj");
   EXPECT_EQ(qkv.layer, 1);
   EXPECT_THAT(qkv.source_paths,
               ElementsAre("model.layers.1.self_attn.q_proj", "model.layers.1.self_attn.k_proj",
@@ -93,12 +94,12 @@ TEST(SuiteCasesTest, CaseFieldsComeFromTheEntry) {
   EXPECT_THAT(qkv.reasoning, HasSubstr("fused"));
   const ComponentCase& rotary = cases[9];
   EXPECT_EQ(rotary.name, "layers_1_rotary");
-  EXPECT_EQ(rotary.component, Component::kRotary);
+  EXPECT_EQ(rotary.component, "rotary");
   EXPECT_EQ(rotary.layer, 1);
   EXPECT_THAT(rotary.source_paths, ElementsAre("model.rotary_emb"));
   EXPECT_THAT(rotary.target_paths, ElementsAre("model.layers.1.self_attn.rotary_emb"));
   const ComponentCase& embedding = cases[5];
-  EXPECT_EQ(embedding.component, Component::kEmbedding);
+  EXPECT_EQ(embedding.component, "embedding");
   EXPECT_EQ(embedding.layer, -1);
 }
 
@@ -118,8 +119,8 @@ TEST(SuiteCasesTest, FirstMiddleLastOnFiveLayers) {
       SuiteCasesForPort(config, LayerSampling::FirstMiddleLast());
   std::vector<int64_t> mlp_layers;
   for (const ComponentCase& c : cases) {
-    if (c.component == Component::kMlp) mlp_layers.push_back(c.layer);
-    if (IsPerLayer(c.component)) {
+    if (c.component == "mlp") mlp_layers.push_back(c.layer);
+    if (c.kind->per_layer) {
       EXPECT_TRUE(c.layer == 0 || c.layer == 2 || c.layer == 4) << c.name;
     }
   }
@@ -134,7 +135,7 @@ TEST(SuiteCasesTest, FirstMiddleLastOnFiveLayers) {
 TEST(SuiteCasesTest, EverySecondLayerKeepsTheLast) {
   std::vector<int64_t> layers;
   for (const ComponentCase& c : SuiteCasesForPort(WithLayers(6), LayerSampling::Every(2))) {
-    if (c.component == Component::kDecoderLayer) layers.push_back(c.layer);
+    if (c.component == "decoder_layer") layers.push_back(c.layer);
   }
   EXPECT_THAT(layers, ElementsAre(0, 2, 4, 5));
 }
@@ -246,11 +247,15 @@ TEST(SuiteCasesTest, RotaryTakesItsLayerFromTheTarget) {
 }
 
 TEST(SuiteCasesTest, CaseNames) {
-  EXPECT_EQ(CaseName(Component::kMlp, 3), "layers_3_mlp");
-  EXPECT_EQ(CaseName(Component::kInputNorm, 0), "layers_0_input_layernorm");
-  EXPECT_EQ(CaseName(Component::kEmbedding, -1), "embedding");
-  EXPECT_EQ(CaseName(Component::kFinalNorm, -1), "final_norm");
-  EXPECT_EQ(CaseName(Component::kLmHead, -1), "lm_head");
+  const ModelConfig config = TinyLlama();
+  const auto name = [&](const char* kind, int64_t layer) {
+    return CaseName(ComponentKindOf(config, kind), layer);
+  };
+  EXPECT_EQ(name("mlp", 3), "layers_3_mlp");
+  EXPECT_EQ(name("input_layernorm", 0), "layers_0_input_layernorm");
+  EXPECT_EQ(name("embedding", -1), "embedding");
+  EXPECT_EQ(name("final_norm", -1), "final_norm");
+  EXPECT_EQ(name("lm_head", -1), "lm_head");
 }
 
 TEST(SuiteCasesTest, EmptyWhenSamplingKeepsOnlyWholeModelCases) {

@@ -11,7 +11,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::Field;
 
-CaseResult Case(std::string name, Component component, double r, std::string outcome = "ratio") {
+CaseResult Case(std::string name, std::string component, double r, std::string outcome = "ratio") {
   CaseResult c;
   c.name = std::move(name);
   c.component = component;
@@ -22,14 +22,14 @@ CaseResult Case(std::string name, Component component, double r, std::string out
 
 TEST(CompareThresholdsTest, ListsTheCasesOnlyTheCalibratedTausCatch) {
   const Thresholds calibrated{
-      .tau = 1.2, .tau_by_component = {{Component::kRotary, 1.05}, {Component::kMlp, 1.309}}};
+      .tau = 1.2, .tau_by_component = {{"rotary", 1.05}, {"mlp", 1.309}}};
   const std::vector<CaseResult> results = {
-      Case("layers_0_rotary/normal", Component::kRotary, 1.1),  // caught only when calibrated
-      Case("layers_0_mlp/normal", Component::kMlp, 1.25),       // let through when calibrated
-      Case("layers_1_mlp/normal", Component::kMlp, 0.8),        // over-precision: passes both
-      Case("layers_0_rotary/long_sequence", Component::kRotary, 5.0),  // fails both
-      Case("embed_tokens/normal", Component::kEmbedding, NAN, "degenerate_baseline"),
-      Case("layers_1_rotary/normal", Component::kRotary, 1.05),  // R = tau fails
+      Case("layers_0_rotary/normal", "rotary", 1.1),  // caught only when calibrated
+      Case("layers_0_mlp/normal", "mlp", 1.25),       // let through when calibrated
+      Case("layers_1_mlp/normal", "mlp", 0.8),        // over-precision: passes both
+      Case("layers_0_rotary/long_sequence", "rotary", 5.0),  // fails both
+      Case("embed_tokens/normal", "embedding", NAN, "degenerate_baseline"),
+      Case("layers_1_rotary/normal", "rotary", 1.05),  // R = tau fails
   };
   const std::vector<ThresholdChange> caught = CompareThresholds(results, calibrated, {});
   ASSERT_EQ(caught.size(), 2u);

@@ -11,6 +11,7 @@
 #include "libequiv/calibration/calibration.h"
 #include "libequiv/calibration/compare_thresholds.h"
 #include "libequiv/calibration/detection_matrix.h"
+#include "libequiv/families/registry.h"
 
 namespace equiv {
 namespace {
@@ -24,12 +25,11 @@ using ::testing::StartsWith;
 
 const std::string kConfigs = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs";
 
-DetectionMatrix Matrix(const Thresholds& thresholds,
-                       std::vector<device::DeviceConfig> clean_variants = {}) {
+DetectionMatrix Matrix(const Thresholds& thresholds, std::vector<CleanRun> clean_runs = {}) {
   DetectionMatrixOptions options;
   options.configs_dir = kConfigs;
   options.thresholds = thresholds;
-  options.clean_variants = std::move(clean_variants);
+  options.clean_runs = std::move(clean_runs);
   return RunDetectionMatrix(options);
 }
 
@@ -78,12 +78,12 @@ TEST_F(KnownGoodTest, TheDefaultTauFailsAKnownGoodTp8Mlp) {
 
 TEST_F(KnownGoodTest, CalibrationTightensNormsAndLoosensTpRoundedKinds) {
   const Thresholds& t = Calibrated();
-  for (Component c : {Component::kInputNorm, Component::kPostAttentionNorm, Component::kFinalNorm,
-                      Component::kRotary, Component::kQkvProj, Component::kLmHead}) {
-    EXPECT_THAT(t.For(c), AllOf(Lt(kDefaultTau), Gt(1.0))) << ComponentName(c);
+  for (const char* c : {"input_layernorm", "post_attention_layernorm", "final_norm",
+                      "rotary", "qkv_proj", "lm_head"}) {
+    EXPECT_THAT(t.For(c), AllOf(Lt(kDefaultTau), Gt(1.0))) << c;
   }
-  EXPECT_THAT(t.For(Component::kMlp), Gt(kDefaultTau));
-  EXPECT_THAT(t.For(Component::kAttention), Gt(kDefaultTau));
+  EXPECT_THAT(t.For("mlp"), Gt(kDefaultTau));
+  EXPECT_THAT(t.For("attention"), Gt(kDefaultTau));
   for (const CaseResult& r : Good()) {
     EXPECT_LT(r.r_ratio, t.For(r.component)) << r.name;  // every known-good case passes
   }
@@ -91,7 +91,7 @@ TEST_F(KnownGoodTest, CalibrationTightensNormsAndLoosensTpRoundedKinds) {
 
 TEST_F(KnownGoodTest, CalibratedThresholdsStillCatchEveryCatalogFault) {
   // Every fault (TP 1, its showcase config) and the tightest clean variant, TP 8.
-  const DetectionMatrix m = Matrix(Calibrated(), {device::DeviceConfig{.tp_degree = 8}});
+  const DetectionMatrix m = Matrix(Calibrated(), {{"tiny-llama", {.tp_degree = 8}}});
   EXPECT_TRUE(m.AllAsExpected()) << FormatDetectionMatrix(m);
   EXPECT_EQ(m.faults.size(), FaultCatalog().size());
 }
@@ -154,7 +154,7 @@ TEST(KnownGoodReport, DISABLED_FullTinyCalibration) {
   }
   EXPECT_TRUE(matrix.AllAsExpected());
   // Its clean rows are TP 1 only: a TP 1 calibration does not cover TP 8 rounding.
-  const DetectionMatrix tp1_matrix = Matrix(tp1, {device::DeviceConfig{}});
+  const DetectionMatrix tp1_matrix = Matrix(tp1, {{"tiny-llama", {}}});
   std::cout << FormatDetectionMatrix(tp1_matrix);
   EXPECT_TRUE(tp1_matrix.AllAsExpected());
 }

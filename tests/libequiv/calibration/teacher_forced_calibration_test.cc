@@ -87,7 +87,7 @@ TEST(CalibrateTeacherForcedTest, RefusesFewFailedOrNonFiniteRuns) {
 TEST(CalibrateTeacherForcedTest, TheFixtureReadsTheCalibratedCriteria) {
   std::vector<CaseResult> cases(5);
   for (CaseResult& c : cases) {
-    c.component = Component::kMlp;
+    c.component = "mlp";
     c.outcome = "ratio";
     c.r_ratio = 1.0;
     c.passed = true;

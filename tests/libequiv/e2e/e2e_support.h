@@ -11,6 +11,7 @@
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/models/fault.h"
 #include "libequiv/config/model_config.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/models/state_dict.h"
 
 namespace equiv::testing_support {

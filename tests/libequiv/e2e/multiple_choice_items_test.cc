@@ -13,7 +13,7 @@
 #include <string>
 
 #include "libequiv/e2e/greedy.h"
-#include "libequiv/models/reference_model.h"
+#include "libequiv/families/registry.h"
 #include "tests/libequiv/e2e/e2e_support.h"
 #include "tests/support/error_of.h"
 
@@ -136,12 +136,13 @@ TEST(GreedyMultipleChoiceTest, AnswerIsTheReferenceGreedyContinuation) {
       GreedyMultipleChoice(m.config, m.weights, 12, 5, {.prompt_length = 6, .choice_length = 3});
   EXPECT_EQ(set.origin, "GreedyMultipleChoice(seed 5)");
   ASSERT_EQ(set.items.size(), 12u);
-  const ReferenceModel fp32(m.config, m.weights, nn::Precision::kFp32);
+  const std::unique_ptr<Reference> fp32 =
+      ArchitectureOf(m.config).MakeReference(m.config, m.weights, nn::Precision::kFp32);
   std::set<int64_t> answers;
   for (const MultipleChoiceItem& item : set.items) {
     ASSERT_EQ(item.prompt.size(), 6u);
     ASSERT_EQ(item.choices.size(), 4u);
-    EXPECT_EQ(item.choices[item.answer], ReferenceGreedy(fp32, item.prompt, 3));
+    EXPECT_EQ(item.choices[item.answer], ReferenceGreedy(*fp32, item.prompt, 3));
     const std::set<std::vector<int64_t>> distinct(item.choices.begin(), item.choices.end());
     EXPECT_EQ(distinct.size(), 4u);
     for (const auto& choice : item.choices) EXPECT_EQ(choice.size(), 3u);

@@ -25,7 +25,7 @@ const MultipleChoiceResult& Failing() {
     MultipleChoiceSet set = GreedyMultipleChoice(m.config, m.weights, 20, 3);
     set.items[0].choices[1] = {7, 8, 9};  // a choice of its own length
     MultipleChoiceResult r =
-        RunMultipleChoice(m.config, m.weights, {.tp_degree = 2}, {Fault::kQkvConcatOrder}, set);
+        RunMultipleChoice(m.config, m.weights, BuiltinPortOn({.tp_degree = 2}, {"qkv_concat_order"}), set);
     r.model = "tiny-llama";
     return r;
   }();

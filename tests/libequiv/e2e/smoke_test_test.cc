@@ -21,7 +21,7 @@ std::vector<Prompt> Prompts() { return SeededPrompts(3, 8, 256, 7); }
 
 TEST(SmokeTest, CleanPortMatches) {
   const auto& m = Tiny("tiny-llama");
-  const SmokeTestResult r = RunSmokeTest(m.config, m.weights, {.tp_degree = 2}, {}, Prompts(), 8);
+  const SmokeTestResult r = RunSmokeTest(m.config, m.weights, BuiltinPortOn({.tp_degree = 2}), Prompts(), 8);
   std::cout << "[ MEASURED ] clean tp2 match rate " << FormatFull(r.match_rate) << "\n";
   ASSERT_EQ(r.prompts.size(), 3u);
   EXPECT_EQ(r.threshold, 0.3);
@@ -36,7 +36,7 @@ TEST(SmokeTest, CleanPortMatches) {
 TEST(SmokeTest, BrokenPortDiverges) {
   const auto& m = Tiny("tiny-llama");
   const SmokeTestResult r =
-      RunSmokeTest(m.config, m.weights, {}, {Fault::kAttentionScaleMissing}, Prompts(), 8);
+      RunSmokeTest(m.config, m.weights, BuiltinPortOn({}, {"attention_scale_missing"}), Prompts(), 8);
   std::cout << "[ MEASURED ] attention_scale_missing match rate " << FormatFull(r.match_rate)
             << "\n";
   EXPECT_FALSE(r.passed);
@@ -47,7 +47,7 @@ TEST(SmokeTest, BrokenPortDiverges) {
   }
   // The threshold is the caller's: at 0 anything is alive.
   EXPECT_TRUE(
-      RunSmokeTest(m.config, m.weights, {}, {Fault::kAttentionScaleMissing}, Prompts(), 8, 0.0)
+      RunSmokeTest(m.config, m.weights, BuiltinPortOn({}, {"attention_scale_missing"}), Prompts(), 8, 0.0)
           .passed);
 }
 
@@ -89,9 +89,9 @@ TEST(SmokeTest, JsonRoundTripsAndIsChecked) {
 
 TEST(SmokeTest, RejectsBadArguments) {
   const auto& m = Tiny("tiny-llama");
-  EXPECT_EQ(ErrorOf([&] { RunSmokeTest(m.config, m.weights, {}, {}, Prompts(), 0); }),
+  EXPECT_EQ(ErrorOf([&] { RunSmokeTest(m.config, m.weights, BuiltinPortOn(), Prompts(), 0); }),
             "RunSmokeTest: new_tokens is 0, expected >= 1");
-  EXPECT_EQ(ErrorOf([&] { RunSmokeTest(m.config, m.weights, {}, {}, {{300}}, 2); }),
+  EXPECT_EQ(ErrorOf([&] { RunSmokeTest(m.config, m.weights, BuiltinPortOn(), {{300}}, 2); }),
             "prompts: prompts[0][0] is 300, outside the vocabulary [0, 256)");
 }
 

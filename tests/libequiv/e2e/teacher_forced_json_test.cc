@@ -24,7 +24,7 @@ const TeacherForcedResult& Failing() {
   static const TeacherForcedResult r = [] {
     const auto& m = testing_support::Tiny("tiny-llama");
     TeacherForcedResult r =
-        RunTeacherForced(m.config, m.weights, {.tp_degree = 2}, {Fault::kTokenGenRopeOffByOne},
+        RunTeacherForced(m.config, m.weights, BuiltinPortOn({.tp_degree = 2}, {"tokengen_rope_off_by_one"}),
                          SeededPrompts(2, 6, m.config.vocab_size, 3), 4);
     r.model = "tiny-llama";
     return r;

@@ -30,7 +30,7 @@ std::vector<Prompt> Prompts(const ModelConfig& c, int64_t length = 8) {
 TEST(TeacherForcingTest, TokenGenRopeOffByOneFailsEndToEnd) {
   const auto& m = Tiny("tiny-llama");
   const TeacherForcedResult r = RunTeacherForced(
-      m.config, m.weights, {}, {Fault::kTokenGenRopeOffByOne}, Prompts(m.config), kNewTokens);
+      m.config, m.weights, BuiltinPortOn({}, {"tokengen_rope_off_by_one"}), Prompts(m.config), kNewTokens);
   ASSERT_FALSE(r.passed());
   EXPECT_EQ(r.faults, std::vector<std::string>{"tokengen_rope_off_by_one"});
   EXPECT_EQ(r.failures[0].condition, "r_ratio_p95");
@@ -53,7 +53,7 @@ TEST(TeacherForcingTest, TokenGenRopeOffByOneFailsEndToEnd) {
 TEST(TeacherForcingTest, ComparesEveryPositionButTheLast) {
   const auto& m = Tiny("tiny-llama");
   const TeacherForcedResult r =
-      RunTeacherForced(m.config, m.weights, {}, {}, Prompts(m.config), kNewTokens);
+      RunTeacherForced(m.config, m.weights, BuiltinPortOn(), Prompts(m.config), kNewTokens);
   ASSERT_EQ(r.prompts.size(), 3u);
   for (const PromptResult& p : r.prompts) {
     ASSERT_EQ(p.teacher.size(), 16u);
@@ -70,7 +70,7 @@ TEST(TeacherForcingTest, CountsTokenForwards) {
   const auto& m = Tiny("tiny-llama");
   // A 32 bucket: context encoding processes 32 rows for an 8-id prompt.
   const TeacherForcedResult r = RunTeacherForced(
-      m.config, m.weights, {.sequence_buckets = {32, 256}}, {}, Prompts(m.config), kNewTokens);
+      m.config, m.weights, BuiltinPortOn({.sequence_buckets = {32, 256}}), Prompts(m.config), kNewTokens);
   // Reference: generation 8 + 9 + ... + 15 = 92, two passes over 16 tokens: 32; per prompt.
   EXPECT_EQ(r.reference_token_forwards, 3 * (92 + 32));
   // Port: the padded prompt (32), then one per generated position before the last (7).
@@ -81,7 +81,7 @@ TEST(TeacherForcingTest, CountsTokenForwards) {
 
 TEST(TeacherForcingTest, PromptOnlyUsesContextEncoding) {
   const auto& m = Tiny("tiny-llama");
-  const TeacherForcedResult r = RunTeacherForced(m.config, m.weights, {}, {}, Prompts(m.config), 0);
+  const TeacherForcedResult r = RunTeacherForced(m.config, m.weights, BuiltinPortOn(), Prompts(m.config), 0);
   ASSERT_EQ(r.prompts[0].positions.size(), 7u);
   EXPECT_EQ(r.reference_token_forwards, 3 * 16);
   EXPECT_EQ(r.port_token_forwards, 3 * 8);
@@ -90,7 +90,7 @@ TEST(TeacherForcingTest, PromptOnlyUsesContextEncoding) {
 TEST(TeacherForcingTest, RejectsBadInputs) {
   const auto& m = Tiny("tiny-llama");
   auto run = [&](std::vector<Prompt> prompts, int64_t tokens) {
-    return ErrorOf([&] { RunTeacherForced(m.config, m.weights, {}, {}, prompts, tokens); });
+    return ErrorOf([&] { RunTeacherForced(m.config, m.weights, BuiltinPortOn(), prompts, tokens); });
   };
   EXPECT_EQ(run({{1, 2}, {3, 256}}, 4),
             "prompts: prompts[1][1] is 256, outside the vocabulary [0, 256)");
@@ -104,7 +104,7 @@ TEST(TeacherForcingTest, RejectsBadInputs) {
               HasSubstr("prompts[0] has 250 ids; with 8 new tokens that is 258 positions, "
                         "beyond max_position_embeddings 256"));
   EXPECT_THAT(ErrorOf([&] {
-                RunTeacherForced(m.config, m.weights, {.tp_degree = 3}, {}, {{1, 2}}, 2);
+                RunTeacherForced(m.config, m.weights, BuiltinPortOn({.tp_degree = 3}), {{1, 2}}, 2);
               }),
               HasSubstr("tp_degree"));
 }
@@ -123,7 +123,7 @@ class CleanVariantTest : public ::testing::TestWithParam<CleanCase> {};
 TEST_P(CleanVariantTest, PassesEndToEnd) {
   const auto& m = Tiny(GetParam().config);
   const TeacherForcedResult r =
-      RunTeacherForced(m.config, m.weights, {.tp_degree = GetParam().tp}, {},
+      RunTeacherForced(m.config, m.weights, BuiltinPortOn({.tp_degree = GetParam().tp}),
                        SeededPrompts(3, 16, m.config.vocab_size, 7), 16);
   for (const FailedCondition& f : r.failures) ADD_FAILURE() << f.message;
   std::cout << "[ MEASURED ] " << GetParam().config << " tp" << GetParam().tp << ": R p95 "

@@ -3,14 +3,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "libequiv/models/reference_model.h"
-#include "tests/libequiv/models/port_harness.h"
+#include "libequiv/families/registry.h"
+#include "tests/libequiv/ports/nxd/port_harness.h"
 #include "tests/support/error_of.h"
 
 namespace equiv {
 namespace {
 
 using ::equiv::testing::MakeInput;
+using ::equiv::testing::MakePort;
 using ::equiv::testing::RunComponent;
 using ::equiv::testing::TinyConfig;
 using ::equiv::testing_support::ErrorOf;
@@ -18,32 +19,54 @@ using ::testing::HasSubstr;
 
 // The fix for a rotary bug, as a team would write it: HF's rotary in bf16.
 ComponentOverride ReferenceRotary(const ModelConfig& config, const StateDict& weights) {
-  auto reference = std::make_shared<ReferenceModel>(config, weights, nn::Precision::kBf16);
+  std::shared_ptr<Reference> reference =
+      ArchitectureOf(config).MakeReference(config, weights, nn::Precision::kBf16);
   return [reference](const ComponentInput& input, int64_t layer) {
-    return reference->Run(Component::kRotary, layer, input);
+    return reference->Run("rotary", layer, input);
   };
 }
 
-TEST(PortPatchTest, ParsesComponentNamesAndModulePaths) {
+// The built-in port takes component names and module paths of its tree; a patch of one
+// module replaces exactly what it names.
+TEST(PortPatchTest, TheBuiltinPortTakesComponentNamesAndModulePaths) {
   const ModelConfig config = TinyConfig("tiny-llama");
-  const auto is = [&](std::string_view name, Component c, std::optional<int64_t> layer) {
-    const PatchTarget t = ParsePatchTarget(name, config);
-    EXPECT_EQ(t.component, c) << name;
-    EXPECT_EQ(t.layer, layer) << name;
+  const StateDict weights = InitStateDict(config, 3);
+  const std::unique_ptr<Port> port = MakePort(config, weights);
+  const ComponentOverride zero = [](const ComponentInput& in, int64_t) {
+    return nn::Matrix::Zero(in.hidden.rows(), in.hidden.cols()).eval();
   };
-  is("rotary", Component::kRotary, std::nullopt);
-  is("model.layers.{i}.self_attn.rotary_emb", Component::kRotary, std::nullopt);
-  is("model.layers.1.mlp", Component::kMlp, 1);
-  is("model.layers.0", Component::kDecoderLayer, 0);
-  is("model.layers.0.self_attn.qkv_proj", Component::kQkvProj, 0);
-  is("model.norm", Component::kFinalNorm, std::nullopt);
-  is("lm_head", Component::kLmHead, std::nullopt);
-  EXPECT_THAT(ErrorOf([&] { ParsePatchTarget("model.layers.2.mlp", config); }),
+  const auto patched = [&](std::string_view path, std::string_view kind, int64_t layer) {
+    const ScopedPatch patch(*port, path, zero);
+    return port->Run({.kind = kind, .layer = layer}, MakeInput(config, kind, 8, 2)).isZero();
+  };
+  EXPECT_TRUE(patched("mlp", "mlp", 1));
+  EXPECT_TRUE(patched("model.layers.1.mlp", "mlp", 1));
+  EXPECT_FALSE(patched("model.layers.1.mlp", "mlp", 0));
+  EXPECT_TRUE(patched("model.layers.{i}.input_layernorm", "input_layernorm", 0));
+  EXPECT_TRUE(patched("model.layers.0.self_attn.qkv_proj", "qkv_proj", 0));
+  EXPECT_TRUE(patched("model.norm", "final_norm", -1));
+  EXPECT_TRUE(patched("lm_head", "lm_head", -1));
+  EXPECT_THAT(ErrorOf([&] { ScopedPatch(*port, "model.layers.2.mlp", zero); }),
               HasSubstr("patch \"model.layers.2.mlp\": layer 2 is outside [0, 2)"));
-  EXPECT_THAT(ErrorOf([&] { ParsePatchTarget("model.layers.0.mlp.up_proj", config); }),
+  EXPECT_THAT(ErrorOf([&] { ScopedPatch(*port, "model.layers.0.mlp.up_proj", zero); }),
               HasSubstr("names no port component"));
-  EXPECT_THAT(ErrorOf([&] { ParsePatchTarget("causal_lm", config); }),
+  EXPECT_THAT(ErrorOf([&] { ScopedPatch(*port, "causal_lm", zero); }),
               HasSubstr("the whole model"));
+}
+
+// A port need not support patches; one that does not says so.
+TEST(PortPatchTest, APortWithoutOverridesRefusesAPatch) {
+  class Fixed : public Port {
+   public:
+    nn::Matrix Run(const ComponentCall&, const ComponentInput& input) const override {
+      return input.hidden;
+    }
+    nn::Matrix ContextEncoding(std::span<const int64_t>) override { return {}; }
+    nn::Matrix TokenGeneration(int64_t) override { return {}; }
+    ModuleNode Tree() const override { return {}; }
+  } port;
+  EXPECT_THAT(ErrorOf([&] { ScopedPatch(port, "model.layers.0.mlp", {}); }),
+              HasSubstr("patch \"model.layers.0.mlp\": this port does not support patches"));
 }
 
 // A scoped patch proves a fix: the faulty rotary fails, the patched one passes wherever rotary
@@ -51,42 +74,43 @@ TEST(PortPatchTest, ParsesComponentNamesAndModulePaths) {
 TEST(PortPatchTest, ScopedPatchFixesAFaultAndRestoresThePort) {
   const ModelConfig config = TinyConfig("tiny-llama");
   const StateDict weights = InitStateDict(config, 3);
-  LlamaPort port(config, weights, {.tp_degree = 2}, {Fault::kRotaryInterleaved});
-  const auto r = [&](Component c) {
-    return RunComponent(config, weights, port, c, 1, MakeInput(config, c, 16, 4)).comparison;
+  const std::unique_ptr<Port> port =
+      MakePort(config, weights, {.tp_degree = 2}, {"rotary_interleaved"});
+  const auto r = [&](std::string_view c) {
+    return RunComponent(config, weights, *port, c, 1, MakeInput(config, c, 16, 4)).comparison;
   };
-  EXPECT_FALSE(r(Component::kRotary).passed);
-  EXPECT_FALSE(r(Component::kAttention).passed);
+  EXPECT_FALSE(r("rotary").passed);
+  EXPECT_FALSE(r("attention").passed);
   {
-    const ScopedPatch fix(port, "model.layers.{i}.self_attn.rotary_emb",
+    const ScopedPatch fix(*port, "model.layers.{i}.self_attn.rotary_emb",
                           ReferenceRotary(config, weights));
-    EXPECT_TRUE(r(Component::kRotary).passed) << r(Component::kRotary).r_ratio;
-    EXPECT_TRUE(r(Component::kAttention).passed) << r(Component::kAttention).r_ratio;
-    EXPECT_TRUE(r(Component::kDecoderLayer).passed) << r(Component::kDecoderLayer).r_ratio;
+    EXPECT_TRUE(r("rotary").passed) << r("rotary").r_ratio;
+    EXPECT_TRUE(r("attention").passed) << r("attention").r_ratio;
+    EXPECT_TRUE(r("decoder_layer").passed) << r("decoder_layer").r_ratio;
   }
-  EXPECT_FALSE(r(Component::kRotary).passed);
+  EXPECT_FALSE(r("rotary").passed);
 }
 
 // A patch of one layer leaves the other layers as they were.
 TEST(PortPatchTest, LayerPatchTouchesThatLayerOnly) {
   const ModelConfig config = TinyConfig("tiny-llama");
   const StateDict weights = InitStateDict(config, 3);
-  LlamaPort port(config, weights, {});
-  const ScopedPatch zero(port, "model.layers.1.mlp", [](const ComponentInput& in, int64_t) {
+  const std::unique_ptr<Port> port = MakePort(config, weights);
+  const ScopedPatch zero(*port, "model.layers.1.mlp", [](const ComponentInput& in, int64_t) {
     return nn::Matrix::Zero(in.hidden.rows(), in.hidden.cols()).eval();
   });
-  const ComponentInput input = MakeInput(config, Component::kMlp, 8, 2);
-  EXPECT_TRUE(port.Run(Component::kMlp, 1, input).isZero());
-  EXPECT_FALSE(port.Run(Component::kMlp, 0, input).isZero());
+  const ComponentInput input = MakeInput(config, "mlp", 8, 2);
+  EXPECT_TRUE(port->Run({.kind = "mlp", .layer = 1}, input).isZero());
+  EXPECT_FALSE(port->Run({.kind = "mlp", .layer = 0}, input).isZero());
 }
 
 TEST(PortPatchTest, TokenGenerationRefusesAnAttentionPatch) {
   const ModelConfig config = TinyConfig("tiny-llama");
-  LlamaPort port(config, InitStateDict(config, 1), {});
-  port.ContextEncoding(::equiv::testing::RandomIds(4, config.vocab_size, 1));
-  const ScopedPatch patch(port, "attention",
+  const std::unique_ptr<Port> port = MakePort(config, InitStateDict(config, 1));
+  port->ContextEncoding(::equiv::testing::RandomIds(4, config.vocab_size, 1));
+  const ScopedPatch patch(*port, "attention",
                           [](const ComponentInput& in, int64_t) { return in.hidden; });
-  EXPECT_THAT(ErrorOf([&] { port.TokenGeneration(1); }),
+  EXPECT_THAT(ErrorOf([&] { port->TokenGeneration(1); }),
               HasSubstr("token generation: a attention patch cannot attend over the KV cache"));
 }
 

@@ -9,7 +9,9 @@
 
 #include "libequiv/io/safetensors.h"
 #include "libequiv/tensor/error.h"
-#include "tests/libequiv/models/port_harness.h"
+#include "libequiv/families/llama/llama_family.h"
+#include "libequiv/families/registry.h"
+#include "tests/libequiv/ports/nxd/port_harness.h"
 
 namespace equiv {
 namespace {
@@ -34,7 +36,7 @@ double Stddev(const Tensor& t) {
 
 TEST(StateDictTest, ExpectedParametersFollowTheHfNamesAndShapes) {
   const ModelConfig qwen = TinyConfig("tiny-qwen2");
-  const auto specs = ExpectedParameters(qwen);
+  const auto specs = ArchitectureOf(qwen).Parameters(qwen);
   ASSERT_FALSE(specs.empty());
   EXPECT_EQ(specs.front().name, "model.embed_tokens.weight");
   EXPECT_EQ(specs.back().name, "model.norm.weight");  // tied: no lm_head.weight
@@ -48,7 +50,7 @@ TEST(StateDictTest, ExpectedParametersFollowTheHfNamesAndShapes) {
   EXPECT_EQ(find("model.layers.1.self_attn.k_proj.bias"), (std::vector<int64_t>{32}));
   EXPECT_TRUE(find("model.layers.1.self_attn.o_proj.bias").empty());  // qwen2: no o bias
   EXPECT_EQ(find("model.layers.0.mlp.down_proj.weight"), (std::vector<int64_t>{128, 320}));
-  EXPECT_EQ(ExpectedParameters(TinyConfig("tiny-llama")).back().name, "lm_head.weight");
+  EXPECT_EQ(ArchitectureOf(TinyConfig("tiny-llama")).Parameters(TinyConfig("tiny-llama")).back().name, "lm_head.weight");
 }
 
 TEST(StateDictTest, InitIsSeededPerParameterAtModuleScale) {
@@ -109,7 +111,7 @@ TEST(StateDictTest, LoadNamesWhatIsWrong) {
 
 TEST(StateDictTest, ReferenceWeightsTieTheHead) {
   const ModelConfig config = TinyConfig("tiny-qwen2");
-  const nn::CausalLmWeights w = ReferenceWeights(InitStateDict(config, 1), config);
+  const nn::CausalLmWeights w = LlamaWeights(InitStateDict(config, 1), config, /*qk_norm=*/false);
   EXPECT_EQ(w.lm_head, w.embed_tokens);
   ASSERT_EQ(w.layers.size(), 2u);
   EXPECT_TRUE(w.layers[0].self_attn.q_proj.has_bias());

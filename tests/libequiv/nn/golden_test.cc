@@ -36,6 +36,7 @@
 #include "libequiv/nn/rms_norm.h"
 #include "libequiv/nn/rotary.h"
 #include "libequiv/tensor/error.h"
+#include "libequiv/families/registry.h"
 
 namespace equiv::nn {
 namespace {

@@ -51,7 +51,7 @@ CaseResult Case(int64_t order) {
   c.case_name = "layers_" + std::to_string(order) + "_mlp";
   c.name = c.case_name + "/normal";
   c.input = "normal";
-  c.component = Component::kMlp;
+  c.component = "mlp";
   c.layer = order;
   c.order = order;
   c.outcome = "ratio";

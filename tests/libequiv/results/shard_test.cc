@@ -95,7 +95,7 @@ CaseResult Case(int64_t i) {
   c.case_name = "case_" + std::to_string(i);
   c.input = i % 4 == 0 ? "long_sequence" : "normal";
   c.name = c.case_name + "/" + c.input;
-  c.component = Component::kMlp;
+  c.component = "mlp";
   c.layer = i;
   c.order = i / 2;  // pairs share an order: the name breaks the tie
   c.outcome = "ratio";

@@ -7,13 +7,21 @@
 #include <vector>
 
 #include "libequiv/device/device_config.h"
-#include "libequiv/models/llama_port.h"
+#include "libequiv/families/registry.h"
+#include "libequiv/models/port.h"
 #include "libequiv/config/model_config.h"
-#include "libequiv/models/reference_model.h"
+#include "libequiv/families/registry.h"
 #include "tests/support/error_of.h"
 
 namespace equiv {
 namespace {
+
+// The llama family's trees (its reference's and its built-in port's).
+ModuleNode ReferenceModuleTree(const ModelConfig& c) { return ArchitectureOf(c).ReferenceTree(c); }
+ModuleNode PortModuleTree(const ModelConfig& c, const device::DeviceConfig& d) {
+  return ArchitectureOf(c).BuiltinPortTree(c, d);
+}
+
 
 using ::equiv::testing_support::ErrorOf;
 using ::testing::Contains;

@@ -5,7 +5,7 @@
 
 #include "generators/builtin_port_mapping.h"
 #include "generators/suite_cases.h"
-#include "tests/libequiv/models/port_harness.h"
+#include "tests/libequiv/ports/nxd/port_harness.h"
 
 namespace equiv {
 namespace {
@@ -15,24 +15,19 @@ using ::equiv::testing::TinyConfig;
 SuiteSpec Spec(const std::string& config, device::DeviceConfig device = {}, FaultSet faults = {}) {
   SuiteSpec spec;
   spec.config = TinyConfig(config);
-  spec.device = std::move(device);
-  spec.faults = faults;
+  spec.port = BuiltinPortOn(device, std::move(faults));
   return spec;
 }
 
 std::vector<CaseResult> RunAll(const SuiteSpec& spec) {
-  const SuiteRunner runner(spec);
-  std::vector<CaseResult> results;
-  for (const SuiteItem& item : runner.Items(SuiteCases(BuiltinPortMapping(), spec.config))) {
-    results.push_back(runner.Run(item));
-  }
-  return results;
+  return RunSuite(spec, InitStateDict(spec.config, spec.weight_seed),
+                  BuiltinPortMapping(spec.config));
 }
 
 TEST(SuiteRunnerTest, ItemsCoverEveryCaseUnderTheKindsThatApply) {
   const SuiteRunner runner(Spec("tiny-llama"));
   const std::vector<SuiteItem> items =
-      runner.Items(SuiteCases(BuiltinPortMapping(), runner.spec().config));
+      runner.Items(SuiteCases(BuiltinPortMapping(runner.spec().config), runner.spec().config));
   std::vector<std::string> names;
   for (const SuiteItem& item : items) names.push_back(item.Name());
   EXPECT_THAT(names, ::testing::Contains("layers_0_attention/long_sequence"));
@@ -52,11 +47,11 @@ TEST(SuiteRunnerTest, CleanPortPassesEveryCaseAndRecordsIt) {
 }
 
 TEST(SuiteRunnerTest, FaultFailsItsComponent) {
-  const std::vector<CaseResult> results = RunAll(Spec("tiny-llama", {}, {Fault::kQkvConcatOrder}));
+  const std::vector<CaseResult> results = RunAll(Spec("tiny-llama", {}, {"qkv_concat_order"}));
   bool qkv_failed = false;
   for (const CaseResult& r : results) {
-    if (r.component == Component::kQkvProj) qkv_failed |= !r.passed;
-    if (r.component == Component::kMlp) {
+    if (r.component == "qkv_proj") qkv_failed |= !r.passed;
+    if (r.component == "mlp") {
       EXPECT_TRUE(r.passed) << r.name;
     }
   }
@@ -76,10 +71,10 @@ TEST(SuiteRunnerTest, ResultsAreDeterministic) {
 }
 
 TEST(SuiteRunnerTest, RunRecordsTheErrorDistributions) {
-  const SuiteRunner runner(Spec("tiny-llama", {}, {Fault::kQkvConcatOrder}));
+  const SuiteRunner runner(Spec("tiny-llama", {}, {"qkv_concat_order"}));
   for (const SuiteItem& item :
-       runner.Items(SuiteCases(BuiltinPortMapping(), runner.spec().config))) {
-    if (item.component_case.component != Component::kQkvProj) continue;
+       runner.Items(SuiteCases(BuiltinPortMapping(runner.spec().config), runner.spec().config))) {
+    if (item.component_case.component != "qkv_proj") continue;
     const CaseResult r = runner.Run(item);
     ASSERT_TRUE(r.errors.has_value()) << r.name;
     EXPECT_EQ(r.errors, ErrorDistributionOf(runner.Outputs(item).triple()));

@@ -16,8 +16,8 @@ TEST(ThresholdsTest, PerComponentTauOverridesTheGlobalOne) {
       nlohmann::json::parse(
           R"({"version": 1, "tau": 1.1, "tau_by_component": {"attention": 1.3}})"),
       "t.json");
-  EXPECT_EQ(t.For(Component::kAttention), 1.3);
-  EXPECT_EQ(t.For(Component::kMlp), 1.1);
+  EXPECT_EQ(t.For("attention"), 1.3);
+  EXPECT_EQ(t.For("mlp"), 1.1);
   EXPECT_EQ(ThresholdsFromJson(ToJson(t), "again"), t);
 }
 

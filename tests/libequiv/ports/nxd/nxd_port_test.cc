@@ -1,5 +1,5 @@
-#include "libequiv/models/llama_port.h"
-
+// The built-in port through the Port interface: numerics against the reference at every
+// device variant, both graphs, static shapes, and its module tree.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -8,13 +8,17 @@
 #include <vector>
 
 #include "libequiv/tensor/error.h"
-#include "tests/libequiv/models/port_harness.h"
+#include "libequiv/families/registry.h"
+#include "libequiv/models/port.h"
+#include "tests/libequiv/ports/nxd/port_harness.h"
 
 namespace equiv {
 namespace {
 
 using ::equiv::device::DeviceConfig;
 using ::equiv::testing::MakeInput;
+using ::equiv::testing::MakePort;
+using ::equiv::testing::ReferenceLogits;
 using ::equiv::testing::RandomIds;
 using ::equiv::testing::RunComponent;
 using ::equiv::testing::TinyConfig;
@@ -26,17 +30,17 @@ constexpr int64_t kPrompt = 20;
 TripleComparison CompareLogits(const ModelConfig& config, const StateDict& weights,
                                const DeviceConfig& device, FaultSet faults = {}) {
   const std::vector<int64_t> ids = RandomIds(kPrompt, config.vocab_size, 3);
-  const nn::Matrix fp32 = ReferenceModel(config, weights, nn::Precision::kFp32).Logits(ids);
-  const nn::Matrix bf16 = ReferenceModel(config, weights, nn::Precision::kBf16).Logits(ids);
-  LlamaPort port(config, weights, device, faults);
-  const nn::Matrix target = AlignRows(port.ContextEncoding(ids), kPrompt);
+  const nn::Matrix fp32 = ReferenceLogits(config, weights, nn::Precision::kFp32, ids);
+  const nn::Matrix bf16 = ReferenceLogits(config, weights, nn::Precision::kBf16, ids);
+  const std::unique_ptr<Port> port = MakePort(config, weights, device, faults);
+  const nn::Matrix target = AlignRows(port->ContextEncoding(ids), kPrompt);
   return CompareTriple({nn::View(fp32), nn::View(bf16), nn::View(target)});
 }
 
 class CleanPortTest : public ::testing::TestWithParam<DeviceConfig> {};
 
 TEST_P(CleanPortTest, LogitsStayWithinTolerance) {
-  for (const char* name : {"tiny-llama", "tiny-mistral", "tiny-qwen2"}) {
+  for (const char* name : {"tiny-llama", "tiny-mistral", "tiny-qwen2", "tiny-qwen3"}) {
     const ModelConfig config = TinyConfig(name);
     if (config.num_attention_heads % GetParam().tp_degree != 0) continue;
     const StateDict weights = InitStateDict(config, 5);
@@ -69,85 +73,86 @@ INSTANTIATE_TEST_SUITE_P(
 // 16 (o_proj) and 40 (down_proj) reduction elements per rank, and eight bf16 partials summed in
 // bf16 in rank order put attention and MLP at R ~ 1.2 (mean over seeds): the legitimate TP
 // rounding, bounded here, whose threshold calibration derives (docs/device.md).
-TEST(LlamaPortTest, ComponentsOfTheCleanPortPassAtEveryTpDegree) {
+TEST(NxdPortTest, ComponentsOfTheCleanPortPassAtEveryTpDegree) {
   const ModelConfig config = TinyConfig("tiny-llama");
   const StateDict weights = InitStateDict(config, 9);
   for (int64_t tp : {1, 2, 4, 8}) {
-    const LlamaPort port(config, weights, DeviceConfig{.tp_degree = tp});
-    for (Component c : {Component::kEmbedding, Component::kInputNorm, Component::kQkvProj,
-                        Component::kRotary, Component::kAttention, Component::kMlp,
-                        Component::kDecoderLayer, Component::kFinalNorm, Component::kLmHead}) {
-      const auto out = RunComponent(config, weights, port, c, 1, MakeInput(config, c, 16, 2));
-      const bool tp_rounding = tp == 8 && (c == Component::kAttention || c == Component::kMlp);
+    const std::unique_ptr<Port> port = MakePort(config, weights, DeviceConfig{.tp_degree = tp});
+    for (const std::string_view c : {"embedding", "input_layernorm", "qkv_proj", "rotary",
+                                     "attention", "mlp", "decoder_layer", "final_norm",
+                                     "lm_head"}) {
+      const auto out = RunComponent(config, weights, *port, c, 1, MakeInput(config, c, 16, 2));
+      const bool tp_rounding = tp == 8 && (c == "attention" || c == "mlp");
       if (tp_rounding) {
-        EXPECT_LT(out.comparison.r_ratio, 1.3) << "tp8 " << ComponentName(c);
+        EXPECT_LT(out.comparison.r_ratio, 1.3) << "tp8 " << c;
       } else {
-        EXPECT_TRUE(out.comparison.passed) << "tp" << tp << " " << ComponentName(c) << ": "
-                                           << ::testing::PrintToString(out.comparison);
+        EXPECT_TRUE(out.comparison.passed)
+            << "tp" << tp << " " << c << ": " << ::testing::PrintToString(out.comparison);
       }
     }
   }
 }
 
-TEST(LlamaPortTest, BucketPaddingKeepsStaticShapes) {
+TEST(NxdPortTest, BucketPaddingKeepsStaticShapes) {
   const ModelConfig config = TinyConfig("tiny-llama");
   const StateDict weights = InitStateDict(config, 1);
-  LlamaPort port(config, weights, DeviceConfig{.sequence_buckets = {32, 64}});
-  EXPECT_EQ(port.BucketFor(20), 32);
-  EXPECT_EQ(port.ContextEncoding(RandomIds(20, config.vocab_size, 1)).rows(), 32);
-  EXPECT_EQ(port.cache_length(), 20);
-  EXPECT_THAT([&] { port.BucketFor(65); },
+  const std::unique_ptr<Port> port =
+      MakePort(config, weights, DeviceConfig{.sequence_buckets = {32, 64}});
+  EXPECT_EQ(port->ContextEncoding(RandomIds(20, config.vocab_size, 1)).rows(), 32);
+  EXPECT_EQ(port->ContextEncoding(RandomIds(33, config.vocab_size, 1)).rows(), 64);
+  EXPECT_EQ(port->Run({.kind = "mlp", .layer = 0}, MakeInput(config, "mlp", 5, 1)).rows(), 32);
+  EXPECT_THAT([&] { port->ContextEncoding(RandomIds(65, config.vocab_size, 1)); },
               ::testing::ThrowsMessage<Error>(HasSubstr("65 positions exceed the largest "
                                                         "sequence bucket 64")));
 }
 
 // Token generation through the KV cache computes what one full forward pass computes.
-TEST(LlamaPortTest, TokenGenerationMatchesTheReferenceAtEveryPosition) {
+TEST(NxdPortTest, TokenGenerationMatchesTheReferenceAtEveryPosition) {
   const ModelConfig config = TinyConfig("tiny-llama");
   const StateDict weights = InitStateDict(config, 4);
   const std::vector<int64_t> ids = RandomIds(28, config.vocab_size, 8);
-  for (FaultSet faults : {FaultSet{}, FaultSet{Fault::kTokenGenRopeOffByOne}}) {
-    LlamaPort port(config, weights, DeviceConfig{.tp_degree = 2, .sequence_buckets = {32}}, faults);
+  for (FaultSet faults : {FaultSet{}, FaultSet{"tokengen_rope_off_by_one"}}) {
+    const std::unique_ptr<Port> port =
+        MakePort(config, weights, DeviceConfig{.tp_degree = 2, .sequence_buckets = {32}}, faults);
     const TripleComparison result =
-        ::equiv::testing::CompareGeneration(config, weights, port, ids, kPrompt);
+        ::equiv::testing::CompareGeneration(config, weights, *port, ids, kPrompt);
     EXPECT_EQ(result.passed, faults.empty()) << ::testing::PrintToString(result);
-    EXPECT_EQ(port.cache_length(), 28);
   }
 }
 
 // The token-generation fault lives where no component test looks.
-TEST(LlamaPortTest, TokenGenerationFaultLeavesEveryComponentGreen) {
+TEST(NxdPortTest, TokenGenerationFaultLeavesEveryComponentGreen) {
   const ModelConfig config = TinyConfig("tiny-llama");
   const StateDict weights = InitStateDict(config, 4);
-  const LlamaPort port(config, weights, {}, {Fault::kTokenGenRopeOffByOne});
-  for (int c = 0; c <= static_cast<int>(Component::kCausalLm); ++c) {
-    const auto component = static_cast<Component>(c);
-    const auto out =
-        RunComponent(config, weights, port, component, 0, MakeInput(config, component, 16, 5));
+  const std::unique_ptr<Port> port = MakePort(config, weights, {}, {"tokengen_rope_off_by_one"});
+  for (const ComponentKind& kind : ArchitectureOf(config).Components()) {
+    const auto out = RunComponent(config, weights, *port, kind.name, 0,
+                                  MakeInput(config, kind.name, 16, 5));
     EXPECT_TRUE(out.comparison.passed)
-        << ComponentName(component) << ": " << ::testing::PrintToString(out.comparison);
+        << kind.name << ": " << ::testing::PrintToString(out.comparison);
   }
 }
 
-TEST(LlamaPortTest, TokenGenerationNeedsAContext) {
+TEST(NxdPortTest, TokenGenerationNeedsAContext) {
   const ModelConfig config = TinyConfig("tiny-llama");
-  LlamaPort port(config, InitStateDict(config, 1), {});
-  EXPECT_THAT([&] { port.TokenGeneration(3); },
+  const std::unique_ptr<Port> port = MakePort(config, InitStateDict(config, 1));
+  EXPECT_THAT([&] { port->TokenGeneration(3); },
               ::testing::ThrowsMessage<Error>(HasSubstr("run ContextEncoding first")));
-  EXPECT_THAT([&] { port.ContextEncoding({}); },
+  EXPECT_THAT([&] { port->ContextEncoding({}); },
               ::testing::ThrowsMessage<Error>(HasSubstr("the prompt is empty")));
 }
 
-TEST(LlamaPortTest, RejectsADeviceTheShapesForbid) {
+TEST(NxdPortTest, RejectsADeviceTheShapesForbid) {
   const ModelConfig config = TinyConfig("tiny-llama");
-  EXPECT_THAT([&] { LlamaPort(config, InitStateDict(config, 1), DeviceConfig{.tp_degree = 3}); },
+  EXPECT_THAT([&] { MakePort(config, InitStateDict(config, 1), DeviceConfig{.tp_degree = 3}); },
               ::testing::ThrowsMessage<Error>(HasSubstr("tp_degree")));
 }
 
-TEST(LlamaPortTest, ModuleTreesNameTheExpectedModules) {
+TEST(NxdPortTest, ModuleTreesNameTheExpectedModules) {
   const ModelConfig config = TinyConfig("tiny-qwen2");
-  const ModuleNode reference = ReferenceModuleTree(config);
-  const ModuleNode port = PortModuleTree(config, DeviceConfig{});
+  const Architecture& family = ArchitectureOf(config);
+  const ModuleNode reference = family.ReferenceTree(config);
+  const ModuleNode port = family.BuiltinPortTree(config, DeviceConfig{});
   const auto ref_paths = FlatPaths(reference);
   const auto port_paths = FlatPaths(port);
   EXPECT_THAT(ref_paths, ::testing::Contains("model.layers.1.self_attn.q_proj"));
@@ -160,15 +165,30 @@ TEST(LlamaPortTest, ModuleTreesNameTheExpectedModules) {
   ASSERT_EQ(wqkv->parameters.size(), 2u);  // qwen2: q/k/v bias
   EXPECT_EQ(wqkv->parameters[0].shape, (std::vector<int64_t>{192, 128}));
   EXPECT_THAT(PrettyTree(reference), HasSubstr("(q_proj): Linear  weight [128, 128]  bias [128]"));
-  const auto unfused = FlatPaths(PortModuleTree(config, DeviceConfig{.fused_qkv = false}));
+  const auto unfused =
+      FlatPaths(family.BuiltinPortTree(config, DeviceConfig{.fused_qkv = false}));
   EXPECT_THAT(unfused, ::testing::Contains("model.layers.0.self_attn.qkv_proj.k_proj"));
 }
 
-TEST(LlamaPortTest, RunRejectsABadLayer) {
+TEST(NxdPortTest, TheTreeTheMadePortReportsIsTheFamilys) {
+  const ModelConfig config = TinyConfig("tiny-qwen3");
+  const StateDict weights = InitStateDict(config, 1);
+  const DeviceConfig device{.tp_degree = 2};
+  EXPECT_EQ(MakePort(config, weights, device)->Tree(),
+            ArchitectureOf(config).BuiltinPortTree(config, device));
+  EXPECT_THAT(FlatPaths(MakePort(config, weights, device)->Tree()),
+              ::testing::Contains("model.layers.1.self_attn.q_layernorm"));
+}
+
+TEST(NxdPortTest, RunRejectsABadLayerAndAnUnknownKind) {
   const ModelConfig config = TinyConfig("tiny-llama");
   const StateDict weights = InitStateDict(config, 1);
-  const LlamaPort port(config, weights, {});
-  EXPECT_THAT([&] { port.Run(Component::kMlp, 2, MakeInput(config, Component::kMlp, 4, 1)); },
+  const std::unique_ptr<Port> port = MakePort(config, weights);
+  EXPECT_THAT([&] { port->Run({.kind = "router", .layer = 0}, MakeInput(config, "mlp", 4, 1)); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("no component \"router\"")));
+  EXPECT_THAT([&] { port->Run({.kind = "q_norm", .layer = 0}, MakeInput(config, "mlp", 4, 1)); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("has no per-head q/k norms")));
+  EXPECT_THAT([&] { port->Run({.kind = "mlp", .layer = 2}, MakeInput(config, "mlp", 4, 1)); },
               ::testing::ThrowsMessage<Error>(HasSubstr("port mlp: layer 2 is outside [0, 2)")));
 }
 

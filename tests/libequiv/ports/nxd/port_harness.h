@@ -1,19 +1,22 @@
 // Test support: the three runs of one component (reference in fp32 and bf16, the port) on the
 // same float32 weights and input, compared with the R-ratio.
-#ifndef EQUIV_TESTS_LIBEQUIV_MODELS_PORT_HARNESS_H_
-#define EQUIV_TESTS_LIBEQUIV_MODELS_PORT_HARNESS_H_
+#ifndef EQUIV_TESTS_LIBEQUIV_PORTS_NXD_PORT_HARNESS_H_
+#define EQUIV_TESTS_LIBEQUIV_PORTS_NXD_PORT_HARNESS_H_
 
 #include <cstdint>
+#include <memory>
+#include <span>
+#include <string_view>
 #include <string>
 #include <vector>
 
 #include "libequiv/device/device_config.h"
 #include "libequiv/metrics/triple_comparison.h"
-#include "libequiv/models/component.h"
-#include "libequiv/models/fault.h"
-#include "libequiv/models/llama_port.h"
 #include "libequiv/config/model_config.h"
-#include "libequiv/models/reference_model.h"
+#include "libequiv/families/registry.h"
+#include "libequiv/models/component_input.h"
+#include "libequiv/models/fault.h"
+#include "libequiv/models/port.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/random/counter_rng.h"
 #include "libequiv/random/random_tensor.h"
@@ -40,18 +43,17 @@ inline nn::Matrix ToMatrix(const Tensor& t, int64_t rows, int64_t cols) {
 // An input shaped like what `component` sees inside the model: the residual stream (heavy
 // tails, outlier channels) for norms and decoder layers, normalized activations for the
 // modules that follow a norm, q | k for rotary; random ids; positions 0..n-1.
-inline ComponentInput MakeInput(const ModelConfig& c, Component component, int64_t n,
+inline ComponentInput MakeInput(const ModelConfig& c, std::string_view component, int64_t n,
                                 uint64_t seed) {
   ComponentInput input;
   for (int64_t i = 0; i < n; ++i) input.positions.push_back(i);
   input.ids = RandomIds(n, c.vocab_size, seed);
-  int64_t cols = c.hidden_size;
-  const bool after_norm = component == Component::kQkvProj || component == Component::kAttention ||
-                          component == Component::kMlp || component == Component::kLmHead;
-  if (component == Component::kRotary) {
-    cols = (c.num_attention_heads + c.num_key_value_heads) * c.head_dim;
-    input.hidden = ToMatrix(RandomNormal(Shape({n, cols}), seed), n, cols);
-  } else if (after_norm) {
+  const ComponentKind& kind = ComponentKindOf(c, component);
+  const int64_t cols = InputColumns(kind.input, c);
+  if (kind.input == InputShape::kIds) return input;
+  const bool after_norm = component == "qkv_proj" || component == "attention" ||
+                          component == "mlp" || component == "lm_head";
+  if (kind.input != InputShape::kHidden || after_norm) {
     input.hidden = ToMatrix(RandomNormal(Shape({n, cols}), seed), n, cols);
   } else {
     input.hidden = ToMatrix(RandomActivations(Shape({n, cols}), seed), n, cols);
@@ -64,13 +66,28 @@ struct ComponentOutputs {
   TripleComparison comparison;
 };
 
+// The built-in port of the config's family.
+inline std::unique_ptr<Port> MakePort(const ModelConfig& config, const StateDict& weights,
+                                      const device::DeviceConfig& device = {},
+                                      FaultSet faults = {}) {
+  return BuiltinPortOn(device, std::move(faults)).Make(config, weights);
+}
+
+inline nn::Matrix ReferenceLogits(const ModelConfig& config, const StateDict& weights,
+                                  nn::Precision precision, std::span<const int64_t> ids) {
+  return ArchitectureOf(config).MakeReference(config, weights, precision)->Logits(ids);
+}
+
 inline ComponentOutputs RunComponent(const ModelConfig& config, const StateDict& weights,
-                                     const LlamaPort& port, Component component, int64_t layer,
+                                     const Port& port, std::string_view component, int64_t layer,
                                      const ComponentInput& input) {
+  const Architecture& family = ArchitectureOf(config);
   ComponentOutputs out;
-  out.ref_fp32 = ReferenceModel(config, weights, nn::Precision::kFp32).Run(component, layer, input);
-  out.ref_bf16 = ReferenceModel(config, weights, nn::Precision::kBf16).Run(component, layer, input);
-  out.target = AlignRows(port.Run(component, layer, input), out.ref_fp32.rows());
+  out.ref_fp32 =
+      family.MakeReference(config, weights, nn::Precision::kFp32)->Run(component, layer, input);
+  out.ref_bf16 =
+      family.MakeReference(config, weights, nn::Precision::kBf16)->Run(component, layer, input);
+  out.target = AlignRows(port.Run({.kind = component, .layer = layer}, input), out.ref_fp32.rows());
   out.comparison =
       CompareTriple({nn::View(out.ref_fp32), nn::View(out.ref_bf16), nn::View(out.target)});
   return out;
@@ -80,11 +97,11 @@ inline ComponentOutputs RunComponent(const ModelConfig& config, const StateDict&
 // every later one by token generation; the generated positions' logits against the
 // reference's single forward pass.
 inline TripleComparison CompareGeneration(const ModelConfig& config, const StateDict& weights,
-                                          LlamaPort& port, const std::vector<int64_t>& ids,
+                                          Port& port, const std::vector<int64_t>& ids,
                                           int64_t prompt) {
   const auto n = static_cast<int64_t>(ids.size());
-  const nn::Matrix fp32 = ReferenceModel(config, weights, nn::Precision::kFp32).Logits(ids);
-  const nn::Matrix bf16 = ReferenceModel(config, weights, nn::Precision::kBf16).Logits(ids);
+  const nn::Matrix fp32 = ReferenceLogits(config, weights, nn::Precision::kFp32, ids);
+  const nn::Matrix bf16 = ReferenceLogits(config, weights, nn::Precision::kBf16, ids);
   nn::Matrix target(n - prompt, config.vocab_size);
   port.ContextEncoding(std::span(ids).first(static_cast<std::size_t>(prompt)));
   for (int64_t i = prompt; i < n; ++i) target.row(i - prompt) = port.TokenGeneration(ids[i]).row(0);
@@ -94,4 +111,4 @@ inline TripleComparison CompareGeneration(const ModelConfig& config, const State
 
 }  // namespace equiv::testing
 
-#endif  // EQUIV_TESTS_LIBEQUIV_MODELS_PORT_HARNESS_H_
+#endif  // EQUIV_TESTS_LIBEQUIV_PORTS_NXD_PORT_HARNESS_H_

@@ -1,15 +1,23 @@
+// Every catalog fault, the built-in port's and each family's, moves the component it lives in
+// into the band the catalog records (or, for an end-to-end fault, only the token-generation
+// graph), and the fault catalog's names are unique.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
+#include <string_view>
 
 #include "libequiv/models/fault.h"
-#include "tests/libequiv/models/port_harness.h"
+#include "libequiv/tensor/error.h"
+#include "libequiv/families/registry.h"
+#include "tests/libequiv/ports/nxd/port_harness.h"
 
 namespace equiv {
 namespace {
 
 using ::equiv::testing::MakeInput;
+using ::equiv::testing::MakePort;
 using ::equiv::testing::RunComponent;
 using ::equiv::testing::TinyConfig;
 
@@ -24,23 +32,23 @@ TEST_P(FaultCatalogTest, MovesItsComponentIntoItsBand) {
   const FaultInfo& info = GetParam();
   const ModelConfig config = TinyConfig(std::string(info.showcase_config));
   const StateDict weights = InitStateDict(config, 7);
-  const LlamaPort faulty(config, weights, {}, {info.fault});
-  const LlamaPort clean(config, weights, {});
+  const std::unique_ptr<Port> faulty = MakePort(config, weights, {}, {info.name});
+  const std::unique_ptr<Port> clean = MakePort(config, weights);
   const int64_t n = std::max<int64_t>(kSequence, info.min_sequence);
   const ComponentInput input = MakeInput(config, info.component, n, 11);
-  const auto bad = RunComponent(config, weights, faulty, info.component, 0, input);
-  const auto good = RunComponent(config, weights, clean, info.component, 0, input);
+  const auto bad = RunComponent(config, weights, *faulty, info.component, 0, input);
+  const auto good = RunComponent(config, weights, *clean, info.component, 0, input);
   std::printf("%-30s %-24s R = %10.4g  clean R = %.4g\n", std::string(info.name).c_str(),
-              std::string(ComponentName(info.component)).c_str(), bad.comparison.r_ratio,
+              std::string(info.component).c_str(), bad.comparison.r_ratio,
               good.comparison.r_ratio);
   RecordProperty("r_ratio", std::to_string(bad.comparison.r_ratio));
   EXPECT_TRUE(good.comparison.passed) << good.comparison.r_ratio;
   if (info.visible_in == Visibility::kEndToEnd) {
     // Green where it lives, red through the token-generation graph.
     EXPECT_TRUE(bad.comparison.passed) << bad.comparison.r_ratio;
-    LlamaPort port(config, weights, {}, {info.fault});
+    const std::unique_ptr<Port> port = MakePort(config, weights, {}, {info.name});
     const TripleComparison e2e = ::equiv::testing::CompareGeneration(
-        config, weights, port, ::equiv::testing::RandomIds(32, config.vocab_size, 5), 16);
+        config, weights, *port, ::equiv::testing::RandomIds(32, config.vocab_size, 5), 16);
     std::printf("%-30s %-24s R = %10.4g  (token generation)\n", std::string(info.name).c_str(),
                 "end to end", e2e.r_ratio);
     ASSERT_TRUE(e2e.band.has_value());
@@ -59,6 +67,23 @@ TEST_P(FaultCatalogTest, MovesItsComponentIntoItsBand) {
 
 INSTANTIATE_TEST_SUITE_P(Catalog, FaultCatalogTest, ::testing::ValuesIn(FaultCatalog()),
                          [](const auto& info) { return std::string(info.param.name); });
+
+TEST(FaultCatalogTest, NamesAreUniqueAndEveryComponentIsInItsShowcaseFamily) {
+  std::set<std::string_view> names;
+  for (const FaultInfo& info : FaultCatalog()) {
+    EXPECT_TRUE(names.insert(info.name).second) << info.name;
+    const ModelConfig config = TinyConfig(std::string(info.showcase_config));
+    EXPECT_NE(FindComponentKind(ArchitectureOf(config).Components(), info.component), nullptr)
+        << info.name << " lives in " << info.component;
+  }
+}
+
+TEST(FaultCatalogTest, AnUnknownFaultIsRefusedByThePort) {
+  const ModelConfig config = TinyConfig("tiny-llama");
+  EXPECT_THAT([&] { MakePort(config, InitStateDict(config, 1), {}, {"qk_norm_typo"}); },
+              ::testing::ThrowsMessage<Error>(::testing::HasSubstr(
+                  "\"qk_norm_typo\" is no catalog fault of this model's port")));
+}
 
 }  // namespace
 }  // namespace equiv
