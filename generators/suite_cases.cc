@@ -164,7 +164,7 @@ class CaseBuilder {
     }
     if (!layer) {
       throw Error(label + ": target " + ShowPaths(e.target) + " names no layer; " +
-                  ShowPaths(e.source) +
+                  e.source.front() +
                   " is one module in the reference, so the port's paths must say which "
                   "layer's copy this is (layers.N)");
     }

@@ -26,17 +26,18 @@ enum class InputShape { kIds, kHidden, kQueryKey, kQueryHeads, kKeyHeads };
 
 // What localization says a root cause usually is in this kind of component.
 struct RootCauseTexts {
-  std::string_view precision_ordering;  // possible_bug, likely_bug bands
-  std::string_view missing_algorithm;   // missing_algorithm band
-  std::string_view wrong_computation;   // wrong_computation band
+  std::string_view precision_ordering = {};  // possible_bug, likely_bug bands
+  std::string_view missing_algorithm = {};   // missing_algorithm band
+  std::string_view wrong_computation = {};   // wrong_computation band
 };
 
+// Every member has a default, so tables use designated initializers for what they set.
 struct ComponentKind {
-  std::string_view name;  // "mlp": case names, results files, tau_by_component, fault records
+  std::string_view name = {};  // "mlp": case names, results files, tau_by_component, fault records
   // The reference (HF) module paths the kind runs, {i} for the layer: {"model.layers.{i}.mlp"};
   // a set where the reference has no single module for it (the three q/k/v projections).
-  std::vector<std::string_view> hf_paths;
-  std::string_view contains;  // what the component computes, for docs and reports
+  std::vector<std::string_view> hf_paths = {};
+  std::string_view contains = {};  // what the component computes, for docs and reports
   bool per_layer = false;
   // The bottom-up order: by group, then layer (model-level kinds come before every layer
   // unless after_layers), then sub_order.
@@ -45,13 +46,13 @@ struct ComponentKind {
   bool after_layers = false;
   InputShape input = InputShape::kHidden;
   bool needs_positions = false;
-  std::vector<InputKind> inputs;  // the generated inputs that say something new here
+  std::vector<InputKind> inputs = {};  // the generated inputs that say something new here
   // The reference runs one module for the whole model while the port has one per layer (HF's
   // model.rotary_emb): the case's layer comes from the port's paths, and localization follows
   // it into these kinds of the same layer instead of into the modules that contain its path.
   bool layer_from_target = false;
-  std::vector<std::string_view> followed_by;
-  RootCauseTexts causes;
+  std::vector<std::string_view> followed_by = {};
+  RootCauseTexts causes = {};
 };
 
 // The row named `name`; nullptr when the table has none.

@@ -28,10 +28,14 @@ TEST(FaultsCommandTest, JsonHasOneObjectPerFault) {
   const nlohmann::json j = nlohmann::json::parse(out.str());
   ASSERT_EQ(j["faults"].size(), FaultCatalog().size());
   EXPECT_GE(j["faults"].size(), 15u);
+  // The built-in port's faults first, then each family's own.
+  const nlohmann::json& tokengen = j["faults"][15];
+  EXPECT_EQ(tokengen["name"], "tokengen_rope_off_by_one");
+  EXPECT_EQ(tokengen["visible_in"], "end_to_end");
+  EXPECT_EQ(tokengen["component"], "rotary");
   const nlohmann::json& last = j["faults"].back();
-  EXPECT_EQ(last["name"], "tokengen_rope_off_by_one");
-  EXPECT_EQ(last["visible_in"], "end_to_end");
-  EXPECT_EQ(last["component"], "rotary");
+  EXPECT_EQ(last["name"], "qk_norm_after_rotary");
+  EXPECT_EQ(last["showcase_config"], "tiny-qwen3");
 }
 
 }  // namespace

@@ -59,7 +59,8 @@ TEST(ReferenceCommandTest, ErrorsNameWhatIsWrong) {
     return err.str();
   };
   EXPECT_THAT(error({.config = kConfig, .components = {"model.layers.0.mlp.up_proj"}}),
-              HasSubstr("--component: no reference component runs exactly these modules"));
+              HasSubstr("--component: no reference component of the llama model runs exactly these "
+                        "modules; give one of these module sets: model.embed_tokens;"));
   EXPECT_THAT(error({.config = kConfig,
                      .components = {"model.norm"},
                      .input = input,

@@ -68,7 +68,9 @@ const std::vector<ComponentKind>& LlamaComponents() {
        .inputs = {kNormal, kUniform, kSmallMagnitude, kLongSequence},
        .causes = {.precision_ordering = "softmax computed in bf16, or the 1/sqrt(head_dim) scale "
                                         "missing or misplaced",
-                  .missing_algorithm = "causal mask or sliding window wrong",
+                  .missing_algorithm = "causal mask or sliding window wrong, or the rotary "
+                                       "embedding's layout or scaling when no rotary case of its "
+                                       "own runs",
                   .wrong_computation = "weights swapped, wrong head layout (GQA repeat) or a "
                                        "missing scale"}},
       {.name = "post_attention_layernorm",
