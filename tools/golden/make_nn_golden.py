@@ -7,13 +7,14 @@ Run with Debian's interpreter (python3-torch; `transformers` and `safetensors` a
 
 The modules below transcribe the HuggingFace modeling code operation by operation, in plain
 PyTorch, as transformers 4.48-4.5x has it (src/transformers/models/llama/modeling_llama.py,
-models/mistral/modeling_mistral.py, models/qwen2/modeling_qwen2.py, modeling_rope_utils.py,
-activations.py): each function names the HF function it follows. The eager attention path is
-used, with the additive causal mask HF builds for it. Every case runs twice on the same fp32
-weights and inputs: in float32, and in bfloat16 with the weights and inputs `.to(bfloat16)`,
-as `from_pretrained(torch_dtype=torch.bfloat16)` loads them. Only parameters are cast: the
-rotary `inv_freq` buffer stays float32, as HF computes it at init (`model.to(bfloat16)` would
-round it too, which HF's own loading does not do).
+models/mistral/modeling_mistral.py, models/qwen2/modeling_qwen2.py, models/qwen3/
+modeling_qwen3.py (from 4.51), modeling_rope_utils.py, activations.py): each function names
+the HF function it follows. The eager attention path is used, with the additive causal mask HF
+builds for it. Every case runs twice on the same fp32 weights and inputs: in float32, and in
+bfloat16 with the weights and inputs `.to(bfloat16)`, as `from_pretrained(torch_dtype=
+torch.bfloat16)` loads them. Only parameters are cast: the rotary `inv_freq` buffer stays
+float32, as HF computes it at init (`model.to(bfloat16)` would round it too, which HF's own
+loading does not do).
 
 bf16 kernels. This transformers code requires PyTorch >= 2. The installed Debian PyTorch is
 1.13, whose bf16 CPU kernels for silu and gelu(tanh) round every intermediate to bf16
@@ -32,12 +33,13 @@ Each file holds (names relative to the module, as in its HF state_dict):
   inputs (F32 / I64): `x` hidden states [12, hidden] (normal, three outlier channels x20;
     scaled to unit RMS per row for attention and MLP, which read RMSNorm outputs in a model)
     or the activation input [12, 160];
-    `ids` I64 [12]; `positions` I64 [12]; for rotary `q` [12, heads * head_dim] and
-    `k` [12, kv_heads * head_dim] (rows are positions, as the C++ Matrix holds them);
+    `ids` I64 [12]; `positions` I64 [12]; for rotary and the qwen3 q/k norms
+    `q` [12, heads * head_dim] and `k` [12, kv_heads * head_dim] (rows are positions, as the
+    C++ Matrix holds them);
   weights (F32): `weight`, `bias`, `q_proj.weight`, `mlp.down_proj.weight`, ...; the causal LM
     uses full HF names (`model.embed_tokens.weight`, ..., `lm_head.weight` absent when tied);
   outputs: `out.fp32` (F32) and `out.bf16` (BF16); rotary cases `q_out.*`, `k_out.*`,
-    `cos.*`, `sin.*` ([12, head_dim]).
+    `cos.*`, `sin.*` ([12, head_dim]); the q/k norm case `q_out.*`, `k_out.*`.
 Layout as the reference safetensors writer makes it (see make_safetensors_golden.py).
 """
 
@@ -77,6 +79,30 @@ BASE_CONFIG = {
     "torch_dtype": "float32",
 }
 
+# configs/tiny-qwen3.json, copied so that editing that file does not move these goldens.
+TINY_QWEN3 = {
+    "architectures": ["Qwen3ForCausalLM"],
+    "model_type": "qwen3",
+    "hidden_size": 128,
+    "intermediate_size": 320,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 8,
+    "num_key_value_heads": 2,
+    "head_dim": 32,
+    "vocab_size": 256,
+    "max_position_embeddings": 256,
+    "rms_norm_eps": 1e-06,
+    "rope_theta": 1000000.0,
+    "rope_scaling": None,
+    "hidden_act": "silu",
+    "attention_bias": False,
+    "use_sliding_window": False,
+    "sliding_window": None,
+    "max_window_layers": 2,
+    "tie_word_embeddings": False,
+    "torch_dtype": "float32",
+}
+
 
 # ---- PyTorch 2.x bf16 kernels where 1.13 differs (see the docstring) ----
 
@@ -103,7 +129,7 @@ def mul_scalar(x, scalar):  # torch 2.x mul_kernel: bf16 * float(original scalar
 ACT2FN = {"silu": silu, "gelu": F.gelu, "gelu_pytorch_tanh": gelu_tanh}
 
 
-# ---- configuration_{llama,mistral,qwen2}.py: the attributes the modeling code reads ----
+# ---- configuration_{llama,mistral,qwen2,qwen3}.py: the attributes the modeling code reads ----
 
 class Config:
     def __init__(self, d):
@@ -121,23 +147,27 @@ class Config:
         self.rope_scaling = d.get("rope_scaling")
         self.hidden_act = d.get("hidden_act", "silu")
         self.tie_word_embeddings = d.get("tie_word_embeddings", False)
-        # LlamaAttention: bias=config.attention_bias on q, k, v and o; MistralAttention: none;
-        # Qwen2Attention: q, k, v bias=True, o_proj bias=False. Only LlamaMLP reads mlp_bias.
-        llama = self.model_type == "llama"
-        self.qkv_bias = d.get("attention_bias", False) if llama else self.model_type == "qwen2"
-        self.o_bias = d.get("attention_bias", False) if llama else False
-        self.mlp_bias = d.get("mlp_bias", False) if llama else False
+        # LlamaAttention (and Qwen3Attention, its subclass): bias=config.attention_bias on q,
+        # k, v and o; MistralAttention: none; Qwen2Attention: q, k, v bias=True, o_proj
+        # bias=False. Only LlamaMLP reads mlp_bias (Qwen3MLP is GemmaMLP: no bias).
+        own_bias = self.model_type in ("llama", "qwen3")
+        self.qkv_bias = d.get("attention_bias", False) if own_bias else self.model_type == "qwen2"
+        self.o_bias = d.get("attention_bias", False) if own_bias else False
+        self.mlp_bias = d.get("mlp_bias", False) if self.model_type == "llama" else False
+        # Qwen3Attention: q_norm and k_norm, Qwen3RMSNorm(head_dim, eps=rms_norm_eps).
+        self.qk_norm = self.model_type == "qwen3"
+        self.qwen = self.model_type in ("qwen2", "qwen3")
         if self.model_type == "mistral":
             self.sliding_window = d.get("sliding_window", 4096)
-        elif self.model_type == "qwen2" and d.get("use_sliding_window", False):
+        elif self.qwen and d.get("use_sliding_window", False):
             self.sliding_window = d.get("sliding_window", 4096)
         else:
             self.sliding_window = None
         self.max_window_layers = d.get("max_window_layers", 28)
 
     def sliding_window_of_layer(self, layer_idx):
-        # Mistral: every layer; Qwen2: layers >= max_window_layers (its layer_types).
-        if self.model_type == "qwen2" and layer_idx < self.max_window_layers:
+        # Mistral: every layer; Qwen2, Qwen3: layers >= max_window_layers (their layer_types).
+        if self.qwen and layer_idx < self.max_window_layers:
             return None
         return self.sliding_window
 
@@ -367,7 +397,8 @@ def eager_attention_forward(module, query, key, value, attention_mask, scaling):
 
 
 class LlamaAttention(nn.Module):
-    """Also MistralAttention and Qwen2Attention: they differ only in the biases (Config)."""
+    """Also MistralAttention and Qwen2Attention, which differ only in the biases (Config), and
+    Qwen3Attention (modeling_qwen3.py), a LlamaAttention subclass with q_norm and k_norm."""
 
     def __init__(self, config, layer_idx):
         super().__init__()
@@ -382,12 +413,21 @@ class LlamaAttention(nn.Module):
                                 bias=config.qkv_bias)
         self.o_proj = nn.Linear(config.num_attention_heads * self.head_dim, config.hidden_size,
                                 bias=config.o_bias)
+        self.qk_norm = config.qk_norm
+        if self.qk_norm:  # Qwen3RMSNorm is LlamaRMSNorm; "only on the head dim"
+            self.q_norm = LlamaRMSNorm(self.head_dim, eps=config.rms_norm_eps)
+            self.k_norm = LlamaRMSNorm(self.head_dim, eps=config.rms_norm_eps)
 
     def forward(self, hidden_states, position_embeddings, attention_mask):
         input_shape = hidden_states.shape[:-1]
         hidden_shape = (*input_shape, -1, self.head_dim)
-        query_states = self.q_proj(hidden_states).view(hidden_shape).transpose(1, 2)
-        key_states = self.k_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+        query_states = self.q_proj(hidden_states).view(hidden_shape)
+        key_states = self.k_proj(hidden_states).view(hidden_shape)
+        if self.qk_norm:  # Qwen3Attention.forward: on [.., heads, head_dim], before rotary
+            query_states = self.q_norm(query_states)
+            key_states = self.k_norm(key_states)
+        query_states = query_states.transpose(1, 2)
+        key_states = key_states.transpose(1, 2)
         value_states = self.v_proj(hidden_states).view(hidden_shape).transpose(1, 2)
         cos, sin = position_embeddings
         query_states, key_states = apply_rotary_pos_emb(query_states, key_states, cos, sin)
@@ -525,8 +565,8 @@ def both(make_module, weights, run):
 
 # ---- the cases ----
 
-def config_with(**changes):
-    d = dict(BASE_CONFIG)
+def config_with(base=BASE_CONFIG, **changes):
+    d = dict(base)
     d.update(changes)
     return d
 
@@ -594,6 +634,35 @@ def case_rotary(name, rope_scaling, positions=None, **changes):
             "cos": cos[0], "sin": sin[0]})
     outputs = {key: (results[0][key], results[1][key]) for key in results[0]}
     return d, {"q": q, "k": k, "positions": positions}, {}, outputs
+
+
+class QkNorms(nn.Module):
+    """Qwen3Attention's q_norm and k_norm alone, on q_proj and k_proj outputs [.., heads *
+    head_dim] viewed as [.., heads, head_dim], as its forward applies them."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.head_dim = config.head_dim
+        self.q_norm = LlamaRMSNorm(self.head_dim, eps=config.rms_norm_eps)
+        self.k_norm = LlamaRMSNorm(self.head_dim, eps=config.rms_norm_eps)
+
+    def forward(self, q, k):
+        q_out = self.q_norm(q.view(*q.shape[:-1], -1, self.head_dim))
+        k_out = self.k_norm(k.view(*k.shape[:-1], -1, self.head_dim))
+        return q_out.reshape(q.shape), k_out.reshape(k.shape)
+
+
+def case_qk_norm(name, **changes):
+    d = config_with(**changes)
+    config = Config(d)
+    rng = Rng(name)
+    heads, kv_heads, dim = config.num_attention_heads, config.num_key_value_heads, config.head_dim
+    make = lambda: QkNorms(config)
+    weights = rng.weights(make())
+    q = rng.hidden(SEQ, heads * dim)
+    k = rng.hidden(SEQ, kv_heads * dim)
+    q_out, k_out = zip(*both(make, weights, lambda m, dt: m(q.to(dt), k.to(dt))))
+    return d, {"q": q, "k": k}, weights, {"q_out": q_out, "k_out": k_out}
 
 
 def case_mlp(name, **changes):
@@ -695,6 +764,11 @@ CASES = {
     "causal_lm_tied": lambda n: case_causal_lm(
         n, model_type="qwen2", architectures=["Qwen2ForCausalLM"], rope_theta=1000000.0,
         tie_word_embeddings=True),
+    # Qwen3 on tiny-qwen3: GQA 8/2 heads, head_dim 32 != hidden / heads, per-head q/k norms.
+    "qk_norm_qwen3": lambda n: case_qk_norm(n, base=TINY_QWEN3),
+    "attention_qwen3": lambda n: case_attention(n, base=TINY_QWEN3),
+    "decoder_layer_qwen3": lambda n: case_decoder_layer(n, base=TINY_QWEN3),
+    "causal_lm_qwen3": lambda n: case_causal_lm(n, base=TINY_QWEN3),
 }
 
 

@@ -8,6 +8,10 @@
 //   D = ||ours_bf16 - torch_bf16|| / B <= the case's bound (summation-order rounding flips),
 //   R = ||ours_bf16 - torch_fp32|| / B in [0.9, 1.1].
 // Every run prints one "[ golden ]" line with the measured values.
+//
+// The qwen3 cases run through the family's reference (families/registry.h: ArchitectureOf(
+// config).MakeReference), the way the suite runs it, on the golden's module weights put into
+// layer 0 of a seeded model; the q/k norm case also runs nn::HeadRmsNorm directly.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,14 +22,20 @@
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <memory>
 #include <set>
+#include <span>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
-#include "libequiv/io/safetensors.h"
 #include "libequiv/config/model_config.h"
+#include "libequiv/families/registry.h"
+#include "libequiv/io/safetensors.h"
+#include "libequiv/models/reference.h"
+#include "libequiv/models/state_dict.h"
 #include "libequiv/nn/activation.h"
 #include "libequiv/nn/attention.h"
 #include "libequiv/nn/causal_lm.h"
@@ -36,7 +46,7 @@
 #include "libequiv/nn/rms_norm.h"
 #include "libequiv/nn/rotary.h"
 #include "libequiv/tensor/error.h"
-#include "libequiv/families/registry.h"
+#include "libequiv/tensor/tensor.h"
 
 namespace equiv::nn {
 namespace {
@@ -67,7 +77,12 @@ enum class Kind {
   kMlp,
   kAttention,
   kDecoderLayer,
-  kCausalLm
+  kCausalLm,
+  // Through the family's reference (ArchitectureOf(config).MakeReference):
+  kQkNorm,                 // kinds q_norm and k_norm, and nn::HeadRmsNorm directly
+  kReferenceAttention,     // kind attention, layer 0
+  kReferenceDecoderLayer,  // kind decoder_layer, layer 0
+  kReferenceCausalLm,      // Logits(ids)
 };
 
 struct GoldenCase {
@@ -103,6 +118,10 @@ const GoldenCase kCases[] = {
     {"decoder_layer", Kind::kDecoderLayer, kDecoderLayer},
     {"causal_lm", Kind::kCausalLm, kEndToEnd},
     {"causal_lm_tied", Kind::kCausalLm, kEndToEnd},
+    {"qk_norm_qwen3", Kind::kQkNorm, kSingleOp},
+    {"attention_qwen3", Kind::kReferenceAttention, kModule},
+    {"decoder_layer_qwen3", Kind::kReferenceDecoderLayer, kDecoderLayer},
+    {"causal_lm_qwen3", Kind::kReferenceCausalLm, kEndToEnd},
 };
 
 // EQUIV_NN_GOLDEN_DIR overrides the directory (to measure other goldens, e.g. those written
@@ -188,7 +207,34 @@ class Golden {
     return w;
   }
 
+  // The family's reference on a whole model's parameters: seeded ones, with every weight of
+  // this golden (named relative to its module) put in at `prefix`, "model.layers.0.self_attn."
+  // for instance. A golden weight with no parameter of that name and shape is an error.
+  std::unique_ptr<Reference> FamilyReference(const std::string& prefix, Precision p) const {
+    StateDict weights = InitStateDict(config_, /*seed=*/1);
+    for (const SafetensorsEntry& e : file_.entries()) {
+      if (!IsWeight(e)) continue;
+      const auto it = weights.find(prefix + e.name);
+      if (it == weights.end() || it->second.shape() != e.shape) {
+        throw Error(file_.source() + ": weight " + e.name + " " + e.shape.ToString() +
+                    " is no parameter " + prefix + e.name + " of the " + config_.model_type +
+                    " model");
+      }
+      const Vector values = Vec(e.name);
+      it->second =
+          Tensor::FromFloats(e.shape, std::span<const float>(values.data(), values.size()));
+    }
+    return ArchitectureOf(config_).MakeReference(config_, weights, p);
+  }
+
  private:
+  // Weights are the F32 tensors that are neither inputs nor `<output>.fp32`.
+  static bool IsWeight(const SafetensorsEntry& e) {
+    const std::string_view name = e.name;
+    return e.dtype == ElementType::kF32 && name != "x" && name != "q" && name != "k" &&
+           !name.ends_with(".fp32");
+  }
+
   static void Decode(const TensorView& view, float* out) {
     std::vector<double> values(static_cast<std::size_t>(view.size()));
     view.Decode(0, view.size(), values.data());
@@ -199,8 +245,16 @@ class Golden {
   ModelConfig config_;
 };
 
-// Our outputs of one case in one precision, by golden output name ("out", "q_out", ...).
-using Outputs = std::vector<std::pair<std::string, Matrix>>;
+// One of our outputs of a case, checked against the golden's `<name>.fp32` and `<name>.bf16`.
+struct Output {
+  Output(std::string name, Matrix value, std::string via = "")
+      : name(std::move(name)), value(std::move(value)), via(std::move(via)) {}
+
+  std::string name;  // "out", "q_out", ...
+  Matrix value;
+  std::string via;  // what computed it, when a case checks one output two ways
+};
+using Outputs = std::vector<Output>;
 
 int64_t SeqLenOf(const std::vector<int64_t>& positions) {
   return positions.empty() ? 0 : *std::max_element(positions.begin(), positions.end()) + 1;
@@ -243,6 +297,25 @@ Outputs RunCase(const Golden& g, Kind kind, Precision p) {
                                    0, p)}};
     case Kind::kCausalLm:
       return {{"out", CausalLmLogits(g.Ints("ids"), g.CausalLm().Rounded(p), config, p)}};
+    case Kind::kQkNorm: {
+      // The reference rounds its inputs and weights itself: it gets them in float32.
+      const std::unique_ptr<Reference> ref = g.FamilyReference("model.layers.0.self_attn.", p);
+      const double eps = config.rms_norm_eps;
+      return {{"q_out", HeadRmsNorm(input("q"), Rounded(p, g.Vec("q_norm.weight")), eps, p),
+               "nn::HeadRmsNorm"},
+              {"k_out", HeadRmsNorm(input("k"), Rounded(p, g.Vec("k_norm.weight")), eps, p),
+               "nn::HeadRmsNorm"},
+              {"q_out", ref->Run("q_norm", 0, {g.Mat("q"), {}, {}}), "reference q_norm"},
+              {"k_out", ref->Run("k_norm", 0, {g.Mat("k"), {}, {}}), "reference k_norm"}};
+    }
+    case Kind::kReferenceAttention:
+      return {{"out", g.FamilyReference("model.layers.0.self_attn.", p)
+                          ->Run("attention", 0, {g.Mat("x"), {}, g.Ints("positions")})}};
+    case Kind::kReferenceDecoderLayer:
+      return {{"out", g.FamilyReference("model.layers.0.", p)
+                          ->Run("decoder_layer", 0, {g.Mat("x"), {}, g.Ints("positions")})}};
+    case Kind::kReferenceCausalLm:
+      return {{"out", g.FamilyReference("", p)->Logits(g.Ints("ids"))}};
   }
   return {};
 }
@@ -304,19 +377,26 @@ TEST_P(NnGoldenTest, MatchesPyTorch) {
   const Outputs bf16 = RunCase(g, c.kind, Precision::kBf16);
   ASSERT_EQ(fp32.size(), bf16.size());
   for (std::size_t i = 0; i < fp32.size(); ++i) {
-    const std::string& out = fp32[i].first;
-    const std::string where = std::string(c.name) + " " + out;
+    const std::string& out = fp32[i].name;
+    const std::string& via = fp32[i].via;
+    // Appended, not `"_" + std::to_string(i)`: GCC 12 -O3 gives a false -Wrestrict there.
+    std::string where = std::string(c.name) + " " + out;
+    std::string key = out;  // RecordProperty's key, unique when an output is checked twice
+    if (!via.empty()) {
+      where.append(" (").append(via).append(")");
+      key.append("_").append(std::to_string(i));
+    }
     const TensorView torch_fp32 = g.file().View(out + ".fp32");
     const TensorView torch_bf16 = g.file().View(out + ".bf16");
-    const std::vector<int64_t> shape{fp32[i].second.rows(), fp32[i].second.cols()};
+    const std::vector<int64_t> shape{fp32[i].value.rows(), fp32[i].value.cols()};
     ASSERT_EQ(torch_fp32.shape().dims(), shape) << where << ": our shape differs from torch's";
     ASSERT_EQ(torch_bf16.shape().dims(), shape) << where << ": our shape differs from torch's";
 
-    const Agreement a = Measure(fp32[i].second, bf16[i].second, torch_fp32, torch_bf16);
+    const Agreement a = Measure(fp32[i].value, bf16[i].value, torch_fp32, torch_bf16);
     std::cout << "[ golden ] " << Describe(where, a) << "\n";
-    RecordProperty(out + "_fp32_rel", ::testing::PrintToString(a.fp32_rel));
-    RecordProperty(out + "_D", ::testing::PrintToString(a.d));
-    RecordProperty(out + "_R", ::testing::PrintToString(a.r));
+    RecordProperty(key + "_fp32_rel", ::testing::PrintToString(a.fp32_rel));
+    RecordProperty(key + "_D", ::testing::PrintToString(a.d));
+    RecordProperty(key + "_R", ::testing::PrintToString(a.r));
 
     EXPECT_LE(a.fp32_rel, kMaxFp32RelError)
         << where
