@@ -164,10 +164,35 @@ TEST(ModelConfigShippedTest, Qwen2_7B) {
   EXPECT_EQ(c.max_window_layers, 28);
 }
 
+// Qwen3: head_dim given (not hidden / heads), biases from attention_bias, the qwen2 windows.
+TEST(ModelConfigShippedTest, Qwen3_8B) {
+  const ModelConfig c = LoadModelConfig(ConfigPath("qwen3-8b.json"));
+  EXPECT_EQ(c.model_type, "qwen3");
+  EXPECT_EQ(c.hidden_size, 4096);
+  EXPECT_EQ(c.intermediate_size, 12288);
+  EXPECT_EQ(c.num_hidden_layers, 36);
+  EXPECT_EQ(c.num_attention_heads, 32);
+  EXPECT_EQ(c.num_key_value_heads, 8);
+  EXPECT_EQ(c.head_dim, 128);
+  EXPECT_EQ(c.vocab_size, 151936);
+  EXPECT_EQ(c.max_position_embeddings, 40960);
+  EXPECT_EQ(c.rope_theta, 1e6);
+  EXPECT_FALSE(c.qkv_bias);
+  EXPECT_FALSE(c.o_proj_bias);
+  EXPECT_EQ(c.sliding_window, std::nullopt);
+  const ModelConfig tiny = LoadModelConfig(ConfigPath("tiny-qwen3.json"));
+  EXPECT_EQ(tiny.head_dim, 32);  // explicit, while hidden / heads = 16
+  EXPECT_THAT(ErrorOfText(R"({"model_type": "qwen3", "hidden_size": 64,
+                  "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 4,
+                  "vocab_size": 32, "max_position_embeddings": 64})"),
+              HasSubstr("num_key_value_heads is missing (required for qwen3"));
+}
+
 TEST(ModelConfigShippedTest, EveryShippedConfigRoundTrips) {
   for (const char* name :
        {"tiny-llama.json", "tiny-mistral.json", "tiny-qwen2.json", "tiny-llama-yarn.json",
-        "llama-3.1-8b.json", "mistral-7b-v0.1.json", "qwen2-7b.json"}) {
+        "tiny-qwen3.json", "llama-3.1-8b.json", "mistral-7b-v0.1.json", "qwen2-7b.json",
+        "qwen3-8b.json"}) {
     SCOPED_TRACE(name);
     const ModelConfig c = LoadModelConfig(ConfigPath(name));
     EXPECT_EQ(ParseModelConfig(ToJson(c).dump()), c);
