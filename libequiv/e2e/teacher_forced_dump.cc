@@ -18,9 +18,6 @@
 namespace equiv {
 namespace {
 
-// Elements per converted block of one logits tensor (16 MB of floats): a 128k vocabulary
-// still gets 32 rows at a time.
-constexpr int64_t kBlockElements = int64_t{1} << 22;
 // A prompt number has at most this many digits (no overflow, no absurd counts).
 constexpr std::size_t kMaxPromptDigits = 9;
 
@@ -87,7 +84,10 @@ class DumpReader {
               : std::nullopt;
       const std::string_view kind = dot == std::string_view::npos ? "" : name.substr(dot + 1);
       if (!k || std::find(std::begin(kKinds), std::end(kKinds), kind) == std::end(kKinds)) {
-        Fail("tensor " + Quote(name) + " is not a teacher-forced tensor: " + ExpectedNames());
+        const bool triple =
+            name.ends_with(".ref_fp32") || name.ends_with(".ref_bf16") || name.ends_with(".target");
+        Fail("tensor " + Quote(name) + " is not a teacher-forced tensor: " + ExpectedNames() +
+             (triple ? " (component triples NAME.ref_fp32, ... are equiv compare's)" : ""));
       }
       PromptEntries& p = by_number[*k];
       (kind == kTeacherForcedRefFp32   ? p.ref_fp32
@@ -231,7 +231,8 @@ std::string Described(double value) {
 }  // namespace
 
 TeacherForcedDumpRun JudgeTeacherForcedDump(const SafetensorsFile& file,
-                                            const TeacherForcedCriteria& criteria) {
+                                            const TeacherForcedCriteria& criteria,
+                                            int64_t block_elements) {
   const DumpReader reader(file);
   const std::vector<PromptEntries> entries = reader.Prompts();
 
@@ -300,7 +301,7 @@ TeacherForcedDumpRun JudgeTeacherForcedDump(const SafetensorsFile& file,
         reader.MetadataCount(PromptName(static_cast<int64_t>(k)) + ".prompt_length");
     if (prompt_length) pr.prompt.assign(pr.teacher.begin(), pr.teacher.begin() + *prompt_length);
     NonFinite target_nf;
-    const int64_t block_rows = std::max<int64_t>(1, kBlockElements / s.vocab);
+    const int64_t block_rows = std::max<int64_t>(1, block_elements / s.vocab);
     for (int64_t row = 0; row < s.positions; row += block_rows) {
       const int64_t rows = std::min(block_rows, s.positions - row);
       nn::Matrix blocks[2];

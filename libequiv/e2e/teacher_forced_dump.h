@@ -45,8 +45,12 @@ struct TeacherForcedDumpRun {
 // a missing or unexpected tensor, a gap in the prompt numbers, a wrong rank or shape, logits of
 // one prompt that differ in shape, a vocabulary that differs between prompts, ids outside the
 // vocabulary, reference logits that are NaN or infinite (a target's are judged: they fail).
+// `block_elements`: logits converted at a time per tensor (rows = max(1, it / vocab)); 16 MB of
+// floats by default, so a 128k vocabulary goes 32 rows at a time. The result does not depend on it.
+inline constexpr int64_t kTeacherForcedBlockElements = int64_t{1} << 22;
 TeacherForcedDumpRun JudgeTeacherForcedDump(const SafetensorsFile& file,
-                                            const TeacherForcedCriteria& criteria = {});
+                                            const TeacherForcedCriteria& criteria = {},
+                                            int64_t block_elements = kTeacherForcedBlockElements);
 
 // Opens `path` (which must be a regular file: a FIFO or a device is refused before it is
 // opened, so nothing blocks) and judges it.
