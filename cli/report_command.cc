@@ -70,7 +70,8 @@ int RunReport(const ReportArgs& args, std::ostream& out, std::ostream& err) {
     const Totals totals = TotalsOf(input.results.cases);
     out << "report: " << args.output << " (" << totals.cases << " cases, " << totals.failed
         << " failed"
-        << (input.localization && input.localization->primary
+        // A passing run names no suspect: the primary of a clean run is an over-precision flag.
+        << (input.localization && input.localization->primary && input.localization->primary->failed
                 ? ", primary suspect " + input.localization->primary->name
                 : std::string())
         << ")\n";

@@ -149,6 +149,8 @@ TEST(ReportMarkdownTest, WritesTheFileWithOOrStandardOutput) {
   EXPECT_EQ(run.code, kExitPassed) << run.err;
   EXPECT_THAT(run.out, HasSubstr("report: " + md + " (3 cases, 2 failed"));
   EXPECT_EQ(testing_support::ReadText(md), Markdown(Failing()).out);
+  const ReportRun clean = Markdown(Clean(), {.output = md});
+  EXPECT_EQ(clean.out, "report: " + md + " (3 cases, 0 failed)\n");  // no suspect when it passed
 
   std::ostringstream out, err;
   EXPECT_EQ(
