@@ -24,7 +24,7 @@
 #include "libequiv/device/device_config.h"
 #include "libequiv/models/component.h"
 #include "libequiv/models/llama_port.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/nn/attention.h"
 #include "libequiv/nn/decoder_layer.h"

@@ -21,7 +21,7 @@
 #include "libequiv/e2e/teacher_forcing.h"
 #include "libequiv/models/component.h"
 #include "libequiv/models/llama_port.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/reference_model.h"
 #include "libequiv/models/state_dict.h"
 

@@ -5,7 +5,7 @@
 #include "libequiv/io/npy.h"
 #include "libequiv/models/reference_model.h"
 #include "libequiv/models/state_dict.h"
-#include "libequiv/suite/suite_cases.h"
+#include "generators/suite_cases.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {

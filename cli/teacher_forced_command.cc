@@ -7,8 +7,8 @@
 #include "libequiv/e2e/teacher_forced_dump.h"
 #include "libequiv/e2e/teacher_forced_json.h"
 #include "libequiv/io/atomic_file.h"
+#include "libequiv/io/number_format.h"
 #include "libequiv/io/regular_file.h"
-#include "libequiv/report/number_format.h"
 #include "libequiv/suite/thresholds.h"
 #include "libequiv/tensor/error.h"
 

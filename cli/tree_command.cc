@@ -6,7 +6,7 @@
 #include "libequiv/scaffolding/mapping_coverage.h"
 #include "libequiv/scaffolding/tree_diff.h"
 #include "libequiv/scaffolding/tree_format.h"
-#include "libequiv/suite/component_mapping.h"
+#include "generators/component_mapping.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {

@@ -9,13 +9,17 @@ include(CMakePackageConfigHelpers)
 
 set(EQUIV_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/equiv")
 
-install(TARGETS equiv_core equiv_matchers equiv_fixtures
+# Every library but the command line's own (equiv::cli), and equiv::core over them.
+get_property(equiv_libraries GLOBAL PROPERTY EQUIV_LIBRARIES)
+list(REMOVE_ITEM equiv_libraries cli)
+list(TRANSFORM equiv_libraries PREPEND equiv_)
+install(TARGETS equiv_core ${equiv_libraries}
         EXPORT equivTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/equiv)
 install(TARGETS equiv RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-foreach(dir libequiv matchers fixtures)
+foreach(dir libequiv generators matchers fixtures)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/equiv/${dir}
           FILES_MATCHING PATTERN "*.h" PATTERN "*.inc")

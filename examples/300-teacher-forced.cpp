@@ -20,7 +20,7 @@
 #include "fixtures/teacher_forced_test.h"
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/models/fault.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 
 // CMake defines the data folder's absolute path; the fallback works from the source root.

@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/port_patch.h"
 #include "libequiv/nn/rotary.h"
-#include "libequiv/suite/builtin_port_mapping.h"
-#include "libequiv/suite/suite_cases.h"
+#include "generators/builtin_port_mapping.h"
+#include "generators/suite_cases.h"
 #include "libequiv/suite/suite_runner.h"
 
 // CMake sets the data folder's absolute path; compiled by hand, run from the repository root.

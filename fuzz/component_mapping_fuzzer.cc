@@ -11,10 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "libequiv/models/model_config.h"
-#include "libequiv/suite/component_mapping.h"
-#include "libequiv/suite/layer_sampling.h"
-#include "libequiv/suite/suite_cases.h"
+#include "libequiv/config/model_config.h"
+#include "generators/component_mapping.h"
+#include "generators/layer_sampling.h"
+#include "generators/suite_cases.h"
 #include "libequiv/tensor/error.h"
 
 namespace {

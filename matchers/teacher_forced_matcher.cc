@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "libequiv/e2e/teacher_forced_judge.h"
-#include "libequiv/report/number_format.h"
+#include "libequiv/io/number_format.h"
 #include "matchers/internal/explain.h"
 #include "matchers/matchers.h"
 

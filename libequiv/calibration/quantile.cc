@@ -4,7 +4,7 @@
 #include <cmath>
 #include <string>
 
-#include "libequiv/report/number_format.h"
+#include "libequiv/io/number_format.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {

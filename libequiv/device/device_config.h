@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 
 namespace equiv::device {
 

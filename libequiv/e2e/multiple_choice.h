@@ -21,7 +21,7 @@
 #include "libequiv/device/device_config.h"
 #include "libequiv/e2e/multiple_choice_items.h"
 #include "libequiv/models/fault.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/nn/numerics.h"
 

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 
 namespace equiv {

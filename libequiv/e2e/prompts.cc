@@ -5,7 +5,7 @@
 #include "libequiv/e2e/json_fields.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/random/counter_rng.h"
-#include "libequiv/suite/input_generator.h"
+#include "generators/input_generator.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {

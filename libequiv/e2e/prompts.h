@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "libequiv/models/fault.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 
 namespace equiv {
 

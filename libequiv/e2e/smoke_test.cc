@@ -10,7 +10,7 @@
 #include "libequiv/io/json_show.h"
 #include "libequiv/models/llama_port.h"
 #include "libequiv/models/reference_model.h"
-#include "libequiv/report/number_format.h"
+#include "libequiv/io/number_format.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {

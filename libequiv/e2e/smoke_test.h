@@ -18,7 +18,7 @@
 #include "libequiv/device/device_config.h"
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/models/fault.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 
 namespace equiv {

@@ -10,9 +10,9 @@
 #include "libequiv/e2e/logit_metrics.h"
 #include "libequiv/e2e/teacher_forced_judge.h"
 #include "libequiv/io/json_show.h"
+#include "libequiv/io/number_format.h"
 #include "libequiv/io/regular_file.h"
 #include "libequiv/nn/numerics.h"
-#include "libequiv/report/number_format.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {

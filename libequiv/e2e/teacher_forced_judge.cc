@@ -4,7 +4,7 @@
 #include <string>
 
 #include "libequiv/e2e/logit_metrics.h"
-#include "libequiv/report/number_format.h"
+#include "libequiv/io/number_format.h"
 
 namespace equiv {
 namespace {

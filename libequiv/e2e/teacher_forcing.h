@@ -18,7 +18,7 @@
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/e2e/teacher_forced_result.h"
 #include "libequiv/models/fault.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 
 namespace equiv {

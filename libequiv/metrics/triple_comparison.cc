@@ -8,7 +8,7 @@
 #include "libequiv/metrics/internal/triple_kernel.h"
 #include "libequiv/metrics/ulp.h"
 #include "libequiv/parallel/parallel_for.h"
-#include "libequiv/report/number_format.h"
+#include "libequiv/io/number_format.h"
 
 namespace equiv {
 namespace {

@@ -8,7 +8,7 @@
 #include "libequiv/parallel/parallel_for.h"
 #include "libequiv/precision/round.h"
 #include "libequiv/random/counter_rng.h"
-#include "libequiv/report/number_format.h"
+#include "libequiv/io/number_format.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {

@@ -21,7 +21,7 @@
 #include "libequiv/device/device_config.h"
 #include "libequiv/models/component.h"
 #include "libequiv/models/fault.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/module_tree.h"
 #include "libequiv/models/state_dict.h"
 

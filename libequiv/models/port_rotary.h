@@ -7,7 +7,7 @@
 #include <span>
 
 #include "libequiv/models/fault.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/nn/rotary.h"
 
 namespace equiv {

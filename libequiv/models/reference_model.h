@@ -10,7 +10,7 @@
 #include <span>
 
 #include "libequiv/models/component.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/module_tree.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/nn/causal_lm.h"

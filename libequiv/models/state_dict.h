@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/nn/causal_lm.h"
 #include "libequiv/tensor/tensor.h"
 

@@ -2,7 +2,7 @@
 #ifndef EQUIV_LIBEQUIV_NN_ACTIVATION_H_
 #define EQUIV_LIBEQUIV_NN_ACTIVATION_H_
 
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/nn/numerics.h"
 
 namespace equiv::nn {

@@ -7,7 +7,7 @@
 #include <optional>
 #include <span>
 
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/nn/linear.h"
 #include "libequiv/nn/rotary.h"
 

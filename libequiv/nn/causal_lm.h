@@ -6,7 +6,7 @@
 #include <span>
 #include <vector>
 
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/nn/decoder_layer.h"
 
 namespace equiv::nn {

@@ -2,7 +2,7 @@
 #ifndef EQUIV_LIBEQUIV_NN_MLP_H_
 #define EQUIV_LIBEQUIV_NN_MLP_H_
 
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/nn/linear.h"
 
 namespace equiv::nn {

@@ -11,7 +11,7 @@
 #include <span>
 #include <vector>
 
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/nn/numerics.h"
 
 namespace equiv::nn {

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "libequiv/report/html_escape.h"
-#include "libequiv/report/number_format.h"
+#include "libequiv/io/number_format.h"
 #include "libequiv/report/report_plots.h"
 #include "libequiv/report/svg_plot.h"
 

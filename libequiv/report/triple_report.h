@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "libequiv/metrics/triple_comparison.h"
-#include "libequiv/report/number_format.h"  // FormatFull, FormatShortest
+#include "libequiv/io/number_format.h"  // FormatFull, FormatShortest
 
 namespace equiv {
 

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "libequiv/models/module_tree.h"
-#include "libequiv/suite/component_mapping.h"
+#include "generators/component_mapping.h"
 
 namespace equiv {
 

@@ -18,12 +18,12 @@
 #include "libequiv/metrics/error_distribution.h"
 #include "libequiv/models/fault.h"
 #include "libequiv/models/llama_port.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/reference_model.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/results/case_result.h"
-#include "libequiv/suite/component_case.h"
-#include "libequiv/suite/input_generator.h"
+#include "generators/component_case.h"
+#include "generators/input_generator.h"
 #include "libequiv/suite/thresholds.h"
 
 namespace equiv {

@@ -6,7 +6,7 @@
 
 #include "libequiv/io/json_show.h"
 #include "libequiv/io/text_file.h"
-#include "libequiv/report/number_format.h"
+#include "libequiv/io/number_format.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {

@@ -6,11 +6,11 @@
 #include <iostream>
 
 #include "libequiv/models/fault.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/results/results_writer.h"
 #include "libequiv/results/suite_results.h"
-#include "libequiv/suite/builtin_port_mapping.h"
-#include "libequiv/suite/suite_cases.h"
+#include "generators/builtin_port_mapping.h"
+#include "generators/suite_cases.h"
 #include "libequiv/suite/suite_runner.h"
 #include "libequiv/tensor/error.h"
 

@@ -1,7 +1,7 @@
 // detection_matrix: the generated component suite and localization once per catalog fault and
 // once per clean device variant, as a table or (--json) one JSON object. Exits 0 when every
 // row is as the catalog expects, 1 when not, 2 on an error.
-#include "libequiv/suite/detection_matrix.h"
+#include "libequiv/calibration/detection_matrix.h"
 
 #include <CLI/CLI.hpp>
 #include <iostream>

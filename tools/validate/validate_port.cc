@@ -26,8 +26,8 @@
 #include "libequiv/results/results_writer.h"
 #include "libequiv/scaffolding/mapping_coverage.h"
 #include "libequiv/scaffolding/tree_diff.h"
-#include "libequiv/suite/builtin_port_mapping.h"
-#include "libequiv/suite/suite_cases.h"
+#include "generators/builtin_port_mapping.h"
+#include "generators/suite_cases.h"
 #include "libequiv/suite/suite_runner.h"
 #include "libequiv/tensor/error.h"
 

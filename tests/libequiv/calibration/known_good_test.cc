@@ -10,7 +10,7 @@
 
 #include "libequiv/calibration/calibration.h"
 #include "libequiv/calibration/compare_thresholds.h"
-#include "libequiv/suite/detection_matrix.h"
+#include "libequiv/calibration/detection_matrix.h"
 
 namespace equiv {
 namespace {

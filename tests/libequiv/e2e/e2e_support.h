@@ -10,7 +10,7 @@
 
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/models/fault.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 
 namespace equiv::testing_support {

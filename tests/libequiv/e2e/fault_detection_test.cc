@@ -10,7 +10,7 @@
 
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/e2e/teacher_forcing.h"
-#include "libequiv/report/number_format.h"
+#include "libequiv/io/number_format.h"
 #include "tests/libequiv/e2e/e2e_support.h"
 
 namespace equiv {

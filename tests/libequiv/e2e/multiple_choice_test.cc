@@ -12,7 +12,7 @@
 #include <limits>
 
 #include "libequiv/models/reference_model.h"
-#include "libequiv/report/number_format.h"
+#include "libequiv/io/number_format.h"
 #include "tests/libequiv/e2e/e2e_support.h"
 #include "tests/support/error_of.h"
 

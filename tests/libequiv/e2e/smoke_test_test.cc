@@ -6,7 +6,7 @@
 
 #include <iostream>
 
-#include "libequiv/report/number_format.h"
+#include "libequiv/io/number_format.h"
 #include "tests/libequiv/e2e/e2e_support.h"
 #include "tests/support/error_of.h"
 

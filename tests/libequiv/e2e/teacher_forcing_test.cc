@@ -9,7 +9,7 @@
 #include <string>
 
 #include "libequiv/e2e/prompts.h"
-#include "libequiv/report/number_format.h"
+#include "libequiv/io/number_format.h"
 #include "tests/libequiv/e2e/e2e_support.h"
 #include "tests/support/error_of.h"
 

@@ -12,7 +12,7 @@
 #include "libequiv/models/component.h"
 #include "libequiv/models/fault.h"
 #include "libequiv/models/llama_port.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/reference_model.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/random/counter_rng.h"

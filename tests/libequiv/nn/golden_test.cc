@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "libequiv/io/safetensors.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/nn/activation.h"
 #include "libequiv/nn/attention.h"
 #include "libequiv/nn/causal_lm.h"

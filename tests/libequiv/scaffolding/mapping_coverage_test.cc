@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "libequiv/models/llama_port.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/reference_model.h"
-#include "libequiv/suite/builtin_port_mapping.h"
+#include "generators/builtin_port_mapping.h"
 
 namespace equiv {
 namespace {

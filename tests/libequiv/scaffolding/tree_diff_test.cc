@@ -10,7 +10,7 @@
 
 #include "libequiv/device/device_config.h"
 #include "libequiv/models/llama_port.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/reference_model.h"
 
 namespace equiv {

@@ -3,8 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "libequiv/suite/builtin_port_mapping.h"
-#include "libequiv/suite/suite_cases.h"
+#include "generators/builtin_port_mapping.h"
+#include "generators/suite_cases.h"
 #include "tests/libequiv/models/port_harness.h"
 
 namespace equiv {

@@ -1,4 +1,4 @@
-#include "libequiv/suite/component_mapping.h"
+#include "generators/component_mapping.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,4 +1,4 @@
-#include "libequiv/suite/detection_matrix.h"
+#include "libequiv/calibration/detection_matrix.h"
 
 #include <cmath>
 #include <cstdio>
@@ -6,8 +6,8 @@
 
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/e2e/teacher_forcing.h"
-#include "libequiv/suite/builtin_port_mapping.h"
-#include "libequiv/suite/suite_cases.h"
+#include "generators/builtin_port_mapping.h"
+#include "generators/suite_cases.h"
 #include "libequiv/suite/suite_runner.h"
 
 namespace equiv {

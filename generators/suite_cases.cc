@@ -1,4 +1,4 @@
-#include "libequiv/suite/suite_cases.h"
+#include "generators/suite_cases.h"
 
 #include <algorithm>
 #include <limits>
@@ -12,7 +12,7 @@
 #include "libequiv/io/json_show.h"
 #include "libequiv/models/module_tree.h"
 #include "libequiv/models/reference_model.h"
-#include "libequiv/suite/builtin_port_mapping.h"
+#include "generators/builtin_port_mapping.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {

@@ -2,12 +2,12 @@
 // The same text ships as configs/mappings/llama-port.json, for users to copy and adapt.
 //
 //   std::vector<ComponentCase> cases = SuiteCases(BuiltinPortMapping(), config);
-#ifndef EQUIV_LIBEQUIV_SUITE_BUILTIN_PORT_MAPPING_H_
-#define EQUIV_LIBEQUIV_SUITE_BUILTIN_PORT_MAPPING_H_
+#ifndef EQUIV_GENERATORS_BUILTIN_PORT_MAPPING_H_
+#define EQUIV_GENERATORS_BUILTIN_PORT_MAPPING_H_
 
 #include <string_view>
 
-#include "libequiv/suite/component_mapping.h"
+#include "generators/component_mapping.h"
 
 namespace equiv {
 
@@ -19,4 +19,4 @@ ComponentMapping BuiltinPortMapping();
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_SUITE_BUILTIN_PORT_MAPPING_H_
+#endif  // EQUIV_GENERATORS_BUILTIN_PORT_MAPPING_H_

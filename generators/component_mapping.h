@@ -3,8 +3,8 @@
 //
 //   ComponentMapping mapping = LoadComponentMapping("configs/mappings/llama-port.json");
 //   for (const ExpandedEntry& e : Expand(mapping, config)) std::cout << e.Label() << "\n";
-#ifndef EQUIV_LIBEQUIV_SUITE_COMPONENT_MAPPING_H_
-#define EQUIV_LIBEQUIV_SUITE_COMPONENT_MAPPING_H_
+#ifndef EQUIV_GENERATORS_COMPONENT_MAPPING_H_
+#define EQUIV_GENERATORS_COMPONENT_MAPPING_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 
 namespace equiv {
 
@@ -79,4 +79,4 @@ void PrintTo(const VariableValues& values, std::ostream* os);
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_SUITE_COMPONENT_MAPPING_H_
+#endif  // EQUIV_GENERATORS_COMPONENT_MAPPING_H_

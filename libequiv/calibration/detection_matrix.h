@@ -5,8 +5,8 @@
 //
 //   DetectionMatrix m = RunDetectionMatrix({.configs_dir = "configs"});
 //   std::cout << FormatDetectionMatrix(m);  // or ToJson(m)
-#ifndef EQUIV_LIBEQUIV_SUITE_DETECTION_MATRIX_H_
-#define EQUIV_LIBEQUIV_SUITE_DETECTION_MATRIX_H_
+#ifndef EQUIV_LIBEQUIV_CALIBRATION_DETECTION_MATRIX_H_
+#define EQUIV_LIBEQUIV_CALIBRATION_DETECTION_MATRIX_H_
 
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -79,4 +79,4 @@ std::string FormatDetectionMatrix(const DetectionMatrix& matrix);
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_SUITE_DETECTION_MATRIX_H_
+#endif  // EQUIV_LIBEQUIV_CALIBRATION_DETECTION_MATRIX_H_

@@ -1,4 +1,4 @@
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

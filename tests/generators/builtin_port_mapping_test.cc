@@ -1,4 +1,4 @@
-#include "libequiv/suite/builtin_port_mapping.h"
+#include "generators/builtin_port_mapping.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,9 +8,9 @@
 
 #include "libequiv/device/device_config.h"
 #include "libequiv/models/llama_port.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/models/module_tree.h"
-#include "libequiv/suite/component_mapping.h"
+#include "generators/component_mapping.h"
 
 namespace equiv {
 namespace {

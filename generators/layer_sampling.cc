@@ -1,4 +1,4 @@
-#include "libequiv/suite/layer_sampling.h"
+#include "generators/layer_sampling.h"
 
 #include <limits>
 

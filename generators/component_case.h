@@ -1,7 +1,7 @@
 // One case of a generated component suite: a mapped component at one layer, with the module
 // paths it covers on both sides, in the suite's bottom-up order.
-#ifndef EQUIV_LIBEQUIV_SUITE_COMPONENT_CASE_H_
-#define EQUIV_LIBEQUIV_SUITE_COMPONENT_CASE_H_
+#ifndef EQUIV_GENERATORS_COMPONENT_CASE_H_
+#define EQUIV_GENERATORS_COMPONENT_CASE_H_
 
 #include <cstdint>
 #include <string>
@@ -23,4 +23,4 @@ struct ComponentCase {
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_SUITE_COMPONENT_CASE_H_
+#endif  // EQUIV_GENERATORS_COMPONENT_CASE_H_

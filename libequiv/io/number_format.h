@@ -1,6 +1,6 @@
 // Numbers as reports print them.
-#ifndef EQUIV_LIBEQUIV_REPORT_NUMBER_FORMAT_H_
-#define EQUIV_LIBEQUIV_REPORT_NUMBER_FORMAT_H_
+#ifndef EQUIV_LIBEQUIV_IO_NUMBER_FORMAT_H_
+#define EQUIV_LIBEQUIV_IO_NUMBER_FORMAT_H_
 
 #include <string>
 
@@ -14,4 +14,4 @@ std::string FormatShortest(double value);
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_REPORT_NUMBER_FORMAT_H_
+#endif  // EQUIV_LIBEQUIV_IO_NUMBER_FORMAT_H_

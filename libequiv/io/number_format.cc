@@ -1,4 +1,4 @@
-#include "libequiv/report/number_format.h"
+#include "libequiv/io/number_format.h"
 
 #include <charconv>
 #include <sstream>

@@ -2,8 +2,8 @@
 // order, from a component mapping checked against the reference model's module tree.
 //
 //   std::vector<ComponentCase> cases = SuiteCases(LoadComponentMapping(path), config);
-#ifndef EQUIV_LIBEQUIV_SUITE_SUITE_CASES_H_
-#define EQUIV_LIBEQUIV_SUITE_SUITE_CASES_H_
+#ifndef EQUIV_GENERATORS_SUITE_CASES_H_
+#define EQUIV_GENERATORS_SUITE_CASES_H_
 
 #include <cstdint>
 #include <optional>
@@ -12,10 +12,10 @@
 #include <vector>
 
 #include "libequiv/models/component.h"
-#include "libequiv/models/model_config.h"
-#include "libequiv/suite/component_case.h"
-#include "libequiv/suite/component_mapping.h"
-#include "libequiv/suite/layer_sampling.h"
+#include "libequiv/config/model_config.h"
+#include "generators/component_case.h"
+#include "generators/component_mapping.h"
+#include "generators/layer_sampling.h"
 
 namespace equiv {
 
@@ -42,4 +42,4 @@ std::string CaseName(Component component, int64_t layer);
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_SUITE_SUITE_CASES_H_
+#endif  // EQUIV_GENERATORS_SUITE_CASES_H_

@@ -1,4 +1,4 @@
-#include "libequiv/suite/suite_cases.h"
+#include "generators/suite_cases.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "libequiv/models/model_config.h"
-#include "libequiv/suite/builtin_port_mapping.h"
-#include "libequiv/suite/component_mapping.h"
+#include "libequiv/config/model_config.h"
+#include "generators/builtin_port_mapping.h"
+#include "generators/component_mapping.h"
 #include "libequiv/tensor/error.h"
 #include "tests/support/error_of.h"
 

@@ -3,8 +3,8 @@
 //
 //   ModelConfig config = LoadModelConfig("configs/tiny-llama.json");
 //   int64_t group = config.num_attention_heads / config.num_key_value_heads;
-#ifndef EQUIV_LIBEQUIV_MODELS_MODEL_CONFIG_H_
-#define EQUIV_LIBEQUIV_MODELS_MODEL_CONFIG_H_
+#ifndef EQUIV_LIBEQUIV_CONFIG_MODEL_CONFIG_H_
+#define EQUIV_LIBEQUIV_CONFIG_MODEL_CONFIG_H_
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -100,4 +100,4 @@ void PrintTo(const ModelConfig& config, std::ostream* os);
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_MODELS_MODEL_CONFIG_H_
+#endif  // EQUIV_LIBEQUIV_CONFIG_MODEL_CONFIG_H_

@@ -1,4 +1,4 @@
-#include "libequiv/suite/input_generator.h"
+#include "generators/input_generator.h"
 
 #include <algorithm>
 #include <array>

@@ -4,8 +4,8 @@
 //
 //   ComponentInput x = MakeComponentInput(config, Component::kAttention,
 //                                         {.kind = InputKind::kLongSequence}, device);
-#ifndef EQUIV_LIBEQUIV_SUITE_INPUT_GENERATOR_H_
-#define EQUIV_LIBEQUIV_SUITE_INPUT_GENERATOR_H_
+#ifndef EQUIV_GENERATORS_INPUT_GENERATOR_H_
+#define EQUIV_GENERATORS_INPUT_GENERATOR_H_
 
 #include <cstdint>
 #include <optional>
@@ -14,7 +14,7 @@
 
 #include "libequiv/device/device_config.h"
 #include "libequiv/models/component.h"
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 
 namespace equiv {
 
@@ -53,4 +53,4 @@ ComponentInput MakeComponentInput(const ModelConfig& config, Component component
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_SUITE_INPUT_GENERATOR_H_
+#endif  // EQUIV_GENERATORS_INPUT_GENERATOR_H_

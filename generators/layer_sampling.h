@@ -2,8 +2,8 @@
 // last, or every k-th (and always the last).
 //
 //   LayerSampling sampling = ParseLayerSampling("every:4");  // 32 layers: 0, 4, ..., 28, 31
-#ifndef EQUIV_LIBEQUIV_SUITE_LAYER_SAMPLING_H_
-#define EQUIV_LIBEQUIV_SUITE_LAYER_SAMPLING_H_
+#ifndef EQUIV_GENERATORS_LAYER_SAMPLING_H_
+#define EQUIV_GENERATORS_LAYER_SAMPLING_H_
 
 #include <cstdint>
 #include <string>
@@ -49,4 +49,4 @@ LayerSampling ParseLayerSampling(std::string_view text);
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_SUITE_LAYER_SAMPLING_H_
+#endif  // EQUIV_GENERATORS_LAYER_SAMPLING_H_

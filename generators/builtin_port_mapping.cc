@@ -1,4 +1,4 @@
-#include "libequiv/suite/builtin_port_mapping.h"
+#include "generators/builtin_port_mapping.h"
 
 namespace equiv {
 

@@ -1,4 +1,4 @@
-#include "libequiv/suite/component_mapping.h"
+#include "generators/component_mapping.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "libequiv/models/model_config.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/tensor/error.h"
 #include "tests/support/error_of.h"
 
