@@ -10,6 +10,7 @@
 #include "cli/merge_command.h"
 #include "cli/reference_command.h"
 #include "cli/report_command.h"
+#include "cli/teacher_forced_command.h"
 #include "cli/tree_command.h"
 
 int main(int argc, char** argv) {
@@ -117,6 +118,25 @@ int main(int argc, char** argv) {
   tree_cmd->add_flag("--diff", tree.diff, "diff the reference and port trees");
   tree_cmd->add_option("--check-mapping", tree.mapping, "a component_mapping.json to check");
   tree_cmd->add_flag("--json", tree.json, "--diff or --check-mapping as JSON");
+  equiv::cli::TeacherForcedArgs tf;
+  CLI::App* tf_cmd = app.add_subcommand(
+      "teacher-forced",
+      "Teacher-forced comparison of dumped logits: per prompt, prompt_K.ref_fp32, "
+      "prompt_K.ref_bf16, prompt_K.target [positions, vocab] (and optionally prompt_K.ids) in "
+      "one DUMP.safetensors, judged by R, cosine, KL and top-1 as the built-in run is. Exit 0: "
+      "every criterion holds; 1: one failed; 2: an error.");
+  tf_cmd->add_option("dump", tf.dump, "DUMP.safetensors")->required();
+  tf_cmd->add_option("--thresholds", tf.thresholds,
+                     "a thresholds file (equiv calibrate): its teacher_forced criteria");
+  tf_cmd->add_option("--tau", tf.tau, "R p95 < tau passes (1..3; default 1.35)");
+  tf_cmd->add_option("--theta", tf.theta, "cosine p5 >= theta passes (-1..1; default 0.95)");
+  tf_cmd->add_option("--delta", tf.delta, "KL p95 <= delta passes (>= 0; default 2e-4)");
+  tf_cmd->add_option("--min-top1", tf.min_top1, "top-1 agreement > this passes (0..1; 0.5)");
+  tf_cmd->add_option("--rho", tf.rho,
+                     "fraction of positions with cosine < theta <= rho passes (0..1; 0.05)");
+  tf_cmd->add_flag("--json", tf.json, "the result as JSON (schema equiv.teacher_forced)");
+  tf_cmd->add_option("-o,--output", tf.output, "also write the JSON here");
+
   equiv::cli::ReportArgs report;
   CLI::App* report_cmd = app.add_subcommand(
       "report",
@@ -130,7 +150,15 @@ int main(int argc, char** argv) {
       ->excludes(loc_opt);
   report_cmd->add_option("--teacher-forced", report.teacher_forced,
                          "TF.json: a teacher-forced result, plotted per position");
-  report_cmd->add_option("-o,--output", report.output, "the HTML file to write")->required();
+  report_cmd->add_option("-o,--output", report.output,
+                         "the file to write (required for html; markdown: standard output "
+                         "without it)");
+  report_cmd
+      ->add_option("--format", report.format,
+                   "html (the page) or markdown (a short summary for a CI job summary or "
+                   "a merge-request comment; localized unless --localization is given)")
+      ->default_val("html")
+      ->check(CLI::IsMember({"html", "markdown"}));
 
   try {
     app.parse(argc, argv);
@@ -146,5 +174,6 @@ int main(int argc, char** argv) {
   if (*localize_cmd) return equiv::cli::RunLocalize(localize, std::cout, std::cerr);
   if (*tree_cmd) return equiv::cli::RunTree(tree, std::cout, std::cerr);
   if (*report_cmd) return equiv::cli::RunReport(report, std::cout, std::cerr);
+  if (*tf_cmd) return equiv::cli::RunTeacherForcedCommand(tf, std::cout, std::cerr);
   return equiv::cli::kExitError;
 }

@@ -14,6 +14,7 @@
 #include "libequiv/io/text_file.h"
 #include "libequiv/report/html_report.h"
 #include "libequiv/report/localization_json.h"
+#include "libequiv/report/markdown_summary.h"
 #include "libequiv/results/suite_results.h"
 #include "libequiv/tensor/error.h"
 
@@ -35,7 +36,11 @@ nlohmann::json LoadJson(const std::string& path) {
 
 int RunReport(const ReportArgs& args, std::ostream& out, std::ostream& err) {
   try {
-    if (args.output.empty()) throw Error("report: -o report.html is required");
+    const bool markdown = args.format == "markdown";
+    if (!markdown && args.format != "html") {
+      throw Error("report: --format " + args.format + " is neither html nor markdown");
+    }
+    if (args.output.empty() && !markdown) throw Error("report: -o report.html is required");
     if (args.localize && !args.localization.empty()) {
       throw Error("report: --localize and --localization " + args.localization +
                   " exclude each other");
@@ -51,11 +56,22 @@ int RunReport(const ReportArgs& args, std::ostream& out, std::ostream& err) {
       }
       input.teacher_forced = std::move(tf);
     }
-    WriteFileAtomically(args.output, RenderHtmlReport(input), "the report");
+    if (markdown) {
+      if (!input.localization) input.localization = Localize(input.results.cases);
+      const std::string summary = RenderMarkdownSummary(input);
+      if (args.output.empty()) {
+        out << summary;
+        return kExitPassed;
+      }
+      WriteFileAtomically(args.output, summary, "the summary");
+    } else {
+      WriteFileAtomically(args.output, RenderHtmlReport(input), "the report");
+    }
     const Totals totals = TotalsOf(input.results.cases);
     out << "report: " << args.output << " (" << totals.cases << " cases, " << totals.failed
         << " failed"
-        << (input.localization && input.localization->primary
+        // A passing run names no suspect: the primary of a clean run is an over-precision flag.
+        << (input.localization && input.localization->primary && input.localization->primary->failed
                 ? ", primary suspect " + input.localization->primary->name
                 : std::string())
         << ")\n";

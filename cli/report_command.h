@@ -2,6 +2,7 @@
 //
 //   equiv report RESULTS.json [--localization LOC.json | --localize]
 //                [--teacher-forced TF.json] -o report.html
+//   equiv report RESULTS.json --format markdown [...] [-o summary.md]   (stdout without -o)
 //
 // --localize runs Localize on the results; --localization reads one computed elsewhere (the
 // JSON of ToJson(Localization)). The page is written atomically (a temporary file renamed).
@@ -18,7 +19,8 @@ struct ReportArgs {
   std::string localization{};    // LOC.json; empty: none
   bool localize = false;         // localize the results here
   std::string teacher_forced{};  // TF.json; empty: none
-  std::string output{};          // report.html
+  std::string output{};          // report.html; for markdown, empty: standard output
+  std::string format = "html";   // "html" or "markdown" (localized unless a LOC.json is given)
 };
 
 // Writes the report and prints "report: <path> (N cases, ...)" to `out`; errors go to `err`

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages equiv builds with, and only those that are missing.
 # Usage: scripts/bootstrap.sh [--with-fuzzers] [--with-browser] [--with-golden-tools]
+#                             [--with-python]
 #   --with-fuzzers       also installs clang and libFuzzer (the fuzz preset).
 #   --with-browser       also installs Chromium, for the HTML report's browser test (without
 #                        it that test is skipped).
 #   --with-golden-tools  also installs python3-torch, needed only to regenerate tests/data.
+#   --with-python        also installs python3-numpy and python3-torch, for the capture package
+#                        python/equiv_dump and its tests (without them those tests are skipped).
 set -euo pipefail
 
 packages=(cmake g++ make libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
@@ -14,6 +17,7 @@ for option in "$@"; do
     --with-fuzzers) packages+=(clang-14 libclang-rt-14-dev) ;;
     --with-browser) packages+=(chromium) ;;
     --with-golden-tools) packages+=(python3-torch python3-numpy) ;;
+    --with-python) packages+=(python3-numpy python3-torch) ;;
     *) echo "bootstrap: unknown option $option" >&2; exit 2 ;;
   esac
 done
