@@ -7,8 +7,8 @@
 // Exact and deterministic, in linear time without a sort: a histogram of each error locates
 // the quantiles' ranks and the bin edges, and only the few errors in those buckets are
 // ordered; the errors are computed twice from the triple rather than stored, so the scratch
-// memory is typically a few percent of one error vector (at most one). The same values as sorting both errors. Cost
-// against CompareTriple: bench/error_distribution_benchmark.cc.
+// memory is typically a few percent of one error vector (at most one). The same values as
+// sorting both errors. Cost against CompareTriple: bench/error_distribution_benchmark.cc.
 #ifndef EQUIV_LIBEQUIV_METRICS_ERROR_DISTRIBUTION_H_
 #define EQUIV_LIBEQUIV_METRICS_ERROR_DISTRIBUTION_H_
 

@@ -22,6 +22,7 @@ using internal::Quotient;
 using internal::ScaledNorm;
 using internal::SumOf;
 
+// Below it float32 and bf16 are subnormal: they keep fewer bits.
 constexpr float kMinNormal = std::numeric_limits<float>::min();
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
@@ -133,7 +134,7 @@ double RatioOf(const Norms& norms, double eps) {
 // max |ref_fp32| over the finite elements, only when every |ref_fp32| may be below FLT_MIN:
 // else a sum of squares of at least FLT_MIN^2 (with room for its rounding) says it is not.
 double RefMaxAbsIfTiny(const Triple& triple, const ChunkStats& total, int threads) {
-  constexpr double kMin = std::numeric_limits<float>::min();
+  constexpr double kMin = kMinNormal;
   if (total.ref_sum_sq >= 2 * static_cast<double>(total.finite) * kMin * kMin) return kInf;
   const std::int64_t chunks = ChunkCount(triple);
   std::vector<double> per_chunk(static_cast<std::size_t>(chunks));
