@@ -328,7 +328,9 @@ void ForEachBlock(const Triple& triple, Fn fn) {
     triple.target.Decode(begin, block, t);
     int64_t m = 0;
     for (int64_t i = 0; i < block; ++i) {  // NaN compares false
-      finite[i] = (std::abs(f[i]) <= kMax) & (std::abs(b[i]) <= kMax) & (std::abs(t[i]) <= kMax);
+      finite[i] = static_cast<int64_t>(std::abs(f[i]) <= kMax) &
+                  static_cast<int64_t>(std::abs(b[i]) <= kMax) &
+                  static_cast<int64_t>(std::abs(t[i]) <= kMax);
       m += finite[i];
       b[i] = std::abs(b[i] - f[i]);
       t[i] = std::abs(t[i] - f[i]);
