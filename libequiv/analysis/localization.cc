@@ -85,7 +85,9 @@ std::string CauseText(std::string_view specific, std::string_view general) {
 RootCause CauseOf(const CaseResult& c, Pattern pattern) {
   if (c.outcome == "nonfinite_target") return RootCause::kNonFiniteOutput;
   if (c.outcome == "shape_mismatch" || c.outcome == "empty") return RootCause::kShapeMismatch;
-  if (c.outcome == "nonfinite_reference") return RootCause::kReferenceError;
+  if (c.outcome == "nonfinite_reference" || c.outcome == "subnormal_reference") {
+    return RootCause::kReferenceError;
+  }
   if (c.outcome == "degenerate_baseline" && !c.passed) return RootCause::kExactnessViolation;
   if (pattern == Pattern::kSpike) return RootCause::kAlignmentArtifact;
   if (!c.band) return RootCause::kWrongComputation;  // a failure nobody judged by R

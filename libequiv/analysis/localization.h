@@ -34,7 +34,7 @@ enum class RootCause {
   kAlignmentArtifact,                     // a spike, whatever its band
   kNonFiniteOutput,                       // outcome nonfinite_target
   kShapeMismatch,                         // outcome shape_mismatch or empty
-  kReferenceError,                        // outcome nonfinite_reference
+  kReferenceError,                        // outcome nonfinite_reference, subnormal_reference
   kExactnessViolation,                    // a failed degenerate_baseline
 };
 

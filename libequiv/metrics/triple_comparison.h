@@ -1,7 +1,7 @@
 // The 3-tensor comparison: one pass over (ref_fp32, ref_bf16, target), accumulated in
 // double, bit-identical whatever the thread count, on any mix of f32/bf16/f16/f64 views.
 //
-//   R = ||target - ref_fp32||_F / (||ref_bf16 - ref_fp32||_F + eps)
+//   R = ||target - ref_fp32||_F / (||ref_bf16 - ref_fp32||_F + eps * ||ref_fp32||_F)
 #ifndef EQUIV_LIBEQUIV_METRICS_TRIPLE_COMPARISON_H_
 #define EQUIV_LIBEQUIV_METRICS_TRIPLE_COMPARISON_H_
 
@@ -26,9 +26,20 @@ struct Triple {
   TensorView target;    // the port under test
 };
 
+// When CompareTriple computes the error statistics beyond the norms. The verdict needs only
+// the three norms and the NaN/Inf counts, one pass at the speed of memory; the statistics
+// (max, mean and relative errors, max |ref_fp32|, the worst element) take a second pass.
+enum class StatisticsWhen {
+  kAlways,     // every result carries them: for reports and results files
+  kOnFailure,  // only a result that does not pass (its message shows them): for checks
+};
+
 struct CompareOptions {
   double tau = kDefaultTau;  // R below tau passes
-  double eps = 1e-30;        // only guards the division; degenerate baselines are detected
+  // Relative to the references' scale: the denominator is ||ref_bf16 - ref_fp32|| +
+  // eps * ||ref_fp32||. It only guards the division (degenerate baselines are detected), so
+  // R does not depend on the scale of the data.
+  double eps = 1e-30;
   // The baseline is degenerate when ||ref_bf16 - ref_fp32|| <= degenerate_rel * ||ref_fp32||
   // (an embedding lookup, bf16-exact inputs): the target is then judged by ULP agreement
   // with ref_bf16 instead of a meaningless R.
@@ -36,6 +47,7 @@ struct CompareOptions {
   double max_ulps = 0;                 // allowed ULP distance from ref_bf16 when degenerate
   DType ulp_precision = DType::kBF16;  // whose ulp that distance counts
   int threads = 0;                     // 0: EQUIV_THREADS or the hardware concurrency
+  StatisticsWhen statistics = StatisticsWhen::kAlways;
 };
 
 // How the triple was judged.
@@ -44,8 +56,11 @@ enum class Outcome {
   kDegenerateBaseline,  // by ULP agreement with ref_bf16
   kNonFiniteTarget,     // NaN/Inf in the target where the reference is finite: fails
   kNonFiniteReference,  // NaN/Inf in a reference: an error in the test, never a pass
-  kShapeMismatch,       // the three shapes differ: nothing was compared
-  kEmpty,               // no elements: nothing was compared
+  // Every nonzero |ref_fp32| below the smallest normal float32 (bf16 shares it), where
+  // both formats lose precision: an error in the test, never a pass
+  kSubnormalReference,
+  kShapeMismatch,  // the three shapes differ: nothing was compared
+  kEmpty,          // no elements: nothing was compared
 };
 
 // Statistics of one error tensor e = x - ref_fp32 over the elements where all three
@@ -92,6 +107,9 @@ struct TripleComparison {
   std::int64_t finite_elements = 0;       // where all three are finite (the statistics' domain)
   std::int64_t rel_skipped_elements = 0;  // |ref_fp32| < FLT_MIN: no relative error
   ElementValues worst;                    // largest |target - ref_fp32|
+  // Whether the statistics were computed (CompareOptions::statistics). Without them only the
+  // norms, rel_frobenius, R and the counts of elements and NaN/Inf are set.
+  bool has_statistics = false;
   NonFiniteCount nonfinite_ref_fp32, nonfinite_ref_bf16, nonfinite_target;
   std::optional<UlpAgreement> ulp;  // set for a degenerate baseline
   std::vector<std::int64_t> shape_ref_fp32, shape_ref_bf16, shape_target;

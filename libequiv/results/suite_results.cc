@@ -38,10 +38,13 @@ std::string KindOf(const json& value) { return JsonKindOf(value); }
 constexpr std::array<Band, 6> kBands = {Band::kOverPrecision,    Band::kWithinTolerance,
                                         Band::kPossibleBug,      Band::kLikelyBug,
                                         Band::kMissingAlgorithm, Band::kWrongComputation};
-constexpr std::array<Outcome, 6> kOutcomes = {
-    Outcome::kRatio,           Outcome::kDegenerateBaseline,
-    Outcome::kNonFiniteTarget, Outcome::kNonFiniteReference,
-    Outcome::kShapeMismatch,   Outcome::kEmpty};
+constexpr std::array<Outcome, 7> kOutcomes = {Outcome::kRatio,
+                                              Outcome::kDegenerateBaseline,
+                                              Outcome::kNonFiniteTarget,
+                                              Outcome::kNonFiniteReference,
+                                              Outcome::kSubnormalReference,
+                                              Outcome::kShapeMismatch,
+                                              Outcome::kEmpty};
 
 json Number(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
 

@@ -1,10 +1,11 @@
-// The one-pass accumulation behind CompareTriple, over one chunk of a triple. Internal:
-// CompareTriple combines the chunks and turns the sums into a verdict.
+// The passes behind CompareTriple, over one chunk of a triple. Internal: CompareTriple
+// combines the chunks and turns the sums into a verdict.
 #ifndef EQUIV_LIBEQUIV_METRICS_INTERNAL_TRIPLE_KERNEL_H_
 #define EQUIV_LIBEQUIV_METRICS_INTERNAL_TRIPLE_KERNEL_H_
 
 #include <cstdint>
 
+#include "libequiv/metrics/internal/scaled_norm.h"
 #include "libequiv/metrics/triple_comparison.h"
 
 namespace equiv::internal {
@@ -37,7 +38,19 @@ bool UseKernelIsa(KernelIsa isa);
 KernelIsa ActiveKernelIsa();
 
 // Elements [chunk * kTripleChunk, ...) of a triple whose shapes were checked to agree.
-ChunkStats AccumulateChunk(const Triple& triple, std::int64_t chunk);
+// With `statistics` false only what the verdict needs is set: the three sums of squares
+// (the same bits as with statistics), `finite` and the NaN/Inf counts.
+ChunkStats AccumulateChunk(const Triple& triple, std::int64_t chunk, bool statistics = true);
+
+// The scaled sums of squares of target - ref_fp32, ref_bf16 - ref_fp32 and ref_fp32 over
+// the chunk's elements where all three inputs are finite.
+struct ChunkScaledSums {
+  ScaledSumSquares target, baseline, ref;
+};
+ChunkScaledSums AccumulateScaledChunk(const Triple& triple, std::int64_t chunk);
+
+// max |ref_fp32| over the chunk's elements where all three inputs are finite.
+double RefMaxAbsOfChunk(const Triple& triple, std::int64_t chunk);
 
 }  // namespace equiv::internal
 

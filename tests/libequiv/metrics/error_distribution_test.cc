@@ -166,5 +166,75 @@ TEST(ErrorDistributionTest, LargeInputsMatchAPlainSort) {
   }
 }
 
+// Selection gives what sorting gives, on inputs that are hard for it: ties, an outlier in the
+// first block, errors over hundreds of binades, errors that overflow, NaN inputs.
+TEST(ErrorDistributionTest, SelectionMatchesASortOnHardInputs) {
+  uint64_t state = 11;
+  const auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<double>(state >> 11) * 0x1p-53;  // [0, 1)
+  };
+  for (int kind = 0; kind < 5; ++kind) {
+    const int n = 30000;
+    std::vector<double> f(n), b(n), t(n);
+    for (int i = 0; i < n; ++i) {
+      f[i] = next() - 0.5;
+      switch (kind) {
+        case 0:  // many ties
+          b[i] = f[i] + std::floor(next() * 4);
+          t[i] = f[i] + std::floor(next() * 3);
+          break;
+        case 1:  // an outlier first, then errors far below it
+          b[i] = f[i] + (i == 0 ? 1e12 : 1e-3 * next());
+          t[i] = f[i] + (i == 1 ? -1e15 : 1e-6 * next());
+          break;
+        case 2:  // errors over hundreds of binades
+          b[i] = f[i] + std::ldexp(next(), -static_cast<int>(next() * 900));
+          t[i] = f[i] - std::ldexp(next(), -static_cast<int>(next() * 60));
+          break;
+        case 3:  // errors that overflow to inf
+          f[i] *= 1e308;
+          b[i] = -f[i] * (1 + next());
+          t[i] = f[i] * 0.5;
+          break;
+        case 4:  // inputs that are not finite
+          b[i] = i % 7 == 0 ? std::numeric_limits<double>::infinity() : f[i] * 1.01;
+          t[i] = i % 11 == 0 ? std::nan("") : f[i] * (1 + next() * 1e-2);
+          break;
+      }
+    }
+    const Shape shape{n};
+    const std::optional<ErrorDistribution> d =
+        ErrorDistributionOf({TensorView(f, shape), TensorView(b, shape), TensorView(t, shape)});
+    ASSERT_TRUE(d.has_value()) << "kind " << kind;
+    std::vector<double> base, target;
+    for (int i = 0; i < n; ++i) {
+      if (!std::isfinite(f[i]) || !std::isfinite(b[i]) || !std::isfinite(t[i])) continue;
+      base.push_back(std::abs(b[i] - f[i]));
+      target.push_back(std::abs(t[i] - f[i]));
+    }
+    std::sort(base.begin(), base.end());
+    std::sort(target.begin(), target.end());
+    ASSERT_EQ(d->elements, static_cast<int64_t>(base.size()));
+    for (int k = 0; k < kErrorQuantiles; ++k) {
+      const std::size_t rank = std::max<std::size_t>(1, (k * base.size() + 63) / 64);
+      EXPECT_EQ(d->baseline_quantiles[k], base[rank - 1]) << "kind " << kind << ", k " << k;
+      EXPECT_EQ(d->target_quantiles[k], target[rank - 1]) << "kind " << kind << ", k " << k;
+    }
+    const auto below = [](const std::vector<double>& v, double e) {
+      return std::lower_bound(v.begin(), v.end(), e) - v.begin();
+    };
+    if (d->bin_edges.empty()) continue;
+    EXPECT_EQ(d->baseline_below, below(base, d->bin_edges.front())) << "kind " << kind;
+    EXPECT_EQ(d->target_below, below(target, d->bin_edges.front())) << "kind " << kind;
+    for (std::size_t i = 0; i + 2 < d->bin_edges.size(); ++i) {
+      EXPECT_EQ(d->baseline_counts[i],
+                below(base, d->bin_edges[i + 1]) - below(base, d->bin_edges[i]));
+      EXPECT_EQ(d->target_counts[i],
+                below(target, d->bin_edges[i + 1]) - below(target, d->bin_edges[i]));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace equiv

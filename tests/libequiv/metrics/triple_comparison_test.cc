@@ -231,6 +231,100 @@ TEST(CompareTripleTest, ZeroReferencesAreSkippedByRelativeErrors) {
   EXPECT_EQ(c.target_error.mean_rel, 0.25);  // (0.5 + 0) / 2 non-zero references
 }
 
+// The verdict pass (StatisticsWhen::kOnFailure) computes only the norms and counts, with the
+// same bits as the pass that computes everything, on every layout and thread count.
+TEST(CompareTripleTest, VerdictPassHasTheBitsOfTheFullPass) {
+  const std::int64_t n = 3 * internal::kTripleChunk + 1005;  // chunks and a ragged tail
+  const Owned o = MakeTriple(n, 0.0005f);
+  std::vector<std::uint16_t> base16, target16, all16[3];
+  std::vector<double> ref64(o.ref.begin(), o.ref.end());
+  for (float v : o.base) base16.push_back(FloatToBf16Bits(v));
+  for (float v : o.target) target16.push_back(FloatToBf16Bits(v));
+  for (std::int64_t i = 0; i < n; ++i) {  // all bf16: the errors from noise of bf16 size
+    const auto k = static_cast<std::uint64_t>(i);
+    const float r = RoundToBf16(HashValue(k, 3));
+    all16[0].push_back(FloatToBf16Bits(r));
+    all16[1].push_back(FloatToBf16Bits(r * (1 + 0x1p-8f * HashValue(k, 4))));
+    all16[2].push_back(FloatToBf16Bits(r * (1 + 0x1p-8f * HashValue(k, 5))));
+  }
+  const Shape shape{n};
+  const std::vector<Triple> layouts = {
+      o.triple(),
+      {TensorView(o.ref, shape), TensorView(base16, DType::kBF16, shape),
+       TensorView(target16, DType::kBF16, shape)},
+      {TensorView(all16[0], DType::kBF16, shape), TensorView(all16[1], DType::kBF16, shape),
+       TensorView(all16[2], DType::kBF16, shape)},
+      {TensorView(o.ref, shape), TensorView(base16, DType::kBF16, shape),
+       TensorView(o.target, shape)},
+      {TensorView(ref64, shape), TensorView(o.base, shape),
+       TensorView(target16, DType::kBF16, shape)}};
+  const auto bits = [](double v) { return std::bit_cast<std::uint64_t>(v); };
+  for (std::size_t k = 0; k < layouts.size(); ++k) {
+    const TripleComparison full = CompareTriple(layouts[k], CompareOptions{.threads = 1});
+    ASSERT_TRUE(full.has_statistics);
+    for (int threads : {1, 2, 3}) {
+      const TripleComparison verdict = CompareTriple(
+          layouts[k], CompareOptions{.threads = threads, .statistics = StatisticsWhen::kOnFailure});
+      ASSERT_TRUE(verdict.passed) << "layout " << k << ": " << verdict.message;
+      EXPECT_FALSE(verdict.has_statistics);
+      EXPECT_EQ(bits(verdict.r_ratio), bits(full.r_ratio)) << "layout " << k;
+      EXPECT_EQ(bits(verdict.target_error.norm), bits(full.target_error.norm));
+      EXPECT_EQ(bits(verdict.baseline_error.norm), bits(full.baseline_error.norm));
+      EXPECT_EQ(bits(verdict.ref_norm), bits(full.ref_norm));
+      EXPECT_EQ(bits(verdict.target_error.rel_frobenius), bits(full.target_error.rel_frobenius));
+      EXPECT_EQ(verdict.finite_elements, n);
+      EXPECT_EQ(verdict.message, full.message);
+      EXPECT_EQ(verdict.worst.flat, -1) << "no worst element without the statistics";
+    }
+  }
+}
+
+TEST(CompareTripleTest, AFailureComputesTheStatisticsForItsMessage) {
+  Owned o = MakeTriple(200000, 0.05f);
+  o.target[150001] = std::numeric_limits<float>::quiet_NaN();
+  for (const Owned* triple : {&o}) {
+    const TripleComparison full = CompareTriple(triple->triple());
+    const TripleComparison verdict =
+        CompareTriple(triple->triple(), CompareOptions{.statistics = StatisticsWhen::kOnFailure});
+    ASSERT_FALSE(verdict.passed);
+    EXPECT_TRUE(verdict.has_statistics);
+    EXPECT_EQ(ToJson(verdict), ToJson(full));
+  }
+  // And a failure by R alone.
+  const Owned wrong = MakeTriple(70000, 0.05f);
+  const TripleComparison full = CompareTriple(wrong.triple());
+  const TripleComparison verdict =
+      CompareTriple(wrong.triple(), CompareOptions{.statistics = StatisticsWhen::kOnFailure});
+  ASSERT_EQ(verdict.outcome, Outcome::kRatio);
+  ASSERT_FALSE(verdict.passed);
+  EXPECT_TRUE(verdict.has_statistics);
+  EXPECT_EQ(ToJson(verdict), ToJson(full));
+  EXPECT_EQ(verdict.worst.flat, full.worst.flat);
+}
+
+TEST(CompareTripleTest, Float64ErrorsBelowTheRangeOfSquaresAreNotLost) {
+  // Half the references 1 (exact everywhere), half near 1e-160 with errors near 1e-162,
+  // whose squares fall below the range of double: the scaled norms keep them.
+  const std::size_t n = 1000;
+  std::vector<double> ref(n, 1.0), base(n, 1.0), target(n, 1.0);
+  long double base_sq = 0, target_sq = 0;
+  for (std::size_t i = 0; i < n; i += 2) {
+    ref[i] = 1e-160 * (1 + static_cast<double>(i) / n);
+    base[i] = ref[i] * (1 + 0x1p-8 * static_cast<double>(i % 7 + 1));
+    target[i] = ref[i] * (1 + 0x1p-7 * static_cast<double>(i % 7 + 1));
+    base_sq += std::pow(static_cast<long double>(base[i]) - ref[i], 2);
+    target_sq += std::pow(static_cast<long double>(target[i]) - ref[i], 2);
+  }
+  const Shape shape{static_cast<std::int64_t>(n)};
+  const TripleComparison c =
+      CompareTriple({TensorView(ref, shape), TensorView(base, shape), TensorView(target, shape)});
+  const double base_norm = static_cast<double>(std::sqrt(base_sq));
+  const double target_norm = static_cast<double>(std::sqrt(target_sq));
+  EXPECT_NEAR(c.baseline_error.norm, base_norm, 1e-14 * base_norm);
+  EXPECT_NEAR(c.target_error.norm, target_norm, 1e-14 * target_norm);
+  EXPECT_EQ(c.outcome, Outcome::kDegenerateBaseline) << "1e-162 against 1 is negligible";
+}
+
 // The acceptance check: a 64M-element triple, R against a float64 (long double
 // accumulated) reference to 1e-12, and bitwise the same with 1 and 2 threads.
 TEST(CompareTripleLargeTest, SixtyFourMillionElements) {
@@ -289,6 +383,46 @@ TEST(TripleKernelTest, EveryInstructionSetGivesTheSameBits) {
       if (!UseKernelIsa(isa)) continue;
       // Full-precision JSON numbers round-trip exactly, so equal JSON means equal bits.
       EXPECT_EQ(ToJson(CompareTriple(triple)), expected) << "isa " << static_cast<int>(isa);
+    }
+  }
+  UseKernelIsa(best);
+}
+
+TEST(TripleKernelTest, VerdictPassGivesTheSameBitsOnEveryInstructionSet) {
+  const std::int64_t n = 2 * kTripleChunk + 13;
+  std::vector<float> ref(n), base(n), target(n);
+  std::vector<std::uint16_t> ref16(n), base16(n), target16(n);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto k = static_cast<std::size_t>(i);
+    ref[k] =
+        std::ldexp(static_cast<float>((i * 7919) % 2001 - 1000), static_cast<int>(i % 40) - 30);
+    base[k] = RoundToBf16(ref[k] * (1.0f + 0.004f * static_cast<float>(i % 5 - 2)));
+    target[k] = RoundToBf16(ref[k] * (1.0f + 0.004f * static_cast<float>(i % 7 - 3)));
+    ref16[k] = FloatToBf16Bits(ref[k]);
+    base16[k] = FloatToBf16Bits(base[k]);
+    target16[k] = FloatToBf16Bits(target[k]);
+  }
+  const Shape shape{n};
+  const std::vector<Triple> layouts = {
+      {TensorView(ref, shape), TensorView(base, shape), TensorView(target, shape)},
+      {TensorView(ref, shape), TensorView(base16, DType::kBF16, shape),
+       TensorView(target16, DType::kBF16, shape)},
+      {TensorView(ref16, DType::kBF16, shape), TensorView(base16, DType::kBF16, shape),
+       TensorView(target16, DType::kBF16, shape)}};
+  const CompareOptions verdict{.statistics = StatisticsWhen::kOnFailure};
+  const KernelIsa best = ActiveKernelIsa();
+  for (const Triple& triple : layouts) {
+    ASSERT_TRUE(UseKernelIsa(KernelIsa::kPortable));
+    const TripleComparison expected = CompareTriple(triple, verdict);
+    for (KernelIsa isa : {KernelIsa::kAvx2, KernelIsa::kAvx512}) {
+      if (!UseKernelIsa(isa)) continue;
+      const TripleComparison c = CompareTriple(triple, verdict);
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(c.target_error.norm),
+                std::bit_cast<std::uint64_t>(expected.target_error.norm));
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(c.baseline_error.norm),
+                std::bit_cast<std::uint64_t>(expected.baseline_error.norm));
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(c.ref_norm),
+                std::bit_cast<std::uint64_t>(expected.ref_norm));
     }
   }
   UseKernelIsa(best);
