@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "libequiv/config/model_config.h"
+#include "libequiv/families/registry.h"
 #include "generators/component_mapping.h"
 #include "generators/layer_sampling.h"
 #include "generators/suite_cases.h"

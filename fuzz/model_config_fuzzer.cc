@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "libequiv/config/model_config.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/tensor/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

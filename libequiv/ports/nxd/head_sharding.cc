@@ -1,8 +1,10 @@
 #include "libequiv/ports/nxd/head_sharding.h"
 
 #include <algorithm>
+#include <string>
 
 #include "libequiv/device/collectives.h"
+#include "libequiv/tensor/error.h"
 
 namespace equiv::nxd {
 
@@ -68,6 +70,11 @@ void HeadSharding::Scatter(const Matrix& all, std::vector<QkvShard>& shards) con
   const int64_t kv_cols = kv_heads_ * head_dim_;
   const int64_t q_rank = heads_per_rank_ * head_dim_;
   const bool with_v = all.cols() == q_cols + 2 * kv_cols;
+  if (!with_v && all.cols() != q_cols + kv_cols) {
+    throw Error("a patch returned " + std::to_string(all.cols()) + " columns where the port's " +
+                "heads need q | k (" + std::to_string(q_cols + kv_cols) + ") or q | k | v (" +
+                std::to_string(q_cols + 2 * kv_cols) + ")");
+  }
   for (int64_t r = 0; r < tp_; ++r) {
     shards[r].q = all.middleCols(r * q_rank, q_rank);
     shards[r].k = KvCols(all.middleCols(q_cols, kv_cols), r);

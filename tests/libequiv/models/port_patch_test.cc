@@ -43,7 +43,23 @@ TEST(PortPatchTest, TheBuiltinPortTakesComponentNamesAndModulePaths) {
   EXPECT_TRUE(patched("model.layers.1.mlp", "mlp", 1));
   EXPECT_FALSE(patched("model.layers.1.mlp", "mlp", 0));
   EXPECT_TRUE(patched("model.layers.{i}.input_layernorm", "input_layernorm", 0));
-  EXPECT_TRUE(patched("model.layers.0.self_attn.qkv_proj", "qkv_proj", 0));
+  // A patch of the fused projection returns its q | k | v columns; another width is an error.
+  {
+    const ScopedPatch qkv(*port, "model.layers.0.self_attn.qkv_proj",
+                          [&](const ComponentInput& in, int64_t) {
+                            return nn::Matrix::Zero(in.hidden.rows(), 192).eval();
+                          });
+    EXPECT_TRUE(port->Run({.kind = "qkv_proj", .layer = 0}, MakeInput(config, "qkv_proj", 8, 2))
+                    .isZero());
+  }
+  {
+    const ScopedPatch narrow(*port, "model.layers.0.self_attn.qkv_proj", zero);
+    EXPECT_THAT(ErrorOf([&] {
+                  port->Run({.kind = "qkv_proj", .layer = 0}, MakeInput(config, "qkv_proj", 8, 2));
+                }),
+                HasSubstr("a patch returned 128 columns where the port's heads need q | k (160) "
+                          "or q | k | v (192)"));
+  }
   EXPECT_TRUE(patched("model.norm", "final_norm", -1));
   EXPECT_TRUE(patched("lm_head", "lm_head", -1));
   EXPECT_THAT(ErrorOf([&] { ScopedPatch(*port, "model.layers.2.mlp", zero); }),
