@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "cli/command_guard.h"
 #include "libequiv/calibration/known_good.h"
 #include "libequiv/tensor/error.h"
 
@@ -17,7 +18,7 @@ std::string Short(double value) {
 }  // namespace
 
 int RunCalibrate(const CalibrateArgs& args, std::ostream& out, std::ostream& err) {
-  try {
+  return GuardCommand("calibrate", err, [&] {
     ValidateRule(args.rule);
     err << "running the component suite on known-good variants...\n";
     const std::vector<CaseResult> cases = KnownGoodComponentRuns(args.configs);
@@ -40,10 +41,7 @@ int RunCalibrate(const CalibrateArgs& args, std::ostream& out, std::ostream& err
           << Short(c.delta) << ", rho " << Short(c.rho) << "\n";
     }
     return kExitPassed;
-  } catch (const Error& e) {
-    err << "equiv calibrate: " << e.what() << "\n";
-    return kExitError;
-  }
+  });
 }
 
 }  // namespace equiv::cli

@@ -1,5 +1,6 @@
 #include "cli/tree_command.h"
 
+#include "cli/command_guard.h"
 #include "libequiv/device/device_config.h"
 #include "libequiv/models/llama_port.h"
 #include "libequiv/models/reference_model.h"
@@ -33,7 +34,7 @@ void PrintTree(const ModuleNode& tree, const std::string& format, std::ostream& 
 }  // namespace
 
 int RunTree(const TreeArgs& args, std::ostream& out, std::ostream& err) {
-  try {
+  return GuardCommand("tree", err, [&] {
     const ModelConfig config = LoadModelConfig(args.config);
     const device::DeviceConfig device = device::DeviceConfigFromName(args.device);
     device.Validate(config);
@@ -57,10 +58,7 @@ int RunTree(const TreeArgs& args, std::ostream& out, std::ostream& err) {
     }
     PrintTree(args.side == "port" ? port : reference, args.format, out);
     return kExitPassed;
-  } catch (const Error& e) {
-    err << "equiv tree: " << e.what() << "\n";
-    return kExitError;
-  }
+  });
 }
 
 }  // namespace equiv::cli

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "libequiv/e2e/json_fields.h"
+#include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/random/counter_rng.h"
 #include "libequiv/suite/input_generator.h"
@@ -57,7 +58,7 @@ std::vector<Prompt> PromptsFromJson(const json& j, std::string_view origin) {
 }
 
 std::vector<Prompt> LoadPrompts(const std::string& path) {
-  return PromptsFromJson(e2e_internal::LoadJsonFile(path), path);
+  return ReadJsonFileWith(path, PromptsFromJson);
 }
 
 json PromptsToJson(const std::vector<Prompt>& prompts) {
