@@ -149,7 +149,9 @@ void WriteTable(const std::vector<Row>& rows, std::ostream& out, std::ostream& e
     if (row.result) {
       out << "\n" << FormatTripleReport(*row.result, names[i]);
     } else {
-      err << "equiv compare: " << names[i] << ": " << Printable(row.error) << "\n";
+      // The row's name, unless the error already starts with it (a file's own error).
+      const bool named = row.error.starts_with(row.name);
+      err << "equiv compare: " << (named ? "" : names[i] + ": ") << Printable(row.error) << "\n";
     }
   }
 }

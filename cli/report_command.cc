@@ -1,12 +1,5 @@
 #include "cli/report_command.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
 #include "cli/command_guard.h"
 #include "cli/exit_codes.h"
 #include "libequiv/analysis/localization.h"
@@ -19,7 +12,6 @@
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {
-namespace {}  // namespace
 
 int RunReport(const ReportArgs& args, std::ostream& out, std::ostream& err) {
   return GuardCommand("report", err, [&] {

@@ -13,6 +13,8 @@
 namespace equiv::cli {
 namespace {
 
+constexpr int64_t kMaxTreeLayers = 50'000;
+
 void PrintTree(const ModuleNode& tree, const std::string& format, std::ostream& out) {
   if (format == "pretty") {
     out << PrettyTree(tree);
@@ -36,6 +38,13 @@ void PrintTree(const ModuleNode& tree, const std::string& format, std::ostream& 
 int RunTree(const TreeArgs& args, std::ostream& out, std::ostream& err) {
   return GuardCommand("tree", err, [&] {
     const ModelConfig config = LoadModelConfig(args.config);
+    // Trees grow with the layers (about 20 modules each): an absurd count must not take all
+    // the memory there is before it fails.
+    if (config.num_hidden_layers > kMaxTreeLayers) {
+      throw Error("--config " + args.config + ": num_hidden_layers " +
+                  std::to_string(config.num_hidden_layers) + " is more than the " +
+                  std::to_string(kMaxTreeLayers) + " layers a module tree is built for");
+    }
     const device::DeviceConfig device = device::DeviceConfigFromName(args.device);
     device.Validate(config);
     const ModuleNode reference = ReferenceModuleTree(config);
