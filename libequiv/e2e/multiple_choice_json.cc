@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "libequiv/e2e/json_fields.h"
-#include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/report/number_format.h"
 #include "libequiv/tensor/error.h"
@@ -245,7 +244,7 @@ MultipleChoiceResult MultipleChoiceResultFromJson(const json& j, std::string_vie
 }
 
 MultipleChoiceResult LoadMultipleChoiceResult(const std::string& path) {
-  return ReadJsonFileWith(path, MultipleChoiceResultFromJson);
+  return MultipleChoiceResultFromJson(e2e_internal::LoadJsonFile(path), path);
 }
 
 }  // namespace equiv

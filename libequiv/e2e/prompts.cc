@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "libequiv/e2e/json_fields.h"
-#include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/random/counter_rng.h"
 #include "libequiv/suite/input_generator.h"
@@ -58,7 +57,7 @@ std::vector<Prompt> PromptsFromJson(const json& j, std::string_view origin) {
 }
 
 std::vector<Prompt> LoadPrompts(const std::string& path) {
-  return ReadJsonFileWith(path, PromptsFromJson);
+  return PromptsFromJson(e2e_internal::LoadJsonFile(path), path);
 }
 
 json PromptsToJson(const std::vector<Prompt>& prompts) {
