@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "cli/command_guard.h"
 #include "libequiv/io/number_format.h"
 #include "libequiv/calibration/known_good.h"
 #include "libequiv/tensor/error.h"
@@ -13,7 +14,7 @@ namespace {
 }  // namespace
 
 int RunCalibrate(const CalibrateArgs& args, std::ostream& out, std::ostream& err) {
-  try {
+  return GuardCommand("calibrate", err, [&] {
     ValidateRule(args.rule);
     err << "running the component suite on known-good variants...\n";
     const std::vector<CaseResult> cases = KnownGoodComponentRuns(args.configs);
@@ -36,10 +37,7 @@ int RunCalibrate(const CalibrateArgs& args, std::ostream& out, std::ostream& err
           << FormatShort(c.delta) << ", rho " << FormatShort(c.rho) << "\n";
     }
     return kExitPassed;
-  } catch (const Error& e) {
-    err << "equiv calibrate: " << e.what() << "\n";
-    return kExitError;
-  }
+  });
 }
 
 }  // namespace equiv::cli

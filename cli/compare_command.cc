@@ -6,9 +6,13 @@
 #include <iomanip>
 #include <optional>
 #include <sstream>
+#include <unordered_set>
 
+#include "cli/command_guard.h"
 #include "cli/tensor_source.h"
+#include "libequiv/io/json_show.h"
 #include "libequiv/report/comparison_json.h"
+#include "libequiv/io/number_format.h"
 #include "libequiv/report/triple_report.h"
 #include "libequiv/tensor/error.h"
 
@@ -38,12 +42,12 @@ bool IsError(const Row& row) {
   }
 }
 
-Row CompareSpecs(TensorSources& sources, std::string name, const std::string& ref_fp32,
-                 const std::string& ref_bf16, const std::string& target,
-                 const CompareOptions& options) {
+// One row from the three views `load` gives; an equiv::Error while loading is the row's error.
+template <typename Load>
+Row CompareRow(std::string name, const CompareOptions& options, Load load) {
   Row row{std::move(name), std::nullopt, ""};
   try {
-    const Triple triple{sources.Load(ref_fp32), sources.Load(ref_bf16), sources.Load(target)};
+    const Triple triple = load();
     row.result = CompareTriple(triple, options);
   } catch (const Error& e) {
     row.error = e.what();
@@ -51,17 +55,19 @@ Row CompareSpecs(TensorSources& sources, std::string name, const std::string& re
   return row;
 }
 
-// Every NAME with NAME.ref_fp32 in the dump, in file order; a NAME missing one of its three
-// tensors is an error row.
+// Every NAME with NAME.ref_fp32 (or .ref_bf16, .target) in the dump, in file order; a NAME
+// missing one of its three tensors is an error row. Names are looked up in the open file, never
+// turned back into paths.
 std::vector<Row> CompareDump(TensorSources& sources, const std::string& path,
                              const CompareOptions& options, std::ostream& progress) {
   const SafetensorsFile& file = sources.Safetensors(path);
   std::vector<std::string> names;
+  std::unordered_set<std::string> seen;  // linear in the number of tensors
   for (const SafetensorsEntry& entry : file.entries()) {
     for (std::string_view suffix : {kRefFp32, kRefBf16, kTarget}) {
       if (!std::string_view(entry.name).ends_with(suffix)) continue;
       std::string name = entry.name.substr(0, entry.name.size() - suffix.size());
-      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+      if (seen.insert(name).second) names.push_back(std::move(name));
     }
   }
   if (names.empty()) {
@@ -70,10 +76,11 @@ std::vector<Row> CompareDump(TensorSources& sources, const std::string& path,
                 std::string(kTarget) + ")");
   }
   std::vector<Row> rows;
+  rows.reserve(names.size());
   for (std::size_t i = 0; i < names.size(); ++i) {
     const std::string& name = names[i];
     if (names.size() > 1) {
-      progress << "[" << i + 1 << "/" << names.size() << "] " << name << "\n" << std::flush;
+      progress << "[" << i + 1 << "/" << names.size() << "] " << Printable(name) << "\n";
     }
     std::string missing;
     for (std::string_view suffix : {kRefFp32, kRefBf16, kTarget}) {
@@ -85,12 +92,25 @@ std::vector<Row> CompareDump(TensorSources& sources, const std::string& path,
       rows.push_back({name, std::nullopt, "incomplete triple: " + path + " has no " + missing});
       continue;
     }
-    const std::string prefix = path + ":" + name;
-    rows.push_back(CompareSpecs(sources, name, prefix + std::string(kRefFp32),
-                                prefix + std::string(kRefBf16), prefix + std::string(kTarget),
-                                options));
+    rows.push_back(CompareRow(name, options, [&] {
+      return Triple{TensorSources::View(file, name + std::string(kRefFp32)),
+                    TensorSources::View(file, name + std::string(kRefBf16)),
+                    TensorSources::View(file, name + std::string(kTarget))};
+    }));
   }
+  progress << std::flush;
   return rows;
+}
+
+// Options a caller of RunCompare could set that no CLI option check has seen.
+void CheckOptions(const CompareOptions& options) {
+  if (!(options.tau >= 1.0 && options.tau <= 3.0)) {
+    throw Error("--tau " + FormatShortest(options.tau) + ": expected a number in [1, 3]");
+  }
+  if (!(options.max_ulps >= 0.0 && std::isfinite(options.max_ulps))) {
+    throw Error("--max-ulps " + FormatShortest(options.max_ulps) +
+                ": expected a finite number >= 0");
+  }
 }
 
 std::string Verdict(const Row& row) {
@@ -98,32 +118,40 @@ std::string Verdict(const Row& row) {
   return row.result->passed ? "PASS" : "FAIL";
 }
 
-void WriteTable(const std::vector<Row>& rows, std::ostream& out) {
+// The table to `out`; why each row could not be compared to `err`.
+void WriteTable(const std::vector<Row>& rows, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> names;
   std::size_t width = 4;
-  for (const Row& row : rows) width = std::max(width, row.name.size());
+  for (const Row& row : rows) {
+    names.push_back(Printable(row.name));  // a name from a file cannot break the table
+    width = std::max(width, names.back().size());
+  }
   out << std::left << std::setw(static_cast<int>(width) + 2) << "name" << std::setw(22) << "R"
       << std::setw(20) << "band"
       << "result\n";
   int passed = 0, failed = 0, errors = 0;
-  for (const Row& row : rows) {
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const Row& row = rows[i];
     std::string r = "-", band = "-";
     if (row.result && std::isfinite(row.result->r_ratio)) r = FormatFull(row.result->r_ratio);
     if (row.result && row.result->band) band = std::string(BandName(*row.result->band));
     if (row.result && !row.result->band) band = std::string(OutcomeName(row.result->outcome));
-    out << std::setw(static_cast<int>(width) + 2) << row.name << std::setw(22) << r << std::setw(20)
+    out << std::setw(static_cast<int>(width) + 2) << names[i] << std::setw(22) << r << std::setw(20)
         << band << Verdict(row) << "\n";
     (IsError(row) ? errors : row.result->passed ? passed : failed) += 1;
   }
   out << "\n" << rows.size() << " compared: " << passed << " passed, " << failed << " failed";
   if (errors > 0) out << ", " << errors << " could not be compared";
   out << "\n";
-  for (const Row& row : rows) {
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const Row& row = rows[i];
     if (row.result && row.result->passed) continue;
-    out << "\n";
     if (row.result) {
-      out << FormatTripleReport(*row.result, row.name);
+      out << "\n" << FormatTripleReport(*row.result, names[i]);
     } else {
-      out << row.name << ": error: " << row.error << "\n";
+      // The row's name, unless the error already starts with it (a file's own error).
+      const bool named = row.error.starts_with(row.name);
+      err << "equiv compare: " << (named ? "" : names[i] + ": ") << Printable(row.error) << "\n";
     }
   }
 }
@@ -140,33 +168,40 @@ void WriteJson(const std::vector<Row>& rows, std::ostream& out) {
     }
     results.push_back(std::move(j));
   }
-  out << nlohmann::json{{"results", results}}.dump(2) << "\n";
+  // Names and messages may hold any bytes: invalid UTF-8 becomes U+FFFD, never an abort.
+  out << nlohmann::json{{"results", results}}.dump(2, ' ', false,
+                                                   nlohmann::json::error_handler_t::replace)
+      << "\n";
 }
 
 }  // namespace
 
-int RunCompare(const CompareArgs& args, std::ostream& out, std::ostream& progress) {
+int RunCompare(const CompareArgs& args, std::ostream& out, std::ostream& err) {
   std::vector<Row> rows;
   try {
+    CheckOptions(args.options);
     TensorSources sources;
     if (args.inputs.size() == 3) {
-      rows.push_back(CompareSpecs(sources, args.inputs[2], args.inputs[0], args.inputs[1],
-                                  args.inputs[2], args.options));
+      rows.push_back(CompareRow(args.inputs[2], args.options, [&] {
+        return Triple{sources.Load(args.inputs[0]), sources.Load(args.inputs[1]),
+                      sources.Load(args.inputs[2])};
+      }));
     } else if (args.inputs.size() == 1 && IsSafetensorsPath(args.inputs[0])) {
-      rows = CompareDump(sources, args.inputs[0], args.options, progress);
+      rows = CompareDump(sources, args.inputs[0], args.options, err);
     } else {
       throw Error("compare takes REF_FP32 REF_BF16 TARGET, or one DUMP.safetensors; got " +
                   std::to_string(args.inputs.size()) + " argument(s)");
     }
     // Write while the sources (and so the views the results point into) are alive.
-    args.json ? WriteJson(rows, out) : WriteTable(rows, out);
-  } catch (const Error& e) {
+    args.json ? WriteJson(rows, out) : WriteTable(rows, out, err);
+  } catch (...) {
+    const std::string message = DescribeCurrentException();
     if (args.json) {
-      out << nlohmann::json{{"results", nlohmann::json::array()}, {"error", e.what()}}.dump(2)
+      out << nlohmann::json{{"results", nlohmann::json::array()}, {"error", message}}.dump(
+                 2, ' ', false, nlohmann::json::error_handler_t::replace)
           << "\n";
-    } else {
-      out << "equiv compare: error: " << e.what() << "\n";
     }
+    err << "equiv compare: " << message << "\n";
     return kExitError;
   }
   bool any_failed = false;

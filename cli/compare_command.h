@@ -23,9 +23,10 @@ struct CompareArgs {
   bool json = false;
 };
 
-// Runs the comparisons, writes the table (or JSON) to `out` and progress to `progress`.
-// Returns an exit code; never throws.
-int RunCompare(const CompareArgs& args, std::ostream& out, std::ostream& progress);
+// Runs the comparisons, writes the table (or JSON) to `out`, progress and errors to `err`
+// (with --json, an error is also the document's "error" field). Returns an exit code; never
+// throws: any exception is exit 2 with its message.
+int RunCompare(const CompareArgs& args, std::ostream& out, std::ostream& err);
 
 }  // namespace equiv::cli
 

@@ -18,7 +18,8 @@ struct LocalizeArgs {
 };
 
 // The summary and the ranked suspects (or the JSON). 0 when no case failed, 1 when one did,
-// 2 on an unreadable file.
+// 2 on an unreadable file, or when a file that is not complete has no failed case (its
+// missing cases were never judged, so nothing proves it clean; the text starts INCOMPLETE).
 int RunLocalize(const LocalizeArgs& args, std::ostream& out, std::ostream& err);
 
 }  // namespace equiv::cli

@@ -1,9 +1,14 @@
 // The `equiv` command line: checks on tensors dumped from a real port, reference runs,
 // scaffolding, and the results of suites.
 #include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdlib>
 #include <iostream>
+#include <limits>
+#include <string>
 
 #include "cli/calibrate_command.h"
+#include "cli/command_guard.h"
 #include "cli/compare_command.h"
 #include "cli/faults_command.h"
 #include "cli/localize_command.h"
@@ -12,6 +17,24 @@
 #include "cli/report_command.h"
 #include "cli/teacher_forced_command.h"
 #include "cli/tree_command.h"
+
+namespace {
+
+// A finite number in [lo, hi]: CLI11's own range checks let "nan" through (NaN compares false).
+CLI::Validator FiniteIn(double lo, double hi, const std::string& range) {
+  return CLI::Validator(
+      [lo, hi, range](std::string& input) -> std::string {
+        char* end = nullptr;
+        const double v = std::strtod(input.c_str(), &end);
+        if (end == input.c_str() || *end != '\0' || !std::isfinite(v) || v < lo || v > hi) {
+          return input + " is not a finite number " + range;
+        }
+        return "";
+      },
+      "FINITE " + range);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"equiv: prove that a port computes what its reference computes"};
@@ -28,12 +51,12 @@ int main(int argc, char** argv) {
       ->expected(1, 3);
   compare_cmd->add_option("--tau", compare.options.tau, "R below tau passes (1..3)")
       ->default_val(1.2)
-      ->check(CLI::Range(1.0, 3.0));
+      ->check(FiniteIn(1.0, 3.0, "in [1, 3]"));
   compare_cmd
       ->add_option("--max-ulps", compare.options.max_ulps,
                    "bf16 ulps allowed from ref_bf16 when the baseline is degenerate")
       ->default_val(0.0)
-      ->check(CLI::NonNegativeNumber);
+      ->check(FiniteIn(0.0, std::numeric_limits<double>::max(), ">= 0"));
   compare_cmd
       ->add_option("--threads", compare.options.threads,
                    "threads (0: EQUIV_THREADS or all cores; results do not depend on it)")
@@ -165,15 +188,32 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     // --help exits 0; a usage error exits 2, like any other error.
     return app.exit(e) == 0 ? 0 : equiv::cli::kExitError;
+  } catch (...) {
+    std::cerr << "equiv: " << equiv::cli::DescribeCurrentException() << "\n";
+    return equiv::cli::kExitError;
   }
-  if (*compare_cmd) return equiv::cli::RunCompare(compare, std::cout, std::cerr);
-  if (*faults_cmd) return equiv::cli::RunFaults(faults, std::cout);
-  if (*reference_cmd) return equiv::cli::RunReference(reference, std::cout, std::cerr);
-  if (*calibrate_cmd) return equiv::cli::RunCalibrate(calibrate, std::cout, std::cerr);
-  if (*merge_cmd) return equiv::cli::RunMerge(merge, std::cout, std::cerr);
-  if (*localize_cmd) return equiv::cli::RunLocalize(localize, std::cout, std::cerr);
-  if (*tree_cmd) return equiv::cli::RunTree(tree, std::cout, std::cerr);
-  if (*report_cmd) return equiv::cli::RunReport(report, std::cout, std::cerr);
-  if (*tf_cmd) return equiv::cli::RunTeacherForcedCommand(tf, std::cout, std::cerr);
+  // Each command catches what it can explain; this catches the rest (bad_alloc, system_error).
+  const auto run = [](std::string_view name, auto body) {
+    return equiv::cli::GuardCommand(name, std::cerr, body);
+  };
+  if (*compare_cmd)
+    return run("compare", [&] { return RunCompare(compare, std::cout, std::cerr); });
+  if (*faults_cmd) return run("faults", [&] { return RunFaults(faults, std::cout); });
+  if (*reference_cmd) {
+    return run("reference", [&] { return RunReference(reference, std::cout, std::cerr); });
+  }
+  if (*calibrate_cmd) {
+    return run("calibrate", [&] { return RunCalibrate(calibrate, std::cout, std::cerr); });
+  }
+  if (*merge_cmd) return run("merge", [&] { return RunMerge(merge, std::cout, std::cerr); });
+  if (*localize_cmd) {
+    return run("localize", [&] { return RunLocalize(localize, std::cout, std::cerr); });
+  }
+  if (*tree_cmd) return run("tree", [&] { return RunTree(tree, std::cout, std::cerr); });
+  if (*report_cmd) return run("report", [&] { return RunReport(report, std::cout, std::cerr); });
+  if (*tf_cmd) {
+    return run("teacher-forced",
+               [&] { return RunTeacherForcedCommand(tf, std::cout, std::cerr); });
+  }
   return equiv::cli::kExitError;
 }

@@ -1,7 +1,10 @@
 #include "cli/reference_command.h"
 
+#include <cmath>
 #include <cstring>
+#include <set>
 
+#include "cli/command_guard.h"
 #include "libequiv/io/npy.h"
 #include "libequiv/families/registry.h"
 #include "generators/suite_cases.h"
@@ -10,8 +13,20 @@
 namespace equiv::cli {
 namespace {
 
+// Seeded weights are for test-sized configs; a real model comes with --weights.
+constexpr double kMaxSeededBytes = double(std::size_t{1} << 30);
+// One run's largest activations (and attention scores) may take this much.
+constexpr double kMaxActivationBytes = double(std::size_t{4} << 30);
+
+std::string Gigabytes(double bytes) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3g GB", bytes / 1e9);
+  return text;
+}
+
 // Integer elements of an i64 or i32 array, row-major.
-std::vector<int64_t> Integers(const NpyArray& array, const std::string& what) {
+std::vector<int64_t> Integers(const NpyArray& array, const std::string& option,
+                              const std::string& what) {
   const std::span<const std::uint8_t> bytes = array.bytes();
   std::vector<int64_t> values(static_cast<std::size_t>(array.shape().NumElements()));
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -22,7 +37,7 @@ std::vector<int64_t> Integers(const NpyArray& array, const std::string& what) {
       std::memcpy(&v, bytes.data() + 4 * i, 4);
       values[i] = v;
     } else {
-      throw Error(array.source() + ": " + what + " must be int64 or int32, not " +
+      throw Error(option + " " + array.source() + ": " + what + " must be int64 or int32, not " +
                   std::string(NpyDescr(array.dtype())));
     }
   }
@@ -30,12 +45,23 @@ std::vector<int64_t> Integers(const NpyArray& array, const std::string& what) {
 }
 
 // The activations [n, features]; a leading batch dimension of 1 is dropped.
-nn::Matrix Activations(const NpyArray& array) {
+nn::Matrix Activations(const NpyArray& array, const std::string& component, int64_t features,
+                       const std::string& features_are) {
   std::vector<int64_t> dims = array.shape().dims();
   if (dims.size() == 3 && dims[0] == 1) dims.erase(dims.begin());
   if (dims.size() != 2) {
-    throw Error(array.source() + ": the input must be [n, features] (or [1, n, features]), not " +
+    throw Error("--input " + array.source() +
+                ": the input must be [n, features] (or [1, n, features]), not " +
                 array.shape().ToString());
+  }
+  if (!array.is_floating()) {
+    throw Error("--input " + array.source() + " holds " + std::string(NpyDescr(array.dtype())) +
+                " values; " + component + " takes floating activations [n, " +
+                std::to_string(features) + "]");
+  }
+  if (dims[1] != features) {
+    throw Error("--input " + array.source() + " is " + array.shape().ToString() + "; " + component +
+                " takes [n, " + std::to_string(features) + "] (" + features_are + ")");
   }
   const TensorView view = array.view();
   nn::Matrix m(dims[0], dims[1]);
@@ -43,10 +69,82 @@ nn::Matrix Activations(const NpyArray& array) {
   return m;
 }
 
+// float32 bytes of every parameter: linear in the layer count, so counted on two small copies
+// of the config (an absurd num_hidden_layers must not build an absurd list).
+double ParameterBytes(const ModelConfig& config) {
+  const auto count = [&](int64_t layers) {
+    ModelConfig c = config;
+    c.num_hidden_layers = layers;
+    double n = 0;
+    for (const ParameterSpec& p : ArchitectureOf(c).Parameters(c)) {
+      double elements = 1;
+      for (int64_t d : p.shape) elements *= static_cast<double>(d);
+      n += elements;
+    }
+    return n;
+  };
+  const double one = count(1), per_layer = count(2) - one;
+  return 4 * (one + per_layer * static_cast<double>(config.num_hidden_layers - 1));
+}
+
+
+// Positions of one sequence: one per row, each in [0, max_position_embeddings), none twice.
+void CheckPositions(const std::vector<int64_t>& positions, int64_t rows, const ModelConfig& config,
+                    const ReferenceArgs& args) {
+  const std::string max = std::to_string(config.max_position_embeddings) +
+                          " (max_position_embeddings of " + args.config + ")";
+  if (args.positions.empty()) {
+    if (rows > config.max_position_embeddings) {
+      throw Error("--input " + args.input + " has " + std::to_string(rows) +
+                  " rows, at positions 0.." + std::to_string(rows - 1) + ", more than " + max);
+    }
+    return;
+  }
+  if (static_cast<int64_t>(positions.size()) != rows) {
+    throw Error("--positions " + args.positions + " holds " + std::to_string(positions.size()) +
+                " positions, but --input " + args.input + " has " + std::to_string(rows) +
+                " rows: one position per row");
+  }
+  std::set<int64_t> seen;
+  for (std::size_t i = 0; i < positions.size(); ++i) {
+    const int64_t p = positions[i];
+    if (p < 0 || p >= config.max_position_embeddings) {
+      throw Error("--positions " + args.positions + ": position " + std::to_string(p) + " at row " +
+                  std::to_string(i) + " is outside [0, " + max + ")");
+    }
+    if (!seen.insert(p).second) {
+      throw Error("--positions " + args.positions + ": position " + std::to_string(p) + " at row " +
+                  std::to_string(i) + " appears twice (one sequence)");
+    }
+  }
+}
+
+// The run's activations, attention scores included, within kMaxActivationBytes.
+void CheckActivationBytes(const ComponentKind& component, int64_t rows, const ModelConfig& c,
+                          const ReferenceArgs& args) {
+  double widest = static_cast<double>(std::max(c.hidden_size, c.intermediate_size));
+  widest = std::max(widest, static_cast<double>(
+                                (c.num_attention_heads + 2 * c.num_key_value_heads) * c.head_dim));
+  if (component.name == "lm_head" || component.name == "causal_lm") {
+    widest = std::max(widest, static_cast<double>(c.vocab_size));
+  }
+  const double n = static_cast<double>(rows);
+  double bytes = 4 * n * widest;
+  if (component.needs_positions || component.name == "causal_lm") {
+    bytes = std::max(bytes, 4 * n * n);  // one head's scores
+  }
+  if (bytes > kMaxActivationBytes) {
+    throw Error("--input " + args.input + ": " + std::to_string(rows) + " rows through " +
+                std::string(component.name) + " of " + args.config + " take about " +
+                Gigabytes(bytes) + " of activations, more than the limit of " +
+                Gigabytes(kMaxActivationBytes) + "; give fewer rows");
+  }
+}
+
 }  // namespace
 
 int RunReference(const ReferenceArgs& args, std::ostream& out, std::ostream& err) {
-  try {
+  return GuardCommand("reference", err, [&] {
     const ModelConfig config = LoadModelConfig(args.config);
     const Architecture& family = ArchitectureOf(config);
     const std::optional<KindAtLayer> component =
@@ -56,38 +154,76 @@ int RunReference(const ReferenceArgs& args, std::ostream& out, std::ostream& err
                   " model runs exactly these modules; give one of these module sets: " +
                   SupportedModuleSets(family.Components()));
     }
+    const ComponentKind& kind = *component->kind;
+    const int64_t layer = std::max<int64_t>(component->layer, 0);  // -1: shared (rotary)
+    const std::string name = args.components.front();
+    if (kind.per_layer && layer >= config.num_hidden_layers) {
+      throw Error("--component " + name + ": layer " + std::to_string(layer) + " is outside [0, " +
+                  std::to_string(config.num_hidden_layers) + ") (num_hidden_layers of " +
+                  args.config + ")");
+    }
     if (args.precision != "fp32" && args.precision != "bf16") {
       throw Error("--precision " + args.precision + " is neither fp32 nor bf16");
     }
+    if (args.weights.empty()) {
+      if (const double bytes = ParameterBytes(config); bytes > kMaxSeededBytes) {
+        throw Error("--config " + args.config + ": seeding its weights takes " + Gigabytes(bytes) +
+                    " (float32), more than the limit of " + Gigabytes(kMaxSeededBytes) +
+                    " for seeded weights; give the checkpoint with --weights");
+      }
+    }
+
+    // The input, checked against the config before any weight is made or read.
+    const NpyArray input = NpyArray::Load(args.input);
+    ComponentInput in;
+    int64_t rows = 0;
+    if (kind.input == InputShape::kIds) {
+      in.ids = Integers(input, "--input", "token ids");
+      rows = static_cast<int64_t>(in.ids.size());
+      for (std::size_t i = 0; i < in.ids.size(); ++i) {
+        if (in.ids[i] < 0 || in.ids[i] >= config.vocab_size) {
+          throw Error("--input " + args.input + ": token id " + std::to_string(in.ids[i]) +
+                      " at row " + std::to_string(i) + " is outside [0, " +
+                      std::to_string(config.vocab_size) + ") (vocab_size of " + args.config + ")");
+        }
+      }
+    } else {
+      const int64_t features = InputColumns(kind.input, config);
+      const std::string what = kind.input == InputShape::kQueryKey
+                                   ? "q | k: (num_attention_heads + num_key_value_heads) x head_dim"
+                               : kind.input == InputShape::kQueryHeads
+                                   ? "num_attention_heads x head_dim"
+                               : kind.input == InputShape::kKeyHeads
+                                   ? "num_key_value_heads x head_dim"
+                                   : "hidden_size";
+      in.hidden = Activations(input, name, features, what + " of " + args.config);
+      rows = in.hidden.rows();
+    }
+    if (!args.positions.empty()) {
+      in.positions = Integers(NpyArray::Load(args.positions), "--positions", "positions");
+    } else {
+      for (int64_t i = 0; i < rows; ++i) in.positions.push_back(i);
+    }
+    if (kind.needs_positions || kind.name == "causal_lm" || !args.positions.empty())
+      CheckPositions(in.positions, rows, config, args);
+    CheckActivationBytes(kind, rows, config, args);
+
     const StateDict weights = args.weights.empty() ? InitStateDict(config, args.seed)
                                                    : LoadStateDict(args.weights, config);
     const std::unique_ptr<Reference> model = family.MakeReference(
         config, weights, args.precision == "bf16" ? nn::Precision::kBf16 : nn::Precision::kFp32);
-    const NpyArray input = NpyArray::Load(args.input);
-    ComponentInput in;
-    int64_t n = 0;
-    if (component->kind->input == InputShape::kIds) {
-      in.ids = Integers(input, "token ids");
-      n = static_cast<int64_t>(in.ids.size());
-    } else {
-      in.hidden = Activations(input);
-      n = in.hidden.rows();
-    }
-    if (args.positions.empty()) {
-      for (int64_t i = 0; i < n; ++i) in.positions.push_back(i);
-    } else {
-      in.positions = Integers(NpyArray::Load(args.positions), "positions");
-    }
-    // A module the model shares (the rotary embedding) is the same at every layer.
-    const nn::Matrix y = model->Run(component->kind->name, std::max<int64_t>(component->layer, 0), in);
+    const nn::Matrix y = [&] {
+      try {
+        return model->Run(kind.name, layer, in);
+      } catch (const Error& e) {
+        throw Error("--component " + name + " on --input " + args.input + ": " + e.what());
+      }
+    }();
     WriteNpy(args.output, nn::View(y));
-    out << args.output << ": " << component->kind->name << " (" << args.precision << ") ["
-        << y.rows() << ", " << y.cols() << "]\n";
+    out << args.output << ": " << kind.name << " (" << args.precision << ") [" << y.rows() << ", "
+        << y.cols() << "]\n";
     return kExitPassed;
-  } catch (const Error& e) {
-    err << "equiv reference: " << e.what() << "\n";
-    return kExitError;
-  }
+  });
 }
 
 }  // namespace equiv::cli

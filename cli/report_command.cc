@@ -1,17 +1,11 @@
 #include "cli/report_command.h"
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
-
+#include "cli/command_guard.h"
 #include "cli/exit_codes.h"
 #include "libequiv/analysis/localization.h"
 #include "libequiv/io/atomic_file.h"
+#include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
-#include "libequiv/io/text_file.h"
 #include "libequiv/report/html_report.h"
 #include "libequiv/report/localization_json.h"
 #include "libequiv/report/markdown_summary.h"
@@ -19,23 +13,9 @@
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {
-namespace {
-
-// A JSON document of any shape (the report reads it tolerantly); syntax errors name the byte.
-nlohmann::json LoadJson(const std::string& path) {
-  const std::string text = ReadTextFile(path);
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw Error(path + ": malformed JSON at byte " + std::to_string(e.byte > 0 ? e.byte - 1 : 0) +
-                ": " + ValidUtf8(e.what()));
-  }
-}
-
-}  // namespace
 
 int RunReport(const ReportArgs& args, std::ostream& out, std::ostream& err) {
-  try {
+  return GuardCommand("report", err, [&] {
     const bool markdown = args.format == "markdown";
     if (!markdown && args.format != "html") {
       throw Error("report: --format " + args.format + " is neither html nor markdown");
@@ -47,9 +27,12 @@ int RunReport(const ReportArgs& args, std::ostream& out, std::ostream& err) {
     }
     ReportInput input{.results = LoadSuiteResults(args.results)};
     if (args.localize) input.localization = Localize(input.results.cases);
-    if (!args.localization.empty()) input.localization = LoadLocalization(args.localization);
+    if (!args.localization.empty()) {
+      input.localization = LoadLocalization(args.localization);
+      CheckLocalizationMatches(*input.localization, input.results, args.localization, args.results);
+    }
     if (!args.teacher_forced.empty()) {
-      nlohmann::json tf = LoadJson(args.teacher_forced);
+      nlohmann::json tf = ReadJsonFile(args.teacher_forced);
       if (!tf.is_object()) {
         throw Error(args.teacher_forced + ": the document is " + JsonKindOf(tf) +
                     ", expected an object with \"prompts\"");
@@ -72,17 +55,11 @@ int RunReport(const ReportArgs& args, std::ostream& out, std::ostream& err) {
         << " failed"
         // A passing run names no suspect: the primary of a clean run is an over-precision flag.
         << (input.localization && input.localization->primary && input.localization->primary->failed
-                ? ", primary suspect " + input.localization->primary->name
+                ? ", primary suspect " + Printable(input.localization->primary->name)
                 : std::string())
         << ")\n";
     return kExitPassed;
-  } catch (const Error& e) {
-    err << "equiv report: " << e.what() << "\n";
-    return kExitError;
-  } catch (const std::exception& e) {
-    err << "equiv report: " << args.results << ": " << e.what() << "\n";
-    return kExitError;
-  }
+  });
 }
 
 }  // namespace equiv::cli

@@ -8,7 +8,6 @@
 #include "libequiv/e2e/teacher_forced_json.h"
 #include "libequiv/io/atomic_file.h"
 #include "libequiv/io/number_format.h"
-#include "libequiv/io/regular_file.h"
 #include "libequiv/suite/thresholds.h"
 #include "libequiv/tensor/error.h"
 
@@ -19,7 +18,6 @@ namespace {
 TeacherForcedCriteria CriteriaOf(const TeacherForcedArgs& args) {
   TeacherForcedCriteria c;
   if (!args.thresholds.empty()) {
-    RequireRegularFile(args.thresholds, "a thresholds JSON file");
     c = LoadTeacherForcedCriteria(args.thresholds);
   }
   // The bounds of the thresholds file (libequiv/suite/thresholds.h).

@@ -1,5 +1,8 @@
 #include "cli/tensor_source.h"
 
+#include <filesystem>
+
+#include "libequiv/io/json_show.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {
@@ -7,12 +10,17 @@ namespace equiv::cli {
 bool IsSafetensorsPath(std::string_view path) { return path.ends_with(".safetensors"); }
 
 TensorSpec ParseTensorSpec(std::string_view spec) {
-  // The name follows the last ".safetensors:"; a path may hold other colons.
   constexpr std::string_view kMarker = ".safetensors:";
-  if (const auto at = spec.rfind(kMarker); at != std::string_view::npos) {
-    return {std::string(spec.substr(0, at + kMarker.size() - 1)),
-            std::string(spec.substr(at + kMarker.size()))};
+  std::optional<TensorSpec> first;
+  for (auto at = spec.find(kMarker); at != std::string_view::npos;
+       at = spec.find(kMarker, at + 1)) {
+    TensorSpec split{std::string(spec.substr(0, at + kMarker.size() - 1)),
+                     std::string(spec.substr(at + kMarker.size()))};
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(split.path, ec)) return split;
+    if (!first) first = std::move(split);
   }
+  if (first) return *first;
   return {std::string(spec), ""};
 }
 
@@ -25,6 +33,16 @@ const SafetensorsFile& TensorSources::Safetensors(const std::string& path) {
   return *it->second;
 }
 
+TensorView TensorSources::View(const SafetensorsFile& file, const std::string& name) {
+  const SafetensorsEntry& entry = file.entry(name);  // throws naming nearby names
+  if (!ToCoreDType(entry.dtype)) {
+    throw Error(Printable(file.source()) + ": tensor " + Quote(name) + " is " +
+                std::string(SafetensorsTypeName(entry.dtype)) +
+                "; compare reads floating tensors (F32, F16, BF16, F64)");
+  }
+  return file.View(name);
+}
+
 TensorView TensorSources::Load(std::string_view spec) {
   const TensorSpec parsed = ParseTensorSpec(spec);
   if (IsSafetensorsPath(parsed.path)) {
@@ -32,10 +50,15 @@ TensorView TensorSources::Load(std::string_view spec) {
       throw Error("'" + std::string(spec) + "': name a tensor in the file, as " + parsed.path +
                   ":TENSOR_NAME");
     }
-    return Safetensors(parsed.path).View(parsed.tensor);
+    return View(Safetensors(parsed.path), parsed.tensor);
   }
   if (parsed.path.ends_with(".npy")) {
-    npy_.push_back(std::make_unique<NpyArray>(NpyArray::Load(parsed.path)));
+    auto array = std::make_unique<NpyArray>(NpyArray::Load(parsed.path));
+    if (!array->is_floating()) {
+      throw Error(parsed.path + ": holds " + std::string(NpyDescr(array->dtype())) +
+                  " values; compare reads floating arrays (<f4, <f2, <f8)");
+    }
+    npy_.push_back(std::move(array));
     return npy_.back()->view();
   }
   throw Error("'" + std::string(spec) +

@@ -22,6 +22,10 @@ class TensorSources {
   // and what is wrong (unreadable, malformed, no such tensor, not a floating dtype).
   TensorView Load(std::string_view spec);
 
+  // The tensor `name` of an open safetensors file: a name inside a file is never a path.
+  // Throws like Load for a missing tensor or a dtype compare does not read.
+  static TensorView View(const SafetensorsFile& file, const std::string& name);
+
   // The file at `path`, opened once.
   const SafetensorsFile& Safetensors(const std::string& path);
 
@@ -31,7 +35,8 @@ class TensorSources {
 };
 
 // Splits `file.safetensors:name` into its path and tensor name; the name is empty when
-// the spec names a whole file.
+// the spec names a whole file. A tensor name may hold ".safetensors:" too: the path is the
+// first prefix ending in ".safetensors" that is an existing file (the first one if none is).
 struct TensorSpec {
   std::string path;
   std::string tensor;

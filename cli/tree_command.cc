@@ -1,5 +1,6 @@
 #include "cli/tree_command.h"
 
+#include "cli/command_guard.h"
 #include "libequiv/device/device_config.h"
 #include "libequiv/families/registry.h"
 #include "libequiv/scaffolding/mapping_coverage.h"
@@ -10,6 +11,8 @@
 
 namespace equiv::cli {
 namespace {
+
+constexpr int64_t kMaxTreeLayers = 50'000;
 
 void PrintTree(const ModuleNode& tree, const std::string& format, std::ostream& out) {
   if (format == "pretty") {
@@ -32,8 +35,15 @@ void PrintTree(const ModuleNode& tree, const std::string& format, std::ostream& 
 }  // namespace
 
 int RunTree(const TreeArgs& args, std::ostream& out, std::ostream& err) {
-  try {
+  return GuardCommand("tree", err, [&] {
     const ModelConfig config = LoadModelConfig(args.config);
+    // Trees grow with the layers (about 20 modules each): an absurd count must not take all
+    // the memory there is before it fails.
+    if (config.num_hidden_layers > kMaxTreeLayers) {
+      throw Error("--config " + args.config + ": num_hidden_layers " +
+                  std::to_string(config.num_hidden_layers) + " is more than the " +
+                  std::to_string(kMaxTreeLayers) + " layers a module tree is built for");
+    }
     const device::DeviceConfig device = device::DeviceConfigFromName(args.device);
     device.Validate(config);
     const Architecture& family = ArchitectureOf(config);
@@ -57,10 +67,7 @@ int RunTree(const TreeArgs& args, std::ostream& out, std::ostream& err) {
     }
     PrintTree(args.side == "port" ? port : reference, args.format, out);
     return kExitPassed;
-  } catch (const Error& e) {
-    err << "equiv tree: " << e.what() << "\n";
-    return kExitError;
-  }
+  });
 }
 
 }  // namespace equiv::cli

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <utility>
 
+#include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/io/text_file.h"
 #include "libequiv/tensor/error.h"
@@ -173,91 +174,6 @@ std::string Substitute(const std::vector<PathPiece>& pieces,
   }
   return out;
 }
-
-// Checks syntax and refuses duplicate keys (nlohmann would keep the last one silently);
-// builds nothing.
-class StructureCheck : public nlohmann::json_sax<json> {
- public:
-  bool null() override { return Value(); }
-  bool boolean(bool) override { return Value(); }
-  bool number_integer(number_integer_t) override { return Value(); }
-  bool number_unsigned(number_unsigned_t) override { return Value(); }
-  bool number_float(number_float_t, const string_t&) override { return Value(); }
-  bool string(string_t&) override { return Value(); }
-  bool binary(binary_t&) override { return Value(); }
-  bool start_object(std::size_t) override {
-    Value();
-    frames_.push_back({});
-    return true;
-  }
-  bool key(string_t& key) override {
-    Frame& frame = frames_.back();
-    if (!frame.keys.insert(key).second) {
-      problem = Where() + " has the key " + Quote(key) + " twice";
-      return false;
-    }
-    frame.key = key;
-    return true;
-  }
-  bool end_object() override {
-    frames_.pop_back();
-    return true;
-  }
-  bool start_array(std::size_t) override {
-    Value();
-    Frame frame;
-    frame.is_array = true;
-    frames_.push_back(std::move(frame));
-    return true;
-  }
-  bool end_array() override {
-    frames_.pop_back();
-    return true;
-  }
-  bool parse_error(std::size_t position, const std::string&,
-                   const nlohmann::detail::exception& error) override {
-    // position counts the bytes read, the offending one included.
-    const std::size_t offset = position > 0 ? position - 1 : 0;
-    // nlohmann quotes the raw input ("last read: ..."), which may be invalid UTF-8.
-    std::string message =
-        json(std::string(error.what())).dump(-1, ' ', false, json::error_handler_t::replace);
-    message = json::parse(message).get<std::string>();
-    // Drop nlohmann's "[json.exception.parse_error.101] " tag.
-    if (const std::size_t tag_end = message.find("] ");
-        !message.empty() && message[0] == '[' && tag_end != std::string::npos) {
-      message.erase(0, tag_end + 2);
-    }
-    problem = "malformed JSON at byte " + std::to_string(offset) + ": " + message;
-    return false;
-  }
-
-  std::string problem;  // empty when the text is well formed
-
- private:
-  struct Frame {
-    bool is_array = false;
-    std::size_t count = 0;  // arrays: values seen
-    std::string key;        // objects: the current key
-    std::set<std::string> keys;
-  };
-
-  bool Value() {
-    if (!frames_.empty() && frames_.back().is_array) ++frames_.back().count;
-    return true;
-  }
-
-  // The innermost open object as a field path: "mapping[3]", "variables".
-  std::string Where() const {
-    std::string path;
-    for (std::size_t i = 0; i + 1 < frames_.size(); ++i) {
-      const Frame& f = frames_[i];
-      path = f.is_array ? Index(path, f.count - 1) : FieldOf(path, f.key);
-    }
-    return path.empty() ? "the top level" : path;
-  }
-
-  std::vector<Frame> frames_;
-};
 
 std::vector<std::string> PathList(const std::string& origin, const json& value,
                                   const std::string& field) {
@@ -446,15 +362,7 @@ void CheckComponentMapping(const ComponentMapping& m) {
 }
 
 ComponentMapping ParseComponentMapping(std::string_view json_text, std::string_view origin) {
-  json doc;
-  try {
-    StructureCheck check;
-    json::sax_parse(json_text, &check);
-    if (!check.problem.empty()) throw Error(std::string(origin) + ": " + check.problem);
-    doc = json::parse(json_text);
-  } catch (const json::exception& e) {
-    throw Error(std::string(origin) + ": malformed JSON: " + Quote(e.what()));
-  }
+  const json doc = ParseJson(json_text, origin);
   try {
     return FromJson(doc, origin);
   } catch (const json::exception& e) {

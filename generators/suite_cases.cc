@@ -211,8 +211,13 @@ std::string SupportedModuleSets(std::span<const ComponentKind> table) {
     if (kind.hf_paths.front().empty()) continue;  // the whole model: no module to map
     std::string set;
     for (std::size_t p = 0; p < kind.hf_paths.size(); ++p) {
-      std::string path(kind.hf_paths[p]);
-      if (const std::size_t at = path.find("{i}"); at != std::string::npos) path.replace(at, 3, "N");
+      // {i} shown as N (concatenated: GCC 12's -Wrestrict misreads a replace here).
+      const std::string_view pattern = kind.hf_paths[p];
+      const std::size_t at = pattern.find("{i}");
+      const std::string path = at == std::string_view::npos
+                                   ? std::string(pattern)
+                                   : std::string(pattern.substr(0, at)) + "N" +
+                                         std::string(pattern.substr(at + 3));
       if (p == 0) {
         set = path;
       } else {

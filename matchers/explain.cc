@@ -1,7 +1,9 @@
 #include "matchers/internal/explain.h"
 
+#include <cmath>
 #include <exception>
 
+#include "libequiv/io/number_format.h"
 #include "libequiv/report/triple_report.h"
 
 namespace equiv::internal {
@@ -11,6 +13,21 @@ PairInput FromPair(const Pair& pair) { return PairInput{.pair = pair, .triple = 
 PairInput FromTriple(const Triple& triple) {
   return PairInput{.pair = Pair{.target = triple.target, .reference = triple.ref_fp32},
                    .triple = &triple};
+}
+
+std::string InvalidTau(double tau) {
+  if (std::isfinite(tau) && tau > 0) return "";
+  return "tau = " + FormatShortest(tau) + " is not a finite number > 0";
+}
+
+std::string InvalidUlps(std::string_view name, double ulps) {
+  if (std::isfinite(ulps) && ulps >= 0) return "";
+  return std::string(name) + " = " + FormatShortest(ulps) + " is not a finite number >= 0";
+}
+
+std::string InvalidOptions(const CompareOptions& options) {
+  std::string why = InvalidTau(options.tau);
+  return why.empty() ? InvalidUlps("options.max_ulps", options.max_ulps) : why;
 }
 
 bool NeverThrow(testing::MatchResultListener* listener, const std::function<bool()>& body) {

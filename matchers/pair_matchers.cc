@@ -136,6 +136,9 @@ void NmseBelowMatcher::DescribeNegationTo(std::ostream* os) const {
 
 // ---- WithinUlps ----
 
+WithinUlpsMatcher::WithinUlpsMatcher(double ulps, DType grid)
+    : ulps_(ulps), grid_(grid), invalid_(InvalidUlps("ulps", ulps)) {}
+
 bool WithinUlpsMatcher::MatchAndExplain(const Pair& pair,
                                         testing::MatchResultListener* listener) const {
   return NeverThrow(listener, [&] { return Match(FromPair(pair), listener); });
@@ -148,6 +151,10 @@ bool WithinUlpsMatcher::MatchAndExplain(const Triple& triple,
 
 bool WithinUlpsMatcher::Match(const PairInput& input,
                               testing::MatchResultListener* listener) const {
+  if (!invalid_.empty()) {
+    *listener << "which cannot be judged: WithinUlps's " << invalid_;
+    return false;
+  }
   if (!CheckSameShape(input, listener)) return false;
   const Pair& pair = input.pair;
   const UlpResult u = MaxUlpDistance(pair.target, pair.reference, grid_);
@@ -171,11 +178,19 @@ bool WithinUlpsMatcher::Match(const PairInput& input,
 }
 
 void WithinUlpsMatcher::DescribeTo(std::ostream* os) const {
+  if (!invalid_.empty()) {
+    *os << "is judged by an invalid WithinUlps (" << invalid_ << ")";
+    return;
+  }
   *os << "has every target element within " << FormatShortest(ulps_) << " " << DTypeName(grid_)
       << " ulps of the reference";
 }
 
 void WithinUlpsMatcher::DescribeNegationTo(std::ostream* os) const {
+  if (!invalid_.empty()) {
+    *os << "is judged by an invalid WithinUlps (" << invalid_ << ")";
+    return;
+  }
   *os << "has a target element more than " << FormatShortest(ulps_) << " " << DTypeName(grid_)
       << " ulps from the reference";
 }

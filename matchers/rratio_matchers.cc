@@ -25,8 +25,18 @@ std::string DegenerateRule(const CompareOptions& options) {
 
 }  // namespace
 
+RRatioBelowMatcher::RRatioBelowMatcher(CompareOptions options)
+    : options_(options), invalid_(InvalidOptions(options)) {}
+
+HasRRatioMatcher::HasRRatioMatcher(testing::Matcher<double> inner, CompareOptions options)
+    : inner_(std::move(inner)), options_(options), invalid_(InvalidOptions(options)) {}
+
 bool RRatioBelowMatcher::MatchAndExplain(const Triple& triple,
                                          testing::MatchResultListener* listener) const {
+  if (!invalid_.empty()) {
+    *listener << "which cannot be judged: RRatioBelow's " << invalid_;
+    return false;
+  }
   return NeverThrow(listener, [&] {
     const TripleComparison result = CompareTriple(triple, options_);
     if (!listener->IsInterested()) return result.passed;
@@ -47,12 +57,20 @@ bool RRatioBelowMatcher::MatchAndExplain(const Triple& triple,
 }
 
 void RRatioBelowMatcher::DescribeTo(std::ostream* os) const {
+  if (!invalid_.empty()) {
+    *os << "is judged by an invalid RRatioBelow (" << invalid_ << ")";
+    return;
+  }
   *os << "passes the R-ratio check: R = " << kRFormula
       << " below tau = " << FormatShortest(options_.tau)
       << " (a degenerate baseline must instead be " << DegenerateRule(options_) << ")";
 }
 
 void RRatioBelowMatcher::DescribeNegationTo(std::ostream* os) const {
+  if (!invalid_.empty()) {
+    *os << "is judged by an invalid RRatioBelow (" << invalid_ << ")";
+    return;
+  }
   *os << "fails the R-ratio check: R = " << kRFormula
       << " not below tau = " << FormatShortest(options_.tau) << ", a degenerate baseline not "
       << DegenerateRule(options_) << ", or inputs that cannot be compared (shapes, NaN/Inf)";
@@ -60,6 +78,10 @@ void RRatioBelowMatcher::DescribeNegationTo(std::ostream* os) const {
 
 bool HasRRatioMatcher::MatchAndExplain(const Triple& triple,
                                        testing::MatchResultListener* listener) const {
+  if (!invalid_.empty()) {
+    *listener << "which cannot be judged: HasRRatio's " << invalid_;
+    return false;
+  }
   return NeverThrow(listener, [&] {
     const TripleComparison result = CompareTriple(triple, options_);
     if (result.outcome != Outcome::kRatio) {

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "libequiv/calibration/quantile.h"
+#include "libequiv/io/atomic_file.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/io/number_format.h"
 #include "libequiv/tensor/error.h"
@@ -228,10 +229,7 @@ nlohmann::json ToJson(const Calibration& calibration) {
 }
 
 void WriteCalibration(const Calibration& calibration, const std::string& path) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error(path + ": cannot write the calibration file");
-  out << ToJson(calibration).dump(2) << "\n";
-  if (!out) throw Error(path + ": writing the calibration file failed");
+  WriteFileAtomically(path, ToJson(calibration).dump(2) + "\n", "the calibration file");
 }
 
 }  // namespace equiv

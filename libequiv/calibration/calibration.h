@@ -93,6 +93,7 @@ Calibration Calibrate(const std::vector<CaseResult>& cases,
 //  "teacher_forced_runs"}}
 nlohmann::json ToJson(const CalibrationRule& rule);
 nlohmann::json ToJson(const Calibration& calibration);
+// Written atomically (WriteFileAtomically); errors name the path.
 void WriteCalibration(const Calibration& calibration, const std::string& path);
 
 }  // namespace equiv

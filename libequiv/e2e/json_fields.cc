@@ -9,8 +9,8 @@
 #include <sstream>
 #include <utility>
 
+#include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
-#include "libequiv/io/text_file.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::e2e_internal {
@@ -130,22 +130,9 @@ int64_t JsonInt(const json& v, std::string_view origin, const std::string& path)
 json JsonNumber(double value) { return std::isfinite(value) ? json(value) : json(nullptr); }
 
 json ParseJsonText(std::string_view text, std::string_view origin) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    const std::size_t offset = e.byte > 0 ? e.byte - 1 : 0;  // byte counts the offending one
-    std::string message = ValidUtf8(e.what());
-    if (const std::size_t tag_end = message.find("] ");
-        !message.empty() && message[0] == '[' && tag_end != std::string::npos) {
-      message.erase(0, tag_end + 2);  // drop "[json.exception.parse_error.101] "
-    }
-    throw Error(std::string(origin) + ": malformed JSON at byte " + std::to_string(offset) + ": " +
-                message);
-  } catch (const json::exception& e) {
-    throw Error(std::string(origin) + ": malformed JSON: " + ValidUtf8(e.what()));
-  }
+  return ParseJson(text, origin);
 }
 
-json LoadJsonFile(const std::string& path) { return ParseJsonText(ReadTextFile(path), path); }
+json LoadJsonFile(const std::string& path) { return ReadJsonFile(path); }
 
 }  // namespace equiv::e2e_internal

@@ -11,7 +11,6 @@
 #include "libequiv/e2e/teacher_forced_judge.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/io/number_format.h"
-#include "libequiv/io/regular_file.h"
 #include "libequiv/nn/numerics.h"
 #include "libequiv/tensor/error.h"
 
@@ -343,7 +342,6 @@ TeacherForcedDumpRun JudgeTeacherForcedDump(const SafetensorsFile& file,
 
 TeacherForcedDumpRun JudgeTeacherForcedDump(const std::string& path,
                                             const TeacherForcedCriteria& criteria) {
-  RequireRegularFile(path, "a safetensors file");
   const SafetensorsFile file = SafetensorsFile::Open(path);
   return JudgeTeacherForcedDump(file, criteria);
 }

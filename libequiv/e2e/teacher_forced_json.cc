@@ -5,6 +5,7 @@
 
 #include "libequiv/e2e/json_fields.h"
 #include "libequiv/e2e/teacher_forced_judge.h"
+#include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/tensor/error.h"
 
@@ -237,7 +238,7 @@ TeacherForcedResult TeacherForcedResultFromJson(const json& j, std::string_view 
 }
 
 TeacherForcedResult LoadTeacherForcedResult(const std::string& path) {
-  return TeacherForcedResultFromJson(e2e_internal::LoadJsonFile(path), path);
+  return ReadJsonFileWith(path, TeacherForcedResultFromJson);
 }
 
 }  // namespace equiv

@@ -6,7 +6,8 @@
 #include "libequiv/config/config_fields.h"
 #include "libequiv/families/llama/llama_family.h"
 #include "libequiv/families/qwen3/qwen3_family.h"
-#include "libequiv/io/json_syntax_check.h"
+#include "libequiv/io/json_reader.h"
+#include "libequiv/io/json_show.h"
 #include "libequiv/io/text_file.h"
 #include "libequiv/models/port_registry.h"
 #include "libequiv/ports/nxd/nxd_faults.h"
@@ -85,19 +86,7 @@ ModelConfig ModelConfigFromJson(const nlohmann::json& json, std::string_view sou
 }
 
 ModelConfig ParseModelConfig(std::string_view json_text, std::string_view source) {
-  nlohmann::json doc;
-  try {
-    JsonSyntaxCheck check;
-    nlohmann::json::sax_parse(json_text, &check);
-    if (check.failed) {
-      throw Error(std::string(source) + ": malformed JSON at byte " + std::to_string(check.offset) +
-                  ": " + check.message);
-    }
-    doc = nlohmann::json::parse(json_text);
-  } catch (const nlohmann::json::exception& e) {
-    throw Error(std::string(source) + ": malformed JSON: " + e.what());
-  }
-  return ModelConfigFromJson(doc, source);
+  return ModelConfigFromJson(ParseJson(json_text, source), source);
 }
 
 ModelConfig LoadModelConfig(const std::string& path) {

@@ -20,6 +20,11 @@ std::string Quote(std::string_view text, std::size_t max_chars = 120);
 // `text` with invalid UTF-8 sequences replaced by U+FFFD.
 std::string ValidUtf8(const std::string& text);
 
+// `text` for a terminal or a table: valid UTF-8 (invalid bytes as U+FFFD), one line, control
+// characters escaped ("\n", "\t", "\x1b", "\u009b") so a name from a file cannot move the
+// cursor, clear the screen or break a table row.
+std::string Printable(std::string_view text);
+
 // "an object", "an array", "a string", "a boolean", "null", "a number".
 std::string JsonKindOf(const nlohmann::json& value);
 

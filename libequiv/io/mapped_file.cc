@@ -1,15 +1,13 @@
 #include "libequiv/io/mapped_file.h"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <limits>
 #include <utility>
 
+#include "libequiv/io/regular_file.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -19,44 +17,24 @@ namespace {
   throw Error("cannot " + what + " \"" + path + "\": " + std::strerror(error));
 }
 
-// Closes the descriptor on every path out of Open(); the mapping does not need it.
-class FdCloser {
- public:
-  explicit FdCloser(int fd) : fd_(fd) {}
-  ~FdCloser() { ::close(fd_); }
-  FdCloser(const FdCloser&) = delete;
-  FdCloser& operator=(const FdCloser&) = delete;
-
- private:
-  int fd_;
-};
-
 }  // namespace
 
 MappedFile MappedFile::Open(const std::string& path) {
-  int fd;
-  do {
-    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) Fail(path, "open", errno);
-  const FdCloser closer(fd);
-
-  struct stat info;
-  if (::fstat(fd, &info) != 0) Fail(path, "stat", errno);
-  if (S_ISDIR(info.st_mode)) Fail(path, "map", EISDIR);
-  // Pipes and devices have no stable size to map.
-  if (!S_ISREG(info.st_mode)) {
-    throw Error("cannot map \"" + path + "\": not a regular file");
+  // Never blocks: a FIFO is refused, not waited on.
+  const RegularFile opened = RegularFile::Open(path);
+  if (opened.not_regular() == "a directory") Fail(path, "map", EISDIR);
+  if (!opened.not_regular().empty()) {
+    throw Error("cannot map \"" + path + "\": it is " + opened.not_regular() +
+                ", not a regular file");
   }
-  if (static_cast<std::uintmax_t>(info.st_size) > std::numeric_limits<std::size_t>::max()) {
-    Fail(path, "map", EFBIG);
-  }
+  if (opened.fd() < 0) Fail(path, "open", opened.error());
+  if (opened.size() > std::numeric_limits<std::size_t>::max()) Fail(path, "map", EFBIG);
 
   MappedFile file;
   file.path_ = path;
-  file.size_ = static_cast<std::size_t>(info.st_size);
+  file.size_ = static_cast<std::size_t>(opened.size());
   if (file.size_ == 0) return file;  // mmap rejects a zero length
-  void* address = ::mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+  void* address = ::mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE, opened.fd(), 0);
   if (address == MAP_FAILED) Fail(path, "map", errno);
   file.data_ = static_cast<const std::uint8_t*>(address);
   return file;

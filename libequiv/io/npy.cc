@@ -1,18 +1,14 @@
 #include "libequiv/io/npy.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <bit>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <utility>
 #include <vector>
 
+#include "libequiv/io/atomic_file.h"
 #include "libequiv/precision/bf16.h"
 #include "libequiv/tensor/error.h"
 
@@ -624,58 +620,6 @@ std::string MakeHeader(ElementType dtype, const Shape& shape) {
   return out;
 }
 
-std::atomic<unsigned> temp_counter{0};
-
-// A temporary file next to the target, renamed over it once complete.
-class AtomicFile {
- public:
-  explicit AtomicFile(const std::string& path) : path_(path) {
-    for (int attempt = 0; attempt < 100 && fd_ < 0; ++attempt) {
-      temp_ = path_ + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(temp_counter++);
-      fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-      if (fd_ < 0 && errno != EEXIST) break;
-    }
-    if (fd_ < 0) Fail("create a temporary file for", errno);
-  }
-  ~AtomicFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(temp_.c_str());
-  }
-  AtomicFile(const AtomicFile&) = delete;
-  AtomicFile& operator=(const AtomicFile&) = delete;
-
-  void Write(const void* data, std::size_t size) {
-    const auto* bytes = static_cast<const std::uint8_t*>(data);
-    while (size > 0) {
-      const ::ssize_t written = ::write(fd_, bytes, size);
-      if (written < 0) {
-        if (errno == EINTR) continue;
-        Fail("write", errno);
-      }
-      bytes += written;
-      size -= static_cast<std::size_t>(written);
-    }
-  }
-
-  void Commit() {
-    if (::fsync(fd_) != 0) Fail("flush", errno);
-    const int fd = std::exchange(fd_, -1);
-    if (::close(fd) != 0) Fail("close", errno);
-    if (::rename(temp_.c_str(), path_.c_str()) != 0) Fail("rename the temporary file to", errno);
-    committed_ = true;
-  }
-
- private:
-  [[noreturn]] void Fail(const std::string& what, int error) const {
-    throw Error("cannot " + what + " \"" + path_ + "\": " + std::strerror(error));
-  }
-
-  std::string path_;
-  std::string temp_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
-
 }  // namespace
 
 void WriteNpy(const std::string& path, TensorView view) {
@@ -688,16 +632,17 @@ void WriteNpy(const std::string& path, TensorView view) {
     return;
   }
   // bf16 -> f32 appends 16 zero bits: every value, NaN payload and sign kept exactly.
-  AtomicFile file(path);
+  AtomicFileWriter file(path, "the .npy file");
   const std::string header = MakeHeader(ElementType::kF32, view.shape());
-  file.Write(header.data(), header.size());
+  file.Write(header);
   const auto* bits = static_cast<const std::uint16_t*>(view.data());
   constexpr std::int64_t kChunk = 4096;
   std::vector<float> buffer(kChunk);
   for (std::int64_t begin = 0; begin < view.size(); begin += kChunk) {
     const std::int64_t count = std::min(kChunk, view.size() - begin);
     for (std::int64_t i = 0; i < count; ++i) buffer[i] = Bf16BitsToFloat(bits[begin + i]);
-    file.Write(buffer.data(), static_cast<std::size_t>(count) * sizeof(float));
+    file.Write({reinterpret_cast<const std::uint8_t*>(buffer.data()),
+                static_cast<std::size_t>(count) * sizeof(float)});
   }
   file.Commit();
 }
@@ -724,10 +669,10 @@ void WriteNpy(const std::string& path, ElementType dtype, const Shape& shape,
                   ", not 0 or 1");
     }
   }
-  AtomicFile file(path);
+  AtomicFileWriter file(path, "the .npy file");
   const std::string header = MakeHeader(dtype, shape);
-  file.Write(header.data(), header.size());
-  if (!bytes.empty()) file.Write(bytes.data(), bytes.size());
+  file.Write(header);
+  file.Write(bytes);
   file.Commit();
 }
 

@@ -1,18 +1,16 @@
 #include "libequiv/io/safetensors.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <bit>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <string_view>
 
+#include "libequiv/io/atomic_file.h"
+#include "libequiv/io/json_reader.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -29,7 +27,7 @@ constexpr ElementType kAllDTypes[] = {ElementType::kF32, ElementType::kF16, Elem
                                       ElementType::kU8,  ElementType::kBool};
 // Deeper than any valid header (object > entry > shape array): refuse early, whatever the
 // JSON library's own limits are.
-constexpr int kMaxJsonDepth = 16;
+constexpr int kMaxHeaderDepth = 16;
 
 // A string as a JSON literal: quoted, escaped, safe to print whatever bytes it holds.
 std::string Quote(std::string_view text) {
@@ -42,50 +40,25 @@ std::string TypeName(const Json& value) {
   return std::string(value.is_array() || value.is_object() ? "an " : "a ") + value.type_name();
 }
 
-// Header problems found while the JSON is being parsed, before any entry is looked at.
-class JsonChecker {
- public:
-  bool operator()(int depth, Json::parse_event_t event, Json& parsed) {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-      case Json::parse_event_t::array_start:
-        if (depth >= kMaxJsonDepth) {
-          throw Error("header nests JSON deeper than " + std::to_string(kMaxJsonDepth) + " levels" +
-                      Where(depth));
-        }
-        keys_.emplace_back();
-        break;
-      case Json::parse_event_t::object_end:
-      case Json::parse_event_t::array_end:
-        keys_.pop_back();
-        break;
-      case Json::parse_event_t::key: {
-        // nlohmann keeps the last of duplicate keys; the format forbids them.
-        const std::string& key = parsed.get_ref<const std::string&>();
-        if (!keys_.back().insert(key).second) {
-          throw Error("duplicate key " + Quote(key) + Where(depth));
-        }
-        if (static_cast<std::size_t>(depth) >= last_key_.size()) last_key_.resize(depth + 1);
-        last_key_[static_cast<std::size_t>(depth)] = key;
-        break;
-      }
-      case Json::parse_event_t::value:
-        break;
-    }
-    return true;
+// A header problem the JSON reader found, in the format's words: where in the file, and in
+// which tensor.
+Error HeaderError(const JsonReadError& e) {
+  const std::string at = " at file byte " + std::to_string(8 + e.offset());
+  const std::string& entry = e.top_key();
+  const std::string where = e.path().empty() || entry.empty() ? " in the header"
+                            : entry == kMetadataKey           ? " in __metadata__"
+                                                              : " in tensor " + Quote(entry);
+  switch (e.kind()) {
+    case JsonReadError::Kind::kDuplicateKey:
+      return Error("duplicate key " + e.detail() + where + at);
+    case JsonReadError::Kind::kTooDeep:
+      return Error("header nests JSON deeper than " + std::to_string(kMaxHeaderDepth) + " levels" +
+                   where + at);
+    default:
+      return Error("header is not valid JSON near file byte " + std::to_string(8 + e.offset()) +
+                   ": " + e.detail());
   }
-
- private:
-  // "in tensor "w"" for keys inside an entry; nothing at the top level.
-  std::string Where(int depth) const {
-    if (depth <= 1 || last_key_.size() < 2) return " in the header";
-    const std::string& entry = last_key_[1];
-    return entry == kMetadataKey ? " in __metadata__" : " in tensor " + Quote(entry);
-  }
-
-  std::vector<std::set<std::string>> keys_;
-  std::vector<std::string> last_key_;
-};
+}
 
 std::optional<ElementType> ParseDType(std::string_view name) {
   for (const ElementType dtype : kAllDTypes) {
@@ -382,60 +355,6 @@ std::vector<Planned> PlanRaw(
   return planned;
 }
 
-// Removes the temporary file unless the write committed it.
-class TempFile {
- public:
-  explicit TempFile(const std::string& target) : target_(target) {
-    static std::atomic<unsigned> counter{0};
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      path_ = target + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-      do {
-        fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-      } while (fd_ < 0 && errno == EINTR);
-      if (fd_ >= 0 || errno != EEXIST) break;
-    }
-    if (fd_ < 0) Fail("create temporary file " + Quote(path_) + " for");
-  }
-  ~TempFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(path_.c_str());
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-
-  void Write(std::span<const std::uint8_t> bytes) {
-    while (!bytes.empty()) {
-      const ::ssize_t written = ::write(fd_, bytes.data(), bytes.size());
-      if (written < 0) {
-        if (errno == EINTR) continue;
-        Fail("write");
-      }
-      bytes = bytes.subspan(static_cast<std::size_t>(written));
-    }
-  }
-
-  // Durable before visible: the data reaches the disk before the name points at it.
-  void Commit() {
-    if (::fsync(fd_) != 0) Fail("flush");
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) Fail("close");
-    if (::rename(path_.c_str(), target_.c_str()) != 0) Fail("rename " + Quote(path_) + " to");
-    committed_ = true;
-  }
-
- private:
-  [[noreturn]] void Fail(const std::string& what) const {
-    const int error = errno;
-    throw Error("cannot " + what + " " + Quote(target_) + ": " + std::strerror(error));
-  }
-
-  std::string path_;
-  std::string target_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
-
 std::string PlanFor(const std::string& destination, std::vector<Planned>& tensors,
                     const std::map<std::string, std::string>& metadata) {
   try {
@@ -448,9 +367,9 @@ std::string PlanFor(const std::string& destination, std::vector<Planned>& tensor
 void WritePlanned(const std::string& path, std::vector<Planned> tensors,
                   const std::map<std::string, std::string>& metadata) {
   const std::string header = PlanFor(path, tensors, metadata);
-  TempFile file(path);
+  AtomicFileWriter file(path, "the safetensors file");
   file.Write(LengthPrefix(header.size()));
-  file.Write({reinterpret_cast<const std::uint8_t*>(header.data()), header.size()});
+  file.Write(header);
   for (const Planned& planned : tensors) file.Write(planned.tensor.bytes);
   file.Commit();
 }
@@ -556,18 +475,11 @@ void SafetensorsFile::Parse(std::span<const std::uint8_t> file) {
 
     Json header;
     try {
-      header = Json::parse(text, text + header_size, JsonChecker());
-    } catch (const Json::exception& e) {
-      // nlohmann's what() starts with "[json.exception.parse_error.101] "; keep the reason.
-      std::string reason = e.what();
-      if (const std::size_t cut = reason.find("] "); cut != std::string::npos) {
-        reason.erase(0, cut + 2);
-      }
-      std::string where;
-      if (const auto* parse_error = dynamic_cast<const Json::parse_error*>(&e)) {
-        where = " near file byte " + std::to_string(8 + parse_error->byte - 1);
-      }
-      throw Error("header is not valid JSON" + where + ": " + reason);
+      // The one strict reader: linear in the number of tensors, duplicate keys refused.
+      header = ParseJson(std::string_view(text, header_size), "header",
+                         {.max_bytes = kSafetensorsMaxHeaderBytes, .max_depth = kMaxHeaderDepth});
+    } catch (const JsonReadError& e) {
+      throw HeaderError(e);
     }
     if (!header.is_object()) {
       throw Error("header must be a JSON object, not " + TypeName(header));

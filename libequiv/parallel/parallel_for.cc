@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -41,7 +42,13 @@ void ParallelForChunks(std::int64_t chunks, int threads,
     }
   };
   std::vector<std::jthread> pool;
-  for (int w = 1; w < workers; ++w) pool.emplace_back(work);
+  for (int w = 1; w < workers; ++w) {
+    try {
+      pool.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // no more threads to be had: the ones running (and this one) do the rest
+    }
+  }
   work();
   pool.clear();  // joins
   if (error) std::rethrow_exception(error);

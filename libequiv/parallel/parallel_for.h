@@ -14,7 +14,9 @@ namespace equiv {
 int ResolveThreadCount(int requested);
 
 // Calls fn(chunk) once for every chunk in [0, chunks), on up to `threads` threads (0: see
-// ResolveThreadCount). Returns when all calls have returned; rethrows the first exception.
+// ResolveThreadCount). Returns when all calls have returned; rethrows the first exception. A
+// thread the system refuses to start (std::system_error) is done without: fewer threads run the
+// chunks, and results never depend on how many.
 void ParallelForChunks(std::int64_t chunks, int threads,
                        const std::function<void(std::int64_t)>& fn);
 

@@ -9,10 +9,11 @@
 #include <fstream>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <sstream>
 
+#include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
-#include "libequiv/io/text_file.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -160,21 +161,52 @@ Localization LocalizationFromJson(const json& j, std::string_view origin) {
     loc.suspects.push_back(
         SuspectFromJson(suspects[i], origin, "suspects[" + std::to_string(i) + "]"));
   }
-  if (!f.Get("primary").is_null())
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < loc.suspects.size(); ++i) {
+    if (const auto [at, inserted] = seen.emplace(loc.suspects[i].name, i); !inserted) {
+      throw Error(std::string(origin) + ": suspects[" + std::to_string(i) + "].name " +
+                  ShowJson(json(loc.suspects[i].name), 40) + " repeats suspects[" +
+                  std::to_string(at->second) + "].name");
+    }
+  }
+  if (!f.Get("primary").is_null()) {
     loc.primary = SuspectFromJson(f.Get("primary"), origin, "primary");
+    if (loc.suspects.empty() || loc.suspects.front().name != loc.primary->name) {
+      throw Error(std::string(origin) + ": primary.name " + ShowJson(json(loc.primary->name), 40) +
+                  " is not suspects[0].name, the first-ranked suspect");
+    }
+  }
   return loc;
 }
 
-Localization LoadLocalization(const std::string& path) {
-  const std::string text = ReadTextFile(path);
-  json doc;
-  try {
-    doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    throw Error(path + ": malformed JSON at byte " + std::to_string(e.byte > 0 ? e.byte - 1 : 0) +
-                ": " + ValidUtf8(e.what()));
+void CheckLocalizationMatches(const Localization& loc, const SuiteResults& results,
+                              std::string_view origin, std::string_view results_origin) {
+  std::map<std::string_view, const CaseResult*> cases;
+  for (const CaseResult& c : results.cases) cases.emplace(c.name, &c);
+  const auto check = [&](const Suspect& s, const std::string& path) {
+    const auto it = cases.find(s.name);
+    if (it == cases.end()) {
+      throw Error(std::string(origin) + ": " + path + ".name " + ShowJson(json(s.name), 40) +
+                  " is not a case of " + std::string(results_origin) +
+                  ": the localization was computed from other results");
+    }
+    const CaseResult& c = *it->second;
+    if (c.component != s.component || c.layer != s.layer || c.order != s.order) {
+      throw Error(std::string(origin) + ": " + path + " (" + ShowJson(json(s.name), 40) +
+                  ") has component " + s.component + ", layer " +
+                  std::to_string(s.layer) + ", order " + std::to_string(s.order) + " but " +
+                  std::string(results_origin) + " has " + c.component +
+                  ", " + std::to_string(c.layer) + ", " + std::to_string(c.order));
+    }
+  };
+  for (std::size_t i = 0; i < loc.suspects.size(); ++i) {
+    check(loc.suspects[i], "suspects[" + std::to_string(i) + "]");
   }
-  return LocalizationFromJson(doc, path);
+  if (loc.primary) check(*loc.primary, "primary");
+}
+
+Localization LoadLocalization(const std::string& path) {
+  return ReadJsonFileWith(path, LocalizationFromJson);
 }
 
 }  // namespace equiv

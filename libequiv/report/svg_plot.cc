@@ -27,7 +27,41 @@ bool Usable(double v, Scale scale) {
 
 double Transform(double v, Scale scale) { return scale == Scale::kLog ? std::log10(v) : v; }
 
-// Tick values: whole decades on a log axis, 1/2/5 x 10^k steps on a linear one.
+// Log axes span whole decades of normal doubles: 10^-307 .. 10^308. A subnormal (or zero)
+// value has no decade of its own there; it is drawn on the axis's edge, marked clamped.
+constexpr int kMinDecade = -307, kMaxDecade = 308;
+constexpr double kMaxLinear = std::numeric_limits<double>::max();
+
+// An axis every pixel computation can use: finite, min < max, positive on a log scale.
+Axis Sane(Axis a) {
+  if (a.scale == Scale::kLog) {
+    const double lo_limit = std::pow(10.0, kMinDecade), hi_limit = std::pow(10.0, kMaxDecade);
+    a.min = std::isfinite(a.min) ? std::clamp(a.min, lo_limit, hi_limit) : lo_limit;
+    a.max = std::isfinite(a.max) ? std::clamp(a.max, lo_limit, hi_limit) : hi_limit;
+    if (!(a.max > a.min)) {
+      if (a.min < hi_limit / 10) {
+        a.max = a.min * 10;
+      } else {
+        a.min = a.max / 10;
+      }
+    }
+    return a;
+  }
+  if (!std::isfinite(a.min) || !std::isfinite(a.max)) a.min = 0, a.max = 1;
+  if (!(a.max > a.min)) {
+    const double pad = std::max(std::abs(a.min) * 0.05, 0.5);
+    a.min = std::max(a.min - pad, -kMaxLinear);
+    a.max = std::min(a.max + pad, kMaxLinear);
+  }
+  return a;
+}
+
+// Where `t` (already transformed) falls in [lo, hi], as a fraction; halves keep it finite.
+double Fraction(double t, double lo, double hi) { return (t / 2 - lo / 2) / (hi / 2 - lo / 2); }
+
+// Tick values: whole decades on a log axis, 1/2/5 x 10^k steps on a linear one; at most a
+// dozen whatever the range, so no range (a span below the values' ulp, a span of 1e308) can
+// make the list grow without end.
 std::vector<double> Ticks(const Axis& a) {
   std::vector<double> ticks;
   if (a.scale == Scale::kLog) {
@@ -37,9 +71,9 @@ std::vector<double> Ticks(const Axis& a) {
     for (int e = lo; e <= hi; e += step) ticks.push_back(std::pow(10.0, e));
     return ticks;
   }
-  const double span = a.max - a.min;
+  const double span = a.max / 2 - a.min / 2;  // half the span: finite for any finite axis
   if (!(span > 0)) return {a.min};
-  const double raw = span / 5;
+  const double raw = span / 2.5;
   const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   double step = magnitude;
   for (double m : {1.0, 2.0, 5.0, 10.0}) {
@@ -48,7 +82,14 @@ std::vector<double> Ticks(const Axis& a) {
       break;
     }
   }
-  for (double t = std::ceil(a.min / step) * step; t <= a.max + step * 1e-9; t += step) {
+  const double first = std::ceil(a.min / step), last = std::floor(a.max / step);
+  if (!std::isfinite(first) || !std::isfinite(last) || !(step > 0) ||
+      last - first > 4 * kMaxTicks) {
+    return {a.min, a.max};
+  }
+  for (double k = first; k <= last; ++k) {
+    const double t = k * step;
+    if (!ticks.empty() && !(t > ticks.back())) continue;  // below the values' resolution
     ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
   }
   return ticks;
@@ -69,21 +110,25 @@ Axis AxisFor(std::string label, Scale scale, const std::vector<double>& values) 
       a.min = 0.1, a.max = 10;
       return a;
     }
-    double elo = std::floor(std::log10(lo)), ehi = std::ceil(std::log10(hi));
-    if (ehi <= elo) ehi = elo + 1;
+    const int elo =
+        std::clamp(static_cast<int>(std::floor(std::log10(lo))), kMinDecade, kMaxDecade - 1);
+    const int ehi = std::clamp(static_cast<int>(std::ceil(std::log10(hi))), elo + 1, kMaxDecade);
     a.min = std::pow(10.0, elo), a.max = std::pow(10.0, ehi);
     return a;
   }
   if (!(lo <= hi)) return a;
-  const double pad = hi > lo ? (hi - lo) * 0.05 : std::max(std::abs(lo) * 0.05, 0.5);
-  a.min = lo - pad, a.max = hi + pad;
+  const double pad = hi > lo ? (hi / 2 - lo / 2) * 0.1 : std::max(std::abs(lo) * 0.05, 0.5);
+  a.min = std::max(lo - pad, -kMaxLinear), a.max = std::min(hi + pad, kMaxLinear);
+  if (!(a.max > a.min)) {  // a pad below the values' ulp
+    a.min = std::nextafter(lo, -kMaxLinear), a.max = std::nextafter(hi, kMaxLinear);
+  }
   return a;
 }
 
 SvgPlot::SvgPlot(std::string css_class, Axis x, Axis y, int width, int height)
     : css_class_(std::move(css_class)),
-      x_(std::move(x)),
-      y_(std::move(y)),
+      x_(Sane(std::move(x))),
+      y_(Sane(std::move(y))),
       width_(width),
       height_(height) {}
 
@@ -92,7 +137,7 @@ double SvgPlot::X(double v, bool* clamped) const {
   double t = Usable(v, x_.scale) ? Transform(v, x_.scale) : (v > 0 ? hi : lo);
   if (!Usable(v, x_.scale) || t < lo || t > hi) *clamped = true;
   t = std::clamp(t, lo, hi);
-  return kLeft + (t - lo) / (hi - lo) * (width_ - kLeft - kRight);
+  return kLeft + Fraction(t, lo, hi) * (width_ - kLeft - kRight);
 }
 
 double SvgPlot::Y(double v, bool* clamped) const {
@@ -100,7 +145,7 @@ double SvgPlot::Y(double v, bool* clamped) const {
   double t = Usable(v, y_.scale) ? Transform(v, y_.scale) : (v > 0 ? hi : lo);
   if (!Usable(v, y_.scale) || t < lo || t > hi) *clamped = true;
   t = std::clamp(t, lo, hi);
-  return height_ - kBottom - (t - lo) / (hi - lo) * (height_ - kTop - kBottom);
+  return height_ - kBottom - Fraction(t, lo, hi) * (height_ - kTop - kBottom);
 }
 
 void SvgPlot::Point(double x, double y, const std::string& css_class, const std::string& title) {

@@ -23,12 +23,14 @@ struct Axis {
 };
 
 // An axis that holds `values` (non-finite ones, and non-positive ones on a log axis, ignored):
-// log axes widened to whole decades, linear ones padded by 5%. A default range without data.
+// log axes widened to whole decades within 1e-307..1e308 (a smaller value, a subnormal, is
+// drawn on the edge, marked clamped), linear ones padded by 5%. A default range without data.
 Axis AxisFor(std::string label, Scale scale, const std::vector<double>& values);
 
 class SvgPlot {
  public:
-  // `css_class` goes on the <svg> element (tests and style sheets find plots by it).
+  // `css_class` goes on the <svg> element (tests and style sheets find plots by it). Axes that
+  // cannot be drawn (non-finite, empty, not positive on a log scale) are made drawable.
   SvgPlot(std::string css_class, Axis x, Axis y, int width = 520, int height = 300);
 
   // Values outside the axes (or not positive on a log axis, or NaN) are drawn on the nearest

@@ -77,6 +77,16 @@ SuiteResults Merge(std::vector<SuiteResults> shards, const std::vector<std::stri
     if (s.shard->total != first.shard->total) {
       disagree("total", std::to_string(s.shard->total), std::to_string(first.shard->total));
     }
+    // Without the whole suite's list, a shard run under a filter would merge one case short.
+    if (!s.suite_cases) {
+      throw Error("MergeShards: " + label(i) +
+                  " does not list its suite's cases (suite_cases), so the merge cannot prove "
+                  "that no case is missing");
+    }
+    if (*s.suite_cases != *first.suite_cases) {
+      disagree("suite_cases", "of " + std::to_string(s.suite_cases->size()) + " cases",
+               "another list of " + std::to_string(first.suite_cases->size()));
+    }
   }
   const int64_t total = first.shard->total;
   std::map<int64_t, std::size_t> by_index;
@@ -97,6 +107,8 @@ SuiteResults Merge(std::vector<SuiteResults> shards, const std::vector<std::stri
   merged.shard.reset();
   merged.complete = true;
   merged.cases.clear();
+  std::vector<std::string> sorted_names = *first.suite_cases;
+  std::sort(sorted_names.begin(), sorted_names.end());
   std::map<std::string, std::size_t> owner;  // case name -> input
   for (std::size_t i = 0; i < shards.size(); ++i) {
     for (CaseResult& c : shards[i].cases) {
@@ -106,6 +118,22 @@ SuiteResults Merge(std::vector<SuiteResults> shards, const std::vector<std::stri
                     " and in " + label(i));
       }
       merged.cases.push_back(std::move(c));
+    }
+  }
+  std::vector<std::string> missing;
+  for (const std::string& name : *first.suite_cases) {
+    if (!owner.contains(name)) missing.push_back(name);
+  }
+  if (!missing.empty()) {
+    throw Error("MergeShards: " + std::to_string(missing.size()) + " of the suite's " +
+                std::to_string(first.suite_cases->size()) + " cases are in no shard, first " +
+                Quoted(missing.front()) +
+                " (was a shard run with --gtest_filter, or did a case not record its result?)");
+  }
+  for (const auto& [name, input] : owner) {
+    if (!std::binary_search(sorted_names.begin(), sorted_names.end(), name)) {
+      throw Error("MergeShards: case " + Quoted(name) + " of " + label(input) +
+                  " is not one of the suite's cases (suite_cases)");
     }
   }
   std::stable_sort(merged.cases.begin(), merged.cases.end(),

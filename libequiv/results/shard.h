@@ -35,9 +35,11 @@ std::optional<Shard> ShardFromEnvironment();
 std::string ShardedPath(const std::string& path, const std::optional<Shard>& shard);
 
 // The results of the whole suite from the complete results of every shard: suite, model,
-// device, faults, tau and schema_version agree, each index 0..total-1 appears exactly once,
-// no case name appears twice. Cases are sorted by (order, name); the result has no shard and
-// is complete. Throws equiv::Error naming the input (by position and shard) and the field.
+// device, faults, tau, schema_version and suite_cases agree, each index 0..total-1 appears
+// exactly once, no case name appears twice, and the shards' cases are exactly suite_cases (a
+// shard without that list is refused: it cannot prove that its filter dropped nothing). Cases are
+// sorted by (order, name); the result has no shard and is complete. Throws equiv::Error naming the
+// input (by position and shard) and the field.
 SuiteResults MergeShards(std::vector<SuiteResults> shards);
 
 // MergeShards over LoadSuiteResults(path) of each file; errors name the file.

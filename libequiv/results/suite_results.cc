@@ -13,14 +13,14 @@
 #include <fstream>
 #include <initializer_list>
 #include <limits>
+#include <map>
 #include <sstream>
 #include <string>
 #include <tuple>
 #include <utility>
 
+#include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
-#include "libequiv/io/json_syntax_check.h"
-#include "libequiv/io/text_file.h"
 #include "libequiv/metrics/triple_comparison.h"
 #include "libequiv/tensor/error.h"
 
@@ -367,7 +367,7 @@ void CheckTotals(const json& j, const Totals& computed, std::string_view origin)
 SuiteResults FromJson(const json& j, std::string_view origin) {
   Fields f(j, origin, "");
   f.CheckObject({"schema", "schema_version", "suite", "model", "device", "faults", "tau", "shard",
-                 "complete", "totals", "cases"});
+                 "suite_cases", "complete", "totals", "cases"});
   const std::string schema = f.String("schema");
   if (schema != kSchema) {
     throw Error(std::string(origin) + ": schema is " + Show(json(schema)) + ", expected \"" +
@@ -397,13 +397,35 @@ SuiteResults FromJson(const json& j, std::string_view origin) {
     }
     r.shard = value;
   }
+  std::map<std::string_view, std::size_t> listed;  // into r.suite_cases, which stays put
+  if (auto it = j.find("suite_cases"); it != j.end() && !it->is_null()) {
+    r.suite_cases = f.Strings("suite_cases");
+    for (std::size_t i = 0; i < r.suite_cases->size(); ++i) {
+      const auto [at, inserted] = listed.emplace((*r.suite_cases)[i], i);
+      if (!inserted) {
+        throw Error(std::string(origin) + ": suite_cases[" + std::to_string(i) + "] " +
+                    Show(json((*r.suite_cases)[i])) + " repeats suite_cases[" +
+                    std::to_string(at->second) + "]");
+      }
+    }
+  }
   r.complete = f.Bool("complete");
   const json& cases = f.Get("cases");
   if (!cases.is_array()) f.Fail("cases", cases, "an array");
+  std::map<std::string, std::size_t> seen;  // a case twice would be counted twice
   for (std::size_t i = 0; i < cases.size(); ++i) {
     const std::string path = "cases[" + std::to_string(i) + "]";
     if (!cases[i].is_object()) f.Fail(path, cases[i], "an object");
     r.cases.push_back(CaseFromJson(cases[i], origin, path));
+    const std::string& name = r.cases.back().name;
+    if (const auto [at, inserted] = seen.emplace(name, i); !inserted) {
+      throw Error(std::string(origin) + ": " + path + ".name " + Show(json(name)) +
+                  " repeats cases[" + std::to_string(at->second) + "].name");
+    }
+    if (r.suite_cases && !listed.contains(name)) {
+      throw Error(std::string(origin) + ": " + path + ".name " + Show(json(name)) +
+                  " is not one of the suite's cases (suite_cases)");
+    }
   }
   CheckTotals(f.Get("totals"), TotalsOf(r.cases), origin);
   return r;
@@ -453,18 +475,21 @@ json ToJson(const CaseResult& c) {
 json ToJson(const SuiteResults& r) {
   json cases = json::array();
   for (const CaseResult& c : r.cases) cases.push_back(ToJson(c));
-  return {{"schema", std::string(kSchema)},
-          {"schema_version", r.schema_version},
-          {"suite", r.suite},
-          {"model", r.model},
-          {"device", r.device},
-          {"faults", r.faults},
-          {"tau", r.tau},
-          {"shard",
-           r.shard ? json{{"index", r.shard->index}, {"total", r.shard->total}} : json(nullptr)},
-          {"complete", r.complete},
-          {"totals", ToJson(TotalsOf(r.cases))},
-          {"cases", std::move(cases)}};
+  json j = {{"schema", std::string(kSchema)},
+            {"schema_version", r.schema_version},
+            {"suite", r.suite},
+            {"model", r.model},
+            {"device", r.device},
+            {"faults", r.faults},
+            {"tau", r.tau},
+            {"shard",
+             r.shard ? json{{"index", r.shard->index}, {"total", r.shard->total}} : json(nullptr)},
+            {"complete", r.complete},
+            {"totals", ToJson(TotalsOf(r.cases))},
+            {"cases", std::move(cases)}};
+  // Absent rather than null: files of writers that do not know the list stay as they were.
+  if (r.suite_cases) j["suite_cases"] = *r.suite_cases;
+  return j;
 }
 
 SuiteResults SuiteResultsFromJson(const json& j, std::string_view origin) {
@@ -477,23 +502,11 @@ SuiteResults SuiteResultsFromJson(const json& j, std::string_view origin) {
 }
 
 SuiteResults ParseSuiteResults(std::string_view text, std::string_view origin) {
-  json doc;
-  try {
-    JsonSyntaxCheck check;
-    json::sax_parse(text, &check);
-    if (check.failed) {
-      throw Error(std::string(origin) + ": malformed JSON at byte " + std::to_string(check.offset) +
-                  ": " + check.message);
-    }
-    doc = json::parse(text);
-  } catch (const json::exception& e) {
-    throw Error(std::string(origin) + ": malformed JSON: " + ValidUtf8(e.what()));
-  }
-  return SuiteResultsFromJson(doc, origin);
+  return ParseJsonWith(text, origin, SuiteResultsFromJson);
 }
 
 SuiteResults LoadSuiteResults(const std::string& path) {
-  return ParseSuiteResults(ReadTextFile(path), path);
+  return ReadJsonFileWith(path, SuiteResultsFromJson);
 }
 
 }  // namespace equiv

@@ -30,7 +30,10 @@ struct SuiteResults {
   std::vector<std::string> faults;  // fault names injected into the port, empty when clean
   double tau = kDefaultTau;
   std::optional<Shard> shard;  // set when this file holds one gtest shard's cases
-  bool complete = false;       // false while the suite is still running (or crashed)
+  // The names of every case of the whole suite (all shards), when the writer knows them: what
+  // a merge of shards must add up to, whatever filter a shard ran with.
+  std::optional<std::vector<std::string>> suite_cases;
+  bool complete = false;  // false while the suite is still running (or crashed)
   std::vector<CaseResult> cases;
 };
 
@@ -52,13 +55,15 @@ Totals TotalsOf(const std::vector<CaseResult>& cases);
 nlohmann::json ToJson(const CaseResult& result);
 nlohmann::json ToJson(const SuiteResults& results);
 
-// Strict: every field present and of its type, no unknown field, known names for component,
-// outcome and band, totals equal to TotalsOf(cases). Throws equiv::Error starting with
+// Strict: every field present and of its type (suite_cases optional), no unknown field, known
+// names for component, outcome and band, no case name twice, every case in suite_cases, totals
+// equal to TotalsOf(cases). Throws equiv::Error starting with
 // `origin` and naming the JSON path: "results.json: cases[4].r_ratio is a string, expected
 // a number or null".
 SuiteResults SuiteResultsFromJson(const nlohmann::json& json, std::string_view origin);
 
-// Parses `text`; malformed JSON names the byte offset.
+// Parses `text` (the strict JSON reader: duplicate keys refused); errors name the byte offset
+// and the JSON path.
 SuiteResults ParseSuiteResults(std::string_view text, std::string_view origin);
 
 // Reads and parses a file; errors name the path.

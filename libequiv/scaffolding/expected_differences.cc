@@ -60,6 +60,14 @@ ExpectedDifferences MakeDefault() {
                      "o_proj_wrapper",
                      "NxDI attention framework: o_proj wrapped as o_proj.o_proj "
                      "(GroupQueryAttention_O)"});
+  for (const char* norm : {"q", "k"}) {
+    t.paths.push_back({std::string("self_attn.") + norm + "_norm",
+                       {std::string("self_attn.") + norm + "_layernorm"},
+                       ShapeRelation::kSame,
+                       "qk_norm_name",
+                       "NxDI attention framework: the per-head q/k norms are q_layernorm and "
+                       "k_layernorm"});
+  }
   t.paths.push_back({"rotary_emb",
                      {"layers.{i}.self_attn.rotary_emb"},
                      ShapeRelation::kSame,

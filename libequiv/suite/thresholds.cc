@@ -5,8 +5,8 @@
 #include <sstream>
 
 #include "libequiv/families/registry.h"
+#include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
-#include "libequiv/io/text_file.h"
 #include "libequiv/io/number_format.h"
 #include "libequiv/tensor/error.h"
 
@@ -66,23 +66,12 @@ Thresholds ThresholdsFromJson(const nlohmann::json& json, std::string_view origi
   return t;
 }
 
-namespace {
-
-nlohmann::json LoadThresholdsJson(const std::string& path) {
-  const nlohmann::json json =
-      nlohmann::json::parse(ReadTextFile(path), nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded()) throw Error(path + ": not valid JSON");
-  return json;
-}
-
-}  // namespace
-
 Thresholds LoadThresholds(const std::string& path) {
-  return ThresholdsFromJson(LoadThresholdsJson(path), path);
+  return ReadJsonFileWith(path, ThresholdsFromJson);
 }
 
 TeacherForcedCriteria LoadTeacherForcedCriteria(const std::string& path) {
-  return TeacherForcedCriteriaFromJson(LoadThresholdsJson(path), path);
+  return ReadJsonFileWith(path, TeacherForcedCriteriaFromJson);
 }
 
 nlohmann::json ToJson(const Thresholds& thresholds) {

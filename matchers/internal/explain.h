@@ -24,6 +24,13 @@ struct PairInput {
 PairInput FromPair(const Pair& pair);
 PairInput FromTriple(const Triple& triple);  // (target, ref_fp32)
 
+// Why a matcher's argument cannot judge anything, "" when it can: a NaN or infinite threshold
+// would pass or fail everything silently. "tau = nan is not a finite number > 0".
+std::string InvalidTau(double tau);
+std::string InvalidUlps(std::string_view name, double ulps);  // finite and >= 0
+// InvalidTau of options.tau, then InvalidUlps("options.max_ulps", ...).
+std::string InvalidOptions(const CompareOptions& options);
+
 // Runs `body`; an exception becomes a non-match that explains it. Matchers never throw.
 bool NeverThrow(testing::MatchResultListener* listener, const std::function<bool()>& body);
 

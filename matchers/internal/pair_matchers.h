@@ -4,6 +4,7 @@
 #define EQUIV_MATCHERS_INTERNAL_PAIR_MATCHERS_H_
 
 #include <ostream>
+#include <string>
 
 #include "gmock/gmock.h"
 #include "libequiv/metrics/pair_metrics.h"
@@ -54,7 +55,8 @@ class WithinUlpsMatcher {
  public:
   using is_gtest_matcher = void;
 
-  WithinUlpsMatcher(double ulps, DType grid) : ulps_(ulps), grid_(grid) {}
+  // A NaN, infinite or negative `ulps` makes a matcher that never matches and says why.
+  WithinUlpsMatcher(double ulps, DType grid);
 
   bool MatchAndExplain(const Pair& pair, testing::MatchResultListener* listener) const;
   bool MatchAndExplain(const Triple& triple, testing::MatchResultListener* listener) const;
@@ -66,6 +68,7 @@ class WithinUlpsMatcher {
 
   double ulps_;
   DType grid_;
+  std::string invalid_;
 };
 
 // Mean over rows of KL(P_reference || Q_target) <= delta, over [..., vocab] logits.

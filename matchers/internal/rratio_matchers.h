@@ -3,6 +3,7 @@
 #define EQUIV_MATCHERS_INTERNAL_RRATIO_MATCHERS_H_
 
 #include <ostream>
+#include <string>
 #include <utility>
 
 #include "gmock/gmock.h"
@@ -16,7 +17,9 @@ class RRatioBelowMatcher {
  public:
   using is_gtest_matcher = void;
 
-  explicit RRatioBelowMatcher(CompareOptions options) : options_(options) {}
+  // Invalid options (a NaN or infinite tau or max_ulps) make a matcher that never matches and
+  // says why.
+  explicit RRatioBelowMatcher(CompareOptions options);
 
   bool MatchAndExplain(const Triple& triple, testing::MatchResultListener* listener) const;
   void DescribeTo(std::ostream* os) const;
@@ -24,6 +27,7 @@ class RRatioBelowMatcher {
 
  private:
   CompareOptions options_;
+  std::string invalid_;  // why the options cannot judge; "" when they can
 };
 
 // Passes when R is computed (outcome ratio) and `inner` matches it.
@@ -31,8 +35,7 @@ class HasRRatioMatcher {
  public:
   using is_gtest_matcher = void;
 
-  HasRRatioMatcher(testing::Matcher<double> inner, CompareOptions options)
-      : inner_(std::move(inner)), options_(options) {}
+  HasRRatioMatcher(testing::Matcher<double> inner, CompareOptions options);
 
   bool MatchAndExplain(const Triple& triple, testing::MatchResultListener* listener) const;
   void DescribeTo(std::ostream* os) const;
@@ -41,6 +44,7 @@ class HasRRatioMatcher {
  private:
   testing::Matcher<double> inner_;
   CompareOptions options_;
+  std::string invalid_;
 };
 
 }  // namespace equiv::internal

@@ -1,8 +1,9 @@
 """The components of a llama-family causal LM, by HuggingFace module path.
 
-The names are equiv's component kinds (libequiv/models/component.h), which `equiv inputs`
-names its folders by; the patterns are the HF module paths of LlamaForCausalLM (also
-Mistral, Qwen2). `component_of` maps a module path to its kind and layer.
+The names are equiv's component kinds (the families' component tables, e.g.
+libequiv/families/llama/llama_components.cc), which `equiv inputs` names its folders by; the
+patterns are the HF module paths of LlamaForCausalLM (also Mistral, Qwen2, and Qwen3's q_norm
+and k_norm). `component_of` maps a module path to its kind and layer.
 """
 
 import re
@@ -12,6 +13,8 @@ COMPONENTS = (
     ("embedding", r"model\.embed_tokens", "ids"),
     ("input_layernorm", r"model\.layers\.(\d+)\.input_layernorm", "hidden"),
     ("qkv_proj", r"model\.layers\.(\d+)\.self_attn\.[qkv]_proj", "hidden"),
+    ("q_norm", r"model\.layers\.(\d+)\.self_attn\.q_norm", "hidden"),
+    ("k_norm", r"model\.layers\.(\d+)\.self_attn\.k_norm", "hidden"),
     ("rotary", r"model\.(?:layers\.(\d+)\.self_attn\.)?rotary_emb", "hidden+positions"),
     ("attention", r"model\.layers\.(\d+)\.self_attn", "hidden+positions"),
     ("post_attention_layernorm", r"model\.layers\.(\d+)\.post_attention_layernorm", "hidden"),

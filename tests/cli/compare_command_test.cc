@@ -21,16 +21,16 @@ const std::string kData = std::string(EQUIV_TEST_DATA_DIR) + "/cli/";
 
 struct CommandRun {
   int exit_code;
-  std::string out, progress;
+  std::string out, err;  // err: progress and errors
 };
 
 CommandRun Compare(std::vector<std::string> inputs, bool json = false) {
   CompareArgs args;
   args.inputs = std::move(inputs);
   args.json = json;
-  std::ostringstream out, progress;
-  const int code = RunCompare(args, out, progress);
-  return {code, out.str(), progress.str()};
+  std::ostringstream out, err;
+  const int code = RunCompare(args, out, err);
+  return {code, out.str(), err.str()};
 }
 
 std::vector<std::string> Triple(const std::string& name, const std::string& target = "") {
@@ -85,7 +85,7 @@ TEST(CompareCommandTest, WholeDumpComparesEveryTriple) {
   EXPECT_EQ(j["results"][0]["passed"], true);
   EXPECT_EQ(j["results"][1]["name"], "layers.1.scaled");
   EXPECT_EQ(j["results"][1]["band"], "likely_bug");
-  EXPECT_THAT(run.progress, HasSubstr("[2/2] layers.1.scaled"));
+  EXPECT_THAT(run.err, HasSubstr("[2/2] layers.1.scaled"));
   // The dump holds bf16 tensors; the .npy files hold the same values as float32.
   const double npy_r =
       nlohmann::json::parse(Compare(Triple("scaled"), true).out)["results"][0]["r_ratio"];
@@ -105,7 +105,8 @@ TEST(CompareCommandTest, IncompleteTripleInADumpIsAnError) {
   WriteSafetensors(path, {{"a.ref_fp32", t}, {"a.ref_bf16", t}});
   const CommandRun run = Compare({path});
   EXPECT_EQ(run.exit_code, kExitError);
-  EXPECT_THAT(run.out, HasSubstr("incomplete triple: " + path + " has no a.target"));
+  EXPECT_THAT(run.err,
+              HasSubstr("equiv compare: a: incomplete triple: " + path + " has no a.target"));
   std::filesystem::remove(path);
 }
 
@@ -113,21 +114,22 @@ TEST(CompareCommandTest, BadInputsAreErrorsThatNameThem) {
   CommandRun run = Compare(
       {kData + "missing_ref_fp32.npy", kData + "linear_ref_bf16.npy", kData + "linear_target.npy"});
   EXPECT_EQ(run.exit_code, kExitError);
-  EXPECT_THAT(run.out, HasSubstr("missing_ref_fp32.npy"));
+  EXPECT_THAT(run.err, HasSubstr("missing_ref_fp32.npy"));
 
   run = Compare({"weights.pt", "b.npy", "c.npy"});
   EXPECT_EQ(run.exit_code, kExitError);
-  EXPECT_THAT(run.out, HasSubstr("'weights.pt': not a tensor file equiv reads"));
+  EXPECT_THAT(run.err, HasSubstr("'weights.pt': not a tensor file equiv reads"));
 
   run = Compare({kData + "dump.safetensors:no.such.tensor", kData + "linear_ref_bf16.npy",
                  kData + "linear_target.npy"});
   EXPECT_EQ(run.exit_code, kExitError);
-  EXPECT_THAT(run.out, HasSubstr("no.such.tensor"));
+  EXPECT_THAT(run.err, HasSubstr("no.such.tensor"));
 
   run = Compare({"a.npy", "b.npy"}, /*json=*/true);
   EXPECT_EQ(run.exit_code, kExitError);
   EXPECT_THAT(nlohmann::json::parse(run.out)["error"].get<std::string>(),
               HasSubstr("compare takes REF_FP32 REF_BF16 TARGET, or one DUMP.safetensors"));
+  EXPECT_THAT(run.err, HasSubstr("equiv compare: compare takes REF_FP32 REF_BF16 TARGET"));
 }
 
 }  // namespace

@@ -250,12 +250,12 @@ TEST(ComponentMappingTest, MalformedJsonGivesByteOffset) {
 
 TEST(ComponentMappingTest, DuplicateKeysAreRefused) {
   EXPECT_EQ(ParseTextError(R"({"mapping": [], "mapping": []})"),
-            "component_mapping.json: the top level has the key \"mapping\" twice");
+            "component_mapping.json: the top level has the key \"mapping\" twice (at byte 16)");
   EXPECT_EQ(ParseTextError(R"({"mapping": [[["a"], ["b"]],
                                 {"source": ["x"], "target": ["y"], "source": ["z"]}]})"),
-            "component_mapping.json: mapping[1] has the key \"source\" twice");
+            "component_mapping.json: mapping[1] has the key \"source\" twice (at byte 96)");
   EXPECT_EQ(ParseTextError(R"({"variables": {"i": [0], "i": [1]}, "mapping": []})"),
-            "component_mapping.json: variables has the key \"i\" twice");
+            "component_mapping.json: variables has the key \"i\" twice (at byte 25)");
 }
 
 TEST(ComponentMappingTest, MessagesStayValidUtf8) {

@@ -7,6 +7,8 @@ namespace {
 
 using enum InputKind;
 
+constexpr int64_t kQwen3DefaultHeadDim = 128;  // Qwen3Config
+
 constexpr RootCauseTexts kHeadNormCauses = {
     .precision_ordering = "the per-head variance accumulated in bf16, or a cast to bf16 before "
                           "the reduction",
@@ -68,6 +70,8 @@ std::span<const std::string_view> Qwen3Family::model_types() const {
 }
 
 void Qwen3Family::ReadConfig(const ConfigFields& top, ModelConfig& c) const {
+  // Qwen3Config's head_dim is its own field, 128 when absent (not hidden_size / heads).
+  if (!top.Has("head_dim")) c.head_dim = kQwen3DefaultHeadDim;
   // Qwen3Config defaults num_key_value_heads to 32 when absent (null: num_attention_heads).
   ReadKeyValueHeads(top, c, "required for qwen3: HF's default is 32, not num_attention_heads");
   // Qwen3Attention puts attention_bias on all four projections; the MLP has none.

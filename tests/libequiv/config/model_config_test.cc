@@ -186,6 +186,12 @@ TEST(ModelConfigShippedTest, Qwen3_8B) {
                   "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 4,
                   "vocab_size": 32, "max_position_embeddings": 64})"),
               HasSubstr("num_key_value_heads is missing (required for qwen3"));
+  // Without head_dim, Qwen3Config's default 128, not hidden_size / num_attention_heads.
+  EXPECT_EQ(ParseModelConfig(R"({"model_type": "qwen3", "hidden_size": 64,
+      "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 4,
+      "num_key_value_heads": 2, "vocab_size": 32, "max_position_embeddings": 64})")
+                .head_dim,
+            128);
 }
 
 TEST(ModelConfigShippedTest, EveryShippedConfigRoundTrips) {

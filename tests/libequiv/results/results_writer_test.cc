@@ -1,9 +1,14 @@
 #include "libequiv/results/results_writer.h"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -82,7 +87,8 @@ TEST(ResultsWriterTest, FileIsValidAfterEveryAppend) {
   read = LoadSuiteResults(path);
   EXPECT_TRUE(read.complete);
   EXPECT_EQ(read.cases.size(), 3u);
-  EXPECT_THAT(Listing(dir + "/nested/out"), ElementsAre("results.json")) << "no temp files";
+  EXPECT_THAT(Listing(dir + "/nested/out"), ElementsAre("results.json", "results.json.lock"))
+      << "no temp files";
 }
 
 TEST(ResultsWriterTest, HeaderIsNeverCompleteUntilFinish) {
@@ -104,13 +110,14 @@ TEST(ResultsWriterTest, UnwritablePathNamesThePathAndTheReason) {
               HasSubstr(path + ": cannot create the directory " + blocker + ": Not a directory"));
 }
 
-TEST(ResultsWriterTest, FailedRenameNamesThePathAndLeavesNoTempFile) {
+TEST(ResultsWriterTest, ADirectoryInTheWayIsNamedAndLeftAlone) {
   const std::string dir = FreshDir();
   const std::string path = dir + "/results.json";
   fs::create_directories(path);  // a directory where the file should go
   EXPECT_THAT(ErrorOf([&] { ResultsWriter writer(path, Header()); }),
-              HasSubstr(path + ": cannot write results (renaming " + path + ".tmp."));
-  EXPECT_THAT(Listing(dir), ElementsAre("results.json"));
+              HasSubstr(path + ": cannot write results: it is a directory, not a regular file"));
+  EXPECT_THAT(Listing(dir), ElementsAre("results.json", "results.json.lock"));
+  EXPECT_TRUE(fs::is_directory(path));
 }
 
 TEST(ResultsWriterTest, AppendAfterFinishIsAnError) {
@@ -204,6 +211,64 @@ TEST(ResultsWriterUpdatingTest, WritersAtOnceLoseNothing) {
   const SuiteResults on_disk = LoadSuiteResults(path);
   EXPECT_EQ(on_disk.cases.size(), 8u);
   EXPECT_TRUE(on_disk.complete);
+}
+
+// Issue 16 item 13: a whole run wrote without the lock, so a run of one case on the same path
+// (as ctest runs them) lost its finished case at the whole run's next write.
+TEST(ResultsWriterTest, AWholeRunKeepsTheCasesOtherWritersAddedMeanwhile) {
+  const std::string path = FreshDir() + "/results.json";
+  ResultsWriter whole(path, Header());
+  whole.Append(Case(0));
+  ResultsWriter one = ResultsWriter::Updating(path, Header(), std::nullopt);
+  one.Append(Case(5));  // another process finished its case meanwhile
+  whole.Append(Case(1));
+  whole.Finish();
+  const SuiteResults on_disk = LoadSuiteResults(path);
+  ASSERT_EQ(on_disk.cases.size(), 3u);
+  EXPECT_EQ(on_disk.cases[0].name, "layers_0_mlp/normal");
+  EXPECT_EQ(on_disk.cases[1].name, "layers_1_mlp/normal");
+  EXPECT_EQ(on_disk.cases[2].name, "layers_5_mlp/normal");
+  EXPECT_TRUE(on_disk.complete);
+  // Cases of another run are not taken in.
+  SuiteResults other = Header();
+  other.device = "tp8";
+  ResultsWriter::Updating(path, other, std::nullopt).Append(Case(7));
+  ResultsWriter again(path, Header());
+  again.Append(Case(2));
+  EXPECT_EQ(LoadSuiteResults(path).cases.size(), 1u);
+}
+
+// Every write of every writer holds the lock on <path>.lock: while another process holds it,
+// a whole run's write waits.
+TEST(ResultsWriterTest, EveryWriteTakesTheLock) {
+  const std::string path = FreshDir() + "/results.json";
+  ResultsWriter whole(path, Header());
+  const int fd = ::open((path + ".lock").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+  std::atomic<bool> done{false};
+  std::thread append([&] {
+    whole.Append(Case(0));
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(done) << "the write did not wait for the lock";
+  EXPECT_TRUE(LoadSuiteResults(path).cases.empty());
+  ::flock(fd, LOCK_UN);
+  ::close(fd);
+  append.join();
+  EXPECT_EQ(LoadSuiteResults(path).cases.size(), 1u);
+}
+
+// A suite that lists its cases: a run of some of them is complete once every listed one is in.
+TEST(ResultsWriterUpdatingTest, CompleteOnceEveryListedCaseIsThere) {
+  const std::string path = FreshDir() + "/results.json";
+  SuiteResults header = Header();
+  header.suite_cases = {Case(0).name, Case(1).name};
+  ResultsWriter::Updating(path, header, std::nullopt).Append(Case(1));
+  EXPECT_FALSE(LoadSuiteResults(path).complete);
+  ResultsWriter::Updating(path, header, std::nullopt).Append(Case(0));
+  EXPECT_TRUE(LoadSuiteResults(path).complete);
 }
 
 }  // namespace

@@ -118,8 +118,16 @@ SuiteResults Header() {
   return h;
 }
 
+// Every case of an n-case suite, as the suite lists them for its shards.
+std::vector<std::string> SuiteCases(int64_t n) {
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < n; ++i) names.push_back(Case(i).name);
+  return names;
+}
+
 SuiteResults Unsharded(int64_t n) {
   SuiteResults all = Header();
+  all.suite_cases = SuiteCases(n);
   for (int64_t i = 0; i < n; ++i) all.cases.push_back(Case(i));
   return all;
 }
@@ -128,6 +136,7 @@ SuiteResults Unsharded(int64_t n) {
 std::vector<SuiteResults> Split(int64_t n) {
   std::vector<SuiteResults> shards(3, Header());
   for (int64_t k = 0; k < 3; ++k) shards[k].shard = Shard{k, 3};
+  for (int64_t k = 0; k < 3; ++k) shards[k].suite_cases = SuiteCases(n);
   for (int64_t i = 0; i < n; ++i) shards[i % 3].cases.push_back(Case(i));
   return shards;
 }
@@ -195,7 +204,23 @@ INSTANTIATE_TEST_SUITE_P(
         MergeError{"duplicate_case", [](auto& s) { s[2].cases.push_back(Case(4)); },
                    "case \"case_4/long_sequence\" appears in input 1 (shard 1 of 3) and in "
                    "input 2 (shard 2 of 3)"},
-        MergeError{"empty", [](auto& s) { s.clear(); }, "no shards to merge"}),
+        MergeError{"empty", [](auto& s) { s.clear(); }, "no shards to merge"},
+        // A shard run with --gtest_filter finished "complete" one case short.
+        MergeError{"filtered_shard", [](auto& s) { s[1].cases.erase(s[1].cases.begin()); },
+                   "1 of the suite's 9 cases are in no shard, first \"case_1/normal\" (was a "
+                   "shard run with --gtest_filter"},
+        MergeError{"no_case_list", [](auto& s) { s[2].suite_cases.reset(); },
+                   "input 2 (shard 2 of 3) does not list its suite's cases (suite_cases), so the "
+                   "merge cannot prove that no case is missing"},
+        MergeError{"other_case_list", [](auto& s) { s[1].suite_cases->pop_back(); },
+                   "input 1 (shard 1 of 3) has suite_cases of 8 cases, input 0 (shard 0 of 3) "
+                   "has another list of 9"},
+        MergeError{"case_not_listed",
+                   [](auto& s) {
+                     for (auto& shard : s) shard.suite_cases->pop_back();
+                   },
+                   "case \"case_8/long_sequence\" of input 2 (shard 2 of 3) is not one of the "
+                   "suite's cases"}),
     [](const ::testing::TestParamInfo<MergeError>& info) { return info.param.what; });
 
 TEST(MergeShardFilesTest, MergesWrittenFilesAndNamesTheBadOne) {

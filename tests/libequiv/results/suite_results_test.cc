@@ -196,8 +196,49 @@ INSTANTIATE_TEST_SUITE_P(
                   "totals.seconds is 9.5 but the cases give 0.04938"},
         Malformed{"totals_missing", [](json& j) { j.erase("totals"); }, "totals is missing"},
         Malformed{"not_object", [](json& j) { j = json::array(); },
-                  "the document is an array, expected an object"}),
+                  "the document is an array, expected an object"},
+        // Issue 16 item 15: a case twice was counted twice (11 cases in a 10-case shard).
+        Malformed{"duplicate_case",
+                  [](json& j) {
+                    j["cases"].push_back(j["cases"][1]);
+                    j["totals"]["cases"] = 5;
+                    j["totals"]["passed"] = 3;
+                    j["totals"]["flagged"] = 2;
+                  },
+                  "cases[4].name \"layers_0_decoder_layer/normal\" repeats cases[1].name"},
+        Malformed{"suite_cases_type", [](json& j) { j["suite_cases"] = "all"; },
+                  "suite_cases is a string, expected an array of strings"},
+        Malformed{"suite_cases_repeat",
+                  [](json& j) {
+                    j["suite_cases"] = {"a", "b", "a"};
+                  },
+                  "suite_cases[2] \"a\" repeats suite_cases[0]"},
+        Malformed{"case_not_in_suite_cases",
+                  [](json& j) {
+                    j["suite_cases"] = {"layers_0_mlp/normal", "layers_0_decoder_layer/normal",
+                                        "embedding/normal"};
+                  },
+                  "cases[3].name \"layers_1_mlp/normal\" is not one of the suite's cases "
+                  "(suite_cases)"}),
     [](const ::testing::TestParamInfo<Malformed>& info) { return info.param.what; });
+
+TEST(SuiteResultsTest, SuiteCasesRoundTripAndAreAbsentWhenUnknown) {
+  SuiteResults r = Sample();
+  EXPECT_FALSE(ToJson(r).contains("suite_cases")) << "absent, not null: old files unchanged";
+  r.suite_cases = {"layers_0_mlp/normal", "layers_0_decoder_layer/normal", "embedding/normal",
+                   "layers_1_mlp/normal", "layers_1_attention/normal"};
+  const SuiteResults back = ParseSuiteResults(ToJson(r).dump(), "results.json");
+  EXPECT_EQ(back.suite_cases, r.suite_cases);
+}
+
+// The strict reader refuses a duplicate key (nlohmann alone keeps the last value silently) and
+// names where it is.
+TEST(LoadSuiteResultsTest, DuplicateKeysAreRefused) {
+  std::string text = ToJson(Sample()).dump();
+  text.insert(1, "\"complete\": false, ");
+  EXPECT_THAT(ErrorOf([&] { ParseSuiteResults(text, "results.json"); }),
+              HasSubstr("results.json: the top level has the key \"complete\" twice (at byte "));
+}
 
 // Sample() with the error distributions of a small triple on case 0.
 SuiteResults WithErrors() {
@@ -288,7 +329,8 @@ TEST(LoadSuiteResultsTest, ErrorsNameThePath) {
   j["cases"][0]["seconds"] = "slow";
   const std::string bad = WriteFile("bad_field.json", j.dump());
   EXPECT_THAT(ErrorOf([&] { LoadSuiteResults(bad); }),
-              HasSubstr(bad + ": cases[0].seconds is a string, expected a number or null"));
+              HasSubstr(bad + ": cases[0].seconds is a string, expected a number or null (at "
+                              "byte "));
 }
 
 TEST(LoadSuiteResultsTest, MalformedJsonNamesTheByteOffset) {

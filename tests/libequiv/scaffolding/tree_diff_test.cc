@@ -89,7 +89,7 @@ TEST_P(CleanPortTreeTest, HasOnlyExpectedDifferences) {
 
 INSTANTIATE_TEST_SUITE_P(TinyModels, CleanPortTreeTest,
                          ::testing::Combine(::testing::Values("tiny-llama", "tiny-mistral",
-                                                              "tiny-qwen2"),
+                                                              "tiny-qwen2", "tiny-qwen3"),
                                             ::testing::Values(1, 8), ::testing::Bool()));
 
 TEST(TreeDiffTest, ExpectedDifferencesFoldTheLayers) {
