@@ -1,8 +1,9 @@
 """The components of a llama-family causal LM, by HuggingFace module path.
 
-The names are equiv's component kinds (libequiv/models/component.h), which `equiv inputs`
-names its folders by; the patterns are the HF module paths of LlamaForCausalLM (also
-Mistral, Qwen2). `component_of` maps a module path to its kind and layer.
+The names are the component kinds of equiv's llama family table
+(libequiv/families/llama/llama_components.cc), which `equiv inputs` names its folders by; the
+patterns are the HF module paths of LlamaForCausalLM (also Mistral, Qwen2; not Qwen3's q_norm
+and k_norm). `component_of` maps a module path to its kind and layer.
 """
 
 import re
