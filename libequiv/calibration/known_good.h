@@ -29,7 +29,7 @@ std::vector<SuiteSeeds> DefaultSeeds();
 // tiny-llama, tiny-llama-yarn, tiny-mistral, tiny-qwen2, tiny-qwen3.
 std::vector<std::string> TinyConfigs();
 
-// Every case of the built-in suite (SuiteRunner + SuiteCases(BuiltinPortMapping(), config))
+// Every case of the built-in suite (SuiteRunner + SuiteCases(BuiltinPortMapping(config), config))
 // of configs_dir/<config>.json, in suite order. Names are prefixed with the run:
 // "tiny-llama/tp8/seeds_1_11/layers_1_mlp/normal".
 std::vector<CaseResult> RunBuiltinSuite(const std::string& configs_dir, const std::string& config,

@@ -1,5 +1,5 @@
 // The simulated accelerator's settings (DESIGN.md, "The simulated device"). Every setting here
-// is a legitimate way to run a correct port; bugs are faults (fault_catalog.h), not settings.
+// is a legitimate way to run a correct port; bugs are faults (models/fault.h), not settings.
 //
 //   DeviceConfig device{.tp_degree = 8, .sequence_buckets = {32, 128}};
 //   device.Validate(config);  // throws naming the setting that the model's shapes forbid

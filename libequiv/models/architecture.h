@@ -3,7 +3,7 @@
 // Each family lives in its own folder under libequiv/families/ and is registered once
 // (families/registry.cc); everything else reads families through this interface.
 //
-//   const Architecture& family = ArchitectureFor(config);      // families/registry.h
+//   const Architecture& family = ArchitectureOf(config);       // families/registry.h
 //   for (const ComponentKind& kind : family.Components()) ...
 //   std::unique_ptr<Reference> ref = family.MakeReference(config, weights, nn::Precision::kBf16);
 #ifndef EQUIV_LIBEQUIV_MODELS_ARCHITECTURE_H_

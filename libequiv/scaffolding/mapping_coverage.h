@@ -45,11 +45,11 @@ struct MappingCoverage {
   }
 };
 
-// A leaf is a module without children; it is covered when it or an ancestor is mapped ("" maps
-// the whole tree). Both trees are full (not compressed).
 // The paths of a parsed mapping, expanded for a model (component_mapping.h).
 std::vector<MappedPaths> MappedPathsOf(const std::vector<ExpandedEntry>& entries);
 
+// A leaf is a module without children; it is covered when it or an ancestor is mapped ("" maps
+// the whole tree). Both trees are full (not compressed).
 MappingCoverage CheckMappingCoverage(const std::vector<MappedPaths>& mapping,
                                      const ModuleNode& source, const ModuleNode& target);
 

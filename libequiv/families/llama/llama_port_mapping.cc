@@ -1,6 +1,6 @@
 // The component mapping of the llama family's built-in port onto the HF reference: the
 // same text ships as configs/mappings/llama-port.json for users to copy and adapt
-// (tests/libequiv/families/builtin_mappings_test.cc keeps the two equal).
+// (tests/generators/builtin_port_mapping_test.cc keeps the two equal).
 #include "libequiv/families/llama/llama_family.h"
 
 namespace equiv {

@@ -1,6 +1,6 @@
 // The component mapping of the qwen3 family's built-in port onto the HF reference: the
 // same text ships as configs/mappings/qwen3-port.json for users to copy and adapt
-// (tests/libequiv/families/builtin_mappings_test.cc keeps the two equal).
+// (tests/generators/builtin_port_mapping_test.cc keeps the two equal).
 #include "libequiv/families/qwen3/qwen3_family.h"
 
 namespace equiv {
