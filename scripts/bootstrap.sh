@@ -2,7 +2,7 @@
 # Installs the Debian packages equiv builds with, and only those that are missing.
 # Usage: scripts/bootstrap.sh [--with-fuzzers] [--with-browser] [--with-golden-tools]
 #                             [--with-python]
-#   --with-fuzzers       also installs clang and libFuzzer (the fuzz preset).
+#   --with-fuzzers       also installs clang and libFuzzer (the asan preset: sanitizers, fuzzers).
 #   --with-browser       also installs Chromium, for the HTML report's browser test (without
 #                        it that test is skipped).
 #   --with-golden-tools  also installs python3-torch, needed only to regenerate tests/data.

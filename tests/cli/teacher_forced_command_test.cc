@@ -130,22 +130,24 @@ TEST(TeacherForcedCommandTest, BadCriteriaAreErrors) {
 TEST(TeacherForcedCommandTest, HostileFilesAreErrorsNamingThePath) {
   CommandRun run = TeacherForced({.dump = Dir() + "/none.safetensors"});
   EXPECT_EQ(run.code, kExitError);
-  EXPECT_EQ(run.err, "equiv teacher-forced: " + Dir() +
-                         "/none.safetensors: cannot open: No such file or directory\n");
+  EXPECT_EQ(run.err, "equiv teacher-forced: cannot open \"" + Dir() +
+                         "/none.safetensors\": No such file or directory\n");
 
+  // Every reader checks what it opened (libequiv/io/regular_file.h): never a blocking open.
   const std::string fifo = Dir() + "/fifo.safetensors";
   std::filesystem::remove(fifo);
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   run = TeacherForced({.dump = fifo});  // nothing writes to it: opening it would block
   EXPECT_EQ(run.code, kExitError);
-  EXPECT_EQ(run.err, "equiv teacher-forced: " + fifo +
-                         ": is a FIFO, expected a safetensors file (only a regular file is "
-                         "read: write the data to a file first)\n");
+  EXPECT_EQ(run.err, "equiv teacher-forced: cannot map \"" + fifo +
+                         "\": it is a FIFO (named pipe), not a regular file\n");
   run = TeacherForced({.dump = CleanDump(), .thresholds = fifo});
-  EXPECT_THAT(run.err, HasSubstr(fifo + ": is a FIFO, expected a thresholds JSON file"));
+  EXPECT_EQ(run.code, kExitError);
+  EXPECT_THAT(run.err, HasSubstr(fifo + ": is a FIFO (named pipe), not a regular file"));
 
   run = TeacherForced({.dump = Dir()});
-  EXPECT_THAT(run.err, HasSubstr(Dir() + ": is a directory, expected a safetensors file"));
+  EXPECT_EQ(run.code, kExitError);
+  EXPECT_THAT(run.err, HasSubstr(Dir() + "\": Is a directory"));
 
   const std::string garbage = Dir() + "/garbage.safetensors";
   testing_support::WriteText(garbage, "not a safetensors file at all");
