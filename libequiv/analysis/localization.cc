@@ -83,12 +83,21 @@ std::string CauseText(std::string_view specific, std::string_view general) {
 }
 
 RootCause CauseOf(const CaseResult& c, Pattern pattern) {
-  if (c.outcome == "nonfinite_target") return RootCause::kNonFiniteOutput;
-  if (c.outcome == "shape_mismatch" || c.outcome == "empty") return RootCause::kShapeMismatch;
-  if (c.outcome == "nonfinite_reference" || c.outcome == "subnormal_reference") {
-    return RootCause::kReferenceError;
+  switch (c.outcome) {
+    case Outcome::kNonFiniteTarget:
+      return RootCause::kNonFiniteOutput;
+    case Outcome::kShapeMismatch:
+    case Outcome::kEmpty:
+      return RootCause::kShapeMismatch;
+    case Outcome::kNonFiniteReference:
+    case Outcome::kSubnormalReference:
+      return RootCause::kReferenceError;
+    case Outcome::kDegenerateBaseline:
+      if (!c.passed) return RootCause::kExactnessViolation;
+      break;
+    case Outcome::kRatio:
+      break;
   }
-  if (c.outcome == "degenerate_baseline" && !c.passed) return RootCause::kExactnessViolation;
   if (pattern == Pattern::kSpike) return RootCause::kAlignmentArtifact;
   if (!c.band) return RootCause::kWrongComputation;  // a failure nobody judged by R
   switch (*c.band) {

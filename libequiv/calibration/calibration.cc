@@ -82,11 +82,11 @@ ComponentCalibration CalibrateComponents(const std::vector<CaseResult>& cases,
   for (const CaseResult& c : cases) {
     const std::string band = c.band ? std::string(BandName(*c.band)) : "none";
     if (!c.passed) {
-      throw Error("known-good case " + Quote(c.name) + " failed (outcome " + c.outcome +
+      throw Error("known-good case " + Quote(c.name) + " failed (outcome " + std::string(OutcomeName(c.outcome)) +
                   ", R = " + FormatFull(c.r_ratio) + ", band " + band +
                   "): a calibration on a broken port must not loosen thresholds");
     }
-    if (c.outcome != "ratio") {
+    if (c.outcome != Outcome::kRatio) {
       ++out.not_by_ratio;
       continue;
     }

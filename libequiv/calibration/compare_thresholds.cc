@@ -11,7 +11,7 @@ std::vector<ThresholdChange> CompareThresholds(const std::vector<CaseResult>& re
                                                const Thresholds& baseline) {
   std::vector<ThresholdChange> changes;
   for (const CaseResult& r : results) {
-    if (r.outcome != "ratio" || !std::isfinite(r.r_ratio)) continue;
+    if (r.outcome != Outcome::kRatio || !std::isfinite(r.r_ratio)) continue;
     const double tau_c = calibrated.For(r.component), tau_b = baseline.For(r.component);
     const Band band_c = BandOf(r.r_ratio, tau_c), band_b = BandOf(r.r_ratio, tau_b);
     if (BandPasses(band_c) || !BandPasses(band_b)) continue;

@@ -141,7 +141,7 @@ std::string ComponentsTable(const std::vector<CaseResult>& cases) {
          (c.errors ? "<a href=\"#dist-" + n + "\">" + Esc(c.name) + "</a>" : Esc(c.name)) +
          "</td><td>" + Esc(c.component) + "</td><td>" +
          (c.layer >= 0 ? std::to_string(c.layer) : std::string("-")) + "</td><td>" + Esc(c.input) +
-         "</td><td>" + Esc(c.outcome) + "</td>" + RCell(c.r_ratio) + "<td>" +
+         "</td><td>" + Esc(std::string(OutcomeName(c.outcome))) + "</td>" + RCell(c.r_ratio) + "<td>" +
          FormatShortest(c.tau) + "</td><td class=\"band " + BandClass(c.band) + "\">" +
          BandText(c.band) + "</td><td class=\"passed\">" + (c.passed ? "yes" : "NO") +
          "</td><td class=\"paths\">" + Esc(Joined(c.source_paths, "\n")) +

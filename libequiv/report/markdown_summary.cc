@@ -182,7 +182,7 @@ std::string RenderMarkdownSummary(const ReportInput& input, std::size_t max_rows
       s += "| " + MarkdownCode(c.name, true) + " | " + c.component +
            " | " + (c.layer >= 0 ? std::to_string(c.layer) : std::string("-")) + " | " +
            R(c.r_ratio) + " | " +
-           (c.band ? std::string(BandName(*c.band)) : MarkdownCode(c.outcome, true)) + " | " +
+           (c.band ? std::string(BandName(*c.band)) : MarkdownCode(std::string(OutcomeName(c.outcome)), true)) + " | " +
            Codes(c.source_paths, true) + " |\n";
     }
     if (failing.size() > max_rows) {

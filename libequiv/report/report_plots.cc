@@ -46,7 +46,7 @@ std::string RChart(const std::vector<CaseResult>& cases, double tau) {
     const CaseResult& c = cases[i];
     std::string title = "#";  // appended, not "#" + ...: GCC 12 warns falsely (-Wrestrict)
     title += std::to_string(i) + " " + c.name + ": R = " + FormatShort(c.r_ratio) + " (" +
-             (c.band ? std::string(BandName(*c.band)) : c.outcome) + ")";
+             (c.band ? std::string(BandName(*c.band)) : std::string(OutcomeName(c.outcome))) + ")";
     plot.Point(static_cast<double>(i), c.r_ratio, BandClass(c), title);
   }
   return plot.Render();

@@ -4,7 +4,7 @@ namespace equiv {
 
 CaseResult ResultOf(const TripleComparison& comparison, double seconds) {
   CaseResult r;
-  r.outcome = OutcomeName(comparison.outcome);
+  r.outcome = comparison.outcome;
   r.r_ratio = comparison.r_ratio;
   r.tau = comparison.tau;
   r.band = comparison.band;

@@ -23,7 +23,7 @@ struct CaseResult {
   std::vector<std::string> source_paths;
   std::vector<std::string> target_paths;
   int64_t order = 0;    // the case's position in the suite's bottom-up order
-  std::string outcome;  // OutcomeName: "ratio", "degenerate_baseline", ...
+  Outcome outcome = Outcome::kRatio;  // how the case was judged (results files: OutcomeName)
   double r_ratio = 0;   // NaN when not judged by R
   double tau = kDefaultTau;
   std::optional<Band> band;

@@ -308,13 +308,16 @@ CaseResult CaseFromJson(const json& j, std::string_view origin, const std::strin
   c.source_paths = f.Strings("source_paths");
   c.target_paths = f.Strings("target_paths");
   c.order = f.Int("order");
-  c.outcome = f.String("outcome");
-  bool known_outcome = false;
-  for (Outcome o : kOutcomes) known_outcome = known_outcome || OutcomeName(o) == c.outcome;
-  if (!known_outcome) {
-    f.FailName("outcome", c.outcome,
+  const std::string outcome = f.String("outcome");
+  const Outcome* known = nullptr;
+  for (const Outcome& o : kOutcomes) {
+    if (OutcomeName(o) == outcome) known = &o;
+  }
+  if (known == nullptr) {
+    f.FailName("outcome", outcome,
                NameList(kOutcomes, [](Outcome x) { return std::string(OutcomeName(x)); }));
   }
+  c.outcome = *known;
   c.r_ratio = f.NullableDouble("r_ratio");
   c.tau = f.Double("tau");
   const json& band = f.Get("band");
@@ -457,7 +460,7 @@ json ToJson(const CaseResult& c) {
             {"source_paths", c.source_paths},
             {"target_paths", c.target_paths},
             {"order", c.order},
-            {"outcome", c.outcome},
+            {"outcome", OutcomeName(c.outcome)},
             {"r_ratio", Number(c.r_ratio)},
             {"tau", c.tau},
             {"band", c.band ? json(std::string(BandName(*c.band))) : json(nullptr)},

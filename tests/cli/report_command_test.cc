@@ -52,7 +52,7 @@ SuiteResults Results() {
     c.input = "normal";
     c.component = i == 1 ? "qkv_proj" : "mlp";
     c.order = i;
-    c.outcome = "ratio";
+    c.outcome = Outcome::kRatio;
     c.r_ratio = i == 1 ? 50 : 1;
     c.band = i == 1 ? Band::kMissingAlgorithm : Band::kWithinTolerance;
     c.passed = i != 1;

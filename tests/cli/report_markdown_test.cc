@@ -34,7 +34,7 @@ CaseResult Case(int order, std::string component, double r, Band band, bool pass
   c.component = component;
   c.layer = 0;
   c.order = order;
-  c.outcome = "ratio";
+  c.outcome = Outcome::kRatio;
   c.r_ratio = r;
   c.band = band;
   c.passed = passed;

@@ -23,7 +23,7 @@ CaseResult Case(std::string name, std::string c, int64_t order, double r, bool p
   result.component = c;
   result.layer = 0;
   result.order = order;
-  result.outcome = "ratio";
+  result.outcome = Outcome::kRatio;
   result.r_ratio = r;
   result.band = BandOf(r);
   result.passed = passed;

@@ -43,7 +43,7 @@ json RunJson(const std::string& id, const std::string& config, const std::string
   for (const CaseResult& r : cases) {
     out.push_back({{"name", r.name},
                    {"r_ratio", Number(r.r_ratio)},
-                   {"outcome", r.outcome},
+                   {"outcome", OutcomeName(r.outcome)},
                    {"passed", r.passed},
                    {"band", r.band ? json(BandName(*r.band)) : json(nullptr)}});
   }

@@ -27,7 +27,7 @@ CaseResult Case(std::string case_name, std::string component, int64_t layer,
   c.layer = layer;
   c.source_paths = std::move(source);
   c.target_paths = std::move(target);
-  c.outcome = "ratio";
+  c.outcome = Outcome::kRatio;
   c.r_ratio = 1.05;
   c.band = Band::kWithinTolerance;
   c.passed = true;
@@ -264,15 +264,17 @@ TEST(LocalizeTest, InputOrderDoesNotMatter) {
 }
 
 struct NonRatio {
-  std::string outcome;
+  Outcome outcome;
   RootCause cause;
 };
 
 TEST(LocalizeTest, NonRatioOutcomesGetTheirOwnCauses) {
-  for (const NonRatio& n : {NonRatio{"nonfinite_target", RootCause::kNonFiniteOutput},
-                            NonRatio{"shape_mismatch", RootCause::kShapeMismatch},
-                            NonRatio{"nonfinite_reference", RootCause::kReferenceError},
-                            NonRatio{"degenerate_baseline", RootCause::kExactnessViolation}}) {
+  for (const NonRatio& n :
+       {NonRatio{Outcome::kNonFiniteTarget, RootCause::kNonFiniteOutput},
+        NonRatio{Outcome::kShapeMismatch, RootCause::kShapeMismatch},
+        NonRatio{Outcome::kNonFiniteReference, RootCause::kReferenceError},
+        NonRatio{Outcome::kSubnormalReference, RootCause::kReferenceError},
+        NonRatio{Outcome::kDegenerateBaseline, RootCause::kExactnessViolation}}) {
     std::vector<CaseResult> cases = Suite(1);
     CaseResult& embedding = Find(cases, "embedding");
     embedding.outcome = n.outcome;
@@ -280,8 +282,8 @@ TEST(LocalizeTest, NonRatioOutcomesGetTheirOwnCauses) {
     embedding.band.reset();
     embedding.passed = false;
     const Localization loc = Localize(cases);
-    ASSERT_TRUE(loc.primary.has_value()) << n.outcome;
-    EXPECT_EQ(loc.primary->cause, n.cause) << n.outcome;
+    ASSERT_TRUE(loc.primary.has_value()) << OutcomeName(n.outcome);
+    EXPECT_EQ(loc.primary->cause, n.cause) << OutcomeName(n.outcome);
     EXPECT_THAT(loc.summary, HasSubstr("(embedding, R not judged, spike, " +
                                        std::string(RootCauseName(n.cause)) + ")"));
   }
@@ -326,7 +328,7 @@ TEST(LocalizeTest, RootCauseDependsOnBandAndComponent) {
 TEST(LocalizationJsonTest, HasEveryFieldAndNullsForTheUnjudged) {
   std::vector<CaseResult> cases = Suite(1);
   CaseResult& qkv = Find(cases, "layers_0_qkv_proj");
-  qkv.outcome = "nonfinite_target";
+  qkv.outcome = Outcome::kNonFiniteTarget;
   qkv.r_ratio = std::numeric_limits<double>::quiet_NaN();
   qkv.band.reset();
   qkv.passed = false;

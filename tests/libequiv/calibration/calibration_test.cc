@@ -19,7 +19,7 @@ CaseResult Case(std::string component, double r, std::string name = "") {
   CaseResult c;
   c.name = name.empty() ? component + "/" + std::to_string(r) : name;
   c.component = component;
-  c.outcome = "ratio";
+  c.outcome = Outcome::kRatio;
   c.r_ratio = r;
   c.band = BandOf(r, 3.0);
   c.passed = true;
@@ -95,7 +95,7 @@ TEST(CalibrateComponentsTest, CasesNotJudgedByRAreNoEvidence) {
   std::vector<CaseResult> cases;
   Add(cases, "mlp", {1.0, 1.0, 1.0, 1.0, 1.0});
   CaseResult lookup = Case("embedding", NAN, "embed_tokens/normal");
-  lookup.outcome = "degenerate_baseline";
+  lookup.outcome = Outcome::kDegenerateBaseline;
   lookup.band.reset();
   cases.push_back(lookup);
   const ComponentCalibration c = CalibrateComponents(cases);

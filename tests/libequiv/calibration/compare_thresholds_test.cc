@@ -11,11 +11,12 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::Field;
 
-CaseResult Case(std::string name, std::string component, double r, std::string outcome = "ratio") {
+CaseResult Case(std::string name, std::string component, double r,
+                Outcome outcome = Outcome::kRatio) {
   CaseResult c;
   c.name = std::move(name);
   c.component = component;
-  c.outcome = std::move(outcome);
+  c.outcome = outcome;
   c.r_ratio = r;
   return c;
 }
@@ -28,7 +29,7 @@ TEST(CompareThresholdsTest, ListsTheCasesOnlyTheCalibratedTausCatch) {
       Case("layers_0_mlp/normal", "mlp", 1.25),       // let through when calibrated
       Case("layers_1_mlp/normal", "mlp", 0.8),        // over-precision: passes both
       Case("layers_0_rotary/long_sequence", "rotary", 5.0),  // fails both
-      Case("embed_tokens/normal", "embedding", NAN, "degenerate_baseline"),
+      Case("embed_tokens/normal", "embedding", NAN, Outcome::kDegenerateBaseline),
       Case("layers_1_rotary/normal", "rotary", 1.05),  // R = tau fails
   };
   const std::vector<ThresholdChange> caught = CompareThresholds(results, calibrated, {});

@@ -88,7 +88,7 @@ TEST(CalibrateTeacherForcedTest, TheFixtureReadsTheCalibratedCriteria) {
   std::vector<CaseResult> cases(5);
   for (CaseResult& c : cases) {
     c.component = "mlp";
-    c.outcome = "ratio";
+    c.outcome = Outcome::kRatio;
     c.r_ratio = 1.0;
     c.passed = true;
   }

@@ -48,7 +48,7 @@ CaseResult Case(std::string name, std::string component, int64_t order, double r
   c.source_paths = {"model.layers.0." + name};
   c.target_paths = {"layers.0." + name};
   c.order = order;
-  c.outcome = "ratio";
+  c.outcome = Outcome::kRatio;
   c.r_ratio = r;
   c.band = band;
   c.passed = passed;
@@ -69,7 +69,7 @@ SuiteResults Sample() {
   r.cases.push_back(Case("qkv_proj", "qkv_proj", 2, 42.5, Band::kMissingAlgorithm, false));
   CaseResult embedding = Case("embedding", "embedding", 0,
                               std::numeric_limits<double>::quiet_NaN(), std::nullopt, true);
-  embedding.outcome = "degenerate_baseline";
+  embedding.outcome = Outcome::kDegenerateBaseline;
   embedding.errors.reset();  // a file written before distributions existed
   r.cases.push_back(embedding);
   return r;

@@ -22,7 +22,7 @@ CaseResult Case(std::string name, std::string component, int64_t order, double r
   c.case_name = name;
   c.component = component;
   c.order = order;
-  c.outcome = "ratio";
+  c.outcome = Outcome::kRatio;
   c.r_ratio = r;
   c.band = band;
   c.passed = BandPasses(band);

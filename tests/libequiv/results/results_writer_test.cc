@@ -59,7 +59,7 @@ CaseResult Case(int64_t order) {
   c.component = "mlp";
   c.layer = order;
   c.order = order;
-  c.outcome = "ratio";
+  c.outcome = Outcome::kRatio;
   c.r_ratio = 1.0 + 0.01 * static_cast<double>(order);
   c.band = Band::kWithinTolerance;
   c.passed = true;

@@ -98,7 +98,7 @@ CaseResult Case(int64_t i) {
   c.component = "mlp";
   c.layer = i;
   c.order = i / 2;  // pairs share an order: the name breaks the tie
-  c.outcome = "ratio";
+  c.outcome = Outcome::kRatio;
   c.r_ratio = 1.0 + static_cast<double>(i) / 7.0;
   c.band = BandOf(c.r_ratio);
   c.passed = BandPasses(*c.band);

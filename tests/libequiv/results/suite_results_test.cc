@@ -32,7 +32,7 @@ CaseResult Case(std::string case_name, std::string component, int64_t layer, int
   c.source_paths = {"model.layers." + std::to_string(layer) + ".mlp"};
   c.target_paths = {"layers." + std::to_string(layer) + ".mlp"};
   c.order = order;
-  c.outcome = "ratio";
+  c.outcome = Outcome::kRatio;
   c.r_ratio = r;
   c.band = band;
   c.passed = passed;
@@ -60,7 +60,7 @@ SuiteResults Sample() {
                          Band::kOverPrecision, true));
   CaseResult degenerate = Case("embedding", "embedding", -1, 0,
                                std::numeric_limits<double>::quiet_NaN(), std::nullopt, false);
-  degenerate.outcome = "degenerate_baseline";
+  degenerate.outcome = Outcome::kDegenerateBaseline;
   degenerate.worst = ElementValues{};  // no worst element: null
   degenerate.source_paths.clear();
   r.cases.push_back(degenerate);
