@@ -8,7 +8,8 @@
 #   - fails the configure step when the DEPENDS graph has a cycle, and
 #   - adds a build step that fails when a file of a library's FOLDERS includes a header of a
 #     library that is not among its transitive DEPENDS (a cycle in disguise, or a layer
-#     violation): the build cannot pass with a dependency the layering forbids.
+#     violation) and that every library waits for: no build passes with a dependency the
+#     layering forbids.
 
 function(equiv_add_library name)
   cmake_parse_arguments(ARG "INTERFACE" "" "FOLDERS;SOURCES;DEPENDS;LIBS" ${ARGN})
@@ -77,4 +78,8 @@ function(equiv_check_layering)
     COMMENT "Checking that every #include respects the library layering"
     VERBATIM)
   add_custom_target(equiv_layering ALL DEPENDS "${stamp}")
+  # Every library waits for the check, so building any one target cannot skip it.
+  foreach(name IN LISTS libraries)
+    add_dependencies(equiv_${name} equiv_layering)
+  endforeach()
 endfunction()
