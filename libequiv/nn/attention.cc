@@ -18,7 +18,19 @@ AttentionWeights AttentionWeights::Rounded(Precision precision) const {
 AttentionSpec AttentionSpecOf(const ModelConfig& config, int64_t layer) {
   return {config.num_attention_heads, config.num_key_value_heads, config.head_dim,
           1.0 / std::sqrt(static_cast<double>(config.head_dim)),
-          SlidingWindowOfLayer(config, layer), config.rms_norm_eps};
+          SlidingWindowOfLayer(config, layer), config.rms_norm_eps, std::nullopt};
+}
+
+Matrix SoftCap(const Matrix& x, double cap, Precision precision) {
+  // x / cap, tanh, * cap: three ops, three roundings (each computes in float32).
+  const float c = static_cast<float>(cap);
+  Matrix out(x.rows(), x.cols());
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    const float scaled = Round(precision, x.data()[i] / c);
+    const float bent = Round(precision, std::tanh(scaled));
+    out.data()[i] = Round(precision, bent * c);
+  }
+  return out;
 }
 
 namespace {
@@ -67,6 +79,7 @@ Matrix ScaledDotProductAttention(const Matrix& q, const Matrix& k, const Matrix&
     for (Eigen::Index i = 0; i < scores.size(); ++i) {
       scores.data()[i] = Round(precision, scores.data()[i] * scaling);
     }
+    if (spec.softcap) scores = SoftCap(scores, *spec.softcap, precision);
     // softmax(attn_weights + mask, dtype=float32).to(dtype); masked entries get exactly 0.
     Matrix probs = Matrix::Zero(scores.rows(), scores.cols());
     for (Eigen::Index i = 0; i < scores.rows(); ++i) {
