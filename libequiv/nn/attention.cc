@@ -16,9 +16,14 @@ AttentionWeights AttentionWeights::Rounded(Precision precision) const {
 }
 
 AttentionSpec AttentionSpecOf(const ModelConfig& config, int64_t layer) {
+  // Gemma: query_pre_attn_scalar**-0.5, a Python float, when the config has one.
+  const double scaling = config.query_pre_attn_scalar > 0
+                             ? std::pow(config.query_pre_attn_scalar, -0.5)
+                             : 1.0 / std::sqrt(static_cast<double>(config.head_dim));
   return {config.num_attention_heads, config.num_key_value_heads, config.head_dim,
-          1.0 / std::sqrt(static_cast<double>(config.head_dim)),
-          SlidingWindowOfLayer(config, layer), config.rms_norm_eps, std::nullopt};
+          scaling,
+          SlidingWindowOfLayer(config, layer), config.rms_norm_eps,
+          config.attn_logit_softcapping};
 }
 
 Matrix SoftCap(const Matrix& x, double cap, Precision precision) {
@@ -109,7 +114,9 @@ Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
   const RotaryTables tables = RotaryCosSin(rotary, positions, precision);
   const auto project = [&](const LinearWeights& proj, const Vector& norm) {
     const Matrix projected = Linear(x, proj, precision);
-    return norm.size() == 0 ? projected : HeadRmsNorm(projected, norm, spec.norm_eps, precision);
+    if (norm.size() == 0) return projected;
+    return spec.gemma_head_norms ? GemmaHeadRmsNorm(projected, norm, spec.norm_eps, precision)
+                                 : HeadRmsNorm(projected, norm, spec.norm_eps, precision);
   };
   const Matrix q =
       ApplyRotary(project(weights.q_proj, weights.q_norm), spec.head_dim, tables, precision);

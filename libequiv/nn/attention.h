@@ -36,7 +36,11 @@ struct AttentionSpec {
   double norm_eps = 1e-6;  // of the per-head q/k norms, when the weights have them
   // Gemma 2: the scaled scores become cap * tanh(scores / cap) before the mask; none: as is.
   std::optional<double> softcap = std::nullopt;
+  // The per-head q/k norms are Gemma's x * (1 + w) (GemmaHeadRmsNorm), not Llama's x * w.
+  bool gemma_head_norms = false;
 };
+// The config's spec of a layer: scaling head_dim^-0.5 (query_pre_attn_scalar^-0.5 when the
+// config has one), the layer's window, the attention-logit soft-cap when the config has one.
 AttentionSpec AttentionSpecOf(const ModelConfig& config, int64_t layer);
 
 // Gemma's soft-capping, cap * tanh(x / cap), elementwise as HF writes it: x / cap, tanh, * cap,
@@ -53,8 +57,8 @@ Matrix ScaledDotProductAttention(const Matrix& q, const Matrix& k, const Matrix&
                                  Precision precision);
 
 // The whole module on hidden states x [positions, hidden]: projections, the per-head q/k
-// norms (when the weights have them), rotary on q and k, attention over the same positions,
-// o_proj.
+// norms (when the weights have them; Gemma's with spec.gemma_head_norms), rotary on q and k,
+// attention over the same positions, o_proj.
 Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
                  const AttentionWeights& weights, const AttentionSpec& spec,
                  const RotaryFrequencies& rotary, Precision precision);

@@ -9,6 +9,7 @@
 
 #include "libequiv/families/gemma/gemma_reference.h"
 #include "libequiv/families/llama/llama_family.h"
+#include "libequiv/ports/nxd/nxd_port.h"
 
 namespace equiv {
 namespace {
@@ -184,74 +185,33 @@ void GemmaFamily::WriteConfig(const ModelConfig& c, json& j) const {
 }
 
 std::vector<ParameterSpec> GemmaFamily::Parameters(const ModelConfig& c) const {
-  using enum ParameterInit;
-  // Gemma's norm weights are the w of (1 + w): near zero, like the biases.
-  constexpr ParameterInit kGemmaNorm = kBias;
-  const int64_t q = c.num_attention_heads * c.head_dim;
-  const int64_t kv = c.num_key_value_heads * c.head_dim;
-  std::vector<ParameterSpec> specs = {
-      {"model.embed_tokens.weight", {c.vocab_size, c.hidden_size}, kEmbedding}};
-  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    const std::string layer = "model.layers." + std::to_string(i) + ".";
-    const auto linear = [&](const std::string& name, int64_t out, int64_t in, bool bias) {
-      specs.push_back({layer + name + ".weight", {out, in}, kLinear});
-      if (bias) specs.push_back({layer + name + ".bias", {out}, kBias});
-    };
-    linear("self_attn.q_proj", q, c.hidden_size, c.qkv_bias);
-    linear("self_attn.k_proj", kv, c.hidden_size, c.qkv_bias);
-    linear("self_attn.v_proj", kv, c.hidden_size, c.qkv_bias);
-    linear("self_attn.o_proj", c.hidden_size, q, c.o_proj_bias);
-    if (Gemma3()) {
-      specs.push_back({layer + "self_attn.q_norm.weight", {c.head_dim}, kGemmaNorm});
-      specs.push_back({layer + "self_attn.k_norm.weight", {c.head_dim}, kGemmaNorm});
+  // Llama's parameters (Gemma 3's q/k norms included) and the feed-forward norms; every norm
+  // weight is the w of x * (1 + w): near zero, drawn as biases are.
+  constexpr std::string_view kPostAttention = "post_attention_layernorm.weight";
+  std::vector<ParameterSpec> specs;
+  for (ParameterSpec& spec : LlamaParameters(c, Gemma3())) {
+    if (spec.name.ends_with("norm.weight")) spec.init = ParameterInit::kBias;
+    specs.push_back(spec);
+    if (spec.name.ends_with(kPostAttention)) {
+      const std::string layer = spec.name.substr(0, spec.name.size() - kPostAttention.size());
+      for (const char* norm : {"pre_feedforward_layernorm", "post_feedforward_layernorm"}) {
+        specs.push_back({layer + norm + ".weight", {c.hidden_size}, ParameterInit::kBias});
+      }
     }
-    linear("mlp.gate_proj", c.intermediate_size, c.hidden_size, false);
-    linear("mlp.up_proj", c.intermediate_size, c.hidden_size, false);
-    linear("mlp.down_proj", c.hidden_size, c.intermediate_size, false);
-    for (const char* norm : {"input_layernorm", "post_attention_layernorm",
-                             "pre_feedforward_layernorm", "post_feedforward_layernorm"}) {
-      specs.push_back({layer + norm + ".weight", {c.hidden_size}, kGemmaNorm});
-    }
-  }
-  specs.push_back({"model.norm.weight", {c.hidden_size}, kGemmaNorm});
-  if (!c.tie_word_embeddings) {
-    specs.push_back({"lm_head.weight", {c.vocab_size, c.hidden_size}, kLinear});
   }
   return specs;
 }
 
-nn::GemmaWeights GemmaWeightsOf(const StateDict& weights, const ModelConfig& config) {
-  const auto linear = [&](const std::string& name, bool bias) {
-    return nn::LinearWeights{MatrixParameter(weights, name + ".weight"),
-                             bias ? VectorParameter(weights, name + ".bias") : nn::Vector()};
-  };
-  const bool qk_norm = config.model_type == "gemma3_text";
-  nn::GemmaWeights out;
-  out.embed_tokens = MatrixParameter(weights, "model.embed_tokens.weight");
+nn::CausalLmWeights GemmaWeightsOf(const StateDict& weights, const ModelConfig& config) {
+  nn::CausalLmWeights out = LlamaWeights(weights, config, config.model_type == "gemma3_text");
   for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
     const std::string layer = "model.layers." + std::to_string(i) + ".";
-    nn::GemmaLayerWeights w;
-    w.self_attn = {linear(layer + "self_attn.q_proj", config.qkv_bias),
-                   linear(layer + "self_attn.k_proj", config.qkv_bias),
-                   linear(layer + "self_attn.v_proj", config.qkv_bias),
-                   linear(layer + "self_attn.o_proj", config.o_proj_bias)};
-    if (qk_norm) {
-      w.self_attn.q_norm = VectorParameter(weights, layer + "self_attn.q_norm.weight");
-      w.self_attn.k_norm = VectorParameter(weights, layer + "self_attn.k_norm.weight");
-    }
-    w.mlp = {linear(layer + "mlp.gate_proj", false), linear(layer + "mlp.up_proj", false),
-             linear(layer + "mlp.down_proj", false)};
-    w.input_layernorm = VectorParameter(weights, layer + "input_layernorm.weight");
-    w.post_attention_layernorm = VectorParameter(weights, layer + "post_attention_layernorm.weight");
+    nn::DecoderLayerWeights& w = out.layers[static_cast<std::size_t>(i)];
     w.pre_feedforward_layernorm =
         VectorParameter(weights, layer + "pre_feedforward_layernorm.weight");
     w.post_feedforward_layernorm =
         VectorParameter(weights, layer + "post_feedforward_layernorm.weight");
-    out.layers.push_back(std::move(w));
   }
-  out.norm = VectorParameter(weights, "model.norm.weight");
-  out.lm_head =
-      config.tie_word_embeddings ? out.embed_tokens : MatrixParameter(weights, "lm_head.weight");
   return out;
 }
 
@@ -323,19 +283,23 @@ std::unique_ptr<Reference> GemmaFamily::MakeReference(const ModelConfig& config,
   return std::make_unique<GemmaReference>(config, GemmaWeightsOf(weights, config), precision);
 }
 
-nxd::GemmaNaming GemmaFamily::PortNaming() const {
-  return {"Neuron" + ClassPrefix(), Gemma3(), Gemma3()};
+nxd::NxdNaming GemmaFamily::PortNaming() const {
+  return {.class_prefix = "Neuron" + ClassPrefix(),
+          .qk_norm = Gemma3(),
+          .feedforward_norms = true,
+          .embedding_scales = Gemma3()};
 }
 
 std::unique_ptr<Port> GemmaFamily::MakeBuiltinPort(const PortContext& context) const {
-  return std::make_unique<nxd::GemmaPort>(
+  const std::span<const nxd::NxdFault> catalogs[] = {GemmaPortFaults()};
+  return std::make_unique<nxd::NxdPort>(
       context.config, GemmaWeightsOf(context.weights, context.config), context.device,
-      nxd::GemmaStepsWith(context.faults, GemmaPortFaults()), PortNaming());
+      nxd::StepsWith(GemmaSteps(), context.faults, catalogs), PortNaming());
 }
 
 ModuleNode GemmaFamily::BuiltinPortTree(const ModelConfig& config,
                                         const device::DeviceConfig& device) const {
-  return nxd::GemmaModuleTree(config, device, PortNaming());
+  return nxd::NxdModuleTree(config, device, PortNaming());
 }
 
 std::span<const FaultInfo> GemmaFamily::Faults() const {

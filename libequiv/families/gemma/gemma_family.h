@@ -1,9 +1,10 @@
 // Gemma 2 (model_type gemma2) and Gemma 3 text (gemma3_text): HF's Gemma2ForCausalLM and
 // Gemma3ForCausalLM. One class, two families: their config fields, parameters, component
-// tables, module trees, references (nn/gemma.h) and built-in ports (ports/nxd/gemma_port.h)
-// differ only where Gemma 3 adds q/k norms, a local rotary embedding and a scaling embedding
-// module. The Gemma port faults live here (gemma_faults.cc); each family lists those whose
-// showcase is its tiny config, and both ports accept all of them.
+// tables, module trees and references (nn/gemma.h) differ only where Gemma 3 adds q/k norms, a
+// local rotary embedding and a scaling embedding module. Their built-in port is the NxD-like
+// port (ports/nxd/) with Gemma's steps (GemmaSteps) and naming; the Gemma port faults live here
+// (gemma_faults.cc): each family lists those whose showcase is its tiny config, and both ports
+// accept all of them.
 #ifndef EQUIV_LIBEQUIV_FAMILIES_GEMMA_GEMMA_FAMILY_H_
 #define EQUIV_LIBEQUIV_FAMILIES_GEMMA_GEMMA_FAMILY_H_
 
@@ -14,8 +15,9 @@
 #include <vector>
 
 #include "libequiv/models/architecture.h"
-#include "libequiv/nn/gemma.h"
-#include "libequiv/ports/nxd/gemma_port.h"
+#include "libequiv/nn/causal_lm.h"
+#include "libequiv/ports/nxd/nxd_faults.h"
+#include "libequiv/ports/nxd/nxd_naming.h"
 
 namespace equiv {
 
@@ -43,19 +45,23 @@ class GemmaFamily : public Architecture {
  private:
   bool Gemma3() const { return version_ == 3; }
   std::string ClassPrefix() const { return Gemma3() ? "Gemma3" : "Gemma2"; }
-  nxd::GemmaNaming PortNaming() const;
+  nxd::NxdNaming PortNaming() const;
 
   int version_;
 };
 
-// The reference components' weights from HF-named float32 parameters; lm_head is the
-// embedding table when tied; q_norm and k_norm read for Gemma 3. Throws equiv::Error naming a
-// missing or misshapen parameter.
-nn::GemmaWeights GemmaWeightsOf(const StateDict& weights, const ModelConfig& config);
+// The reference components' weights from HF-named float32 parameters, the feed-forward norms
+// included; lm_head is the embedding table when tied; q_norm and k_norm read for Gemma 3.
+// Throws equiv::Error naming a missing or misshapen parameter.
+nn::CausalLmWeights GemmaWeightsOf(const StateDict& weights, const ModelConfig& config);
+
+// The built-in port's correct steps for Gemma: the (1 + w) norm kernel (every norm, the q/k
+// norms too), the embedding scale sqrt(hidden_size) in bf16, the final soft-cap.
+nxd::NxdSteps GemmaSteps();
 
 // Every Gemma port fault (both families' ports accept each), and those whose showcase config
 // is `tiny_config`.
-std::span<const nxd::GemmaFault> GemmaPortFaults();
+std::span<const nxd::NxdFault> GemmaPortFaults();
 std::vector<FaultInfo> GemmaFaultsShownOn(std::string_view tiny_config);
 
 }  // namespace equiv

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "libequiv/nn/linear.h"
+#include "libequiv/nn/mlp.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -21,7 +22,7 @@ bool PerLayer(std::string_view kind) {
 
 }  // namespace
 
-GemmaReference::GemmaReference(const ModelConfig& config, const nn::GemmaWeights& weights,
+GemmaReference::GemmaReference(const ModelConfig& config, const nn::CausalLmWeights& weights,
                                nn::Precision precision)
     : config_(config), precision_(precision), weights_(weights.Rounded(precision)) {}
 
@@ -35,7 +36,8 @@ nn::Matrix GemmaReference::Run(std::string_view kind, int64_t layer,
   const nn::Precision p = precision_;
   const bool gemma3 = config_.model_type == "gemma3_text";
   const nn::Matrix x = nn::Rounded(p, input.hidden);
-  const nn::GemmaLayerWeights& w = PerLayer(kind) ? weights_.layers[layer] : weights_.layers.front();
+  const nn::DecoderLayerWeights& w =
+      PerLayer(kind) ? weights_.layers[layer] : weights_.layers.front();
   const double eps = config_.rms_norm_eps;
   if (kind == "embedding") {
     const nn::Matrix e = nn::Embedding(weights_.embed_tokens, input.ids);
@@ -86,15 +88,15 @@ nn::Matrix GemmaReference::Run(std::string_view kind, int64_t layer,
     return out;
   }
   if (kind == "attention") {
-    return nn::GemmaAttention(
+    return nn::Attention(
         x, input.positions, w.self_attn, nn::GemmaAttentionSpecOf(config_, layer),
-        nn::GemmaRotaryFrequencies(config_, layer, SeqLenOf(input.positions)), p);
+        nn::RotaryFrequenciesOfLayer(config_, layer, SeqLenOf(input.positions)), p);
   }
   if (kind == "mlp") return nn::GatedMlp(x, w.mlp, config_.hidden_act, p);
   if (kind == "decoder_layer") {
     return nn::GemmaDecoderLayer(x, input.positions, w, config_, layer, p);
   }
-  if (kind == "lm_head") return nn::Linear(x, nn::LinearWeights{weights_.lm_head, {}}, p);
+  if (kind == "lm_head") return nn::LmHead(x, weights_, p);
   if (kind == "causal_lm") return Logits(input.ids);
   throw Error("reference: the " + config_.model_type + " family has no component \"" + name +
               "\"");

@@ -18,7 +18,7 @@ namespace equiv {
 class GemmaReference : public Reference {
  public:
   // `weights` in float32; rounded to the precision here.
-  GemmaReference(const ModelConfig& config, const nn::GemmaWeights& weights,
+  GemmaReference(const ModelConfig& config, const nn::CausalLmWeights& weights,
                  nn::Precision precision);
 
   nn::Matrix Run(std::string_view kind, int64_t layer,
@@ -29,7 +29,7 @@ class GemmaReference : public Reference {
  private:
   ModelConfig config_;
   nn::Precision precision_;
-  nn::GemmaWeights weights_;
+  nn::CausalLmWeights weights_;
 };
 
 }  // namespace equiv
