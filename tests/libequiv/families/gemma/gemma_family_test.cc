@@ -107,7 +107,7 @@ TEST(GemmaConfigTest, BadFieldsAreNamed) {
   EXPECT_THAT(ErrorOf(no_hidden), HasSubstr("hidden_size"));
   json types = Gemma2();
   types["layer_types"] = {"sliding_attention", "full_attention"};
-  EXPECT_THAT(ErrorOf(types), HasSubstr("layer_types must have num_hidden_layers = 4 entries, has 2"));
+  EXPECT_THAT(ErrorOf(types), HasSubstr("layer_types = [...] must have num_hidden_layers = 4 entries, has 2"));
   types["layer_types"] = {"sliding_attention", "full_attention", "chunked_attention",
                           "full_attention"};
   EXPECT_THAT(ErrorOf(types), HasSubstr("layer_types[2]"));
