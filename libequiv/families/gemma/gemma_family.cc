@@ -185,12 +185,15 @@ void GemmaFamily::WriteConfig(const ModelConfig& c, json& j) const {
 }
 
 std::vector<ParameterSpec> GemmaFamily::Parameters(const ModelConfig& c) const {
-  // Llama's parameters (Gemma 3's q/k norms included) and the feed-forward norms; every norm
-  // weight is the w of x * (1 + w): near zero, drawn as biases are.
+  // Llama's parameters (Gemma 3's q/k norms included) and the feed-forward norms. Every norm
+  // weight is the w of x * (1 + w): near zero, drawn as biases are. The embedding is drawn at
+  // 1 / sqrt(hidden_size), as Gemma's checkpoints hold it, so that the scaled embeddings and
+  // the tied lm_head's logits are of unit scale.
   constexpr std::string_view kPostAttention = "post_attention_layernorm.weight";
   std::vector<ParameterSpec> specs;
   for (ParameterSpec& spec : LlamaParameters(c, Gemma3())) {
     if (spec.name.ends_with("norm.weight")) spec.init = ParameterInit::kBias;
+    if (spec.name == "model.embed_tokens.weight") spec.init = ParameterInit::kLinear;
     specs.push_back(spec);
     if (spec.name.ends_with(kPostAttention)) {
       const std::string layer = spec.name.substr(0, spec.name.size() - kPostAttention.size());

@@ -49,20 +49,11 @@ constexpr nxd::NxdFault kFaults[] = {
     {{"embed_scale_missing", "embedding",
       "the embeddings not multiplied by sqrt(hidden_size) (Gemma2Model.forward's normalizer "
       "left out)",
-      kE2e, kWrongComputation, "tiny-gemma2"},
+      kE2e, kMissingAlgorithm, "tiny-gemma2"},
      [](NxdSteps& s) { s.embed_scale = [](int64_t) { return std::optional<float>(); }; }},
-    {{"embed_scale_float32", "embedding",
-      "the embedding normalizer sqrt(hidden_size) kept in float32 where HF rounds it to the "
-      "hidden dtype first (sqrt(3072) = 55.4256 becomes 55.5 in bf16)",
-      kE2e, kOverPrecision, "tiny-gemma2"},
-     [](NxdSteps& s) {
-       s.embed_scale = [](int64_t hidden) {
-         return std::optional<float>(nn::GemmaEmbedScale(hidden, nn::Precision::kFp32));
-       };
-     }},
     {{"attn_softcap_missing", "attention",
       "the attention-logit soft-cap cap * tanh(scores / cap) left out of the attention kernel",
-      kComp, kLikelyBug, "tiny-gemma2"},
+      kComp, kMissingAlgorithm, "tiny-gemma2"},
      [](NxdSteps& s) { ThenSpec(s, [](Spec& spec) { spec.softcap.reset(); }); }},
     {{"final_softcap_missing", "lm_head",
       "the final-logit soft-cap cap * tanh(logits / cap) not applied after lm_head",
@@ -71,7 +62,7 @@ constexpr nxd::NxdFault kFaults[] = {
     {{"sliding_alternation_shifted", "attention",
       "the sliding/global alternation shifted by one layer: layer i attends as HF's layer i + 1 "
       "(global layers slide, sliding layers attend globally)",
-      kComp, kLikelyBug, "tiny-gemma2", 40},
+      kComp, kWrongComputation, "tiny-gemma2", 128},
      [](NxdSteps& s) {
        s.read_config = [before = std::move(s.read_config)](ModelConfig& c) {
          before(c);
@@ -84,7 +75,7 @@ constexpr nxd::NxdFault kFaults[] = {
      }},
     {{"query_pre_attn_scalar_ignored", "attention",
       "attention scores scaled by head_dim^-0.5 instead of query_pre_attn_scalar^-0.5",
-      kComp, kLikelyBug, "tiny-gemma2"},
+      kComp, kMissingAlgorithm, "tiny-gemma2"},
      [](NxdSteps& s) {
        ThenSpec(s, [](Spec& spec) {
          spec.scaling = static_cast<float>(1.0 / std::sqrt(static_cast<double>(spec.head_dim)));
