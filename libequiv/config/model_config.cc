@@ -294,8 +294,8 @@ std::optional<int64_t> SlidingWindowOfLayer(const ModelConfig& config, int64_t l
                 std::to_string(config.num_hidden_layers) + ")");
   }
   if (!config.layer_types.empty()) {
-    const bool sliding = config.layer_types.at(static_cast<std::size_t>(layer)) ==
-                         LayerAttention::kSliding;
+    const bool sliding =
+        config.layer_types.at(static_cast<std::size_t>(layer)) == LayerAttention::kSliding;
     return sliding ? config.sliding_window : std::nullopt;
   }
   if (!config.sliding_window || layer < config.max_window_layers) return std::nullopt;

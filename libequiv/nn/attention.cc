@@ -20,9 +20,12 @@ AttentionSpec AttentionSpecOf(const ModelConfig& config, int64_t layer) {
   const double scaling = config.query_pre_attn_scalar > 0
                              ? std::pow(config.query_pre_attn_scalar, -0.5)
                              : 1.0 / std::sqrt(static_cast<double>(config.head_dim));
-  return {config.num_attention_heads, config.num_key_value_heads, config.head_dim,
+  return {config.num_attention_heads,
+          config.num_key_value_heads,
+          config.head_dim,
           scaling,
-          SlidingWindowOfLayer(config, layer), config.rms_norm_eps,
+          SlidingWindowOfLayer(config, layer),
+          config.rms_norm_eps,
           config.attn_logit_softcapping};
 }
 

@@ -47,10 +47,10 @@ AttentionSpec AttentionSpecOf(const ModelConfig& config, int64_t layer);
 // each op's output rounded to the precision.
 Matrix SoftCap(const Matrix& x, double cap, Precision precision);
 
-// Per query head: softmax(softcap(q k^T * scaling) + mask) v. q [queries, heads * head_dim], k and v
-// [keys, kv_heads * head_dim]; positions give the mask. HF eager numerics: the score matmul
-// and the scaling each round to the precision (and each of the soft-cap's three ops), softmax runs in float32 and rounds, and the
-// value matmul rounds. Output [queries, heads * head_dim].
+// Per query head: softmax(softcap(q k^T * scaling) + mask) v. q [queries, heads * head_dim], k and
+// v [keys, kv_heads * head_dim]; positions give the mask. HF eager numerics: the score matmul and
+// the scaling each round to the precision (and each of the soft-cap's three ops), softmax runs in
+// float32 and rounds, and the value matmul rounds. Output [queries, heads * head_dim].
 Matrix ScaledDotProductAttention(const Matrix& q, const Matrix& k, const Matrix& v,
                                  std::span<const int64_t> query_positions,
                                  std::span<const int64_t> key_positions, const AttentionSpec& spec,

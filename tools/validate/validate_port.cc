@@ -49,8 +49,7 @@ struct Run {
 
 // Stages 1-5 on one port (clean, or with `faults`); writes its results and report to `out`.
 Run Validate(const std::string& model, const ModelConfig& config, const StateDict& weights,
-             FaultSet faults,
-             const std::string& out) {
+             FaultSet faults, const std::string& out) {
   Run run;
   Stage("1. structural scaffolding: module trees, diff, mapping coverage");
   const Architecture& family = ArchitectureOf(config);
@@ -184,8 +183,7 @@ int main(int argc, char** argv) {
 
     std::cout << "\n==== the same with one injected fault: " << fault_name << " ("
               << fault->bug << ")\n";
-    const Run faulty =
-        Validate(model, config, weights, FaultSet{fault->name}, out + "/faulty");
+    const Run faulty = Validate(model, config, weights, FaultSet{fault->name}, out + "/faulty");
 
     const bool clean_ok = AllPassed(clean);
     const bool caught = faulty.localization.primary &&

@@ -10,16 +10,19 @@ namespace {
 using enum InputKind;
 
 constexpr RootCauseTexts kNormCauses = {
-    .precision_ordering = "a rounding to bf16 before the (1 + w) multiply (HF rounds once, after "
-                          "it), or the variance accumulated in bf16",
-    .missing_algorithm = "the norm applied as x * w instead of x * (1 + w), or rms_norm_eps "
-                         "ignored",
+    .precision_ordering =
+        "a rounding to bf16 before the (1 + w) multiply (HF rounds once, after "
+        "it), or the variance accumulated in bf16",
+    .missing_algorithm =
+        "the norm applied as x * w instead of x * (1 + w), or rms_norm_eps "
+        "ignored",
     .wrong_computation = "the wrong one of the layer's four norms",
 };
 
 constexpr RootCauseTexts kHeadNormCauses = {
-    .precision_ordering = "the per-head variance accumulated in bf16, or a rounding before the "
-                          "(1 + w) multiply",
+    .precision_ordering =
+        "the per-head variance accumulated in bf16, or a rounding before the "
+        "(1 + w) multiply",
     .missing_algorithm = "the q/k norm skipped, or applied as x * w instead of x * (1 + w)",
     .wrong_computation = "the norm taken over the whole row instead of each head",
 };
@@ -83,8 +86,7 @@ std::vector<ComponentKind> MakeTable(bool gemma3) {
        .inputs = {kNormal, kUniform, kSmallMagnitude, kLongSequence},
        .layer_from_target = true,
        .followed_by = {"attention", "decoder_layer"},
-       .causes = {.precision_ordering =
-                      "rotary scaling applied after the bf16 cast of cos/sin",
+       .causes = {.precision_ordering = "rotary scaling applied after the bf16 cast of cos/sin",
                   .missing_algorithm = "rope_scaling ignored, or the local base used on a "
                                        "full-attention layer (sliding/full alternation wrong)",
                   .wrong_computation = "interleaved rotary pairs instead of rotate_half halves, "

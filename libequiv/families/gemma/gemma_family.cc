@@ -139,13 +139,12 @@ void GemmaFamily::ReadConfig(const ConfigFields& top, ModelConfig& c) const {
   }
   c.sliding_window = ReadWindow(top);
   c.layer_types = ReadLayerTypes(top, c, Gemma3());
-  c.attn_logit_softcapping = ReadSoftcap(top, "attn_logit_softcapping",
-                                         Gemma3() ? std::nullopt : std::optional(kGemma2AttnSoftcap));
+  c.attn_logit_softcapping = ReadSoftcap(
+      top, "attn_logit_softcapping", Gemma3() ? std::nullopt : std::optional(kGemma2AttnSoftcap));
   c.final_logit_softcapping = ReadSoftcap(
       top, "final_logit_softcapping", Gemma3() ? std::nullopt : std::optional(kGemma2FinalSoftcap));
   if (const json* rope = top.Get("rope_parameters");
-      rope != nullptr && rope->is_object() &&
-      (rope->contains(kSliding) || rope->contains(kFull))) {
+      rope != nullptr && rope->is_object() && (rope->contains(kSliding) || rope->contains(kFull))) {
     top.Fail("rope_parameters", *rope,
              "holds parameters by layer type (transformers 5), which equiv does not read; give "
              "rope_theta, rope_scaling and rope_local_base_freq");
@@ -253,14 +252,14 @@ ModuleNode GemmaFamily::ReferenceTree(const ModelConfig& c) const {
                     linear("up_proj", c.intermediate_size, c.hidden_size, false),
                     linear("down_proj", c.hidden_size, c.intermediate_size, false),
                     ModuleNode{"act_fn", act, {}, {}}}};
-    layers.children.push_back(ModuleNode{
-        std::to_string(i),
-        prefix + "DecoderLayer",
-        {},
-        {std::move(attn), std::move(mlp), norm("input_layernorm", c.hidden_size),
-         norm("post_attention_layernorm", c.hidden_size),
-         norm("pre_feedforward_layernorm", c.hidden_size),
-         norm("post_feedforward_layernorm", c.hidden_size)}});
+    layers.children.push_back(
+        ModuleNode{std::to_string(i),
+                   prefix + "DecoderLayer",
+                   {},
+                   {std::move(attn), std::move(mlp), norm("input_layernorm", c.hidden_size),
+                    norm("post_attention_layernorm", c.hidden_size),
+                    norm("pre_feedforward_layernorm", c.hidden_size),
+                    norm("post_feedforward_layernorm", c.hidden_size)}});
   }
   ModuleNode model{"model",
                    Gemma3() ? "Gemma3TextModel" : "Gemma2Model",

@@ -56,8 +56,8 @@ constexpr nxd::NxdFault kFaults[] = {
       kComp, kMissingAlgorithm, "tiny-gemma2"},
      [](NxdSteps& s) { ThenSpec(s, [](Spec& spec) { spec.softcap.reset(); }); }},
     {{"final_softcap_missing", "lm_head",
-      "the final-logit soft-cap cap * tanh(logits / cap) not applied after lm_head",
-      kE2e, kLikelyBug, "tiny-gemma2"},
+      "the final-logit soft-cap cap * tanh(logits / cap) not applied after lm_head", kE2e,
+      kLikelyBug, "tiny-gemma2"},
      [](NxdSteps& s) { s.final_logits = [](nxd::Matrix&, const ModelConfig&) {}; }},
     {{"sliding_alternation_shifted", "attention",
       "the sliding/global alternation shifted by one layer: layer i attends as HF's layer i + 1 "
@@ -74,8 +74,8 @@ constexpr nxd::NxdFault kFaults[] = {
        };
      }},
     {{"query_pre_attn_scalar_ignored", "attention",
-      "attention scores scaled by head_dim^-0.5 instead of query_pre_attn_scalar^-0.5",
-      kComp, kMissingAlgorithm, "tiny-gemma2"},
+      "attention scores scaled by head_dim^-0.5 instead of query_pre_attn_scalar^-0.5", kComp,
+      kMissingAlgorithm, "tiny-gemma2"},
      [](NxdSteps& s) {
        ThenSpec(s, [](Spec& spec) {
          spec.scaling = static_cast<float>(1.0 / std::sqrt(static_cast<double>(spec.head_dim)));

@@ -16,8 +16,7 @@ int64_t SeqLenOf(const std::vector<int64_t>& positions) {
 }
 
 bool PerLayer(std::string_view kind) {
-  return kind != "embedding" && kind != "final_norm" && kind != "lm_head" &&
-         kind != "causal_lm";
+  return kind != "embedding" && kind != "final_norm" && kind != "lm_head" && kind != "causal_lm";
 }
 
 }  // namespace
@@ -88,9 +87,9 @@ nn::Matrix GemmaReference::Run(std::string_view kind, int64_t layer,
     return out;
   }
   if (kind == "attention") {
-    return nn::Attention(
-        x, input.positions, w.self_attn, nn::GemmaAttentionSpecOf(config_, layer),
-        nn::RotaryFrequenciesOfLayer(config_, layer, SeqLenOf(input.positions)), p);
+    return nn::Attention(x, input.positions, w.self_attn, nn::GemmaAttentionSpecOf(config_, layer),
+                         nn::RotaryFrequenciesOfLayer(config_, layer, SeqLenOf(input.positions)),
+                         p);
   }
   if (kind == "mlp") return nn::GatedMlp(x, w.mlp, config_.hidden_act, p);
   if (kind == "decoder_layer") {
@@ -98,8 +97,7 @@ nn::Matrix GemmaReference::Run(std::string_view kind, int64_t layer,
   }
   if (kind == "lm_head") return nn::LmHead(x, weights_, p);
   if (kind == "causal_lm") return Logits(input.ids);
-  throw Error("reference: the " + config_.model_type + " family has no component \"" + name +
-              "\"");
+  throw Error("reference: the " + config_.model_type + " family has no component \"" + name + "\"");
 }
 
 nn::Matrix GemmaReference::Logits(std::span<const int64_t> ids) const {

@@ -21,8 +21,7 @@ class GemmaReference : public Reference {
   GemmaReference(const ModelConfig& config, const nn::CausalLmWeights& weights,
                  nn::Precision precision);
 
-  nn::Matrix Run(std::string_view kind, int64_t layer,
-                 const ComponentInput& input) const override;
+  nn::Matrix Run(std::string_view kind, int64_t layer, const ComponentInput& input) const override;
   nn::Matrix Logits(std::span<const int64_t> ids) const override;
   nn::Precision precision() const override { return precision_; }
 

@@ -41,12 +41,22 @@ std::optional<int64_t> LayerIndex(std::string_view text) {
 
 // The kinds the port runs, and whether they take a layer.
 constexpr std::pair<std::string_view, bool> kKinds[] = {
-    {"embedding", false},     {"input_layernorm", true}, {"qkv_proj", true},
-    {"q_norm", true},         {"k_norm", true},          {"rotary", true},
-    {"rotary_local", true},   {"attention", true},       {"post_attention_layernorm", true},
-    {"pre_feedforward_layernorm", true},                 {"mlp", true},
-    {"post_feedforward_layernorm", true},                {"decoder_layer", true},
-    {"final_norm", false},    {"lm_head", false},        {"causal_lm", false},
+    {"embedding", false},
+    {"input_layernorm", true},
+    {"qkv_proj", true},
+    {"q_norm", true},
+    {"k_norm", true},
+    {"rotary", true},
+    {"rotary_local", true},
+    {"attention", true},
+    {"post_attention_layernorm", true},
+    {"pre_feedforward_layernorm", true},
+    {"mlp", true},
+    {"post_feedforward_layernorm", true},
+    {"decoder_layer", true},
+    {"final_norm", false},
+    {"lm_head", false},
+    {"causal_lm", false},
 };
 
 bool IsRotary(std::string_view kind) { return kind == "rotary" || kind == "rotary_local"; }
@@ -257,8 +267,7 @@ nn::Matrix NxdPort::Attention(int64_t layer, const nn::Matrix& x,
   }
   std::vector<QkvShard> shards = Qkv(layer, x);
   if (!steps_.qk_norm_after_rotary) NormHeads(layer, shards);
-  const nn::RotaryTables tables =
-      RotaryTables(layer, pass.rotary_positions, pass.rotary_seq_len);
+  const nn::RotaryTables tables = RotaryTables(layer, pass.rotary_positions, pass.rotary_seq_len);
   Rotate(layer, shards, pass.rotary_positions, tables);
   if (steps_.qk_norm_after_rotary) NormHeads(layer, shards);
   std::vector<Matrix> outs;
@@ -300,8 +309,7 @@ nn::Matrix NxdPort::DecoderLayer(int64_t layer, const nn::Matrix& x,
   }
   if (naming_.feedforward_norms) {
     const Matrix attn = Attention(layer, Norm("input_layernorm", layer, x), pass);
-    const Matrix h =
-        nn::Rounded(kBf16, Matrix(x + Norm("post_attention_layernorm", layer, attn)));
+    const Matrix h = nn::Rounded(kBf16, Matrix(x + Norm("post_attention_layernorm", layer, attn)));
     const Matrix mlp = Mlp(layer, Norm("pre_feedforward_layernorm", layer, h));
     return nn::Rounded(kBf16, Matrix(h + Norm("post_feedforward_layernorm", layer, mlp)));
   }

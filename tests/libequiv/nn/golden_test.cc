@@ -326,20 +326,21 @@ Outputs RunCase(const Golden& g, const GoldenCase& c, Precision p) {
       return {{"out", g.FamilyReference(layer + "self_attn.", p)
                           ->Run("attention", c.layer, {g.Mat("x"), {}, g.Ints("positions")})}};
     case Kind::kReferenceDecoderLayer:
-      return {{"out", g.FamilyReference(layer, p)
-                          ->Run("decoder_layer", c.layer, {g.Mat("x"), {}, g.Ints("positions")})}};
+      return {{"out", g.FamilyReference(layer, p)->Run("decoder_layer", c.layer,
+                                                       {g.Mat("x"), {}, g.Ints("positions")})}};
     case Kind::kReferenceCausalLm:
       return {{"out", g.FamilyReference("", p)->Logits(g.Ints("ids"))}};
     case Kind::kGemmaNorm:
       return {{"out", GemmaRmsNorm(input("x"), Rounded(p, g.Vec("weight")), config.rms_norm_eps, p),
                "nn::GemmaRmsNorm"},
-              {"out", g.FamilyReference(layer + "input_layernorm.", p)
-                          ->Run("input_layernorm", c.layer, {g.Mat("x"), {}, {}}),
+              {"out",
+               g.FamilyReference(layer + "input_layernorm.", p)
+                   ->Run("input_layernorm", c.layer, {g.Mat("x"), {}, {}}),
                "reference input_layernorm"}};
     case Kind::kGemmaEmbedScale:
-      return {{"out", ScaleEmbeddings(Embedding(Rounded(p, g.Mat("embed_tokens.weight")),
-                                                g.Ints("ids")),
-                                      config.hidden_size, p)}};
+      return {{"out",
+               ScaleEmbeddings(Embedding(Rounded(p, g.Mat("embed_tokens.weight")), g.Ints("ids")),
+                               config.hidden_size, p)}};
   }
   return {};
 }

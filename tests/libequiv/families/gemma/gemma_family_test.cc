@@ -30,9 +30,10 @@ std::string ConfigPath(const std::string& name) {
 
 // A small gemma2 config.json; tests change one thing at a time.
 json Gemma2() {
-  return {{"model_type", "gemma2"},         {"hidden_size", 64},        {"intermediate_size", 128},
-          {"num_hidden_layers", 4},         {"num_attention_heads", 4}, {"num_key_value_heads", 2},
-          {"vocab_size", 256},              {"max_position_embeddings", 256}};
+  return {{"model_type", "gemma2"},   {"hidden_size", 64},
+          {"intermediate_size", 128}, {"num_hidden_layers", 4},
+          {"num_attention_heads", 4}, {"num_key_value_heads", 2},
+          {"vocab_size", 256},        {"max_position_embeddings", 256}};
 }
 
 std::string ErrorOf(const json& config) {
@@ -83,8 +84,7 @@ TEST(GemmaConfigTest, DefaultsAreGemma2Configs) {
 
 TEST(GemmaConfigTest, ExplicitFields) {
   json j = Gemma2();
-  j["layer_types"] = {"full_attention", "sliding_attention", "sliding_attention",
-                      "full_attention"};
+  j["layer_types"] = {"full_attention", "sliding_attention", "sliding_attention", "full_attention"};
   j["attn_logit_softcapping"] = nullptr;  // null: no soft-cap
   j["final_logit_softcapping"] = 10.0;
   j["query_pre_attn_scalar"] = 144;
@@ -107,7 +107,8 @@ TEST(GemmaConfigTest, BadFieldsAreNamed) {
   EXPECT_THAT(ErrorOf(no_hidden), HasSubstr("hidden_size"));
   json types = Gemma2();
   types["layer_types"] = {"sliding_attention", "full_attention"};
-  EXPECT_THAT(ErrorOf(types), HasSubstr("layer_types = [...] must have num_hidden_layers = 4 entries, has 2"));
+  EXPECT_THAT(ErrorOf(types),
+              HasSubstr("layer_types = [...] must have num_hidden_layers = 4 entries, has 2"));
   types["layer_types"] = {"sliding_attention", "full_attention", "chunked_attention",
                           "full_attention"};
   EXPECT_THAT(ErrorOf(types), HasSubstr("layer_types[2]"));
@@ -125,8 +126,7 @@ TEST(GemmaConfigTest, BadFieldsAreNamed) {
 // sqrt(hidden_size) in the hidden dtype: sqrt(3072) = 55.4256 is 55.5 in bf16 (HF's comment).
 TEST(GemmaNumericsTest, EmbeddingNormalizerIsRoundedToTheHiddenDtype) {
   EXPECT_EQ(nn::GemmaEmbedScale(3072, nn::Precision::kBf16), 55.5f);
-  EXPECT_EQ(nn::GemmaEmbedScale(3072, nn::Precision::kFp32),
-            static_cast<float>(std::sqrt(3072.0)));
+  EXPECT_EQ(nn::GemmaEmbedScale(3072, nn::Precision::kFp32), static_cast<float>(std::sqrt(3072.0)));
   EXPECT_EQ(nn::GemmaEmbedScale(112, nn::Precision::kBf16), 10.5625f);
 }
 
@@ -175,8 +175,11 @@ TEST_F(GemmaReferenceTest, LmHeadIsNotSoftCappedButTheLogitsAre) {
 }
 
 TEST_F(GemmaReferenceTest, QNormIsNoComponentOfGemma2) {
-  EXPECT_THAT([&] { ref_->Run("q_norm", 0, {nn::Matrix::Zero(1, 128), {}, {}}); },
-              ::testing::ThrowsMessage<Error>(HasSubstr("this model has no q_norm")));
+  EXPECT_THAT(
+      [&] {
+        ref_->Run("q_norm", 0, {nn::Matrix::Zero(1, 128), {}, {}});
+      },
+      ::testing::ThrowsMessage<Error>(HasSubstr("this model has no q_norm")));
 }
 
 TEST(GemmaPortTreeTest, HasFourNormsPerLayer) {
