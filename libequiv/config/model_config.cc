@@ -293,6 +293,11 @@ std::optional<int64_t> SlidingWindowOfLayer(const ModelConfig& config, int64_t l
     throw Error("SlidingWindowOfLayer: layer " + std::to_string(layer) + " is not in [0, " +
                 std::to_string(config.num_hidden_layers) + ")");
   }
+  if (!config.layer_types.empty()) {
+    const bool sliding =
+        config.layer_types.at(static_cast<std::size_t>(layer)) == LayerAttention::kSliding;
+    return sliding ? config.sliding_window : std::nullopt;
+  }
   if (!config.sliding_window || layer < config.max_window_layers) return std::nullopt;
   return config.sliding_window;
 }

@@ -14,6 +14,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "libequiv/config/config_fields.h"
 
@@ -21,6 +22,8 @@ namespace equiv {
 
 enum class HiddenAct { kSilu, kGelu, kGeluPytorchTanh };
 enum class RopeType { kDefault, kLinear, kDynamic, kYarn, kLlama3 };
+// One entry of HF's layer_types: how a decoder layer attends.
+enum class LayerAttention { kFull, kSliding };
 
 // rope_scaling with every default resolved. Fields a type does not use keep the values below.
 struct RopeScaling {
@@ -70,6 +73,18 @@ struct ModelConfig {
   std::optional<int64_t> sliding_window;
   // qwen2: layers below this index attend fully even with a window (HF's max_window_layers).
   int64_t max_window_layers = 0;
+  // Gemma (gemma2, gemma3_text) fields; their defaults leave every other family as it was.
+  // Each layer's attention (HF's layer_types); empty: from sliding_window and
+  // max_window_layers. A sliding entry slides only when sliding_window is set.
+  std::vector<LayerAttention> layer_types = {};
+  // > 0: attention scores scaled by query_pre_attn_scalar^-0.5 instead of head_dim^-0.5.
+  double query_pre_attn_scalar = 0.0;
+  // cap * tanh(x / cap) on the attention scores (before the mask) and on the final logits.
+  std::optional<double> attn_logit_softcapping;
+  std::optional<double> final_logit_softcapping;
+  // gemma3_text: the rope base of sliding layers (default rope, no scaling); the config's
+  // rope_theta and rope_scaling are the full-attention layers'.
+  std::optional<double> rope_local_base_freq;
 
   bool operator==(const ModelConfig&) const = default;
 };
@@ -81,7 +96,8 @@ ModelConfig ReadSharedConfigFields(const ConfigFields& top);
 // Those fields as config.json has them; the family adds its own (families/registry.h: ToJson).
 nlohmann::json SharedConfigJson(const ModelConfig& config);
 
-// The sliding window of one decoder layer, nullopt when the layer attends fully.
+// The sliding window of one decoder layer, nullopt when the layer attends fully: from
+// layer_types when the config has them, else from sliding_window and max_window_layers.
 std::optional<int64_t> SlidingWindowOfLayer(const ModelConfig& config, int64_t layer);
 
 // The names config.json uses: "gelu_pytorch_tanh", "llama3".

@@ -58,6 +58,12 @@ bool Visible(int64_t query_pos, int64_t key_pos, const std::optional<int64_t>& w
   return key_pos <= query_pos && (!window || query_pos - key_pos < *window);
 }
 
+// A score times the scaling, soft-capped (in float32) when the spec has a cap.
+float Scaled(float score, const AttentionKernelSpec& spec) {
+  const float scaled = score * spec.scaling;
+  return spec.softcap ? *spec.softcap * std::tanh(scaled / *spec.softcap) : scaled;
+}
+
 // The softmax's arithmetic: a no-op in float32, round to nearest even in bf16 mode.
 float SoftmaxRound(bool bf16, float x) { return bf16 ? RoundToBf16(x) : x; }
 
@@ -80,7 +86,7 @@ Matrix DeviceAttention(const Matrix& q, const Matrix& k, const Matrix& v,
       bool any = false;
       for (int64_t j = 0; j < k.rows(); ++j) {
         if (!Visible(query_positions[i], key_positions[j], spec.sliding_window)) continue;
-        scores(i, j) *= spec.scaling;
+        scores(i, j) = Scaled(scores(i, j), spec);
         max = std::max(max, scores(i, j));
         any = true;
       }
@@ -131,7 +137,7 @@ Matrix FlashAttention(const Matrix& q, const Matrix& k, const Matrix& v,
         bool any = false;
         for (int64_t j = 0; j < len; ++j) {
           if (!visible(j)) continue;
-          s(i, j) *= spec.scaling;
+          s(i, j) = Scaled(s(i, j), spec);
           block_max = std::max(block_max, s(i, j));
           any = true;
         }

@@ -23,9 +23,13 @@ struct AttentionKernelSpec {
   std::optional<int64_t> sliding_window = {};
   // The softmax's arithmetic: float32 (correct) or bf16 (every exp, sum and quotient rounded).
   bool softmax_in_bf16 = false;
+  // Gemma 2's attention-logit soft-cap: scaled scores become cap * tanh(score / cap), in
+  // float32 inside the kernel, before the mask; none: scores as they are.
+  std::optional<float> softcap = {};
 };
 
-// Scores q k^T in float32 (bf16 operands), times scaling, masked, softmax in float32 (or bf16),
+// Scores q k^T in float32 (bf16 operands), times scaling, soft-capped when the spec says so,
+// masked, softmax in float32 (or bf16),
 // probabilities rounded to bf16, times v accumulated in float32, output rounded to bf16.
 // q [queries, heads * head_dim], k and v [keys, kv_heads * head_dim].
 Matrix DeviceAttention(const Matrix& q, const Matrix& k, const Matrix& v,

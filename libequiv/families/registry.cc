@@ -4,6 +4,7 @@
 #include <set>
 
 #include "libequiv/config/config_fields.h"
+#include "libequiv/families/gemma/gemma_family.h"
 #include "libequiv/families/llama/llama_family.h"
 #include "libequiv/families/qwen3/qwen3_family.h"
 #include "libequiv/io/json_reader.h"
@@ -19,7 +20,8 @@ namespace {
 // The families, one line each.
 const LlamaFamily kLlama{};
 const Qwen3Family kQwen3{};
-constexpr std::array<const Architecture*, 2> kFamilies = {&kLlama, &kQwen3};
+const GemmaFamily kGemma2{2};
+constexpr std::array<const Architecture*, 3> kFamilies = {&kLlama, &kQwen3, &kGemma2};
 
 std::vector<FaultInfo> MakeCatalog() {
   std::vector<FaultInfo> all;

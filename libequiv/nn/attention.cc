@@ -16,9 +16,29 @@ AttentionWeights AttentionWeights::Rounded(Precision precision) const {
 }
 
 AttentionSpec AttentionSpecOf(const ModelConfig& config, int64_t layer) {
-  return {config.num_attention_heads, config.num_key_value_heads, config.head_dim,
-          1.0 / std::sqrt(static_cast<double>(config.head_dim)),
-          SlidingWindowOfLayer(config, layer), config.rms_norm_eps};
+  // Gemma: query_pre_attn_scalar**-0.5, a Python float, when the config has one.
+  const double scaling = config.query_pre_attn_scalar > 0
+                             ? std::pow(config.query_pre_attn_scalar, -0.5)
+                             : 1.0 / std::sqrt(static_cast<double>(config.head_dim));
+  return {config.num_attention_heads,
+          config.num_key_value_heads,
+          config.head_dim,
+          scaling,
+          SlidingWindowOfLayer(config, layer),
+          config.rms_norm_eps,
+          config.attn_logit_softcapping};
+}
+
+Matrix SoftCap(const Matrix& x, double cap, Precision precision) {
+  // x / cap, tanh, * cap: three ops, three roundings (each computes in float32).
+  const float c = static_cast<float>(cap);
+  Matrix out(x.rows(), x.cols());
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    const float scaled = Round(precision, x.data()[i] / c);
+    const float bent = Round(precision, std::tanh(scaled));
+    out.data()[i] = Round(precision, bent * c);
+  }
+  return out;
 }
 
 namespace {
@@ -67,6 +87,7 @@ Matrix ScaledDotProductAttention(const Matrix& q, const Matrix& k, const Matrix&
     for (Eigen::Index i = 0; i < scores.size(); ++i) {
       scores.data()[i] = Round(precision, scores.data()[i] * scaling);
     }
+    if (spec.softcap) scores = SoftCap(scores, *spec.softcap, precision);
     // softmax(attn_weights + mask, dtype=float32).to(dtype); masked entries get exactly 0.
     Matrix probs = Matrix::Zero(scores.rows(), scores.cols());
     for (Eigen::Index i = 0; i < scores.rows(); ++i) {
@@ -96,7 +117,9 @@ Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
   const RotaryTables tables = RotaryCosSin(rotary, positions, precision);
   const auto project = [&](const LinearWeights& proj, const Vector& norm) {
     const Matrix projected = Linear(x, proj, precision);
-    return norm.size() == 0 ? projected : HeadRmsNorm(projected, norm, spec.norm_eps, precision);
+    if (norm.size() == 0) return projected;
+    return spec.gemma_head_norms ? GemmaHeadRmsNorm(projected, norm, spec.norm_eps, precision)
+                                 : HeadRmsNorm(projected, norm, spec.norm_eps, precision);
   };
   const Matrix q =
       ApplyRotary(project(weights.q_proj, weights.q_norm), spec.head_dim, tables, precision);

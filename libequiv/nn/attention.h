@@ -34,21 +34,31 @@ struct AttentionSpec {
   // Key j is visible to query i when pos_j <= pos_i and, with a window, pos_i - pos_j < window.
   std::optional<int64_t> sliding_window;
   double norm_eps = 1e-6;  // of the per-head q/k norms, when the weights have them
+  // Gemma 2: the scaled scores become cap * tanh(scores / cap) before the mask; none: as is.
+  std::optional<double> softcap = std::nullopt;
+  // The per-head q/k norms are Gemma's x * (1 + w) (GemmaHeadRmsNorm), not Llama's x * w.
+  bool gemma_head_norms = false;
 };
+// The config's spec of a layer: scaling head_dim^-0.5 (query_pre_attn_scalar^-0.5 when the
+// config has one), the layer's window, the attention-logit soft-cap when the config has one.
 AttentionSpec AttentionSpecOf(const ModelConfig& config, int64_t layer);
 
-// Per query head: softmax(q k^T * scaling + mask) v. q [queries, heads * head_dim], k and v
-// [keys, kv_heads * head_dim]; positions give the mask. HF eager numerics: the score matmul
-// and the scaling each round to the precision, softmax runs in float32 and rounds, and the
-// value matmul rounds. Output [queries, heads * head_dim].
+// Gemma's soft-capping, cap * tanh(x / cap), elementwise as HF writes it: x / cap, tanh, * cap,
+// each op's output rounded to the precision.
+Matrix SoftCap(const Matrix& x, double cap, Precision precision);
+
+// Per query head: softmax(softcap(q k^T * scaling) + mask) v. q [queries, heads * head_dim], k and
+// v [keys, kv_heads * head_dim]; positions give the mask. HF eager numerics: the score matmul and
+// the scaling each round to the precision (and each of the soft-cap's three ops), softmax runs in
+// float32 and rounds, and the value matmul rounds. Output [queries, heads * head_dim].
 Matrix ScaledDotProductAttention(const Matrix& q, const Matrix& k, const Matrix& v,
                                  std::span<const int64_t> query_positions,
                                  std::span<const int64_t> key_positions, const AttentionSpec& spec,
                                  Precision precision);
 
 // The whole module on hidden states x [positions, hidden]: projections, the per-head q/k
-// norms (when the weights have them), rotary on q and k, attention over the same positions,
-// o_proj.
+// norms (when the weights have them; Gemma's with spec.gemma_head_norms), rotary on q and k,
+// attention over the same positions, o_proj.
 Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
                  const AttentionWeights& weights, const AttentionSpec& spec,
                  const RotaryFrequencies& rotary, Precision precision);

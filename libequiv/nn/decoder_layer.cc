@@ -7,8 +7,12 @@
 namespace equiv::nn {
 
 DecoderLayerWeights DecoderLayerWeights::Rounded(Precision precision) const {
-  return {nn::Rounded(precision, input_layernorm), self_attn.Rounded(precision),
-          nn::Rounded(precision, post_attention_layernorm), mlp.Rounded(precision)};
+  return {nn::Rounded(precision, input_layernorm),
+          self_attn.Rounded(precision),
+          nn::Rounded(precision, post_attention_layernorm),
+          mlp.Rounded(precision),
+          nn::Rounded(precision, pre_feedforward_layernorm),
+          nn::Rounded(precision, post_feedforward_layernorm)};
 }
 
 Matrix DecoderLayer(const Matrix& x, std::span<const int64_t> positions,

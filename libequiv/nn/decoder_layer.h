@@ -17,6 +17,9 @@ struct DecoderLayerWeights {
   AttentionWeights self_attn;
   Vector post_attention_layernorm;
   MlpWeights mlp;
+  // Gemma's norms around the MLP (nn/gemma.h); empty for a llama-like layer.
+  Vector pre_feedforward_layernorm = {};
+  Vector post_feedforward_layernorm = {};
 
   DecoderLayerWeights Rounded(Precision precision) const;
 };

@@ -157,4 +157,24 @@ Matrix ApplyRotary(const Matrix& x, int64_t head_dim, const RotaryTables& tables
   return out;
 }
 
+ModelConfig LocalRopeConfig(const ModelConfig& config) {
+  ModelConfig local = config;
+  if (config.rope_local_base_freq) {
+    // Gemma3TextModel: a copy of the config with rope_theta = rope_local_base_freq and
+    // rope_scaling {"rope_type": "default"}.
+    local.rope_theta = *config.rope_local_base_freq;
+    local.rope_scaling = RopeScaling{};
+  }
+  return local;
+}
+
+RotaryFrequencies RotaryFrequenciesOfLayer(const ModelConfig& config, int64_t layer,
+                                           int64_t seq_len) {
+  if (config.rope_local_base_freq && !config.layer_types.empty() &&
+      config.layer_types.at(static_cast<std::size_t>(layer)) == LayerAttention::kSliding) {
+    return ComputeRotaryFrequencies(LocalRopeConfig(config), seq_len);
+  }
+  return ComputeRotaryFrequencies(config, seq_len);
+}
+
 }  // namespace equiv::nn

@@ -27,6 +27,14 @@ struct RotaryFrequencies {
 // max_position_embeddings (HF passes max(position_ids) + 1).
 RotaryFrequencies ComputeRotaryFrequencies(const ModelConfig& config, int64_t seq_len);
 
+// Gemma 3's local rotary embedding (model.rotary_emb_local): the config with rope_theta =
+// rope_local_base_freq and default rope; the config itself when it has no local base.
+ModelConfig LocalRopeConfig(const ModelConfig& config);
+// The frequencies layer `layer` uses: the local ones on Gemma 3's sliding layers, the
+// config's (model.rotary_emb) everywhere else.
+RotaryFrequencies RotaryFrequenciesOfLayer(const ModelConfig& config, int64_t layer,
+                                           int64_t seq_len);
+
 // cos and sin [positions, head_dim] (each half repeated, as HF's cat(freqs, freqs)), computed in
 // float32, multiplied by attention_scaling, then rounded to the precision.
 struct RotaryTables {

@@ -103,6 +103,33 @@ TINY_QWEN3 = {
     "torch_dtype": "float32",
 }
 
+# configs/tiny-gemma2.json's shapes, copied likewise. The cases shrink its window to 5 < SEQ, and
+# keep a final soft-cap of 15: their embeddings are N(0, 1) (logits about 10), which 15 bends
+# as the shipped cap of 5 bends the unit-scale logits of the family's seeded weights.
+TINY_GEMMA2 = {
+    "architectures": ["Gemma2ForCausalLM"],
+    "model_type": "gemma2",
+    "hidden_size": 112,
+    "intermediate_size": 320,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 32,
+    "query_pre_attn_scalar": 24,
+    "vocab_size": 256,
+    "max_position_embeddings": 256,
+    "rms_norm_eps": 1e-06,
+    "rope_theta": 10000.0,
+    "hidden_act": "gelu_pytorch_tanh",
+    "hidden_activation": "gelu_pytorch_tanh",
+    "attention_bias": False,
+    "sliding_window": 16,
+    "attn_logit_softcapping": 4.0,
+    "final_logit_softcapping": 15.0,
+    "tie_word_embeddings": True,
+    "torch_dtype": "float32",
+}
+
 
 # ---- PyTorch 2.x bf16 kernels where 1.13 differs (see the docstring) ----
 
@@ -123,6 +150,13 @@ def gelu_tanh(x):  # torch 2.x GeluKernelImpl, GeluType::Tanh, reduced types: fl
 def mul_scalar(x, scalar):  # torch 2.x mul_kernel: bf16 * float(original scalar), one rounding
     return _float_once(lambda t: t * scalar, x)
 
+
+def div_scalar(x, scalar):  # torch 2.x div_true_kernel: float(bf16) / float(original scalar)
+    return _float_once(lambda t: t / scalar, x)
+
+
+def tanh(x):  # unary ops on reduced types compute in float and round once
+    return _float_once(torch.tanh, x)
 
 # activations.py ACT2FN: "silu" -> nn.SiLU, "gelu" -> GELUActivation (erf),
 # "gelu_pytorch_tanh" -> PytorchGELUTanh (gelu(approximate="tanh")).
@@ -507,6 +541,191 @@ class LlamaForCausalLM(nn.Module):
         return self.lm_head(self.model(input_ids))  # logits_to_keep=0: every position
 
 
+# ---- configuration_gemma2.py, modeling_gemma2.py (transformers 4.5x) ----
+
+class Gemma2Config(Config):
+    """Gemma2Config's defaults where config.json leaves a field out."""
+
+    def __init__(self, d):
+        super().__init__(d)
+        self.head_dim = d.get("head_dim", 256)
+        self.hidden_activation = d.get("hidden_activation", "gelu_pytorch_tanh")
+        self.query_pre_attn_scalar = d.get("query_pre_attn_scalar", 256)
+        self.attn_logit_softcapping = d.get("attn_logit_softcapping", 50.0)
+        self.final_logit_softcapping = d.get("final_logit_softcapping", 30.0)
+        self.sliding_window = d.get("sliding_window", 4096)
+        self.tie_word_embeddings = d.get("tie_word_embeddings", True)
+        self.qkv_bias = self.o_bias = d.get("attention_bias", False)
+        # Gemma2Config: layer_types default "sliding_attention" if bool((i + 1) % 2) else
+        # "full_attention" (older versions: is_sliding = not bool(layer_idx % 2), the same).
+        self.layer_types = d.get("layer_types") or [
+            "sliding_attention" if (i + 1) % 2 else "full_attention"
+            for i in range(self.num_hidden_layers)]
+
+    def sliding_window_of_layer(self, layer_idx):
+        return self.sliding_window if self.layer_types[layer_idx] == "sliding_attention" else None
+
+
+class Gemma2RMSNorm(nn.Module):
+    def __init__(self, dim, eps=1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.zeros(dim))
+
+    def _norm(self, x):
+        return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + self.eps)
+
+    def forward(self, x):
+        output = self._norm(x.float())
+        # Llama does x.to(float16) * w whilst Gemma2 is (x * w).to(float16)
+        output = output * (1.0 + self.weight.float())
+        return output.type_as(x)
+
+
+class Gemma2MLP(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        hidden, inter = config.hidden_size, config.intermediate_size
+        self.gate_proj = nn.Linear(hidden, inter, bias=False)
+        self.up_proj = nn.Linear(hidden, inter, bias=False)
+        self.down_proj = nn.Linear(inter, hidden, bias=False)
+        self.act_fn = ACT2FN[config.hidden_activation]
+
+    def forward(self, x):
+        return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))
+
+
+def gemma2_eager_attention_forward(module, query, key, value, attention_mask, scaling, softcap):
+    key_states = repeat_kv(key, module.num_key_value_groups)
+    value_states = repeat_kv(value, module.num_key_value_groups)
+    attn_weights = mul_scalar(torch.matmul(query, key_states.transpose(2, 3)), scaling)
+    if softcap is not None:
+        attn_weights = div_scalar(attn_weights, softcap)
+        attn_weights = tanh(attn_weights)
+        attn_weights = mul_scalar(attn_weights, softcap)
+    if attention_mask is not None:
+        causal_mask = attention_mask[:, :, :, : key_states.shape[-2]]
+        attn_weights = attn_weights + causal_mask
+    attn_weights = nn.functional.softmax(attn_weights, dim=-1, dtype=torch.float32).to(query.dtype)
+    attn_output = torch.matmul(attn_weights, value_states)
+    return attn_output.transpose(1, 2).contiguous(), attn_weights
+
+
+class Gemma2Attention(nn.Module):
+    def __init__(self, config, layer_idx):
+        super().__init__()
+        self.head_dim = config.head_dim
+        self.num_key_value_groups = config.num_attention_heads // config.num_key_value_heads
+        self.scaling = config.query_pre_attn_scalar ** -0.5
+        self.attn_logit_softcapping = config.attn_logit_softcapping
+        self.sliding_window = config.sliding_window_of_layer(layer_idx)
+        self.q_proj = nn.Linear(config.hidden_size, config.num_attention_heads * self.head_dim,
+                                bias=config.qkv_bias)
+        self.k_proj = nn.Linear(config.hidden_size, config.num_key_value_heads * self.head_dim,
+                                bias=config.qkv_bias)
+        self.v_proj = nn.Linear(config.hidden_size, config.num_key_value_heads * self.head_dim,
+                                bias=config.qkv_bias)
+        self.o_proj = nn.Linear(config.num_attention_heads * self.head_dim, config.hidden_size,
+                                bias=config.o_bias)
+
+    def forward(self, hidden_states, position_embeddings, attention_mask):
+        input_shape = hidden_states.shape[:-1]
+        hidden_shape = (*input_shape, -1, self.head_dim)
+        query_states = self.q_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+        key_states = self.k_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+        value_states = self.v_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+        cos, sin = position_embeddings
+        query_states, key_states = apply_rotary_pos_emb(query_states, key_states, cos, sin)
+        attn_output, _ = gemma2_eager_attention_forward(
+            self, query_states, key_states, value_states, attention_mask, scaling=self.scaling,
+            softcap=self.attn_logit_softcapping)
+        attn_output = attn_output.reshape(*input_shape, -1).contiguous()
+        return self.o_proj(attn_output)
+
+
+class Gemma2DecoderLayer(nn.Module):
+    def __init__(self, config, layer_idx):
+        super().__init__()
+        self.self_attn = Gemma2Attention(config, layer_idx)
+        self.mlp = Gemma2MLP(config)
+        eps = config.rms_norm_eps
+        self.input_layernorm = Gemma2RMSNorm(config.hidden_size, eps=eps)
+        self.post_attention_layernorm = Gemma2RMSNorm(config.hidden_size, eps=eps)
+        self.pre_feedforward_layernorm = Gemma2RMSNorm(config.hidden_size, eps=eps)
+        self.post_feedforward_layernorm = Gemma2RMSNorm(config.hidden_size, eps=eps)
+
+    def forward(self, hidden_states, attention_mask, position_embeddings):
+        residual = hidden_states
+        hidden_states = self.input_layernorm(hidden_states)
+        hidden_states = self.self_attn(hidden_states, position_embeddings, attention_mask)
+        hidden_states = self.post_attention_layernorm(hidden_states)
+        hidden_states = residual + hidden_states
+        residual = hidden_states
+        hidden_states = self.pre_feedforward_layernorm(hidden_states)
+        hidden_states = self.mlp(hidden_states)
+        hidden_states = self.post_feedforward_layernorm(hidden_states)
+        return residual + hidden_states
+
+
+def gemma2_normalizer(config, dtype):
+    """Gemma2Model.forward: torch.tensor(hidden_size**0.5, dtype=hidden_states.dtype)."""
+    return torch.tensor(config.hidden_size ** 0.5, dtype=dtype)
+
+
+class Gemma2Model(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.layers = nn.ModuleList(
+            [Gemma2DecoderLayer(config, i) for i in range(config.num_hidden_layers)])
+        self.norm = Gemma2RMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+        self.rotary_emb = LlamaRotaryEmbedding(config)  # Gemma2RotaryEmbedding: the same
+
+    def forward(self, input_ids):
+        inputs_embeds = self.embed_tokens(input_ids)
+        cache_position = torch.arange(0, inputs_embeds.shape[1])
+        position_ids = cache_position.unsqueeze(0)
+        hidden_states = inputs_embeds
+        position_embeddings = self.rotary_emb(hidden_states, position_ids)
+        hidden_states = hidden_states * gemma2_normalizer(self.config, hidden_states.dtype)
+        for layer_idx, decoder_layer in enumerate(self.layers):
+            mask = causal_mask_of(self.config, layer_idx, inputs_embeds.shape[1],
+                                  inputs_embeds.dtype, cache_position)
+            hidden_states = decoder_layer(hidden_states, mask, position_embeddings)
+        return self.norm(hidden_states)
+
+
+class Gemma2ForCausalLM(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.model = Gemma2Model(config)
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        if config.tie_word_embeddings:
+            self.lm_head.weight = self.model.embed_tokens.weight
+
+    def forward(self, input_ids):
+        logits = self.lm_head(self.model(input_ids))
+        if self.config.final_logit_softcapping is not None:
+            logits = div_scalar(logits, self.config.final_logit_softcapping)
+            logits = tanh(logits)
+            logits = mul_scalar(logits, self.config.final_logit_softcapping)
+        return logits
+
+
+class Gemma2ScaledEmbedding(nn.Module):
+    """embed_tokens, then Gemma2Model.forward's normalizer: the scaled embeddings."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+
+    def forward(self, input_ids):
+        hidden_states = self.embed_tokens(input_ids)
+        return hidden_states * gemma2_normalizer(self.config, hidden_states.dtype)
+
 # ---- seeded data ----
 
 class Rng:
@@ -534,11 +753,14 @@ class Rng:
         return torch.randint(0, vocab, (n,), generator=self.g, dtype=torch.int64)
 
     def weights(self, module):
-        """HF names -> fp32: linear ~ N(0, 1/in), norm gains 1 + 0.1 N, biases 0.1 N,
-        embeddings N(0, 1)."""
+        """HF names -> fp32: linear ~ N(0, 1/in), norm gains 1 + 0.1 N (Gemma's norm weights,
+        the w of x * (1 + w), 0.1 N), biases 0.1 N, embeddings N(0, 1)."""
+        gemma_norms = {id(m.weight) for m in module.modules() if isinstance(m, Gemma2RMSNorm)}
         out = {}
         for name, p in module.named_parameters():  # tied parameters appear once
-            if name.endswith("norm.weight") or isinstance(module, LlamaRMSNorm):
+            if id(p) in gemma_norms:
+                out[name] = 0.1 * self.normal(*p.shape)
+            elif name.endswith("norm.weight") or isinstance(module, LlamaRMSNorm):
                 out[name] = 1.0 + 0.1 * self.normal(*p.shape)
             elif name.endswith("bias"):
                 out[name] = 0.1 * self.normal(*p.shape)
@@ -723,6 +945,75 @@ def case_causal_lm(name, **changes):
     return d, {"ids": ids}, weights, {"out": out}
 
 
+def gemma2_config(**changes):
+    d = config_with(base=TINY_GEMMA2, **changes)
+    return d, Gemma2Config(d)
+
+
+def case_gemma2_norm(name):
+    d, config = gemma2_config()
+    rng = Rng(name)
+    make = lambda: Gemma2RMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+    weights = rng.weights(make())
+    x = rng.hidden(SEQ, config.hidden_size)
+    out = both(make, weights, lambda m, dt: m(x.to(dt)[None])[0])
+    return d, {"x": x}, weights, {"out": out}
+
+
+def case_gemma2_embed_scale(name):
+    d, config = gemma2_config()
+    rng = Rng(name)
+    make = lambda: Gemma2ScaledEmbedding(config)
+    weights = rng.weights(make())
+    ids = rng.ids(SEQ, config.vocab_size)
+    out = both(make, weights, lambda m, dt: m(ids[None])[0])
+    return d, {"ids": ids}, weights, {"out": out}
+
+
+def case_gemma2_attention(name, layer_idx, **changes):
+    d, config = gemma2_config(**changes)
+    rng = Rng(name)
+    make = lambda: Gemma2Attention(config, layer_idx)
+    weights = rng.weights(make())
+    x = rng.normed_hidden(SEQ, config.hidden_size)
+    positions = torch.arange(SEQ, dtype=torch.int64)
+
+    def run(module, dtype):
+        hidden = x.to(dtype)[None]
+        position_embeddings = LlamaRotaryEmbedding(config)(hidden, positions[None])
+        mask = causal_mask_of(config, layer_idx, SEQ, dtype, positions)
+        return module(hidden, position_embeddings, mask)[0]
+
+    return d, {"x": x, "positions": positions}, weights, {"out": both(make, weights, run)}
+
+
+def case_gemma2_decoder_layer(name, **changes):
+    d, config = gemma2_config(**changes)
+    rng = Rng(name)
+    make = lambda: Gemma2DecoderLayer(config, 0)
+    weights = rng.weights(make())
+    # The residual stream of a Gemma model: embeddings times sqrt(hidden_size).
+    x = rng.hidden(SEQ, config.hidden_size) * config.hidden_size ** 0.5
+    positions = torch.arange(SEQ, dtype=torch.int64)
+
+    def run(module, dtype):
+        hidden = x.to(dtype)[None]
+        position_embeddings = LlamaRotaryEmbedding(config)(hidden, positions[None])
+        mask = causal_mask_of(config, 0, SEQ, dtype, positions)
+        return module(hidden, mask, position_embeddings)[0]
+
+    return d, {"x": x, "positions": positions}, weights, {"out": both(make, weights, run)}
+
+
+def case_gemma2_causal_lm(name, **changes):
+    d, config = gemma2_config(**changes)
+    rng = Rng(name)
+    make = lambda: Gemma2ForCausalLM(config)
+    weights = rng.weights(make())  # tied: lm_head.weight is model.embed_tokens.weight
+    ids = rng.ids(SEQ, config.vocab_size)
+    out = both(make, weights, lambda m, dt: m(ids[None])[0])
+    return d, {"ids": ids}, weights, {"out": out}
+
 LLAMA3 = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
           "original_max_position_embeddings": 32}
 
@@ -769,6 +1060,16 @@ CASES = {
     "attention_qwen3": lambda n: case_attention(n, base=TINY_QWEN3),
     "decoder_layer_qwen3": lambda n: case_decoder_layer(n, base=TINY_QWEN3),
     "causal_lm_qwen3": lambda n: case_causal_lm(n, base=TINY_QWEN3),
+    # Gemma 2 on tiny-gemma2 with a window of 5 (< SEQ): the (1 + w) norm, the bf16
+    # normalizer sqrt(112) = 10.583 -> 10.5625, query_pre_attn_scalar 24 != head_dim 32, the
+    # attention soft-cap 4 and the final soft-cap 15 (both active at these magnitudes), layer 0
+    # sliding and layer 1 global.
+    "rms_norm_gemma2": case_gemma2_norm,
+    "embed_scale_gemma2": case_gemma2_embed_scale,
+    "attention_gemma2_sliding": lambda n: case_gemma2_attention(n, 0, sliding_window=5),
+    "attention_gemma2_global": lambda n: case_gemma2_attention(n, 1, sliding_window=5),
+    "decoder_layer_gemma2": lambda n: case_gemma2_decoder_layer(n, sliding_window=5),
+    "causal_lm_gemma2": lambda n: case_gemma2_causal_lm(n, sliding_window=5),
 }
 
 

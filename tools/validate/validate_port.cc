@@ -4,7 +4,8 @@
 // with one injected fault, to show what a failure looks like, with an HTML report of each.
 // Exits 0 when the clean port passes and the faulty one is caught where the fault lives.
 //
-//   build/release/tools/validate/validate_port [--configs DIR] [--out DIR] [--fault NAME]
+//   build/release/tools/validate/validate_port [--config FILE] [--configs DIR] [--out DIR]
+//                                              [--fault NAME]
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -35,7 +36,6 @@ namespace {
 
 using namespace equiv;  // a program, not a library
 
-constexpr const char* kModel = "tiny-llama";
 const device::DeviceConfig kDevice{.tp_degree = 2, .sequence_buckets = {32, 64, 256}};
 
 void Stage(const std::string& title) { std::cout << "\n== " << title << "\n" << std::flush; }
@@ -48,8 +48,8 @@ struct Run {
 };
 
 // Stages 1-5 on one port (clean, or with `faults`); writes its results and report to `out`.
-Run Validate(const ModelConfig& config, const StateDict& weights, FaultSet faults,
-             const std::string& out) {
+Run Validate(const std::string& model, const ModelConfig& config, const StateDict& weights,
+             FaultSet faults, const std::string& out) {
   Run run;
   Stage("1. structural scaffolding: module trees, diff, mapping coverage");
   const Architecture& family = ArchitectureOf(config);
@@ -76,12 +76,12 @@ Run Validate(const ModelConfig& config, const StateDict& weights, FaultSet fault
   Stage("3. the generated component suite (built-in mapping, bottom-up)");
   SuiteSpec spec;
   spec.name = "validation";
-  spec.model = kModel;
+  spec.model = model;
   spec.config = config;
   spec.port = setup;
   SuiteResults header;
   header.suite = spec.name;
-  header.model = kModel;
+  header.model = model;
   header.device = setup.Name();
   header.faults.assign(faults.names().begin(), faults.names().end());
   header.tau = spec.thresholds.tau;
@@ -122,6 +122,18 @@ Run Validate(const ModelConfig& config, const StateDict& weights, FaultSet fault
   return run;
 }
 
+// The fault of the failure demonstration when none is named: tiny-llama's norm fault, or the
+// first fault of the model's family that its component suite sees.
+std::string DefaultFault(const ModelConfig& config) {
+  const Architecture& family = ArchitectureOf(config);
+  if (family.name() == "llama") return "rmsnorm_variance_bf16";
+  for (const FaultInfo& info : family.Faults()) {
+    if (info.visible_in == Visibility::kComponent) return std::string(info.name);
+  }
+  throw Error("the " + std::string(family.name()) +
+              " family has no component fault to demonstrate; give --fault");
+}
+
 bool AllPassed(const Run& run) {
   for (const CaseResult& r : run.cases) {
     if (!r.passed) return false;
@@ -133,26 +145,31 @@ bool AllPassed(const Run& run) {
 
 int main(int argc, char** argv) {
   CLI::App app{"validate_port: the whole validation of the built-in port, clean and faulty"};
-  std::string configs = EQUIV_CONFIGS_DIR, out = "out/validation",
-              fault_name = "rmsnorm_variance_bf16";
+  std::string configs = EQUIV_CONFIGS_DIR, config_path, out = "out/validation", fault_name;
+  app.add_option("--config", config_path,
+                 "the model's config.json (default: tiny-llama.json of --configs)");
   app.add_option("--configs", configs, "the folder of the tiny configs")->capture_default_str();
   app.add_option("--out", out, "where results and reports go")->capture_default_str();
-  app.add_option("--fault", fault_name, "the fault of the failure demonstration")
-      ->capture_default_str();
+  app.add_option("--fault", fault_name,
+                 "the fault of the failure demonstration (default: rmsnorm_variance_bf16 for "
+                 "llama, else the first component fault of the model's family)");
   CLI11_PARSE(app, argc, argv);
   const auto start = std::chrono::steady_clock::now();
   try {
+    if (config_path.empty()) config_path = configs + "/tiny-llama.json";
+    const std::string model = std::filesystem::path(config_path).stem().string();
+    const ModelConfig config = LoadModelConfig(config_path);
+    if (fault_name.empty()) fault_name = DefaultFault(config);
     const FaultInfo* fault = FindFault(fault_name);
     if (fault == nullptr) {
       throw Error("--fault " + fault_name + " is no catalog fault (equiv faults)");
     }
     std::filesystem::create_directories(out + "/clean");
     std::filesystem::create_directories(out + "/faulty");
-    const ModelConfig config = LoadModelConfig(configs + "/" + kModel + ".json");
     const StateDict weights = InitStateDict(config, 1);
-    std::cout << "validating the built-in port of " << kModel << " on the simulated device "
+    std::cout << "validating the built-in port of " << model << " on the simulated device "
               << kDevice.Name() << "\n";
-    const Run clean = Validate(config, weights, {}, out + "/clean");
+    const Run clean = Validate(model, config, weights, {}, out + "/clean");
 
     Stage("6. calibration from known-good runs (every clean variant, 3 seeds, the tiny configs)");
     const Calibration calibration =
@@ -166,7 +183,7 @@ int main(int argc, char** argv) {
 
     std::cout << "\n==== the same with one injected fault: " << fault_name << " ("
               << fault->bug << ")\n";
-    const Run faulty = Validate(config, weights, FaultSet{fault->name}, out + "/faulty");
+    const Run faulty = Validate(model, config, weights, FaultSet{fault->name}, out + "/faulty");
 
     const bool clean_ok = AllPassed(clean);
     const bool caught = faulty.localization.primary &&

@@ -229,7 +229,11 @@ static_assert(UniqueFaultNames(kFaults), "two faults of the catalog share a name
 std::span<const NxdFault> NxdFaults() { return kFaults; }
 
 NxdSteps StepsWith(const FaultSet& faults, std::span<const std::span<const NxdFault>> catalogs) {
-  NxdSteps steps = DefaultSteps();
+  return StepsWith(DefaultSteps(), faults, catalogs);
+}
+
+NxdSteps StepsWith(NxdSteps steps, const FaultSet& faults,
+                   std::span<const std::span<const NxdFault>> catalogs) {
   for (const std::string& name : faults.names()) {
     const NxdFault* found = nullptr;
     for (const std::span<const NxdFault> catalog : catalogs) {

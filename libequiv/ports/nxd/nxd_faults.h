@@ -26,6 +26,9 @@ std::span<const NxdFault> NxdFaults();
 // The correct steps with every fault of `faults` applied, from the catalogs given. Throws
 // equiv::Error naming a fault none of them has.
 NxdSteps StepsWith(const FaultSet& faults, std::span<const std::span<const NxdFault>> catalogs);
+// The same from a family's correct steps (`base`) instead of DefaultSteps().
+NxdSteps StepsWith(NxdSteps base, const FaultSet& faults,
+                   std::span<const std::span<const NxdFault>> catalogs);
 
 // True when no two faults share a name: catalogs check it at compile time.
 template <std::size_t N>

@@ -8,11 +8,13 @@ namespace equiv::nxd {
 namespace {
 
 // Port module paths below model.layers.N, and the component kind each runs.
-constexpr std::array<std::pair<std::string_view, std::string_view>, 9> kLayerModules = {{
+constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kLayerModules = {{
     {"", "decoder_layer"},
     {".mlp", "mlp"},
     {".input_layernorm", "input_layernorm"},
     {".post_attention_layernorm", "post_attention_layernorm"},
+    {".pre_feedforward_layernorm", "pre_feedforward_layernorm"},
+    {".post_feedforward_layernorm", "post_feedforward_layernorm"},
     {".self_attn", "attention"},
     {".self_attn.qkv_proj", "qkv_proj"},
     {".self_attn.rotary_emb", "rotary"},
@@ -94,12 +96,16 @@ ModuleNode NxdModuleTree(const ModelConfig& c, const device::DeviceConfig& devic
          linear("up_proj", "ColumnParallelLinear", c.intermediate_size, c.hidden_size, c.mlp_bias),
          linear("down_proj", "RowParallelLinear", c.hidden_size, c.intermediate_size, c.mlp_bias),
          ModuleNode{"act_fn", act, {}, {}}}};
-    layers.children.push_back(
-        ModuleNode{std::to_string(i),
-                   prefix + "DecoderLayer",
-                   {},
-                   {std::move(attn), std::move(mlp), norm("input_layernorm", c.hidden_size),
-                    norm("post_attention_layernorm", c.hidden_size)}});
+    ModuleNode layer{std::to_string(i),
+                     prefix + "DecoderLayer",
+                     {},
+                     {std::move(attn), std::move(mlp), norm("input_layernorm", c.hidden_size),
+                      norm("post_attention_layernorm", c.hidden_size)}};
+    if (naming.feedforward_norms) {
+      layer.children.push_back(norm("pre_feedforward_layernorm", c.hidden_size));
+      layer.children.push_back(norm("post_feedforward_layernorm", c.hidden_size));
+    }
+    layers.children.push_back(std::move(layer));
   }
   ModuleNode model{
       "model",

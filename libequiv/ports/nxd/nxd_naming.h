@@ -16,11 +16,17 @@ namespace equiv::nxd {
 struct NxdNaming {
   std::string class_prefix;  // "NeuronLlama": NeuronLlamaForCausalLM, NeuronLlamaAttention, ...
   bool qk_norm = false;      // self_attn.q_layernorm and k_layernorm (per-head RMSNorm)
+  // pre_feedforward_layernorm and post_feedforward_layernorm in each layer (Gemma).
+  bool feedforward_norms = false;
+  // embed_tokens scales by sqrt(hidden_size) itself (Gemma 3's scaled embedding); otherwise a
+  // model that scales (Gemma 2) does it in the forward, after the module.
+  bool embedding_scales = false;
 };
 
 // NeuronXForCausalLM > model (embed_tokens: ParallelEmbedding, layers of NeuronXDecoderLayer
 // with self_attn.qkv_proj.Wqkv (or q_proj/k_proj/v_proj unfused), self_attn.o_proj.o_proj,
-// self_attn.rotary_emb, [self_attn.q_layernorm, k_layernorm], mlp, the two norms), norm;
+// self_attn.rotary_emb, [self_attn.q_layernorm, k_layernorm], mlp, the two norms [and the two
+// feed-forward norms]), norm;
 // lm_head: ColumnParallelLinear. Shapes are the unsharded ones.
 ModuleNode NxdModuleTree(const ModelConfig& config, const device::DeviceConfig& device,
                          const NxdNaming& naming);
@@ -33,7 +39,8 @@ std::optional<std::string_view> ModelModuleKind(std::string_view path);
 // What a patch can name, for error messages.
 inline constexpr std::string_view kPatchableModules =
     "a component name (input_layernorm, qkv_proj, q_norm, k_norm, rotary, attention, "
-    "post_attention_layernorm, mlp, decoder_layer, embedding, final_norm, lm_head) or a module "
+    "post_attention_layernorm, pre_feedforward_layernorm, mlp, post_feedforward_layernorm, "
+    "decoder_layer, embedding, final_norm, lm_head) or a module "
     "path (model.layers.{i}.self_attn.rotary_emb, model.layers.3.mlp, model.norm, lm_head, ...)";
 
 }  // namespace equiv::nxd

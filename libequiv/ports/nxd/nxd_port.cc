@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "libequiv/nn/gemma.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::nxd {
@@ -40,12 +41,25 @@ std::optional<int64_t> LayerIndex(std::string_view text) {
 
 // The kinds the port runs, and whether they take a layer.
 constexpr std::pair<std::string_view, bool> kKinds[] = {
-    {"embedding", false},     {"input_layernorm", true}, {"qkv_proj", true},
-    {"q_norm", true},         {"k_norm", true},          {"rotary", true},
-    {"attention", true},      {"post_attention_layernorm", true},
-    {"mlp", true},            {"decoder_layer", true},   {"final_norm", false},
-    {"lm_head", false},       {"causal_lm", false},
+    {"embedding", false},
+    {"input_layernorm", true},
+    {"qkv_proj", true},
+    {"q_norm", true},
+    {"k_norm", true},
+    {"rotary", true},
+    {"rotary_local", true},
+    {"attention", true},
+    {"post_attention_layernorm", true},
+    {"pre_feedforward_layernorm", true},
+    {"mlp", true},
+    {"post_feedforward_layernorm", true},
+    {"decoder_layer", true},
+    {"final_norm", false},
+    {"lm_head", false},
+    {"causal_lm", false},
 };
+
+bool IsRotary(std::string_view kind) { return kind == "rotary" || kind == "rotary_local"; }
 
 }  // namespace
 
@@ -146,9 +160,12 @@ int64_t NxdPort::BucketFor(int64_t n) const {
 // The norm `kind` of `layer` (-1 for the final norm), or its patch.
 nn::Matrix NxdPort::Norm(std::string_view kind, int64_t layer, const nn::Matrix& x) const {
   if (const ComponentOverride* f = OverrideOf(kind, layer)) return (*f)(Input(x), layer);
-  const Vector& weight = kind == "final_norm"        ? weights_.final_norm
-                         : kind == "input_layernorm" ? weights_.layers[layer].input_norm
-                                                     : weights_.layers[layer].post_norm;
+  const Vector& weight = kind == "final_norm"                  ? weights_.final_norm
+                         : kind == "input_layernorm"           ? weights_.layers[layer].input_norm
+                         : kind == "pre_feedforward_layernorm" ? weights_.layers[layer].pre_ff_norm
+                         : kind == "post_feedforward_layernorm"
+                             ? weights_.layers[layer].post_ff_norm
+                             : weights_.layers[layer].post_norm;
   return steps_.norm(x, weight, static_cast<float>(config_.rms_norm_eps),
                      device_.fused_rmsnorm);
 }
@@ -200,9 +217,10 @@ void NxdPort::NormHeads(int64_t layer, std::vector<QkvShard>& shards) const {
   }
 }
 
-nn::RotaryTables NxdPort::RotaryTables(std::span<const int64_t> positions,
+// The layer's rotary tables: Gemma 3's local frequencies on its sliding layers.
+nn::RotaryTables NxdPort::RotaryTables(int64_t layer, std::span<const int64_t> positions,
                                        int64_t seq_len) const {
-  nn::RotaryFrequencies frequencies = nn::ComputeRotaryFrequencies(config_, seq_len);
+  nn::RotaryFrequencies frequencies = nn::RotaryFrequenciesOfLayer(config_, layer, seq_len);
   steps_.rotary_frequencies(frequencies.inv_freq);
   return nn::RotaryCosSin(frequencies, positions, kBf16);
 }
@@ -225,13 +243,14 @@ void NxdPort::Rotate(int64_t layer, std::vector<QkvShard>& shards,
 nn::Matrix NxdPort::AttendRank(const nn::Matrix& q, nn::Matrix k, nn::Matrix v,
                                std::vector<int64_t> query_positions,
                                std::span<const int64_t> key_positions, int64_t layer) const {
-  const int64_t d = config_.head_dim;
+  const nn::AttentionSpec hf = nn::AttentionSpecOf(config_, layer);
   device::AttentionKernelSpec spec;
   spec.num_heads = heads_.heads_per_rank();
   spec.num_kv_heads = heads_.kv_per_rank();
-  spec.head_dim = d;
-  spec.scaling = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
-  spec.sliding_window = SlidingWindowOfLayer(config_, layer);
+  spec.head_dim = config_.head_dim;
+  spec.scaling = static_cast<float>(hf.scaling);
+  spec.sliding_window = hf.sliding_window;
+  if (hf.softcap) spec.softcap = static_cast<float>(*hf.softcap);
   steps_.attention_spec(spec);
   steps_.expand_kv(k, v, spec);
   steps_.mask_positions(query_positions);
@@ -248,7 +267,7 @@ nn::Matrix NxdPort::Attention(int64_t layer, const nn::Matrix& x,
   }
   std::vector<QkvShard> shards = Qkv(layer, x);
   if (!steps_.qk_norm_after_rotary) NormHeads(layer, shards);
-  const nn::RotaryTables tables = RotaryTables(pass.rotary_positions, pass.rotary_seq_len);
+  const nn::RotaryTables tables = RotaryTables(layer, pass.rotary_positions, pass.rotary_seq_len);
   Rotate(layer, shards, pass.rotary_positions, tables);
   if (steps_.qk_norm_after_rotary) NormHeads(layer, shards);
   std::vector<Matrix> outs;
@@ -277,7 +296,9 @@ nn::Matrix NxdPort::Mlp(int64_t layer, const nn::Matrix& x) const {
   return steps_.mlp(weights_.layers[layer].mlp, x, steps_.activation(config_.hidden_act));
 }
 
-// The decoder-layer body both graphs run: h = x + attn(norm1(x)); out = h + mlp(norm2(h)).
+// The decoder-layer body both graphs run: h = x + attn(norm1(x)); out = h + mlp(norm2(h)), or
+// with the feed-forward norms (Gemma) h = x + post_attention_layernorm(attn(norm1(x)));
+// out = h + post_feedforward_layernorm(mlp(pre_feedforward_layernorm(h))).
 nn::Matrix NxdPort::DecoderLayer(int64_t layer, const nn::Matrix& x,
                                  const AttentionPass& pass) const {
   if (const ComponentOverride* f = OverrideOf("decoder_layer", layer)) {
@@ -285,6 +306,12 @@ nn::Matrix NxdPort::DecoderLayer(int64_t layer, const nn::Matrix& x,
       throw Error("port: a decoder_layer patch cannot fill the KV cache");
     }
     return (*f)(Input(x, pass.query_positions), layer);
+  }
+  if (naming_.feedforward_norms) {
+    const Matrix attn = Attention(layer, Norm("input_layernorm", layer, x), pass);
+    const Matrix h = nn::Rounded(kBf16, Matrix(x + Norm("post_attention_layernorm", layer, attn)));
+    const Matrix mlp = Mlp(layer, Norm("pre_feedforward_layernorm", layer, h));
+    return nn::Rounded(kBf16, Matrix(h + Norm("post_feedforward_layernorm", layer, mlp)));
   }
   const Matrix attn = Attention(layer, Norm("input_layernorm", layer, x), pass);
   const Matrix h = nn::Rounded(kBf16, Matrix(x + attn));
@@ -301,7 +328,27 @@ nn::Matrix NxdPort::Embed(std::span<const int64_t> ids) const {
   if (const ComponentOverride* f = OverrideOf("embedding", -1)) {
     return (*f)(ComponentInput{Matrix(), {ids.begin(), ids.end()}, {}}, -1);
   }
-  return weights_.embed->Forward(ids);
+  const Matrix embedded = weights_.embed->Forward(ids);
+  return naming_.embedding_scales ? ScaleEmbeddings(embedded) : embedded;
+}
+
+nn::Matrix NxdPort::ScaleEmbeddings(const nn::Matrix& embedded) const {
+  const std::optional<float> scale = steps_.embed_scale(config_.hidden_size);
+  return scale ? nn::MultiplyBy(embedded, *scale, kBf16) : embedded;
+}
+
+// What the graphs feed the first layer: the embeddings, scaled by the model when the embedding
+// module does not scale them itself.
+nn::Matrix NxdPort::InputHidden(std::span<const int64_t> ids) const {
+  const Matrix embedded = Embed(ids);
+  return naming_.embedding_scales ? embedded : ScaleEmbeddings(embedded);
+}
+
+// The final norm, lm_head and what the model does to the logits after it.
+nn::Matrix NxdPort::Head(const nn::Matrix& hidden) const {
+  Matrix logits = LmHead(Norm("final_norm", -1, hidden));
+  steps_.final_logits(logits, config_);
+  return logits;
 }
 
 // The context-encoding graph on already padded ids.
@@ -313,11 +360,11 @@ nn::Matrix NxdPort::Forward(std::span<const int64_t> ids, int64_t n_real,
   pass.rotary_seq_len = SeqLen(pass.query_positions, n_real);
   pass.n_real = n_real;
   pass.fill_cache = fill_cache;
-  Matrix h = Embed(ids);
+  Matrix h = InputHidden(ids);
   for (std::size_t i = 0; i < weights_.layers.size(); ++i) {
     h = DecoderLayer(static_cast<int64_t>(i), h, pass);
   }
-  return LmHead(Norm("final_norm", -1, h));
+  return Head(h);
 }
 
 nn::Matrix NxdPort::Run(const ComponentCall& call, const ComponentInput& input) const {
@@ -330,6 +377,9 @@ nn::Matrix NxdPort::Run(const ComponentCall& call, const ComponentInput& input) 
   if ((kind == "q_norm" || kind == "k_norm") && weights_.layers[layer].q_norm.size() == 0) {
     throw Error("port " + kind + ": this model has no per-head q/k norms");
   }
+  if (kind.ends_with("_feedforward_layernorm") && !naming_.feedforward_norms) {
+    throw Error("port " + kind + ": this model has no feed-forward norms");
+  }
   const bool takes_ids = kind == "embedding" || kind == "causal_lm";
   const int64_t n = takes_ids ? static_cast<int64_t>(input.ids.size()) : input.hidden.rows();
   const int64_t bucket = BucketFor(n);
@@ -339,7 +389,7 @@ nn::Matrix NxdPort::Run(const ComponentCall& call, const ComponentInput& input) 
   std::vector<int64_t> ids = input.ids;
   ids.resize(static_cast<std::size_t>(takes_ids ? bucket : 0), 0);
   std::vector<int64_t> positions = input.positions;
-  const bool needs_positions = kind == "rotary" || kind == "attention" || kind == "decoder_layer";
+  const bool needs_positions = IsRotary(kind) || kind == "attention" || kind == "decoder_layer";
   if (needs_positions && static_cast<int64_t>(positions.size()) != n) {
     throw Error("port " + kind + ": " + std::to_string(positions.size()) + " positions for " +
                 std::to_string(n) + " rows");
@@ -354,24 +404,25 @@ nn::Matrix NxdPort::Run(const ComponentCall& call, const ComponentInput& input) 
   pass.n_real = n;
 
   if (kind == "embedding") return Embed(ids);
-  if (kind == "input_layernorm" || kind == "post_attention_layernorm") return Norm(kind, layer, x);
+  if (kind.ends_with("_layernorm")) return Norm(kind, layer, x);
   if (kind == "final_norm") return Norm(kind, -1, x);
   if (kind == "q_norm" || kind == "k_norm") return HeadNorm(kind, layer, x);
   if (kind == "qkv_proj") {
     // Gathered back into HF's q | k | v order (replicated kv heads taken once).
     return heads_.Gather(Qkv(layer, x), /*with_v=*/true);
   }
-  if (kind == "rotary") {
+  if (IsRotary(kind)) {
+    // The layer's own rotary embedding, whichever of HF's modules the case compares it with.
     const int64_t q_cols = config_.num_attention_heads * config_.head_dim;
     const int64_t qk_cols = q_cols + config_.num_key_value_heads * config_.head_dim;
     if (x.cols() != qk_cols) {
-      throw Error("port rotary: input has " + std::to_string(x.cols()) +
+      throw Error("port " + kind + ": input has " + std::to_string(x.cols()) +
                   " columns, q | k needs " + std::to_string(qk_cols));
     }
     if (const ComponentOverride* f = OverrideOf("rotary", layer)) {
       return (*f)(Input(x, positions), layer);
     }
-    const nn::RotaryTables tables = RotaryTables(positions, pass.rotary_seq_len);
+    const nn::RotaryTables tables = RotaryTables(layer, positions, pass.rotary_seq_len);
     Matrix out(x.rows(), x.cols());
     out << steps_.rotary(x.leftCols(q_cols), config_.head_dim, tables),
         steps_.rotary(x.rightCols(x.cols() - q_cols), config_.head_dim, tables);
@@ -422,12 +473,12 @@ nn::Matrix NxdPort::TokenGeneration(int64_t token) {
   pass.from_cache = true;
   pass.key_positions = Iota(position + 1);
   const int64_t ids[] = {token};
-  Matrix h = Embed(ids);
+  Matrix h = InputHidden(ids);
   for (std::size_t i = 0; i < weights_.layers.size(); ++i) {
     h = DecoderLayer(static_cast<int64_t>(i), h, pass);
   }
   cache_length_ = position + 1;
-  return LmHead(Norm("final_norm", -1, h));
+  return Head(h);
 }
 
 ModuleNode NxdPort::Tree() const { return NxdModuleTree(config_, device_, naming_); }

@@ -69,7 +69,8 @@ class NxdPort : public Port {
   nn::Matrix HeadNorm(std::string_view kind, int64_t layer, const nn::Matrix& x) const;
   std::vector<QkvShard> Qkv(int64_t layer, const nn::Matrix& x) const;
   void NormHeads(int64_t layer, std::vector<QkvShard>& shards) const;
-  nn::RotaryTables RotaryTables(std::span<const int64_t> positions, int64_t seq_len) const;
+  nn::RotaryTables RotaryTables(int64_t layer, std::span<const int64_t> positions,
+                                int64_t seq_len) const;
   void Rotate(int64_t layer, std::vector<QkvShard>& shards, const std::vector<int64_t>& positions,
               const nn::RotaryTables& tables) const;
   nn::Matrix AttendRank(const nn::Matrix& q, nn::Matrix k, nn::Matrix v,
@@ -80,6 +81,9 @@ class NxdPort : public Port {
   nn::Matrix DecoderLayer(int64_t layer, const nn::Matrix& x, const AttentionPass& pass) const;
   nn::Matrix LmHead(const nn::Matrix& hidden) const;
   nn::Matrix Embed(std::span<const int64_t> ids) const;
+  nn::Matrix ScaleEmbeddings(const nn::Matrix& embedded) const;
+  nn::Matrix InputHidden(std::span<const int64_t> ids) const;
+  nn::Matrix Head(const nn::Matrix& hidden) const;
   nn::Matrix Forward(std::span<const int64_t> ids, int64_t n_real, bool fill_cache) const;
   int64_t BucketFor(int64_t n) const;
   void ClearCaches();

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "libequiv/config/model_config.h"
@@ -74,6 +75,16 @@ struct NxdSteps {
   MlpKernel mlp;
   // Token generation: the position the new token is rotated at.
   std::function<int64_t(int64_t position)> token_rotary_position = [](int64_t p) { return p; };
+
+  // The model forward around the modules (Gemma's; llama-like models have neither).
+  // The factor the graphs multiply the embeddings by, held in bf16 (each product rounded);
+  // none: the embeddings as they are.
+  std::function<std::optional<float>(int64_t hidden_size)> embed_scale = [](int64_t) {
+    return std::optional<float>();
+  };
+  // What the graphs do to the logits after lm_head (the final soft-cap).
+  std::function<void(Matrix& logits, const ModelConfig& config)> final_logits =
+      [](Matrix&, const ModelConfig&) {};
 };
 
 // The correct steps.

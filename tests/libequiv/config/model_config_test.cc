@@ -197,8 +197,8 @@ TEST(ModelConfigShippedTest, Qwen3_8B) {
 TEST(ModelConfigShippedTest, EveryShippedConfigRoundTrips) {
   for (const char* name :
        {"tiny-llama.json", "tiny-mistral.json", "tiny-qwen2.json", "tiny-llama-yarn.json",
-        "tiny-qwen3.json", "llama-3.1-8b.json", "mistral-7b-v0.1.json", "qwen2-7b.json",
-        "qwen3-8b.json"}) {
+        "tiny-qwen3.json", "tiny-gemma2.json", "llama-3.1-8b.json", "mistral-7b-v0.1.json",
+        "qwen2-7b.json", "qwen3-8b.json", "gemma-2-9b.json"}) {
     SCOPED_TRACE(name);
     const ModelConfig c = LoadModelConfig(ConfigPath(name));
     EXPECT_EQ(ParseModelConfig(ToJson(c).dump()), c);
@@ -384,7 +384,8 @@ TEST(ModelConfigErrorTest, MissingField) {
   EXPECT_EQ(ErrorOf(config), "config.json: hidden_size is missing");
   config = Llama();
   config.erase("model_type");
-  EXPECT_EQ(ErrorOf(config), "config.json: model_type is missing (llama, mistral, qwen2, qwen3)");
+  EXPECT_EQ(ErrorOf(config),
+            "config.json: model_type is missing (llama, mistral, qwen2, qwen3, gemma2)");
 }
 
 TEST(ModelConfigErrorTest, MissingKvHeadsForMistralAndQwen2) {
@@ -442,7 +443,8 @@ TEST(ModelConfigErrorTest, BadNumbers) {
 
 TEST(ModelConfigErrorTest, UnsupportedModelType) {
   EXPECT_EQ(ErrorOf(With(Llama(), "model_type", "gemma")),
-            "config.json: model_type = \"gemma\" is not supported (llama, mistral, qwen2, qwen3)");
+            "config.json: model_type = \"gemma\" is not supported (llama, mistral, qwen2, qwen3, "
+            "gemma2)");
 }
 
 TEST(ModelConfigErrorTest, UnknownRopeType) {
@@ -553,7 +555,9 @@ TEST(ModelConfigErrorTest, SourceAndPathNameTheFile) {
     ParseModelConfig("{}", "models/x/config.json");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "models/x/config.json: model_type is missing (llama, mistral, qwen2, qwen3)");
+    EXPECT_STREQ(
+        e.what(),
+        "models/x/config.json: model_type is missing (llama, mistral, qwen2, qwen3, gemma2)");
   }
   const std::string missing = ConfigPath("no-such-config.json");
   try {

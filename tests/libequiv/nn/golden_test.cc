@@ -11,7 +11,10 @@
 //
 // The qwen3 cases run through the family's reference (families/registry.h: ArchitectureOf(
 // config).MakeReference), the way the suite runs it, on the golden's module weights put into
-// layer 0 of a seeded model; the q/k norm case also runs nn::HeadRmsNorm directly.
+// layer 0 of a seeded model; the q/k norm case also runs nn::HeadRmsNorm directly. The gemma2
+// cases likewise (their attention at the layer the case names: 0 slides, 1 attends fully);
+// the norm case also runs nn::GemmaRmsNorm directly, and the embedding scale (which no HF
+// module of Gemma 2 returns) runs nn::ScaleEmbeddings.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -40,6 +43,7 @@
 #include "libequiv/nn/attention.h"
 #include "libequiv/nn/causal_lm.h"
 #include "libequiv/nn/decoder_layer.h"
+#include "libequiv/nn/gemma.h"
 #include "libequiv/nn/linear.h"
 #include "libequiv/nn/mlp.h"
 #include "libequiv/nn/numerics.h"
@@ -83,12 +87,15 @@ enum class Kind {
   kReferenceAttention,     // kind attention, layer 0
   kReferenceDecoderLayer,  // kind decoder_layer, layer 0
   kReferenceCausalLm,      // Logits(ids)
+  kGemmaNorm,              // nn::GemmaRmsNorm, and kind input_layernorm
+  kGemmaEmbedScale,        // nn::ScaleEmbeddings on the embedding lookup
 };
 
 struct GoldenCase {
   const char* name;
   Kind kind;
   double max_d;
+  int64_t layer = 0;  // the reference kinds' layer
 };
 
 void PrintTo(const GoldenCase& c, std::ostream* os) { *os << c.name; }
@@ -122,6 +129,12 @@ const GoldenCase kCases[] = {
     {"attention_qwen3", Kind::kReferenceAttention, kModule},
     {"decoder_layer_qwen3", Kind::kReferenceDecoderLayer, kDecoderLayer},
     {"causal_lm_qwen3", Kind::kReferenceCausalLm, kEndToEnd},
+    {"rms_norm_gemma2", Kind::kGemmaNorm, kSingleOp},
+    {"embed_scale_gemma2", Kind::kGemmaEmbedScale, kSingleOp},
+    {"attention_gemma2_sliding", Kind::kReferenceAttention, kModule, 0},
+    {"attention_gemma2_global", Kind::kReferenceAttention, kModule, 1},
+    {"decoder_layer_gemma2", Kind::kReferenceDecoderLayer, kDecoderLayer},
+    {"causal_lm_gemma2", Kind::kReferenceCausalLm, kEndToEnd},
 };
 
 // EQUIV_NN_GOLDEN_DIR overrides the directory (to measure other goldens, e.g. those written
@@ -261,10 +274,11 @@ int64_t SeqLenOf(const std::vector<int64_t>& positions) {
 }
 
 // Runs the case's component in `precision`, inputs and weights rounded to it first.
-Outputs RunCase(const Golden& g, Kind kind, Precision p) {
+Outputs RunCase(const Golden& g, const GoldenCase& c, Precision p) {
   const ModelConfig& config = g.config();
+  const std::string layer = "model.layers." + std::to_string(c.layer) + ".";
   const auto input = [&](const std::string& name) { return Rounded(p, g.Mat(name)); };
-  switch (kind) {
+  switch (c.kind) {
     case Kind::kLinear:
       return {{"out", nn::Linear(input("x"), g.Linear("").Rounded(p), p)}};
     case Kind::kEmbedding:
@@ -309,13 +323,24 @@ Outputs RunCase(const Golden& g, Kind kind, Precision p) {
               {"k_out", ref->Run("k_norm", 0, {g.Mat("k"), {}, {}}), "reference k_norm"}};
     }
     case Kind::kReferenceAttention:
-      return {{"out", g.FamilyReference("model.layers.0.self_attn.", p)
-                          ->Run("attention", 0, {g.Mat("x"), {}, g.Ints("positions")})}};
+      return {{"out", g.FamilyReference(layer + "self_attn.", p)
+                          ->Run("attention", c.layer, {g.Mat("x"), {}, g.Ints("positions")})}};
     case Kind::kReferenceDecoderLayer:
-      return {{"out", g.FamilyReference("model.layers.0.", p)
-                          ->Run("decoder_layer", 0, {g.Mat("x"), {}, g.Ints("positions")})}};
+      return {{"out", g.FamilyReference(layer, p)->Run("decoder_layer", c.layer,
+                                                       {g.Mat("x"), {}, g.Ints("positions")})}};
     case Kind::kReferenceCausalLm:
       return {{"out", g.FamilyReference("", p)->Logits(g.Ints("ids"))}};
+    case Kind::kGemmaNorm:
+      return {{"out", GemmaRmsNorm(input("x"), Rounded(p, g.Vec("weight")), config.rms_norm_eps, p),
+               "nn::GemmaRmsNorm"},
+              {"out",
+               g.FamilyReference(layer + "input_layernorm.", p)
+                   ->Run("input_layernorm", c.layer, {g.Mat("x"), {}, {}}),
+               "reference input_layernorm"}};
+    case Kind::kGemmaEmbedScale:
+      return {{"out",
+               ScaleEmbeddings(Embedding(Rounded(p, g.Mat("embed_tokens.weight")), g.Ints("ids")),
+                               config.hidden_size, p)}};
   }
   return {};
 }
@@ -373,8 +398,8 @@ TEST_P(NnGoldenTest, MatchesPyTorch) {
   const Golden g(path);
   EXPECT_EQ(g.file().metadata().at("case"), c.name) << path;
 
-  const Outputs fp32 = RunCase(g, c.kind, Precision::kFp32);
-  const Outputs bf16 = RunCase(g, c.kind, Precision::kBf16);
+  const Outputs fp32 = RunCase(g, c, Precision::kFp32);
+  const Outputs bf16 = RunCase(g, c, Precision::kBf16);
   ASSERT_EQ(fp32.size(), bf16.size());
   for (std::size_t i = 0; i < fp32.size(); ++i) {
     const std::string& out = fp32[i].name;

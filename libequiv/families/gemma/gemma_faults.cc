@@ -1,0 +1,114 @@
+// The Gemma families' port steps and faults: the built-in port's correct steps for Gemma, and
+// Gemma's own porting bugs, each a replacement of one step (ports/nxd/nxd_steps.h) with the
+// component it lives in, the tiny config that shows it and the band measured for it
+// (nxd_faults_test, detection_matrix).
+#include <cmath>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "libequiv/families/gemma/gemma_family.h"
+#include "libequiv/nn/attention.h"
+#include "libequiv/nn/gemma.h"
+#include "libequiv/nn/rms_norm.h"
+#include "libequiv/ports/nxd/nxd_kernels.h"
+
+namespace equiv {
+namespace {
+
+using enum Band;
+using nxd::NxdSteps;
+using Spec = device::AttentionKernelSpec;
+constexpr nn::Precision kBf16 = nn::Precision::kBf16;
+constexpr Visibility kComp = Visibility::kComponent;
+// Gemma 2's embed_tokens is the plain lookup and lm_head is not soft-capped (the model's
+// forward scales and caps): faults there leave every component green and show end to end.
+constexpr Visibility kE2e = Visibility::kEndToEnd;
+
+// Gemma's norm on the device: float32 inside, one rounding (fused or not: HF rounds once too).
+nxd::Matrix GemmaNormKernel(const nxd::Matrix& x, const nxd::Vector& weight, float eps,
+                            bool /*fused*/) {
+  return nn::GemmaRmsNorm(x, weight, eps, kBf16);
+}
+
+// An attention-spec step that does what it did, then `more`.
+template <typename F>
+void ThenSpec(NxdSteps& s, F more) {
+  s.attention_spec = [before = std::move(s.attention_spec), more](Spec& spec) {
+    before(spec);
+    more(spec);
+  };
+}
+
+constexpr nxd::NxdFault kFaults[] = {
+    {{"gemma_norm_without_offset", "input_layernorm",
+      "Gemma's RMSNorm applied as x * w, a Llama RMSNorm reused: the checkpoint stores the w "
+      "of x * (1 + w)",
+      kComp, kWrongComputation, "tiny-gemma2"},
+     [](NxdSteps& s) { s.norm = s.head_norm = nxd::RmsNormKernel; }},
+    {{"embed_scale_missing", "embedding",
+      "the embeddings not multiplied by sqrt(hidden_size) (Gemma2Model.forward's normalizer "
+      "left out)",
+      kE2e, kMissingAlgorithm, "tiny-gemma2"},
+     [](NxdSteps& s) { s.embed_scale = [](int64_t) { return std::optional<float>(); }; }},
+    {{"attn_softcap_missing", "attention",
+      "the attention-logit soft-cap cap * tanh(scores / cap) left out of the attention kernel",
+      kComp, kMissingAlgorithm, "tiny-gemma2"},
+     [](NxdSteps& s) { ThenSpec(s, [](Spec& spec) { spec.softcap.reset(); }); }},
+    {{"final_softcap_missing", "lm_head",
+      "the final-logit soft-cap cap * tanh(logits / cap) not applied after lm_head", kE2e,
+      kLikelyBug, "tiny-gemma2"},
+     [](NxdSteps& s) { s.final_logits = [](nxd::Matrix&, const ModelConfig&) {}; }},
+    {{"sliding_alternation_shifted", "attention",
+      "the sliding/global alternation shifted by one layer: layer i attends as HF's layer i + 1 "
+      "(global layers slide, sliding layers attend globally)",
+      kComp, kWrongComputation, "tiny-gemma2", 128},
+     [](NxdSteps& s) {
+       s.read_config = [before = std::move(s.read_config)](ModelConfig& c) {
+         before(c);
+         std::vector<LayerAttention> shifted;
+         for (std::size_t i = 0; i < c.layer_types.size(); ++i) {
+           shifted.push_back(c.layer_types[(i + 1) % c.layer_types.size()]);
+         }
+         c.layer_types = std::move(shifted);
+       };
+     }},
+    {{"query_pre_attn_scalar_ignored", "attention",
+      "attention scores scaled by head_dim^-0.5 instead of query_pre_attn_scalar^-0.5", kComp,
+      kMissingAlgorithm, "tiny-gemma2"},
+     [](NxdSteps& s) {
+       ThenSpec(s, [](Spec& spec) {
+         spec.scaling = static_cast<float>(1.0 / std::sqrt(static_cast<double>(spec.head_dim)));
+       });
+     }},
+};
+static_assert(nxd::UniqueFaultNames(kFaults), "two gemma faults share a name");
+
+}  // namespace
+
+NxdSteps GemmaSteps() {
+  NxdSteps steps = nxd::DefaultSteps();
+  steps.norm = steps.head_norm = GemmaNormKernel;
+  steps.embed_scale = [](int64_t hidden) {
+    return std::optional<float>(nn::GemmaEmbedScale(hidden, kBf16));
+  };
+  steps.final_logits = [](nxd::Matrix& logits, const ModelConfig& config) {
+    // The port's model code on bf16 logits: x / cap, tanh, * cap, each op rounded.
+    if (config.final_logit_softcapping) {
+      logits = nn::SoftCap(logits, *config.final_logit_softcapping, kBf16);
+    }
+  };
+  return steps;
+}
+
+std::span<const nxd::NxdFault> GemmaPortFaults() { return kFaults; }
+
+std::vector<FaultInfo> GemmaFaultsShownOn(std::string_view tiny_config) {
+  std::vector<FaultInfo> infos;
+  for (const nxd::NxdFault& fault : kFaults) {
+    if (fault.info.showcase_config == tiny_config) infos.push_back(fault.info);
+  }
+  return infos;
+}
+
+}  // namespace equiv
