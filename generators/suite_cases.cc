@@ -69,17 +69,21 @@ std::string ShowPaths(const std::vector<std::string>& paths) {
   return out + "]";
 }
 
-// The bottom-up order the family's table gives: group, then layer (a model-level kind before
-// every layer unless after_layers), then sub_order.
-std::tuple<int, int64_t, int> OrderKey(const ComponentCase& c) {
-  const ComponentKind& k = *c.kind;
-  const int64_t layer = k.after_layers ? std::numeric_limits<int64_t>::max() : c.layer;
-  return {k.order_group, layer, k.sub_order};
+int64_t OrderKey(const ComponentCase& c) { return BottomUpKey(*c.kind, c.layer); }
+
+}  // namespace
+
+int64_t BottomUpKey(const ComponentKind& kind, int64_t layer) {
+  // (group, layer, sub_order) in one integer: 22 bits, 32 bits (layer + 1, or 2^31 after every
+  // layer), 8 bits; tables and layer numbers stay far inside them.
+  const int64_t group = std::clamp<int64_t>(kind.order_group, 0, (int64_t{1} << 22) - 1);
+  const int64_t at = kind.after_layers ? int64_t{1} << 31
+                                       : std::clamp<int64_t>(layer + 1, 0, (int64_t{1} << 31) - 1);
+  const int64_t sub = std::clamp<int64_t>(kind.sub_order, 0, 255);
+  return (group << 40) | (at << 8) | sub;
 }
 
-// The layer a source path names through a pattern's "{i}", or nullopt when it does not match.
-// A pattern without "{i}" matches itself only (layer kNoLayer).
-std::optional<int64_t> MatchPattern(std::string_view pattern, std::string_view path) {
+std::optional<int64_t> MatchHfPath(std::string_view pattern, std::string_view path) {
   const std::size_t at = pattern.find("{i}");
   if (at == std::string_view::npos) {
     return pattern == path ? std::optional<int64_t>(kNoLayer) : std::nullopt;
@@ -91,6 +95,8 @@ std::optional<int64_t> MatchPattern(std::string_view pattern, std::string_view p
   }
   return LayerNumber(path.substr(head.size(), path.size() - head.size() - tail.size()));
 }
+
+namespace {
 
 class CaseBuilder {
  public:
@@ -193,7 +199,7 @@ std::optional<KindAtLayer> ReferenceComponentOf(const std::vector<std::string>& 
       bool found = false;
       for (std::size_t p = 0; p < kind.hf_paths.size() && !found; ++p) {
         if (used[p]) continue;
-        const std::optional<int64_t> at = MatchPattern(kind.hf_paths[p], path);
+        const std::optional<int64_t> at = MatchHfPath(kind.hf_paths[p], path);
         if (!at || (layer && *layer != *at)) continue;
         used[p] = found = true;
         layer = at;

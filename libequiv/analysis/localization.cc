@@ -162,8 +162,9 @@ std::string Joined(const std::vector<std::string>& paths) {
   return text;
 }
 
+// A passing run names no suspect: what ranks first there is an over-precision flag.
 std::string SuspectLine(const Suspect& s) {
-  return "primary suspect " + s.name + " (" + s.component + ", " +
+  return std::string(s.failed ? "primary suspect " : "first over-precision flag ") + s.name + " (" + s.component + ", " +
          FormatR(s.r_ratio) + ", " + std::string(PatternName(s.pattern)) + ", " +
          std::string(RootCauseName(s.cause)) + "): " + s.description + "; paths " +
          Joined(s.source_paths) + " -> " + Joined(s.target_paths);

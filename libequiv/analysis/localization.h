@@ -56,7 +56,8 @@ struct Localization {
   std::vector<Suspect> suspects;   // ranked: steps before spikes, then by (order, name)
   std::optional<Suspect> primary;  // suspects[0]; nullopt without anomalies
   bool clean = true;               // no case failed (over-precision flags pass)
-  std::string summary;             // one line
+  // One line; a passing run's names its first over-precision flag, never a "primary suspect".
+  std::string summary;
 };
 
 // Cases in any order (sorted here by order, then name).

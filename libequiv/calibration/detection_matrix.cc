@@ -200,7 +200,9 @@ std::string FormatDetectionMatrix(const DetectionMatrix& matrix) {
                   row.component_detected ? "yes" : "no", row.localized ? "yes" : "no",
                   Name(row.observed_band).c_str(), FormatShort(row.observed_r).c_str(),
                   row.e2e_detected ? "red" : "ok", FormatShort(row.e2e_r_p95).c_str(),
-                  row.primary ? row.primary->name.c_str() : "-",
+                  // A passing run names no suspect: its first entry is a flag.
+                  row.primary ? ((row.primary->failed ? "" : "flag ") + row.primary->name).c_str()
+                              : "-",
                   row.AsExpected() ? "" : "   <-- NOT AS EXPECTED");
     out << line;
   }

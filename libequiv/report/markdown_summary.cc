@@ -148,8 +148,10 @@ std::string RenderMarkdownSummary(const ReportInput& input, std::size_t max_rows
   std::string s = "## equiv: " + Verdict(r, t, tf_failed) + "\n\n";
   s += MarkdownCode(r.suite) + ": " + std::to_string(t.passed) + " of " + std::to_string(t.cases) +
        " cases passed, " + std::to_string(t.failed) + " failed, " + std::to_string(t.flagged) +
-       " flagged over-precision; model " + MarkdownCode(r.model) + ", device " +
-       MarkdownCode(r.device);
+       " flagged over-precision; model " + MarkdownCode(r.model);
+  // A dump run's port ran elsewhere: its targets come from files, not from a device here.
+  s += r.dumps ? ", targets dumped by the port, read from " + MarkdownCode(*r.dumps)
+               : ", device " + MarkdownCode(r.device);
   if (!r.faults.empty()) s += ", injected faults " + Codes(r.faults, false);
   if (!r.complete) s += "; **the suite did not finish**";
   s += "\n";
