@@ -4,10 +4,10 @@
 #include <cctype>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
-#include <map>
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <unordered_set>
@@ -16,12 +16,12 @@
 #include "cli/tensor_source.h"
 #include "generators/dump_cases.h"
 #include "libequiv/families/registry.h"
-#include "libequiv/metrics/error_distribution.h"
-#include "libequiv/results/results_writer.h"
 #include "libequiv/io/json_show.h"
-#include "libequiv/report/comparison_json.h"
 #include "libequiv/io/number_format.h"
+#include "libequiv/metrics/error_distribution.h"
+#include "libequiv/report/comparison_json.h"
 #include "libequiv/report/triple_report.h"
+#include "libequiv/results/results_writer.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {
@@ -60,8 +60,7 @@ Row CompareRow(std::string name, const CompareOptions& options, bool distributio
     const auto start = std::chrono::steady_clock::now();
     const Triple triple = load();
     row.result = CompareTriple(triple, options);
-    row.seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (distributions) row.errors = ErrorDistributionOf(triple);
   } catch (const Error& e) {
     row.error = e.what();
@@ -231,8 +230,8 @@ void WriteResults(const CompareArgs& args, const std::vector<Row>& rows, std::os
   }
   if (complete) writer.Finish();
   const Totals totals = TotalsOf(writer.results().cases);
-  err << "equiv compare: results " << Printable(args.results) << " (" << totals.cases
-      << " cases, " << totals.failed << " failed"
+  err << "equiv compare: results " << Printable(args.results) << " (" << totals.cases << " cases, "
+      << totals.failed << " failed"
       << (complete ? "" : "; not complete: some triples could not be compared") << ")\n";
 }
 

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string_view>
-#include <nlohmann/json.hpp>
 
 #include "cli/command_guard.h"
 #include "generators/input_generator.h"
@@ -26,10 +26,21 @@ constexpr InputKind kAllKinds[] = {InputKind::kNormal, InputKind::kUniform,
                                    InputKind::kOutlierChannels, InputKind::kSmallMagnitude,
                                    InputKind::kLongSequence};
 
-// Why long_sequence has the length it has for this config (LongSequenceLength's rule).
-std::string LongSequenceReason(const ModelConfig& c, int64_t length) {
-  int64_t n = 64;
-  std::string why = "at least 64 keys";
+}  // namespace
+
+std::pair<int64_t, std::string> LongPositions(const ModelConfig& c, int64_t requested) {
+  const int64_t max = c.max_position_embeddings;
+  const std::string cut = ", cut to max_position_embeddings (" + std::to_string(max) + ")";
+  if (requested > 0) {
+    if (requested > max) {
+      throw Error("--long-positions " + std::to_string(requested) + " is more than " +
+                  "max_position_embeddings (" + std::to_string(max) + ")");
+    }
+    return {requested, "--long-positions"};
+  }
+  int64_t n = kMinLongPositions;
+  std::string why =
+      "at least " + std::to_string(kMinLongPositions) + " keys, where a softmax in bf16 shows";
   if (c.sliding_window && 3 * *c.sliding_window > n) {
     n = 3 * *c.sliding_window;
     why = "3 x sliding_window (" + std::to_string(*c.sliding_window) + ")";
@@ -39,9 +50,11 @@ std::string LongSequenceReason(const ModelConfig& c, int64_t length) {
     n = 3 * original;
     why = "3 x rope_scaling.original_max_position_embeddings (" + std::to_string(original) + ")";
   }
-  if (length < n) why += ", cut to max_position_embeddings (" + std::to_string(length) + ")";
-  return why;
+  if (n > max) return {max, why + cut};
+  return {n, why};
 }
+
+namespace {
 
 void WriteIntegers(const std::string& path, const std::vector<int64_t>& values) {
   WriteNpy(path, ElementType::kI64, Shape({static_cast<int64_t>(values.size())}),
@@ -93,14 +106,14 @@ int RunInputs(const InputsArgs& args, std::ostream& out, std::ostream& err) {
     const std::vector<InputKind> kinds = KindsOf(args.kinds);
     if (args.positions < 1 || args.positions > config.max_position_embeddings) {
       throw Error("--positions " + std::to_string(args.positions) + " is outside [1, " +
-                  std::to_string(config.max_position_embeddings) + "] (max_position_embeddings of " +
-                  args.config + ")");
+                  std::to_string(config.max_position_embeddings) +
+                  "] (max_position_embeddings of " + args.config + ")");
     }
     std::error_code ec;
     if (fs::exists(args.output, ec) && !fs::is_directory(args.output, ec)) {
       throw Error("--out " + args.output + " exists and is not a folder");
     }
-    const int64_t long_rows = LongSequenceLength(config, {});
+    const auto [long_rows, long_why] = LongPositions(config, args.long_positions);
     const std::span<const ComponentKind> table = ArchitectureOf(config).Components();
 
     // Sizes first: nothing is written when the whole would be too large.
@@ -108,8 +121,8 @@ int RunInputs(const InputsArgs& args, std::ostream& out, std::ostream& err) {
     for (const ComponentKind& kind : table) {
       for (const InputKind input : kinds) {
         if (!Applies(kind, input)) continue;
-        const double rows = static_cast<double>(input == InputKind::kLongSequence ? long_rows
-                                                                                  : args.positions);
+        const double rows =
+            static_cast<double>(input == InputKind::kLongSequence ? long_rows : args.positions);
         const double columns = static_cast<double>(InputColumns(kind.input, config));
         bytes += rows * (kind.input == InputShape::kIds ? 8 : 4 * columns) + 8 * rows;
       }
@@ -126,10 +139,15 @@ int RunInputs(const InputsArgs& args, std::ostream& out, std::ostream& err) {
       for (const InputKind input : kinds) {
         if (!Applies(kind, input)) continue;
         // One seeded stream per (component kind, input kind): the same on every run.
-        const ComponentInput x = MakeComponentInput(
-            config, kind, {.kind = input, .positions = args.positions, .seed = args.seed + k});
-        const std::string folder =
-            std::string(kind.name) + "/" + std::string(InputKindName(input));
+        // long_sequence is N(0, 1) over more rows: drawn as normal at long_rows, so its length
+        // is ours, not the generator's CI-sized one.
+        const bool long_input = input == InputKind::kLongSequence;
+        const ComponentInput x =
+            MakeComponentInput(config, kind,
+                               {.kind = long_input ? InputKind::kNormal : input,
+                                .positions = long_input ? long_rows : args.positions,
+                                .seed = args.seed + k + (long_input ? 1000 : 0)});
+        const std::string folder = std::string(kind.name) + "/" + std::string(InputKindName(input));
         fs::create_directories(fs::path(args.output) / folder, ec);
         if (ec) {
           throw Error("--out " + args.output + ": cannot create " + folder + ": " + ec.message());
@@ -168,13 +186,13 @@ int RunInputs(const InputsArgs& args, std::ostream& out, std::ostream& err) {
         {"model_type", config.model_type},
         {"seed", args.seed},
         {"positions", args.positions},
-        {"long_sequence", {{"rows", long_rows}, {"why", LongSequenceReason(config, long_rows)}}},
+        {"long_sequence", {{"rows", long_rows}, {"why", long_why}}},
         {"layout", "<component>/<input_kind>/{hidden,ids,positions}.npy; python/README.md"},
         {"inputs", entries}};
     WriteFileAtomically((fs::path(args.output) / "inputs.json").string(), manifest.dump(2) + "\n",
                         "the inputs manifest");
     out << entries.size() << " inputs in " << args.output << " (long_sequence: " << long_rows
-        << " positions, " << LongSequenceReason(config, long_rows) << ")\n";
+        << " positions, " << long_why << ")\n";
     return kExitPassed;
   });
 }

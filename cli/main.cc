@@ -115,6 +115,11 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   inputs_cmd->add_option("--positions", inputs.positions, "rows of every input but long_sequence")
       ->default_val(24);
+  inputs_cmd
+      ->add_option("--long-positions", inputs.long_positions,
+                   "rows of long_sequence (default: at least 256, 3 x sliding_window or 3 x the "
+                   "rope scaling's original context, within max_position_embeddings)")
+      ->check(CLI::NonNegativeNumber);
   inputs_cmd->add_option("--seed", inputs.seed, "the seed of the inputs")->default_val(11);
 
   equiv::cli::CalibrateArgs calibrate;
@@ -237,8 +242,7 @@ int main(int argc, char** argv) {
   if (*tree_cmd) return run("tree", [&] { return RunTree(tree, std::cout, std::cerr); });
   if (*report_cmd) return run("report", [&] { return RunReport(report, std::cout, std::cerr); });
   if (*tf_cmd) {
-    return run("teacher-forced",
-               [&] { return RunTeacherForcedCommand(tf, std::cout, std::cerr); });
+    return run("teacher-forced", [&] { return RunTeacherForcedCommand(tf, std::cout, std::cerr); });
   }
   return equiv::cli::kExitError;
 }

@@ -145,9 +145,9 @@ void Label(DumpCase& c, const TripleMetadata& m, const DumpLabelling& labelling,
     c.case_name = mapped->name;
     c.source_paths = mapped->source_paths;
   } else if (m.component) {
-    const ComponentKind* kind =
-        labelling.table.empty() ? FindComponentKindInAnyFamily(*m.component)
-                                : FindComponentKind(labelling.table, *m.component);
+    const ComponentKind* kind = labelling.table.empty()
+                                    ? FindComponentKindInAnyFamily(*m.component)
+                                    : FindComponentKind(labelling.table, *m.component);
     if (kind != nullptr && (!kind->per_layer || m.layer.value_or(-1) >= 0)) {
       c.component = std::string(kind->name);
       c.layer = kind->per_layer ? *m.layer : -1;
@@ -160,8 +160,8 @@ void Label(DumpCase& c, const TripleMetadata& m, const DumpLabelling& labelling,
                 std::to_string(c.layer) + ", beyond the config's num_hidden_layers = " +
                 std::to_string(labelling.config->num_hidden_layers));
   }
-  if (const ComponentCase* mapped = c.component.empty() ? nullptr
-                                                         : mapping.Of(c.component, c.layer)) {
+  if (const ComponentCase* mapped =
+          c.component.empty() ? nullptr : mapping.Of(c.component, c.layer)) {
     c.target_paths = mapped->target_paths;
     c.reasoning = mapped->reasoning;
   } else if (m.port_path) {
@@ -212,8 +212,9 @@ std::vector<std::string> DumpFiles(const std::string& dumps) {
     if (ec) throw Error(dumps + ": cannot list the folder: " + ec.message());
     std::sort(files.begin(), files.end());
     if (files.empty()) {
-      throw Error(dumps + ": no dumps in this folder (expected *.safetensors files of triples, "
-                          "as equiv_dump.write_dump writes them)");
+      throw Error(dumps +
+                  ": no dumps in this folder (expected *.safetensors files of triples, "
+                  "as equiv_dump.write_dump writes them)");
     }
     return files;
   }

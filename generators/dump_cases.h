@@ -48,8 +48,8 @@ std::optional<PathLabel> LabelModulePathInAnyFamily(std::string_view path);
 
 // One dumped triple, labelled.
 struct DumpCase {
-  std::string file;    // the dump that holds it
-  std::string triple;  // NAME of NAME.ref_fp32, NAME.ref_bf16, NAME.target
+  std::string file;         // the dump that holds it
+  std::string triple;       // NAME of NAME.ref_fp32, NAME.ref_bf16, NAME.target
   std::string module_path;  // the reference's module path (metadata, else NAME before '/')
   std::string input;        // the input kind: "long_sequence", "captured"; "dumped" when unknown
   std::string component;    // the kind's name; "" for a path outside the table
@@ -59,8 +59,8 @@ struct DumpCase {
   std::vector<std::string> target_paths;  // the mapping's, else the metadata's port_path
   std::string reasoning;                  // the mapping entry's, or where the triple is
   std::optional<std::vector<int64_t>> positions;
-  int64_t order = 0;   // rank in the bottom-up order of all the cases (unlabelled ones last)
-  std::string error;   // why the triple cannot be compared (a missing tensor); "" when it can
+  int64_t order = 0;  // rank in the bottom-up order of all the cases (unlabelled ones last)
+  std::string error;  // why the triple cannot be compared (a missing tensor); "" when it can
 
   // The test's name: "layers_0_attention/long_sequence" (a valid gtest and CTest name).
   std::string Name() const { return case_name + "/" + input; }

@@ -9,10 +9,10 @@
 #include <tuple>
 #include <utility>
 
+#include "generators/builtin_port_mapping.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/models/module_tree.h"
-#include "libequiv/families/registry.h"
-#include "generators/builtin_port_mapping.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -125,9 +125,9 @@ class CaseBuilder {
 
     const std::optional<KindAtLayer> found = ReferenceComponentOf(e.source, table_);
     if (!found) {
-      throw Error(label + ": source " + ShowPaths(e.source) +
-                  " is no component the suite runs; supported module sets: " +
-                  SupportedModuleSets(table_));
+      throw Error(
+          label + ": source " + ShowPaths(e.source) +
+          " is no component the suite runs; supported module sets: " + SupportedModuleSets(table_));
     }
     ComponentCase c;
     c.kind = found->kind;
@@ -220,10 +220,10 @@ std::string SupportedModuleSets(std::span<const ComponentKind> table) {
       // {i} shown as N (concatenated: GCC 12's -Wrestrict misreads a replace here).
       const std::string_view pattern = kind.hf_paths[p];
       const std::size_t at = pattern.find("{i}");
-      const std::string path = at == std::string_view::npos
-                                   ? std::string(pattern)
-                                   : std::string(pattern.substr(0, at)) + "N" +
-                                         std::string(pattern.substr(at + 3));
+      const std::string path =
+          at == std::string_view::npos
+              ? std::string(pattern)
+              : std::string(pattern.substr(0, at)) + "N" + std::string(pattern.substr(at + 3));
       if (p == 0) {
         set = path;
       } else {

@@ -13,11 +13,11 @@
 #include <utility>
 #include <vector>
 
-#include "libequiv/models/component_kind.h"
-#include "libequiv/config/model_config.h"
 #include "generators/component_case.h"
 #include "generators/component_mapping.h"
 #include "generators/layer_sampling.h"
+#include "libequiv/config/model_config.h"
+#include "libequiv/models/component_kind.h"
 
 namespace equiv {
 

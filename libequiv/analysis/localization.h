@@ -39,7 +39,7 @@ enum class RootCause {
 };
 
 struct Suspect {
-  std::string name;  // the case's name: "layers_0_qkv_proj/normal"
+  std::string name;       // the case's name: "layers_0_qkv_proj/normal"
   std::string component;  // the kind: "attention"
   int64_t layer = -1;
   double r_ratio = 0;  // NaN when not judged by R

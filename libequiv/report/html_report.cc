@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include "libequiv/report/html_escape.h"
 #include "libequiv/io/number_format.h"
+#include "libequiv/report/html_escape.h"
 #include "libequiv/report/report_plots.h"
 #include "libequiv/report/svg_plot.h"
 
@@ -146,8 +146,8 @@ std::string ComponentsTable(const std::vector<CaseResult>& cases) {
          (c.errors ? "<a href=\"#dist-" + n + "\">" + Esc(c.name) + "</a>" : Esc(c.name)) +
          "</td><td>" + Esc(c.component) + "</td><td>" +
          (c.layer >= 0 ? std::to_string(c.layer) : std::string("-")) + "</td><td>" + Esc(c.input) +
-         "</td><td>" + Esc(std::string(OutcomeName(c.outcome))) + "</td>" + RCell(c.r_ratio) + "<td>" +
-         FormatShortest(c.tau) + "</td><td class=\"band " + BandClass(c.band) + "\">" +
+         "</td><td>" + Esc(std::string(OutcomeName(c.outcome))) + "</td>" + RCell(c.r_ratio) +
+         "<td>" + FormatShortest(c.tau) + "</td><td class=\"band " + BandClass(c.band) + "\">" +
          BandText(c.band) + "</td><td class=\"passed\">" + (c.passed ? "yes" : "NO") +
          "</td><td class=\"paths\">" + Esc(Joined(c.source_paths, "\n")) +
          "</td><td class=\"paths\">" + Esc(Joined(c.target_paths, "\n")) +

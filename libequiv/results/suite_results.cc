@@ -1,9 +1,5 @@
 #include "libequiv/results/suite_results.h"
 
-#include <set>
-
-#include "libequiv/families/registry.h"
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -14,11 +10,13 @@
 #include <initializer_list>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
 #include <utility>
 
+#include "libequiv/families/registry.h"
 #include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/metrics/triple_comparison.h"
@@ -300,7 +298,8 @@ CaseResult CaseFromJson(const json& j, std::string_view origin, const std::strin
     std::set<std::string_view> seen;
     for (const Architecture* family : Families()) {
       for (const ComponentKind& kind : family->Components()) {
-        if (seen.insert(kind.name).second) kinds += (kinds.empty() ? "" : ", ") + std::string(kind.name);
+        if (seen.insert(kind.name).second)
+          kinds += (kinds.empty() ? "" : ", ") + std::string(kind.name);
       }
     }
     f.FailName("component", c.component, kinds + " (or \"\" for a component of no family)");
