@@ -22,6 +22,7 @@
 #include "libequiv/report/comparison_json.h"
 #include "libequiv/report/triple_report.h"
 #include "libequiv/results/results_writer.h"
+#include "libequiv/suite/dump_case_labels.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {
@@ -212,15 +213,7 @@ void WriteResults(const CompareArgs& args, const std::vector<Row>& rows, std::os
     CaseResult r = ResultOf(*row.result, row.seconds);
     r.errors = row.errors;
     if (const auto it = labels.find(row.name); it != labels.end()) {
-      const DumpCase& c = it->second;
-      r.name = c.Name();
-      r.case_name = c.case_name;
-      r.input = c.input;
-      r.component = c.component;
-      r.layer = c.layer;
-      r.source_paths = c.source_paths;
-      r.target_paths = c.target_paths;
-      r.order = c.order;
+      ApplyDumpLabels(it->second, r);
     } else {  // three tensors: a triple of no module
       r.case_name = CaseNameOf(row.name);
       r.input = "dumped";
