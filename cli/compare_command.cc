@@ -36,7 +36,7 @@ struct Row {
   std::optional<TripleComparison> result;
   std::string error;
   double seconds = 0;
-  std::optional<ErrorDistribution> errors;  // for --results
+  std::optional<ErrorDistribution> errors = {};  // for --results
 };
 
 // Failures are judgements on the port; errors mean nothing was judged (bad input, shape

@@ -114,9 +114,9 @@ class JourneyTest(unittest.TestCase):
         cls.markdown = {}
         for name in ("rope", "softmax"):
             cls.markdown[name] = step(f"report {name}", lambda name=name: run(
-                ENV["EQUIV_BINARY"], "report", d("results", f"{name}.json"), "--format",
+                ENV["EQUIV_BINARY"], "report", d("build", "results", f"{name}.json"), "--format",
                 "markdown").stdout)
-            run(ENV["EQUIV_BINARY"], "report", d("results", f"{name}.json"), "--localize", "-o",
+            run(ENV["EQUIV_BINARY"], "report", d("build", "results", f"{name}.json"), "--localize", "-o",
                 d(f"{name}.html"))
         # A new dump: ctest lists it at its next run, with no cmake and no build.
         step("dump layer 1", lambda: dump("faithful", ["model.layers.1.mlp"],
@@ -132,7 +132,7 @@ class JourneyTest(unittest.TestCase):
     def path(cls, *parts):
         return os.path.join(cls.dir, *parts)
 
-    def tests_of(self, port, junit_cases=None):
+    def _tests_of(self, port, junit_cases=None):
         cases = self.junit if junit_cases is None else junit_cases
         return {k[len(port) + 1:]: v for k, v in cases.items() if k.startswith(port + ".")}
 
@@ -142,14 +142,14 @@ class JourneyTest(unittest.TestCase):
                                                  "hidden.npy")))
 
     def test_the_faithful_port_passes(self):
-        tests = self.tests_of("faithful")
+        tests = self._tests_of("faithful")
         self.assertIn("layers_0_attention/long_sequence", tests)
         self.assertEqual(len(tests), 8, sorted(tests))
         for name, (status, _) in tests.items():
             self.assertEqual(status, "run", name)
 
     def test_the_rope_bug_fails_in_self_attn_and_is_localized_there(self):
-        tests = self.tests_of("rope")
+        tests = self._tests_of("rope")
         failed = sorted(n for n, (status, _) in tests.items() if status == "fail")
         self.assertEqual(failed[:2], ["layers_0_attention/long_sequence",
                                       "layers_0_attention/normal"])
@@ -169,7 +169,7 @@ class JourneyTest(unittest.TestCase):
         self.assertNotIn("clean port", html)
 
     def test_the_softmax_bug_fails_at_the_long_inputs_only(self):
-        tests = self.tests_of("softmax")
+        tests = self._tests_of("softmax")
         self.assertEqual(tests["layers_0_attention/long_sequence"][0], "fail")
         self.assertEqual(tests["layers_0_attention/normal"][0], "run")  # 24 positions hide it
         self.assertEqual(tests["layers_0_mlp/normal"][0], "run")
@@ -182,7 +182,7 @@ class JourneyTest(unittest.TestCase):
             self.assertRegex(out or "", r"r_ratio=\S+ band=\w+ outcome=\w+", name)
 
     def test_a_new_dump_runs_with_no_rebuild(self):
-        tests = self.tests_of("faithful", self.junit2)
+        tests = self._tests_of("faithful", self.junit2)
         self.assertEqual(tests["layers_1_mlp/normal"][0], "run")
         self.assertEqual(len(tests), 9, sorted(tests))
 

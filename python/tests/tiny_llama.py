@@ -38,14 +38,14 @@ def rotate_interleaved(x):
 
 
 def softmax_accumulated_in(scores, dtype):
-    """The bug: a softmax kernel that keeps its running sum in `dtype` (bf16 on the port), key
-    by key, as a device kernel would; HF computes the softmax in float32. Each add rounds to
-    bf16, so the sum's error grows with the number of keys: short sequences hide it."""
-    e = (scores - scores.amax(-1, keepdim=True)).exp().to(dtype)
-    total = torch.zeros_like(e[..., :1])
+    """The bug: a softmax kernel that keeps its running sum in `dtype` (bf16 on the port), adding
+    one key at a time; HF computes the softmax in float32. Each add rounds the sum to bf16, so
+    its error grows with the number of keys: a short sequence can hide it, a long one cannot."""
+    e = (scores - scores.amax(-1, keepdim=True)).float().exp()
+    total = torch.zeros_like(e[..., :1]).to(dtype)
     for j in range(e.shape[-1]):
-        total = (total + e[..., j:j + 1]).to(dtype)
-    return (e / total).to(dtype)
+        total = (total.float() + e[..., j:j + 1]).to(dtype)
+    return (e / total.float()).to(dtype)
 
 
 def cos_sin(positions, dtype):
