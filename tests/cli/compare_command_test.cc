@@ -164,9 +164,10 @@ TEST(CompareCommandTest, ResultsFileIsLabelledAndReportReadsIt) {
                                      .metadata = R"({"module_path": "model.layers.0.self_attn", )"
                                                  R"("input_kind": "long_sequence"})"},
                                     {.name = "model.layers.0/long_sequence", .r = 30}});
-  CompareArgs args{.inputs = {dump},
-                   .results = dir + "/results.json",
-                   .config = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-llama.json"};
+  CompareArgs args;
+  args.inputs = {dump};
+  args.results = dir + "/results.json";
+  args.config = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-llama.json";
   std::ostringstream out, err;
   EXPECT_EQ(RunCompare(args, out, err), kExitFailed) << err.str();
   EXPECT_THAT(err.str(),
