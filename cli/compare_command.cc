@@ -1,19 +1,28 @@
 #include "cli/compare_command.h"
 
 #include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <iomanip>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <unordered_set>
 
 #include "cli/command_guard.h"
 #include "cli/tensor_source.h"
+#include "generators/dump_cases.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/io/json_show.h"
-#include "libequiv/report/comparison_json.h"
 #include "libequiv/io/number_format.h"
+#include "libequiv/metrics/error_distribution.h"
+#include "libequiv/report/comparison_json.h"
 #include "libequiv/report/triple_report.h"
+#include "libequiv/results/results_writer.h"
+#include "libequiv/suite/dump_case_labels.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {
@@ -26,6 +35,8 @@ struct Row {
   std::string name;
   std::optional<TripleComparison> result;
   std::string error;
+  double seconds = 0;
+  std::optional<ErrorDistribution> errors = {};  // for --results
 };
 
 // Failures are judgements on the port; errors mean nothing was judged (bad input, shape
@@ -44,11 +55,14 @@ bool IsError(const Row& row) {
 
 // One row from the three views `load` gives; an equiv::Error while loading is the row's error.
 template <typename Load>
-Row CompareRow(std::string name, const CompareOptions& options, Load load) {
+Row CompareRow(std::string name, const CompareOptions& options, bool distributions, Load load) {
   Row row{std::move(name), std::nullopt, ""};
   try {
+    const auto start = std::chrono::steady_clock::now();
     const Triple triple = load();
     row.result = CompareTriple(triple, options);
+    row.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (distributions) row.errors = ErrorDistributionOf(triple);
   } catch (const Error& e) {
     row.error = e.what();
   }
@@ -59,7 +73,8 @@ Row CompareRow(std::string name, const CompareOptions& options, Load load) {
 // missing one of its three tensors is an error row. Names are looked up in the open file, never
 // turned back into paths.
 std::vector<Row> CompareDump(TensorSources& sources, const std::string& path,
-                             const CompareOptions& options, std::ostream& progress) {
+                             const CompareOptions& options, bool distributions,
+                             std::ostream& progress) {
   const SafetensorsFile& file = sources.Safetensors(path);
   std::vector<std::string> names;
   std::unordered_set<std::string> seen;  // linear in the number of tensors
@@ -92,7 +107,7 @@ std::vector<Row> CompareDump(TensorSources& sources, const std::string& path,
       rows.push_back({name, std::nullopt, "incomplete triple: " + path + " has no " + missing});
       continue;
     }
-    rows.push_back(CompareRow(name, options, [&] {
+    rows.push_back(CompareRow(name, options, distributions, [&] {
       return Triple{TensorSources::View(file, name + std::string(kRefFp32)),
                     TensorSources::View(file, name + std::string(kRefBf16)),
                     TensorSources::View(file, name + std::string(kTarget))};
@@ -156,6 +171,63 @@ void WriteTable(const std::vector<Row>& rows, std::ostream& out, std::ostream& e
   }
 }
 
+// A stem usable as a case name: letters, digits and '_'.
+std::string CaseNameOf(const std::string& spec) {
+  std::string name = std::filesystem::path(ParseTensorSpec(spec).path).stem().string();
+  if (const std::string tensor = ParseTensorSpec(spec).tensor; !tensor.empty()) name = tensor;
+  for (char& c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  }
+  return name.empty() ? "triple" : name;
+}
+
+// --results: the compared rows as a suite's results file, labelled from their module paths; a
+// row that could not be compared is left out and the file is not complete.
+void WriteResults(const CompareArgs& args, const std::vector<Row>& rows, std::ostream& err) {
+  std::optional<ModelConfig> config;
+  if (!args.config.empty()) config = LoadModelConfig(args.config);
+  const bool dump = args.inputs.size() == 1;
+  SuiteResults header;
+  header.suite = std::filesystem::path(ParseTensorSpec(args.inputs.front()).path).stem().string();
+  header.model = config ? std::filesystem::path(args.config).stem().string() : "";
+  header.device = "dumps";
+  std::string dumps;
+  for (const std::string& input : args.inputs) dumps += (dumps.empty() ? "" : " ") + input;
+  header.dumps = dumps;
+  header.tau = args.options.tau;
+  std::map<std::string, DumpCase> labels;
+  if (dump) {
+    DumpLabelling labelling{.config = config ? &*config : nullptr};
+    if (config) labelling.table = ArchitectureOf(*config).Components();
+    for (DumpCase& c : DumpCases({args.inputs.front()}, labelling)) {
+      labels.emplace(c.triple, std::move(c));
+    }
+  }
+  ResultsWriter writer(args.results, header);
+  bool complete = true;
+  for (const Row& row : rows) {
+    if (!row.result || IsError(row)) {
+      complete = false;
+      continue;
+    }
+    CaseResult r = ResultOf(*row.result, row.seconds);
+    r.errors = row.errors;
+    if (const auto it = labels.find(row.name); it != labels.end()) {
+      ApplyDumpLabels(it->second, r);
+    } else {  // three tensors: a triple of no module
+      r.case_name = CaseNameOf(row.name);
+      r.input = "dumped";
+      r.name = r.case_name + "/" + r.input;
+    }
+    writer.Append(r);
+  }
+  if (complete) writer.Finish();
+  const Totals totals = TotalsOf(writer.results().cases);
+  err << "equiv compare: results " << Printable(args.results) << " (" << totals.cases << " cases, "
+      << totals.failed << " failed"
+      << (complete ? "" : "; not complete: some triples could not be compared") << ")\n";
+}
+
 void WriteJson(const std::vector<Row>& rows, std::ostream& out) {
   nlohmann::json results = nlohmann::json::array();
   for (const Row& row : rows) {
@@ -182,17 +254,19 @@ int RunCompare(const CompareArgs& args, std::ostream& out, std::ostream& err) {
     CheckOptions(args.options);
     TensorSources sources;
     if (args.inputs.size() == 3) {
-      rows.push_back(CompareRow(args.inputs[2], args.options, [&] {
+      rows.push_back(CompareRow(args.inputs[2], args.options, !args.results.empty(), [&] {
         return Triple{sources.Load(args.inputs[0]), sources.Load(args.inputs[1]),
                       sources.Load(args.inputs[2])};
       }));
     } else if (args.inputs.size() == 1 && IsSafetensorsPath(args.inputs[0])) {
-      rows = CompareDump(sources, args.inputs[0], args.options, err);
+      rows = CompareDump(sources, args.inputs[0], args.options, !args.results.empty(), err);
     } else {
       throw Error("compare takes REF_FP32 REF_BF16 TARGET, or one DUMP.safetensors; got " +
                   std::to_string(args.inputs.size()) + " argument(s)");
     }
-    // Write while the sources (and so the views the results point into) are alive.
+    // The results file first: an error there (a malformed --config) must not follow a JSON
+    // document already written. Write while the sources (the views results point into) live.
+    if (!args.results.empty()) WriteResults(args, rows, err);
     args.json ? WriteJson(rows, out) : WriteTable(rows, out, err);
   } catch (...) {
     const std::string message = DescribeCurrentException();

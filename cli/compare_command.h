@@ -1,10 +1,13 @@
 // `equiv compare`: the 3-tensor comparison of tensors dumped from a real port.
 //
-//   equiv compare REF_FP32 REF_BF16 TARGET [--tau T] [--json]
-//   equiv compare DUMP.safetensors [--tau T] [--json]
+//   equiv compare REF_FP32 REF_BF16 TARGET [--tau T] [--json] [--results r.json]
+//   equiv compare DUMP.safetensors [--tau T] [--json] [--results r.json] [--config c.json]
 //
 // Each tensor is a .npy file or file.safetensors:NAME. A whole safetensors dump compares
-// every triple NAME.ref_fp32, NAME.ref_bf16, NAME.target in it, in file order.
+// every triple NAME.ref_fp32, NAME.ref_bf16, NAME.target in it, in file order. A leading batch
+// of 1 is squeezed, so [1, n, f] and [n, f] compare. --results writes a suite results file, its
+// cases labelled from their module paths (the config's family table, or any family's), for
+// `equiv localize` and `equiv report`.
 #ifndef EQUIV_CLI_COMPARE_COMMAND_H_
 #define EQUIV_CLI_COMPARE_COMMAND_H_
 
@@ -21,6 +24,8 @@ struct CompareArgs {
   std::vector<std::string> inputs;  // three tensor specs, or one safetensors dump
   CompareOptions options;
   bool json = false;
+  std::string results = {};  // a suite results file to write ("" for none)
+  std::string config = {};   // the model's config.json: its family labels the results' cases
 };
 
 // Runs the comparisons, writes the table (or JSON) to `out`, progress and errors to `err`

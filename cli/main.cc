@@ -11,6 +11,7 @@
 #include "cli/command_guard.h"
 #include "cli/compare_command.h"
 #include "cli/faults_command.h"
+#include "cli/inputs_command.h"
 #include "cli/localize_command.h"
 #include "cli/merge_command.h"
 #include "cli/reference_command.h"
@@ -63,6 +64,11 @@ int main(int argc, char** argv) {
       ->default_val(0)
       ->check(CLI::NonNegativeNumber);
   compare_cmd->add_flag("--json", compare.json, "one JSON object instead of the table");
+  compare_cmd->add_option("--results", compare.results,
+                          "also write a suite results file (for equiv localize and report), its "
+                          "cases labelled from their module paths");
+  compare_cmd->add_option("--config", compare.config,
+                          "the model's config.json: its family labels --results' cases");
 
   equiv::cli::FaultsArgs faults;
   CLI::App* faults_cmd = app.add_subcommand(
@@ -92,6 +98,29 @@ int main(int argc, char** argv) {
       ->default_val("fp32")
       ->check(CLI::IsMember({"fp32", "bf16"}));
   reference_cmd->add_option("--out", reference.output, "the output .npy (float32)")->required();
+
+  equiv::cli::InputsArgs inputs;
+  CLI::App* inputs_cmd = app.add_subcommand(
+      "inputs",
+      "Writes the suite's inputs for each component kind of the config's family and each input "
+      "kind (.npy with positions, the layout python/equiv_dump's feed reads), so a port that runs "
+      "elsewhere is checked on the inputs that expose softmax, sliding-window and rope-scaling "
+      "bugs. Exit 0: written; 2: an error.");
+  inputs_cmd->add_option("--config", inputs.config, "the model's config.json")->required();
+  inputs_cmd->add_option("--out", inputs.output, "the folder to write")->required();
+  inputs_cmd
+      ->add_option("--kinds", inputs.kinds,
+                   "input kinds (default all): normal, uniform, outlier_channels, "
+                   "small_magnitude, long_sequence")
+      ->delimiter(',');
+  inputs_cmd->add_option("--positions", inputs.positions, "rows of every input but long_sequence")
+      ->default_val(24);
+  inputs_cmd
+      ->add_option("--long-positions", inputs.long_positions,
+                   "rows of long_sequence (default: at least 256, 3 x sliding_window or 3 x the "
+                   "rope scaling's original context, within max_position_embeddings)")
+      ->check(CLI::NonNegativeNumber);
+  inputs_cmd->add_option("--seed", inputs.seed, "the seed of the inputs")->default_val(11);
 
   equiv::cli::CalibrateArgs calibrate;
   CLI::App* calibrate_cmd = app.add_subcommand(
@@ -199,6 +228,7 @@ int main(int argc, char** argv) {
   if (*compare_cmd)
     return run("compare", [&] { return RunCompare(compare, std::cout, std::cerr); });
   if (*faults_cmd) return run("faults", [&] { return RunFaults(faults, std::cout); });
+  if (*inputs_cmd) return run("inputs", [&] { return RunInputs(inputs, std::cout, std::cerr); });
   if (*reference_cmd) {
     return run("reference", [&] { return RunReference(reference, std::cout, std::cerr); });
   }
@@ -212,8 +242,7 @@ int main(int argc, char** argv) {
   if (*tree_cmd) return run("tree", [&] { return RunTree(tree, std::cout, std::cerr); });
   if (*report_cmd) return run("report", [&] { return RunReport(report, std::cout, std::cerr); });
   if (*tf_cmd) {
-    return run("teacher-forced",
-               [&] { return RunTeacherForcedCommand(tf, std::cout, std::cerr); });
+    return run("teacher-forced", [&] { return RunTeacherForcedCommand(tf, std::cout, std::cerr); });
   }
   return equiv::cli::kExitError;
 }

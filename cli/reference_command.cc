@@ -3,11 +3,13 @@
 #include <cmath>
 #include <cstring>
 #include <set>
+#include <string>
+#include <vector>
 
 #include "cli/command_guard.h"
-#include "libequiv/io/npy.h"
-#include "libequiv/families/registry.h"
 #include "generators/suite_cases.h"
+#include "libequiv/families/registry.h"
+#include "libequiv/io/npy.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {
@@ -87,7 +89,6 @@ double ParameterBytes(const ModelConfig& config) {
   return 4 * (one + per_layer * static_cast<double>(config.num_hidden_layers - 1));
 }
 
-
 // Positions of one sequence: one per row, each in [0, max_position_embeddings), none twice.
 void CheckPositions(const std::vector<int64_t>& positions, int64_t rows, const ModelConfig& config,
                     const ReferenceArgs& args) {
@@ -141,6 +142,71 @@ void CheckActivationBytes(const ComponentKind& component, int64_t rows, const Mo
   }
 }
 
+// What one component runs on: a model of one layer (the component's own, renumbered 0) whose
+// only real parameters are the component's, read from the checkpoint; the rest are zeros of the
+// smallest shapes the component allows (vocab_size 1 unless it reads the vocabulary).
+struct ComponentModel {
+  ModelConfig config;
+  int64_t layer = 0;
+  StateDict weights;
+};
+
+bool Under(const std::string& name, const std::vector<std::string>& prefixes) {
+  for (const std::string& p : prefixes) {
+    if (p.empty() || name.starts_with(p + ".")) return true;
+  }
+  return false;
+}
+
+ComponentModel LoadComponentModel(const ReferenceArgs& args, const ModelConfig& config,
+                                  const Architecture& family, const ComponentKind& kind,
+                                  int64_t layer) {
+  const std::vector<ParameterSpec> all = family.Parameters(config);
+  const std::vector<std::string> prefixes = HfPathsAt(kind, layer);
+  std::vector<ParameterSpec> own;
+  for (const ParameterSpec& p : all) {
+    if (Under(p.name, prefixes)) own.push_back(p);
+  }
+  if (kind.name == "lm_head" && own.empty()) {  // tied: the head is the embedding
+    for (const ParameterSpec& p : all) {
+      if (p.name == "model.embed_tokens.weight") own.push_back(p);
+    }
+  }
+  const StateDict read = [&] {
+    try {
+      return LoadParameters(args.weights, own);
+    } catch (const Error& e) {
+      std::string names;
+      for (const ParameterSpec& p : own) names += (names.empty() ? "" : ", ") + p.name;
+      throw Error(
+          "--weights " + std::string(e.what()) + " (--component " + args.components.front() +
+          " reads only its own parameters: " + (names.empty() ? std::string("none") : names) + ")");
+    }
+  }();
+  if (kind.name == "causal_lm") return {config, 0, read};
+
+  ModelConfig small = config;
+  small.num_hidden_layers = 1;
+  const std::string from = "model.layers." + std::to_string(layer) + ".";
+  if (kind.per_layer) {
+    small.max_window_layers = layer < config.max_window_layers ? 1 : 0;  // the layer's window
+  } else {
+    small.intermediate_size = 1;  // the layer is all zeros and never runs
+  }
+  if (kind.name != "embedding" && kind.name != "lm_head") small.vocab_size = 1;
+  ComponentModel model{small, 0, {}};
+  for (const ParameterSpec& p : family.Parameters(small)) {
+    std::string name = p.name;
+    if (kind.per_layer && name.starts_with("model.layers.0.")) {
+      name = from + name.substr(std::string("model.layers.0.").size());
+    }
+    const auto it = read.find(name);
+    model.weights.emplace(p.name,
+                          it != read.end() ? it->second : Tensor(Shape(p.shape), DType::kF32));
+  }
+  return model;
+}
+
 }  // namespace
 
 int RunReference(const ReferenceArgs& args, std::ostream& out, std::ostream& err) {
@@ -189,13 +255,12 @@ int RunReference(const ReferenceArgs& args, std::ostream& out, std::ostream& err
       }
     } else {
       const int64_t features = InputColumns(kind.input, config);
-      const std::string what = kind.input == InputShape::kQueryKey
-                                   ? "q | k: (num_attention_heads + num_key_value_heads) x head_dim"
-                               : kind.input == InputShape::kQueryHeads
-                                   ? "num_attention_heads x head_dim"
-                               : kind.input == InputShape::kKeyHeads
-                                   ? "num_key_value_heads x head_dim"
-                                   : "hidden_size";
+      const std::string what =
+          kind.input == InputShape::kQueryKey
+              ? "q | k: (num_attention_heads + num_key_value_heads) x head_dim"
+          : kind.input == InputShape::kQueryHeads ? "num_attention_heads x head_dim"
+          : kind.input == InputShape::kKeyHeads   ? "num_key_value_heads x head_dim"
+                                                  : "hidden_size";
       in.hidden = Activations(input, name, features, what + " of " + args.config);
       rows = in.hidden.rows();
     }
@@ -208,13 +273,16 @@ int RunReference(const ReferenceArgs& args, std::ostream& out, std::ostream& err
       CheckPositions(in.positions, rows, config, args);
     CheckActivationBytes(kind, rows, config, args);
 
-    const StateDict weights = args.weights.empty() ? InitStateDict(config, args.seed)
-                                                   : LoadStateDict(args.weights, config);
+    // Seeded: the whole model (test-sized configs). A checkpoint: the component's parameters.
+    const ComponentModel run = args.weights.empty()
+                                   ? ComponentModel{config, layer, InitStateDict(config, args.seed)}
+                                   : LoadComponentModel(args, config, family, kind, layer);
     const std::unique_ptr<Reference> model = family.MakeReference(
-        config, weights, args.precision == "bf16" ? nn::Precision::kBf16 : nn::Precision::kFp32);
+        run.config, run.weights,
+        args.precision == "bf16" ? nn::Precision::kBf16 : nn::Precision::kFp32);
     const nn::Matrix y = [&] {
       try {
-        return model->Run(kind.name, layer, in);
+        return model->Run(kind.name, run.layer, in);
       } catch (const Error& e) {
         throw Error("--component " + name + " on --input " + args.input + ": " + e.what());
       }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "generators/dump_cases.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/tensor/error.h"
 
@@ -40,7 +41,7 @@ TensorView TensorSources::View(const SafetensorsFile& file, const std::string& n
                 std::string(SafetensorsTypeName(entry.dtype)) +
                 "; compare reads floating tensors (F32, F16, BF16, F64)");
   }
-  return file.View(name);
+  return SqueezeBatch(file.View(name));
 }
 
 TensorView TensorSources::Load(std::string_view spec) {
@@ -59,7 +60,7 @@ TensorView TensorSources::Load(std::string_view spec) {
                   " values; compare reads floating arrays (<f4, <f2, <f8)");
     }
     npy_.push_back(std::move(array));
-    return npy_.back()->view();
+    return SqueezeBatch(npy_.back()->view());
   }
   throw Error("'" + std::string(spec) +
               "': not a tensor file equiv reads; give a .npy file or file.safetensors:TENSOR_NAME");

@@ -1,5 +1,6 @@
 // Tensors named on the command line: `file.npy`, or `file.safetensors:tensor_name`. The
-// loaded files stay open (memory-mapped) for as long as their views are used.
+// loaded files stay open (memory-mapped) for as long as their views are used. A leading batch
+// of 1 is squeezed ([1, n, f] is viewed as [n, f]: SqueezeBatch, as every command does).
 #ifndef EQUIV_CLI_TENSOR_SOURCE_H_
 #define EQUIV_CLI_TENSOR_SOURCE_H_
 

@@ -3,6 +3,7 @@
 #   find_package(equiv REQUIRED)
 #   target_link_libraries(my_test PRIVATE equiv::core equiv::matchers equiv::fixtures)
 #   equiv_add_component_suite(...)
+#   equiv_add_dump_suite(...)
 # Headers keep their paths under include/equiv ("libequiv/...", "matchers/...", "fixtures/...").
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
@@ -19,6 +20,8 @@ install(TARGETS equiv_core ${equiv_libraries}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/equiv)
 install(TARGETS equiv RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+# The dump suites' program, imported as equiv::dump_suite by equiv_add_dump_suite.
+install(TARGETS equiv_dump_suite EXPORT equivTargets RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 foreach(dir libequiv generators matchers fixtures)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/
           DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/equiv/${dir}
@@ -37,6 +40,7 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/equivConfigVersion.cmake
 install(FILES ${PROJECT_BINARY_DIR}/equivConfig.cmake
               ${PROJECT_BINARY_DIR}/equivConfigVersion.cmake
               ${PROJECT_SOURCE_DIR}/generators/EquivComponentSuite.cmake
+              ${PROJECT_SOURCE_DIR}/generators/EquivDumpSuite.cmake
               ${PROJECT_SOURCE_DIR}/fixtures/suite_main.cc
         DESTINATION ${EQUIV_INSTALL_CMAKEDIR})
 # The shipped model configs and the built-in port's mapping, for suites and the CLI.

@@ -9,10 +9,10 @@
 #include <tuple>
 #include <utility>
 
+#include "generators/builtin_port_mapping.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/models/module_tree.h"
-#include "libequiv/families/registry.h"
-#include "generators/builtin_port_mapping.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -69,17 +69,21 @@ std::string ShowPaths(const std::vector<std::string>& paths) {
   return out + "]";
 }
 
-// The bottom-up order the family's table gives: group, then layer (a model-level kind before
-// every layer unless after_layers), then sub_order.
-std::tuple<int, int64_t, int> OrderKey(const ComponentCase& c) {
-  const ComponentKind& k = *c.kind;
-  const int64_t layer = k.after_layers ? std::numeric_limits<int64_t>::max() : c.layer;
-  return {k.order_group, layer, k.sub_order};
+int64_t OrderKey(const ComponentCase& c) { return BottomUpKey(*c.kind, c.layer); }
+
+}  // namespace
+
+int64_t BottomUpKey(const ComponentKind& kind, int64_t layer) {
+  // (group, layer, sub_order) in one integer: 22 bits, 32 bits (layer + 1, or 2^31 after every
+  // layer), 8 bits; tables and layer numbers stay far inside them.
+  const int64_t group = std::clamp<int64_t>(kind.order_group, 0, (int64_t{1} << 22) - 1);
+  const int64_t at = kind.after_layers ? int64_t{1} << 31
+                                       : std::clamp<int64_t>(layer + 1, 0, (int64_t{1} << 31) - 1);
+  const int64_t sub = std::clamp<int64_t>(kind.sub_order, 0, 255);
+  return (group << 40) | (at << 8) | sub;
 }
 
-// The layer a source path names through a pattern's "{i}", or nullopt when it does not match.
-// A pattern without "{i}" matches itself only (layer kNoLayer).
-std::optional<int64_t> MatchPattern(std::string_view pattern, std::string_view path) {
+std::optional<int64_t> MatchHfPath(std::string_view pattern, std::string_view path) {
   const std::size_t at = pattern.find("{i}");
   if (at == std::string_view::npos) {
     return pattern == path ? std::optional<int64_t>(kNoLayer) : std::nullopt;
@@ -91,6 +95,8 @@ std::optional<int64_t> MatchPattern(std::string_view pattern, std::string_view p
   }
   return LayerNumber(path.substr(head.size(), path.size() - head.size() - tail.size()));
 }
+
+namespace {
 
 class CaseBuilder {
  public:
@@ -119,9 +125,9 @@ class CaseBuilder {
 
     const std::optional<KindAtLayer> found = ReferenceComponentOf(e.source, table_);
     if (!found) {
-      throw Error(label + ": source " + ShowPaths(e.source) +
-                  " is no component the suite runs; supported module sets: " +
-                  SupportedModuleSets(table_));
+      throw Error(
+          label + ": source " + ShowPaths(e.source) +
+          " is no component the suite runs; supported module sets: " + SupportedModuleSets(table_));
     }
     ComponentCase c;
     c.kind = found->kind;
@@ -193,7 +199,7 @@ std::optional<KindAtLayer> ReferenceComponentOf(const std::vector<std::string>& 
       bool found = false;
       for (std::size_t p = 0; p < kind.hf_paths.size() && !found; ++p) {
         if (used[p]) continue;
-        const std::optional<int64_t> at = MatchPattern(kind.hf_paths[p], path);
+        const std::optional<int64_t> at = MatchHfPath(kind.hf_paths[p], path);
         if (!at || (layer && *layer != *at)) continue;
         used[p] = found = true;
         layer = at;
@@ -214,10 +220,10 @@ std::string SupportedModuleSets(std::span<const ComponentKind> table) {
       // {i} shown as N (concatenated: GCC 12's -Wrestrict misreads a replace here).
       const std::string_view pattern = kind.hf_paths[p];
       const std::size_t at = pattern.find("{i}");
-      const std::string path = at == std::string_view::npos
-                                   ? std::string(pattern)
-                                   : std::string(pattern.substr(0, at)) + "N" +
-                                         std::string(pattern.substr(at + 3));
+      const std::string path =
+          at == std::string_view::npos
+              ? std::string(pattern)
+              : std::string(pattern.substr(0, at)) + "N" + std::string(pattern.substr(at + 3));
       if (p == 0) {
         set = path;
       } else {

@@ -9,14 +9,15 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
-#include "libequiv/models/component_kind.h"
-#include "libequiv/config/model_config.h"
 #include "generators/component_case.h"
 #include "generators/component_mapping.h"
 #include "generators/layer_sampling.h"
+#include "libequiv/config/model_config.h"
+#include "libequiv/models/component_kind.h"
 
 namespace equiv {
 
@@ -38,6 +39,17 @@ struct KindAtLayer {
 };
 std::optional<KindAtLayer> ReferenceComponentOf(const std::vector<std::string>& source_paths,
                                                 std::span<const ComponentKind> table);
+
+// The layer an HF module path names through a table pattern's "{i}" ("model.layers.{i}.mlp"
+// and "model.layers.3.mlp" give 3), -1 for a pattern without "{i}" that equals the path,
+// nullopt when the path does not match.
+std::optional<int64_t> MatchHfPath(std::string_view pattern, std::string_view path);
+
+// A case's place in the bottom-up order the family's table gives, as one sortable integer:
+// by order_group, then layer (a model-level kind before every layer unless after_layers), then
+// sub_order. SuiteCases numbers its cases in this order; a hand-written or dumped case records
+// the key itself as its order.
+int64_t BottomUpKey(const ComponentKind& kind, int64_t layer);
 
 // The module sets a mapping entry's source can name, for messages: "model.embed_tokens;
 // model.layers.N.input_layernorm; model.layers.N.self_attn.q_proj, k_proj and v_proj

@@ -1,7 +1,4 @@
-#include "libequiv/io/number_format.h"
 #include "libequiv/analysis/localization.h"
-
-#include "libequiv/families/registry.h"
 
 #include <algorithm>
 #include <cmath>
@@ -11,13 +8,18 @@
 #include <utility>
 #include <vector>
 
+#include "libequiv/families/registry.h"
+#include "libequiv/io/number_format.h"
+
 namespace equiv {
 namespace {
 
 using json = nlohmann::json;
 
 // The component kind of a case in its family's table; nullptr for a kind no family has.
-const ComponentKind* KindOf(const CaseResult& c) { return FindComponentKindInAnyFamily(c.component); }
+const ComponentKind* KindOf(const CaseResult& c) {
+  return FindComponentKindInAnyFamily(c.component);
+}
 
 // `outer` contains `inner` as a module: "model.layers.3" contains "model.layers.3.mlp"; the
 // empty path (the root) contains every other path.
@@ -66,8 +68,8 @@ std::vector<std::size_t> FollowersOf(const std::vector<CaseResult>& cases, std::
       follows =
           follows || (later.component == c.component && c.layer >= 0 && later.layer > c.layer);
       if (!named.empty()) {
-        follows = follows || (later.layer == c.layer &&
-                              std::find(named.begin(), named.end(), later.component) != named.end());
+        follows = follows || (later.layer == c.layer && std::find(named.begin(), named.end(),
+                                                                  later.component) != named.end());
       } else {
         follows = follows || (innermost >= 0 && ContainmentDepth(later, c) == innermost);
       }
@@ -162,10 +164,11 @@ std::string Joined(const std::vector<std::string>& paths) {
   return text;
 }
 
+// A passing run names no suspect: what ranks first there is an over-precision flag.
 std::string SuspectLine(const Suspect& s) {
-  return "primary suspect " + s.name + " (" + s.component + ", " +
-         FormatR(s.r_ratio) + ", " + std::string(PatternName(s.pattern)) + ", " +
-         std::string(RootCauseName(s.cause)) + "): " + s.description + "; paths " +
+  return std::string(s.failed ? "primary suspect " : "first over-precision flag ") + s.name + " (" +
+         s.component + ", " + FormatR(s.r_ratio) + ", " + std::string(PatternName(s.pattern)) +
+         ", " + std::string(RootCauseName(s.cause)) + "): " + s.description + "; paths " +
          Joined(s.source_paths) + " -> " + Joined(s.target_paths);
 }
 

@@ -39,7 +39,7 @@ enum class RootCause {
 };
 
 struct Suspect {
-  std::string name;  // the case's name: "layers_0_qkv_proj/normal"
+  std::string name;       // the case's name: "layers_0_qkv_proj/normal"
   std::string component;  // the kind: "attention"
   int64_t layer = -1;
   double r_ratio = 0;  // NaN when not judged by R
@@ -56,7 +56,8 @@ struct Localization {
   std::vector<Suspect> suspects;   // ranked: steps before spikes, then by (order, name)
   std::optional<Suspect> primary;  // suspects[0]; nullopt without anomalies
   bool clean = true;               // no case failed (over-precision flags pass)
-  std::string summary;             // one line
+  // One line; a passing run's names its first over-precision flag, never a "primary suspect".
+  std::string summary;
 };
 
 // Cases in any order (sorted here by order, then name).

@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <map>
+#include <memory>
 #include <set>
 #include <string_view>
 #include <utility>
 
+#include "libequiv/io/json_reader.h"
+#include "libequiv/io/json_show.h"
 #include "libequiv/io/safetensors.h"
 #include "libequiv/random/counter_rng.h"
 #include "libequiv/random/random_tensor.h"
@@ -34,7 +39,100 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
+// One parameter of `file`, checked against its spec and widened to float32.
+Tensor ReadParameter(const SafetensorsFile& file, const std::string& path,
+                     const ParameterSpec& spec) {
+  if (!file.contains(spec.name)) {
+    throw Error(path + ": parameter " + spec.name + " " + ShapeText(spec.shape) + " is missing");
+  }
+  const TensorView view = [&] {
+    try {
+      return file.View(spec.name);
+    } catch (const Error& e) {
+      throw Error(path + ": parameter " + spec.name + ": " + e.what());
+    }
+  }();
+  if (view.shape().dims() != spec.shape) {
+    throw Error(path + ": parameter " + spec.name + " has shape " + ShapeText(view.shape().dims()) +
+                ", the config needs " + ShapeText(spec.shape));
+  }
+  Tensor t(view.shape(), DType::kF32);
+  std::vector<double> values(static_cast<std::size_t>(view.size()));
+  view.Decode(0, view.size(), values.data());
+  for (std::size_t i = 0; i < values.size(); ++i) t.f32()[i] = static_cast<float>(values[i]);
+  return t;
+}
+
+// The shard of every tensor from HF's model.safetensors.index.json, paths made relative to
+// the index's folder.
+std::map<std::string, std::string> ShardIndex(const std::string& index) {
+  const nlohmann::json doc = ReadJsonFile(index);
+  if (!doc.is_object() || !doc.contains("weight_map") || !doc["weight_map"].is_object()) {
+    throw Error(index +
+                ": a sharded checkpoint's index needs an object \"weight_map\" (tensor "
+                "name -> shard file), as model.safetensors.index.json has");
+  }
+  const std::filesystem::path folder = std::filesystem::path(index).parent_path();
+  std::map<std::string, std::string> shards;
+  const nlohmann::json& map = doc["weight_map"];
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const std::string& name = it.key();
+    const nlohmann::json& file = it.value();
+    if (!file.is_string()) {
+      throw Error(index + ": weight_map[" + Quote(name) + "] is " + JsonKindOf(file) +
+                  ", expected the shard's file name");
+    }
+    const std::string shard = file.get<std::string>();
+    if (shard.empty() || shard.find('/') != std::string::npos || shard == "..") {
+      throw Error(index + ": weight_map[" + Quote(name) + "] is " + Quote(shard) +
+                  ", expected a file name beside the index");
+    }
+    shards.emplace(name, (folder / shard).string());
+  }
+  return shards;
+}
+
 }  // namespace
+
+StateDict LoadParameters(const std::string& checkpoint, std::span<const ParameterSpec> parameters) {
+  namespace fs = std::filesystem;
+  std::string path = checkpoint;
+  std::error_code ec;
+  if (fs::is_directory(checkpoint, ec)) {
+    const fs::path index = fs::path(checkpoint) / "model.safetensors.index.json";
+    const fs::path single = fs::path(checkpoint) / "model.safetensors";
+    if (fs::exists(index, ec)) {
+      path = index.string();
+    } else if (fs::exists(single, ec)) {
+      path = single.string();
+    } else {
+      throw Error(checkpoint +
+                  ": a folder without model.safetensors.index.json or "
+                  "model.safetensors");
+    }
+  }
+  StateDict weights;
+  if (!EndsWith(path, ".json")) {
+    const SafetensorsFile file = SafetensorsFile::Open(path);
+    for (const ParameterSpec& spec : parameters) {
+      weights.emplace(spec.name, ReadParameter(file, path, spec));
+    }
+    return weights;
+  }
+  const std::map<std::string, std::string> shards = ShardIndex(path);
+  std::map<std::string, std::unique_ptr<SafetensorsFile>> open;  // only the shards needed
+  for (const ParameterSpec& spec : parameters) {
+    const auto shard = shards.find(spec.name);
+    if (shard == shards.end()) {
+      throw Error(path + ": parameter " + spec.name + " " + ShapeText(spec.shape) +
+                  " is in no shard of the weight_map");
+    }
+    auto& file = open[shard->second];
+    if (!file) file = std::make_unique<SafetensorsFile>(SafetensorsFile::Open(shard->second));
+    weights.emplace(spec.name, ReadParameter(*file, shard->second, spec));
+  }
+  return weights;
+}
 
 StateDict InitStateDict(std::span<const ParameterSpec> parameters, uint64_t seed) {
   StateDict weights;
@@ -74,27 +172,7 @@ StateDict LoadStateDict(const std::string& path, std::span<const ParameterSpec> 
   StateDict weights;
   for (const ParameterSpec& spec : specs) {
     expected.insert(spec.name);
-    if (!file.contains(spec.name)) {
-      throw Error(path + ": parameter " + spec.name + " " + ShapeText(spec.shape) + " is missing");
-    }
-    const TensorView view = [&] {
-      try {
-        return file.View(spec.name);
-      } catch (const Error& e) {
-        throw Error(path + ": parameter " + spec.name + ": " + e.what());
-      }
-    }();
-    if (view.shape().dims() != spec.shape) {
-      throw Error(path + ": parameter " + spec.name + " has shape " +
-                  ShapeText(view.shape().dims()) + ", the config needs " + ShapeText(spec.shape));
-    }
-    Tensor t(view.shape(), DType::kF32);
-    std::vector<double> values(static_cast<std::size_t>(view.size()));
-    view.Decode(0, view.size(), values.data());
-    for (std::size_t i = 0; i < values.size(); ++i) {
-      t.f32()[i] = static_cast<float>(values[i]);
-    }
-    weights.emplace(spec.name, std::move(t));
+    weights.emplace(spec.name, ReadParameter(file, path, spec));
   }
   for (const SafetensorsEntry& entry : file.entries()) {
     const bool allowed =

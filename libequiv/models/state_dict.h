@@ -43,6 +43,13 @@ StateDict InitStateDict(std::span<const ParameterSpec> parameters, uint64_t seed
 StateDict LoadStateDict(const std::string& path, std::span<const ParameterSpec> parameters,
                         std::span<const std::string> tolerated = {});
 
+// Reads only `parameters` (widened to float32, shapes checked) from a checkpoint as real ones
+// ship: one safetensors file, HF's sharded index (model.safetensors.index.json: its weight_map
+// names each tensor's shard, and only the shards holding a parameter asked for are opened), or
+// a folder holding either. Other tensors are ignored. Throws equiv::Error naming the file and
+// the parameter for a missing one, a wrong shape or dtype, or a malformed index.
+StateDict LoadParameters(const std::string& checkpoint, std::span<const ParameterSpec> parameters);
+
 // Writes a state dict as a safetensors file in f32 (a checkpoint LoadStateDict reads back).
 void SaveStateDict(const StateDict& weights, const std::string& path);
 

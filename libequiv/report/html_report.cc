@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
-#include "libequiv/report/html_escape.h"
 #include "libequiv/io/number_format.h"
+#include "libequiv/report/html_escape.h"
 #include "libequiv/report/report_plots.h"
 #include "libequiv/report/svg_plot.h"
 
@@ -113,9 +113,14 @@ std::string Header(const SuiteResults& r, const Totals& t) {
         "<dt>" + std::string(name) + "</dt><dd id=\"" + std::string(id) + "\">" + value + "</dd>\n";
   };
   fact("model", Esc(r.model), "model");
-  fact("device", Esc(r.device), "device");
-  fact("faults", r.faults.empty() ? std::string("none (clean port)") : Esc(Joined(r.faults, ", ")),
-       "faults");
+  if (r.dumps) {
+    // The port ran elsewhere: no simulated device, no injected faults to speak of.
+    fact("target", "outputs dumped by the port, read from " + Esc(*r.dumps), "target");
+  } else {
+    fact("device", Esc(r.device), "device");
+    fact("faults", r.faults.empty() ? std::string("none injected") : Esc(Joined(r.faults, ", ")),
+         "faults");
+  }
   fact("tau", FormatShortest(r.tau), "tau");
   if (r.shard) {
     fact("shard", std::to_string(r.shard->index + 1) + " of " + std::to_string(r.shard->total),
@@ -141,8 +146,8 @@ std::string ComponentsTable(const std::vector<CaseResult>& cases) {
          (c.errors ? "<a href=\"#dist-" + n + "\">" + Esc(c.name) + "</a>" : Esc(c.name)) +
          "</td><td>" + Esc(c.component) + "</td><td>" +
          (c.layer >= 0 ? std::to_string(c.layer) : std::string("-")) + "</td><td>" + Esc(c.input) +
-         "</td><td>" + Esc(std::string(OutcomeName(c.outcome))) + "</td>" + RCell(c.r_ratio) + "<td>" +
-         FormatShortest(c.tau) + "</td><td class=\"band " + BandClass(c.band) + "\">" +
+         "</td><td>" + Esc(std::string(OutcomeName(c.outcome))) + "</td>" + RCell(c.r_ratio) +
+         "<td>" + FormatShortest(c.tau) + "</td><td class=\"band " + BandClass(c.band) + "\">" +
          BandText(c.band) + "</td><td class=\"passed\">" + (c.passed ? "yes" : "NO") +
          "</td><td class=\"paths\">" + Esc(Joined(c.source_paths, "\n")) +
          "</td><td class=\"paths\">" + Esc(Joined(c.target_paths, "\n")) +
@@ -190,11 +195,15 @@ std::string LocalizationSection(const Localization& loc) {
   std::string s =
       "<section id=\"localization\">\n<h2>Fault localization</h2>\n<p id=\"loc-summary\">" +
       Esc(loc.summary) + "</p>\n";
-  if (loc.primary) {
+  // A passing run names no suspect: its first ranked entry is an over-precision flag.
+  if (loc.primary && loc.primary->failed) {
     s += "<h3>Primary suspect</h3>\n" + SuspectBlock(*loc.primary, "primary-suspect");
+  } else if (loc.primary) {
+    s += "<h3>First over-precision flag (passed)</h3>\n" + SuspectBlock(*loc.primary, "first-flag");
   }
   if (!loc.suspects.empty()) {
-    s += "<h3>Ranked suspects</h3>\n<table id=\"suspects\">\n<thead><tr><th>rank</th><th>case</th>"
+    s += std::string(loc.clean ? "<h3>Over-precision flags</h3>" : "<h3>Ranked suspects</h3>") +
+         "\n<table id=\"suspects\">\n<thead><tr><th>rank</th><th>case</th>"
          "<th>pattern</th><th>cause</th><th>R</th><th>band</th><th>failed</th></tr></thead>\n"
          "<tbody>\n";
     for (std::size_t i = 0; i < loc.suspects.size(); ++i) {

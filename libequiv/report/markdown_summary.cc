@@ -148,8 +148,10 @@ std::string RenderMarkdownSummary(const ReportInput& input, std::size_t max_rows
   std::string s = "## equiv: " + Verdict(r, t, tf_failed) + "\n\n";
   s += MarkdownCode(r.suite) + ": " + std::to_string(t.passed) + " of " + std::to_string(t.cases) +
        " cases passed, " + std::to_string(t.failed) + " failed, " + std::to_string(t.flagged) +
-       " flagged over-precision; model " + MarkdownCode(r.model) + ", device " +
-       MarkdownCode(r.device);
+       " flagged over-precision; model " + MarkdownCode(r.model);
+  // A dump run's port ran elsewhere: its targets come from files, not from a device here.
+  s += r.dumps ? ", targets dumped by the port, read from " + MarkdownCode(*r.dumps)
+               : ", device " + MarkdownCode(r.device);
   if (!r.faults.empty()) s += ", injected faults " + Codes(r.faults, false);
   if (!r.complete) s += "; **the suite did not finish**";
   s += "\n";
@@ -158,8 +160,7 @@ std::string RenderMarkdownSummary(const ReportInput& input, std::size_t max_rows
       input.localization ? input.localization->primary : std::nullopt;
   if (t.failed > 0 && primary && primary->failed) {
     const Suspect& p = *primary;
-    s += "\n**Primary suspect:** " + MarkdownCode(p.name) + " (" +
-         p.component +
+    s += "\n**Primary suspect:** " + MarkdownCode(p.name) + " (" + p.component +
          (p.layer >= 0 ? ", layer " + std::to_string(p.layer) : std::string()) + "), R " +
          R(p.r_ratio) + ", " + std::string(PatternName(p.pattern)) + ", " +
          std::string(RootCauseName(p.cause)) + ": " + Text(p.description) + ". Paths " +
@@ -179,11 +180,12 @@ std::string RenderMarkdownSummary(const ReportInput& input, std::size_t max_rows
     s += "| --- | --- | --- | --- | --- | --- |\n";
     for (std::size_t i = 0; i < failing.size() && i < max_rows; ++i) {
       const CaseResult& c = *failing[i];
-      s += "| " + MarkdownCode(c.name, true) + " | " + c.component +
-           " | " + (c.layer >= 0 ? std::to_string(c.layer) : std::string("-")) + " | " +
-           R(c.r_ratio) + " | " +
-           (c.band ? std::string(BandName(*c.band)) : MarkdownCode(std::string(OutcomeName(c.outcome)), true)) + " | " +
-           Codes(c.source_paths, true) + " |\n";
+      s += "| " + MarkdownCode(c.name, true) + " | " + c.component + " | " +
+           (c.layer >= 0 ? std::to_string(c.layer) : std::string("-")) + " | " + R(c.r_ratio) +
+           " | " +
+           (c.band ? std::string(BandName(*c.band))
+                   : MarkdownCode(std::string(OutcomeName(c.outcome)), true)) +
+           " | " + Codes(c.source_paths, true) + " |\n";
     }
     if (failing.size() > max_rows) {
       s += "\nand " + std::to_string(failing.size() - max_rows) +

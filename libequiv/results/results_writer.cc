@@ -78,7 +78,7 @@ void SortCases(std::vector<CaseResult>& cases) {
 bool SameRun(const SuiteResults& a, const SuiteResults& b) {
   return std::tie(a.schema_version, a.suite, a.model, a.device, a.faults, a.tau) ==
              std::tie(b.schema_version, b.suite, b.model, b.device, b.faults, b.tau) &&
-         a.shard == b.shard && a.suite_cases == b.suite_cases;
+         a.shard == b.shard && a.suite_cases == b.suite_cases && a.dumps == b.dumps;
 }
 
 // Whether every case of the suite's list is in the file.

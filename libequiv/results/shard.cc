@@ -71,6 +71,10 @@ SuiteResults Merge(std::vector<SuiteResults> shards, const std::vector<std::stri
     if (s.model != first.model) disagree("model", Quoted(s.model), Quoted(first.model));
     if (s.device != first.device) disagree("device", Quoted(s.device), Quoted(first.device));
     if (s.faults != first.faults) disagree("faults", Quoted(s.faults), Quoted(first.faults));
+    if (s.dumps != first.dumps) {
+      disagree("dumps", s.dumps ? Quoted(*s.dumps) : "none",
+               first.dumps ? Quoted(*first.dumps) : "none");
+    }
     if (!(s.tau == first.tau)) {
       disagree("tau", nlohmann::json(s.tau).dump(), nlohmann::json(first.tau).dump());
     }

@@ -1,9 +1,5 @@
 #include "libequiv/results/suite_results.h"
 
-#include <set>
-
-#include "libequiv/families/registry.h"
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -14,11 +10,13 @@
 #include <initializer_list>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <tuple>
 #include <utility>
 
+#include "libequiv/families/registry.h"
 #include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/metrics/triple_comparison.h"
@@ -294,15 +292,17 @@ CaseResult CaseFromJson(const json& j, std::string_view origin, const std::strin
   c.case_name = f.String("case_name");
   c.input = f.String("input");
   c.component = f.String("component");
-  if (FindComponentKindInAnyFamily(c.component) == nullptr) {
+  // "": a user's own component, outside every family's table (ComponentTest::ExpectEquivalent).
+  if (!c.component.empty() && FindComponentKindInAnyFamily(c.component) == nullptr) {
     std::string kinds;
     std::set<std::string_view> seen;
     for (const Architecture* family : Families()) {
       for (const ComponentKind& kind : family->Components()) {
-        if (seen.insert(kind.name).second) kinds += (kinds.empty() ? "" : ", ") + std::string(kind.name);
+        if (seen.insert(kind.name).second)
+          kinds += (kinds.empty() ? "" : ", ") + std::string(kind.name);
       }
     }
-    f.FailName("component", c.component, kinds);
+    f.FailName("component", c.component, kinds + " (or \"\" for a component of no family)");
   }
   c.layer = f.Int("layer");
   c.source_paths = f.Strings("source_paths");
@@ -367,10 +367,34 @@ void CheckTotals(const json& j, const Totals& computed, std::string_view origin)
   }
 }
 
+// Other documents equiv writes, named with what to do instead, before the field checks would
+// call their first field unknown.
+void RefuseOtherDocuments(const json& j, std::string_view origin) {
+  if (!j.is_object()) return;
+  const std::string o(origin);
+  if (!j.contains("schema") && j.contains("results") && j["results"].is_array()) {
+    throw Error(o + " is the output of `equiv compare --json` (one object \"results\"), not a " +
+                "suite's results file: write one with `equiv compare DUMP.safetensors --results " +
+                "results.json`, or run the dumps as a suite (equiv_add_dump_suite)");
+  }
+  const auto schema = j.find("schema");
+  if (schema == j.end() || !schema->is_string()) return;
+  const std::string name = schema->get<std::string>();
+  if (name == "equiv.teacher_forced") {
+    throw Error(o + " is a teacher-forced result (schema equiv.teacher_forced), not a suite's " +
+                "results file: give it to `equiv report` with --teacher-forced");
+  }
+  if (name == "equiv.localization") {
+    throw Error(o + " is a localization (schema equiv.localization), not a suite's results " +
+                "file: give it to `equiv report` with --localization, beside its results");
+  }
+}
+
 SuiteResults FromJson(const json& j, std::string_view origin) {
+  RefuseOtherDocuments(j, origin);
   Fields f(j, origin, "");
-  f.CheckObject({"schema", "schema_version", "suite", "model", "device", "faults", "tau", "shard",
-                 "suite_cases", "complete", "totals", "cases"});
+  f.CheckObject({"schema", "schema_version", "suite", "model", "device", "faults", "dumps", "tau",
+                 "shard", "suite_cases", "complete", "totals", "cases"});
   const std::string schema = f.String("schema");
   if (schema != kSchema) {
     throw Error(std::string(origin) + ": schema is " + Show(json(schema)) + ", expected \"" +
@@ -387,6 +411,7 @@ SuiteResults FromJson(const json& j, std::string_view origin) {
   r.model = f.String("model");
   r.device = f.String("device");
   r.faults = f.Strings("faults");
+  if (auto it = j.find("dumps"); it != j.end() && !it->is_null()) r.dumps = f.String("dumps");
   r.tau = f.Double("tau");
   const json& shard = f.Get("shard");
   if (!shard.is_null()) {
@@ -492,6 +517,7 @@ json ToJson(const SuiteResults& r) {
             {"cases", std::move(cases)}};
   // Absent rather than null: files of writers that do not know the list stay as they were.
   if (r.suite_cases) j["suite_cases"] = *r.suite_cases;
+  if (r.dumps) j["dumps"] = *r.dumps;  // absent for a suite that ran its port
   return j;
 }
 

@@ -26,8 +26,11 @@ struct SuiteResults {
   int schema_version = kSuiteResultsSchemaVersion;
   std::string suite;                // the suite's name
   std::string model;                // the model config's name or path
-  std::string device;               // DeviceConfig::Name(): "tp8_fusednorm"
+  std::string device;               // DeviceConfig::Name(): "tp8_fusednorm"; "dumps" for a dump run
   std::vector<std::string> faults;  // fault names injected into the port, empty when clean
+  // The dump files (or their folder) the targets were read from, when the port ran elsewhere
+  // (a dump suite, `equiv compare --results`); nullopt for a suite that ran its port.
+  std::optional<std::string> dumps;
   double tau = kDefaultTau;
   std::optional<Shard> shard;  // set when this file holds one gtest shard's cases
   // The names of every case of the whole suite (all shards), when the writer knows them: what
@@ -55,11 +58,13 @@ Totals TotalsOf(const std::vector<CaseResult>& cases);
 nlohmann::json ToJson(const CaseResult& result);
 nlohmann::json ToJson(const SuiteResults& results);
 
-// Strict: every field present and of its type (suite_cases optional), no unknown field, known
-// names for component, outcome and band, no case name twice, every case in suite_cases, totals
+// Strict: every field present and of its type (suite_cases and dumps optional), no unknown
+// field, known names for component ("" for a component outside every family's table), outcome
+// and band, no case name twice, every case in suite_cases, totals
 // equal to TotalsOf(cases). Throws equiv::Error starting with
 // `origin` and naming the JSON path: "results.json: cases[4].r_ratio is a string, expected
-// a number or null".
+// a number or null". Another document equiv writes (the JSON of `equiv compare`, of a
+// teacher-forced run, of a localization) is refused saying which it is and what to do instead.
 SuiteResults SuiteResultsFromJson(const nlohmann::json& json, std::string_view origin);
 
 // Parses `text` (the strict JSON reader: duplicate keys refused); errors name the byte offset

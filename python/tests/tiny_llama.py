@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 VOCAB, HIDDEN, HEADS, KV_HEADS, HEAD_DIM, INTERMEDIATE, LAYERS = 96, 64, 4, 2, 16, 128, 2
-BUGS = (None, "rope_interleaved", "attention_scale_missing")
+BUGS = (None, "rope_interleaved", "attention_scale_missing", "softmax_bf16")
 
 
 class RMSNorm(nn.Module):
@@ -35,6 +35,17 @@ def rotate_interleaved(x):
     """The bug: GPT-J's pairs (0, 1), (2, 3), ... instead of HF's halves (0, 8), (1, 9), ..."""
     x1, x2 = x[..., 0::2], x[..., 1::2]
     return torch.stack((-x2, x1), dim=-1).flatten(-2)
+
+
+def softmax_accumulated_in(scores, dtype):
+    """The bug: a softmax kernel that keeps its running sum in `dtype` (bf16 on the port), adding
+    one key at a time; HF computes the softmax in float32. Each add rounds the sum to bf16, so
+    its error grows with the number of keys: a short sequence can hide it, a long one cannot."""
+    e = (scores - scores.amax(-1, keepdim=True)).float().exp()
+    total = torch.zeros_like(e[..., :1]).to(dtype)
+    for j in range(e.shape[-1]):
+        total = (total.float() + e[..., j:j + 1]).to(dtype)
+    return (e / total.float()).to(dtype)
 
 
 def cos_sin(positions, dtype):
@@ -68,7 +79,10 @@ class Attention(nn.Module):
         scores = q @ k.transpose(-1, -2) * scale
         causal = torch.ones(n, n, dtype=torch.bool).triu(1)
         scores = scores.masked_fill(causal, float("-inf"))
-        probs = torch.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)
+        if self.bug == "softmax_bf16":
+            probs = softmax_accumulated_in(scores, q.dtype)
+        else:
+            probs = torch.softmax(scores, dim=-1, dtype=torch.float32).to(q.dtype)
         out = (probs @ v).transpose(1, 2).reshape(b, n, HEADS * HEAD_DIM)
         return self.o_proj(out), probs  # HF returns (output, weights)
 

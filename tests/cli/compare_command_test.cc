@@ -9,13 +9,19 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "cli/report_command.h"
+#include "libequiv/io/npy.h"
 #include "libequiv/io/safetensors.h"
+#include "libequiv/results/suite_results.h"
 #include "libequiv/tensor/tensor.h"
+#include "tests/support/dump_files.h"
+#include "tests/support/test_files.h"
 
 namespace equiv::cli {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const std::string kData = std::string(EQUIV_TEST_DATA_DIR) + "/cli/";
 
@@ -130,6 +136,72 @@ TEST(CompareCommandTest, BadInputsAreErrorsThatNameThem) {
   EXPECT_THAT(nlohmann::json::parse(run.out)["error"].get<std::string>(),
               HasSubstr("compare takes REF_FP32 REF_BF16 TARGET, or one DUMP.safetensors"));
   EXPECT_THAT(run.err, HasSubstr("equiv compare: compare takes REF_FP32 REF_BF16 TARGET"));
+}
+
+// What PyTorch dumps ([1, n, f]) and what equiv reference writes ([n, f]) compare as one pair.
+TEST(CompareCommandTest, ABatchOfOneIsSqueezedOnEveryTensor) {
+  const std::string dir = testing_support::TestDir("compare_command_test");
+  std::vector<float> f(32), b(32);
+  for (int i = 0; i < 32; ++i) {
+    f[i] = static_cast<float>(i) / 7;
+    b[i] = f[i] + 1e-3f * static_cast<float>(i % 3);
+  }
+  WriteNpy(dir + "/f.npy", TensorView(f, Shape{4, 8}));
+  WriteNpy(dir + "/b.npy", TensorView(b, Shape{1, 4, 8}));
+  WriteNpy(dir + "/t.npy", TensorView(b, Shape{1, 4, 8}));
+  const CommandRun run = Compare({dir + "/f.npy", dir + "/b.npy", dir + "/t.npy"});
+  EXPECT_EQ(run.exit_code, kExitPassed) << run.out << run.err;
+  EXPECT_THAT(run.out, HasSubstr("1 compared: 1 passed, 0 failed"));
+}
+
+// compare --results: a suite results file, labelled from the module paths, that report reads.
+TEST(CompareCommandTest, ResultsFileIsLabelledAndReportReadsIt) {
+  const std::string dir = testing_support::TestDir("compare_command_test");
+  const std::string dump = dir + "/rope.safetensors";
+  testing_support::WriteDump(dump, {{.name = "model.layers.0.mlp/normal", .r = 1},
+                                    {.name = "model.layers.0.self_attn/long_sequence",
+                                     .r = 40,
+                                     .metadata = R"({"module_path": "model.layers.0.self_attn", )"
+                                                 R"("input_kind": "long_sequence"})"},
+                                    {.name = "model.layers.0/long_sequence", .r = 30}});
+  CompareArgs args;
+  args.inputs = {dump};
+  args.results = dir + "/results.json";
+  args.config = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-llama.json";
+  std::ostringstream out, err;
+  EXPECT_EQ(RunCompare(args, out, err), kExitFailed) << err.str();
+  EXPECT_THAT(err.str(),
+              HasSubstr("equiv compare: results " + dir + "/results.json (3 cases, 2 failed)"));
+  const SuiteResults results = LoadSuiteResults(dir + "/results.json");
+  EXPECT_TRUE(results.complete);
+  EXPECT_EQ(results.suite, "rope");
+  EXPECT_EQ(*results.dumps, dump);
+  ASSERT_EQ(results.cases.size(), 3u);
+  EXPECT_EQ(results.cases[1].name, "layers_0_attention/long_sequence");
+  EXPECT_EQ(results.cases[1].component, "attention");
+
+  // The summary names self_attn, not the decoder layer that contains it, and no clean port.
+  std::ostringstream md, md_err;
+  EXPECT_EQ(RunReport({.results = dir + "/results.json", .format = "markdown"}, md, md_err), 0)
+      << md_err.str();
+  EXPECT_THAT(md.str(), HasSubstr("**Primary suspect:** `layers_0_attention/long_sequence` "
+                                  "(attention, layer 0)"));
+  EXPECT_THAT(md.str(), HasSubstr("`model.layers.0.self_attn`"));
+  EXPECT_THAT(md.str(), HasSubstr("targets dumped by the port, read from `" + dump + "`"));
+  EXPECT_THAT(md.str(), Not(HasSubstr("clean")));
+}
+
+// The JSON of compare is not a results file: report says what to do instead.
+TEST(CompareCommandTest, ReportGivenCompareJsonSaysWhatToDo) {
+  const std::string dir = testing_support::TestDir("compare_command_test");
+  const std::string json = testing_support::WriteText(
+      dir + "/compare.json", Compare({kData + "dump.safetensors"}, /*json=*/true).out);
+  std::ostringstream out, err;
+  EXPECT_EQ(RunReport({.results = json, .output = dir + "/r.html"}, out, err), 2);
+  EXPECT_THAT(err.str(), HasSubstr(json + " is the output of `equiv compare --json` (one object "
+                                          "\"results\"), not a suite's results file: write one "
+                                          "with `equiv compare DUMP.safetensors --results "
+                                          "results.json`"));
 }
 
 }  // namespace

@@ -4,10 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
-#include "libequiv/io/npy.h"
 #include "libequiv/families/registry.h"
+#include "libequiv/io/npy.h"
 #include "libequiv/random/random_tensor.h"
 
 namespace equiv::cli {
@@ -39,15 +40,82 @@ TEST(ReferenceCommandTest, RunsTheComponentOnTheInput) {
   const ModelConfig config = LoadModelConfig(kConfig);
   const std::vector<float> v = x.ToFloats();
   ComponentInput in{Eigen::Map<const nn::Matrix>(v.data(), 6, 128), {}, {0, 1, 2, 3, 4, 5}};
-  const nn::Matrix expected = ArchitectureOf(config)
-                                  .MakeReference(config, InitStateDict(config, 1),
-                                                 nn::Precision::kBf16)
-                                  ->Run("mlp", 1, in);
+  const nn::Matrix expected =
+      ArchitectureOf(config)
+          .MakeReference(config, InitStateDict(config, 1), nn::Precision::kBf16)
+          ->Run("mlp", 1, in);
   const NpyArray y = NpyArray::Load(output);
   ASSERT_EQ(y.shape(), Shape({6, 128}));
   for (int64_t i = 0; i < expected.size(); ++i) {
     ASSERT_EQ(y.view().Get(i), expected.data()[i]) << i;
   }
+}
+
+// The parameters of `prefix` alone, from the seeded model of seed 1.
+StateDict Own(const ModelConfig& config, const std::string& prefix) {
+  StateDict own;
+  for (auto& [name, t] : InitStateDict(config, 1)) {
+    if (name.starts_with(prefix)) own.emplace(name, t);
+  }
+  return own;
+}
+
+// A checkpoint holding only the component's parameters is enough, in one file or in the shards
+// of HF's index, and gives what the whole model gives.
+TEST(ReferenceCommandTest, ReadsOnlyTheComponentsParameters) {
+  const ModelConfig config = LoadModelConfig(kConfig);
+  const Tensor x = RandomNormal(Shape({1, 6, 128}), 5);  // as PyTorch dumps it
+  const std::string input = Temp("own_x.npy");
+  WriteNpy(input, x.view());
+  const std::string dir = Temp("own_checkpoint");
+  std::filesystem::create_directories(dir);
+  SaveStateDict(Own(config, "model.layers.1.self_attn."), dir + "/attn.safetensors");
+  StateDict q = Own(config, "model.layers.1.self_attn.q_proj.");
+  SaveStateDict(q, dir + "/q.safetensors");
+  std::string map;
+  for (const auto& [name, t] : Own(config, "model.layers.1.self_attn.")) {
+    map += std::string(map.empty() ? "" : ", ") + "\"" + name + "\": \"" +
+           (q.contains(name) ? "q.safetensors" : "attn.safetensors") + "\"";
+  }
+  std::ofstream(dir + "/model.safetensors.index.json")
+      << "{\"metadata\": {}, \"weight_map\": {" << map << "}}";
+
+  std::vector<float> v = x.ToFloats();
+  ComponentInput in{Eigen::Map<const nn::Matrix>(v.data(), 6, 128), {}, {0, 1, 2, 3, 4, 5}};
+  const nn::Matrix expected =
+      ArchitectureOf(config)
+          .MakeReference(config, InitStateDict(config, 1), nn::Precision::kFp32)
+          ->Run("attention", 1, in);
+  for (const std::string& weights : {dir + "/attn.safetensors", dir}) {
+    const std::string output = Temp("own_y.npy");
+    std::ostringstream out, err;
+    ASSERT_EQ(RunReference({.config = kConfig,
+                            .weights = weights,
+                            .components = {"model.layers.1.self_attn"},
+                            .input = input,
+                            .output = output},
+                           out, err),
+              kExitPassed)
+        << weights << ": " << err.str();
+    const NpyArray y = NpyArray::Load(output);
+    ASSERT_EQ(y.shape(), Shape({6, 128}));
+    for (int64_t i = 0; i < expected.size(); ++i) {
+      ASSERT_EQ(y.view().Get(i), expected.data()[i]) << weights << " " << i;
+    }
+  }
+
+  std::ostringstream out, err;
+  EXPECT_EQ(RunReference({.config = kConfig,
+                          .weights = dir + "/q.safetensors",
+                          .components = {"model.layers.1.self_attn"},
+                          .input = input,
+                          .output = Temp("own_never.npy")},
+                         out, err),
+            kExitError);
+  EXPECT_THAT(err.str(),
+              HasSubstr("q.safetensors: parameter model.layers.1.self_attn.k_proj.weight "
+                        "[32, 128] is missing (--component model.layers.1.self_attn "
+                        "reads only its own parameters: "));
 }
 
 TEST(ReferenceCommandTest, ErrorsNameWhatIsWrong) {

@@ -110,6 +110,20 @@ TEST(ReportMarkdownTest, APassingRunNamesNoPrimarySuspect) {
   EXPECT_THAT(run.out, Not(HasSubstr("faults")));  // none injected: nothing to say
 }
 
+TEST(ReportMarkdownTest, ADumpRunSaysWhereItsTargetsCameFrom) {
+  SuiteResults r = Failing();
+  r.faults.clear();
+  r.device = "dumps";
+  r.dumps = "dumps/rope";
+  const ReportRun run = Markdown(r);
+  EXPECT_EQ(run.code, kExitPassed) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("model `tiny-llama`, targets dumped by the port, read from "
+                                 "`dumps/rope`\n"));
+  EXPECT_THAT(run.out, Not(HasSubstr("device")));
+  EXPECT_THAT(run.out, Not(HasSubstr("clean")));
+  EXPECT_THAT(run.out, HasSubstr("**Primary suspect:** `layers_0_attention/normal`"));
+}
+
 TEST(ReportMarkdownTest, IncompleteAndLongRuns) {
   SuiteResults r = Clean();
   r.complete = false;

@@ -14,6 +14,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 using json = nlohmann::json;
 
@@ -49,10 +50,9 @@ std::vector<CaseResult> Suite(int64_t layers, bool causal_lm = true) {
         Case(n + "qkv_proj", "qkv_proj", l,
              {p + ".self_attn.q_proj", p + ".self_attn.k_proj", p + ".self_attn.v_proj"},
              {p + ".self_attn.qkv_proj"}));
-    cases.push_back(Case(n + "rotary", "rotary", l, {"model.rotary_emb"},
-                         {p + ".self_attn.rotary_emb"}));
     cases.push_back(
-        Case(n + "attention", "attention", l, {p + ".self_attn"}, {p + ".self_attn"}));
+        Case(n + "rotary", "rotary", l, {"model.rotary_emb"}, {p + ".self_attn.rotary_emb"}));
+    cases.push_back(Case(n + "attention", "attention", l, {p + ".self_attn"}, {p + ".self_attn"}));
     cases.push_back(Case(n + "post_attention_layernorm", "post_attention_layernorm", l,
                          {p + ".post_attention_layernorm"}, {p + ".post_attention_layernorm"}));
     cases.push_back(Case(n + "mlp", "mlp", l, {p + ".mlp"}, {p + ".mlp"}));
@@ -174,12 +174,15 @@ TEST(LocalizeTest, OverPrecisionOnlyRunIsCleanWithAnOverPrecisionPrimary) {
   EXPECT_FALSE(loc.primary->failed);
   EXPECT_EQ(loc.primary->pattern, Pattern::kStep);
   EXPECT_EQ(loc.primary->cause, RootCause::kOverPrecision);
-  EXPECT_THAT(loc.summary,
-              StartsWith("clean: 11 cases pass, 2 flagged over_precision; primary suspect "
-                         "layers_0_mlp/normal (mlp, R = 0.6, step, over_precision): an extra "
-                         "float32 upcast"));
+  EXPECT_THAT(
+      loc.summary,
+      StartsWith("clean: 11 cases pass, 2 flagged over_precision; first over-precision flag "
+                 "layers_0_mlp/normal (mlp, R = 0.6, step, over_precision): an extra "
+                 "float32 upcast"));
   // The decoder layer is followed by causal_lm, unflagged: a spike.
   EXPECT_EQ(SuspectNamed(loc, "layers_0_decoder_layer/normal").pattern, Pattern::kSpike);
+  // A passing run names no suspect.
+  EXPECT_THAT(loc.summary, Not(HasSubstr("suspect")));
 }
 
 TEST(LocalizeTest, FlagsDoNotMatterWhenSomethingFailed) {
@@ -310,8 +313,7 @@ TEST(LocalizeTest, RootCauseDependsOnBandAndComponent) {
                      "matmul accumulation"},
            BandCause{"qkv_proj", 11.0, RootCause::kMissingAlgorithm, "a bias dropped"},
            BandCause{"rotary", 99.0, RootCause::kMissingAlgorithm, "YaRN, llama3"},
-           BandCause{"rotary", 100.0, RootCause::kWrongComputation,
-                     "interleaved rotary pairs"},
+           BandCause{"rotary", 100.0, RootCause::kWrongComputation, "interleaved rotary pairs"},
            BandCause{"lm_head", 1000.0, RootCause::kWrongComputation,
                      "weights swapped or concatenated in the wrong order"},
        }) {

@@ -67,8 +67,8 @@ SuiteResults Sample() {
   // Out of suite order on purpose: the report sorts by (order, name).
   r.cases.push_back(Case("mlp", "mlp", 1, 1.01, Band::kWithinTolerance, true));
   r.cases.push_back(Case("qkv_proj", "qkv_proj", 2, 42.5, Band::kMissingAlgorithm, false));
-  CaseResult embedding = Case("embedding", "embedding", 0,
-                              std::numeric_limits<double>::quiet_NaN(), std::nullopt, true);
+  CaseResult embedding = Case("embedding", "embedding", 0, std::numeric_limits<double>::quiet_NaN(),
+                              std::nullopt, true);
   embedding.outcome = Outcome::kDegenerateBaseline;
   embedding.errors.reset();  // a file written before distributions existed
   r.cases.push_back(embedding);
@@ -91,7 +91,8 @@ TEST(HtmlReportTest, CleanCompleteRunPasses) {
   r.faults.clear();
   r.cases.erase(r.cases.begin() + 1);
   EXPECT_THAT(RenderHtmlReport({.results = r}), HasSubstr("verdict pass\" id=\"verdict\">PASS"));
-  EXPECT_THAT(RenderHtmlReport({.results = r}), HasSubstr("none (clean port)"));
+  EXPECT_THAT(RenderHtmlReport({.results = r}), HasSubstr("none injected"));
+  EXPECT_THAT(RenderHtmlReport({.results = r}), Not(HasSubstr("clean port")));
   r.complete = false;
   EXPECT_THAT(RenderHtmlReport({.results = r}), HasSubstr(">INCOMPLETE: "));
 }
@@ -197,6 +198,33 @@ TEST(HtmlReportTest, LocalizationShowsThePrimarySuspectAndTheRanking) {
   EXPECT_EQ(Count(html, "<tr class=\"suspect-row\">"),
             static_cast<int>(input.localization->suspects.size()));
   EXPECT_THAT(RenderHtmlReport({.results = Sample()}), Not(HasSubstr("id=\"localization\"")));
+}
+
+TEST(HtmlReportTest, APassingRunShowsAFlagNotAPrimarySuspect) {
+  ReportInput input{.results = Sample()};
+  input.results.cases.erase(input.results.cases.begin() + 1);  // the failing qkv_proj
+  input.results.cases[0].band = Band::kOverPrecision;
+  input.results.cases[0].r_ratio = 0.6;
+  input.localization = Localize(input.results.cases);
+  ASSERT_TRUE(input.localization->primary);
+  const std::string html = RenderHtmlReport(input);
+  EXPECT_THAT(html, HasSubstr("<h3>First over-precision flag (passed)</h3>"));
+  EXPECT_THAT(html, HasSubstr("<h3>Over-precision flags</h3>"));
+  EXPECT_THAT(html, Not(HasSubstr("Primary suspect")));
+  EXPECT_THAT(html, Not(HasSubstr("primary suspect")));
+}
+
+TEST(HtmlReportTest, ADumpRunNamesItsDumpsNotADeviceOrACleanPort) {
+  SuiteResults r = Sample();  // one case fails
+  r.faults.clear();
+  r.device = "dumps";
+  r.dumps = "journey/dumps/rope";
+  const std::string html = RenderHtmlReport({.results = r});
+  EXPECT_THAT(html, HasSubstr("<dt>target</dt><dd id=\"target\">outputs dumped by the port, "
+                              "read from journey/dumps/rope</dd>"));
+  EXPECT_THAT(html, Not(HasSubstr("clean port")));
+  EXPECT_THAT(html, Not(HasSubstr("id=\"faults\"")));
+  EXPECT_THAT(html, Not(HasSubstr("id=\"device\"")));
 }
 
 TEST(HtmlReportTest, TeacherForcedPlotsWhatIsPresent) {
