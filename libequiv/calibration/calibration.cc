@@ -82,8 +82,9 @@ ComponentCalibration CalibrateComponents(const std::vector<CaseResult>& cases,
   for (const CaseResult& c : cases) {
     const std::string band = c.band ? std::string(BandName(*c.band)) : "none";
     if (!c.passed) {
-      throw Error("known-good case " + Quote(c.name) + " failed (outcome " + std::string(OutcomeName(c.outcome)) +
-                  ", R = " + FormatFull(c.r_ratio) + ", band " + band +
+      throw Error("known-good case " + Quote(c.name) + " failed (outcome " +
+                  std::string(OutcomeName(c.outcome)) + ", R = " + FormatFull(c.r_ratio) +
+                  ", band " + band +
                   "): a calibration on a broken port must not loosen thresholds");
     }
     if (c.outcome != Outcome::kRatio) {
@@ -99,9 +100,9 @@ ComponentCalibration CalibrateComponents(const std::vector<CaseResult>& cases,
   }
   for (const auto& [kind, samples] : by_kind) {
     if (static_cast<int64_t>(samples.size()) < rule.min_samples) {
-      throw Error("calibration: " + kind + " has " +
-                  std::to_string(samples.size()) + " known-good samples judged by R, at least " +
-                  std::to_string(rule.min_samples) + " needed");
+      throw Error("calibration: " + kind + " has " + std::to_string(samples.size()) +
+                  " known-good samples judged by R, at least " + std::to_string(rule.min_samples) +
+                  " needed");
     }
     out.per_component[kind] = EvidenceOf(samples, rule);
     out.thresholds.tau_by_component[kind] =
@@ -203,8 +204,7 @@ nlohmann::json ToJson(const Calibration& calibration) {
                           {"worst_case", ValidUtf8(e.worst_case)}};
   };
   nlohmann::json per = nlohmann::json::object();
-  for (const auto& [kind, e] : comp.per_component)
-    per[kind] = evidence(e);
+  for (const auto& [kind, e] : comp.per_component) per[kind] = evidence(e);
   json["evidence"] = {{"component_cases", comp.cases},
                       {"not_judged_by_r", comp.not_by_ratio},
                       {"all", evidence(comp.all)},

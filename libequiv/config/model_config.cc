@@ -17,7 +17,7 @@ std::string Show(const json& value) { return ShowConfigValue(value); }
 // HF's defaults where the three configuration classes agree.
 constexpr double kDefaultRmsNormEps = 1e-6;
 constexpr double kDefaultRopeTheta = 10000.0;
-constexpr double kDefaultBetaFast = 32.0;        // YaRN paper, HF
+constexpr double kDefaultBetaFast = 32.0;  // YaRN paper, HF
 constexpr double kDefaultBetaSlow = 1.0;
 
 constexpr std::array<std::pair<HiddenAct, std::string_view>, 3> kHiddenActs = {{

@@ -107,9 +107,9 @@ StateDict InitStateDict(const ModelConfig& config, uint64_t seed) {
 
 StateDict LoadStateDict(const std::string& path, const ModelConfig& config) {
   // A tied checkpoint may still carry lm_head.weight (the embedding table again).
-  const std::vector<std::string> tolerated =
-      config.tie_word_embeddings ? std::vector<std::string>{"lm_head.weight"}
-                                 : std::vector<std::string>{};
+  const std::vector<std::string> tolerated = config.tie_word_embeddings
+                                                 ? std::vector<std::string>{"lm_head.weight"}
+                                                 : std::vector<std::string>{};
   return LoadStateDict(path, ArchitectureOf(config).Parameters(config), tolerated);
 }
 
@@ -158,7 +158,8 @@ const ComponentKind& ComponentKindOf(const ModelConfig& config, std::string_view
   const std::span<const ComponentKind> table = ArchitectureOf(config).Components();
   if (const ComponentKind* kind = FindComponentKind(table, name)) return *kind;
   std::string known;
-  for (const ComponentKind& kind : table) known += (known.empty() ? "" : ", ") + std::string(kind.name);
+  for (const ComponentKind& kind : table)
+    known += (known.empty() ? "" : ", ") + std::string(kind.name);
   throw Error("\"" + std::string(name) + "\" is no component of the " + config.model_type +
               " model (" + known + ")");
 }

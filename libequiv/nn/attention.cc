@@ -10,9 +10,9 @@
 namespace equiv::nn {
 
 AttentionWeights AttentionWeights::Rounded(Precision precision) const {
-  return {q_proj.Rounded(precision), k_proj.Rounded(precision), v_proj.Rounded(precision),
-          o_proj.Rounded(precision), nn::Rounded(precision, q_norm),
-          nn::Rounded(precision, k_norm)};
+  return {q_proj.Rounded(precision),      k_proj.Rounded(precision),
+          v_proj.Rounded(precision),      o_proj.Rounded(precision),
+          nn::Rounded(precision, q_norm), nn::Rounded(precision, k_norm)};
 }
 
 AttentionSpec AttentionSpecOf(const ModelConfig& config, int64_t layer) {

@@ -4,9 +4,9 @@
 #include <cmath>
 #include <string_view>
 
+#include "libequiv/io/number_format.h"
 #include "libequiv/report/html_escape.h"
 #include "libequiv/report/svg_plot.h"
-#include "libequiv/io/number_format.h"
 
 namespace equiv {
 namespace {

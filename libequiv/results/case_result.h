@@ -22,9 +22,9 @@ struct CaseResult {
   int64_t layer = -1;
   std::vector<std::string> source_paths;
   std::vector<std::string> target_paths;
-  int64_t order = 0;    // the case's position in the suite's bottom-up order
+  int64_t order = 0;                  // the case's position in the suite's bottom-up order
   Outcome outcome = Outcome::kRatio;  // how the case was judged (results files: OutcomeName)
-  double r_ratio = 0;   // NaN when not judged by R
+  double r_ratio = 0;                 // NaN when not judged by R
   double tau = kDefaultTau;
   std::optional<Band> band;
   bool passed = false;

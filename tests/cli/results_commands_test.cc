@@ -46,8 +46,8 @@ std::string Write(const std::string& name, std::optional<Shard> shard,
 }
 
 TEST(MergeCommandTest, MergesShardsIntoOneFile) {
-  const std::string a = Write("m.shard-1-of-2.json", Shard{0, 2},
-                              {Case("layers_0_mlp", "mlp", 0, 1.0, true)});
+  const std::string a =
+      Write("m.shard-1-of-2.json", Shard{0, 2}, {Case("layers_0_mlp", "mlp", 0, 1.0, true)});
   const std::string b = Write("m.shard-2-of-2.json", Shard{1, 2},
                               {Case("layers_0_attention", "attention", 1, 5.0, false)});
   const std::string merged = (std::filesystem::path(::testing::TempDir()) / "m.json").string();
@@ -61,10 +61,9 @@ TEST(MergeCommandTest, MergesShardsIntoOneFile) {
 }
 
 TEST(LocalizeCommandTest, NamesThePrimarySuspectAndExitsOneOnAFailure) {
-  const std::string path =
-      Write("loc.json", std::nullopt,
-            {Case("layers_0_mlp", "mlp", 0, 25.0, false),
-             Case("layers_0_decoder_layer", "decoder_layer", 1, 3.0, false)});
+  const std::string path = Write("loc.json", std::nullopt,
+                                 {Case("layers_0_mlp", "mlp", 0, 25.0, false),
+                                  Case("layers_0_decoder_layer", "decoder_layer", 1, 3.0, false)});
   std::ostringstream out, err;
   EXPECT_EQ(RunLocalize({.results = path}, out, err), kExitFailed) << err.str();
   EXPECT_THAT(out.str(), HasSubstr("primary suspect layers_0_mlp (mlp, R = 25"));

@@ -13,6 +13,8 @@
 #include <iostream>
 #include <string>
 
+#include "generators/builtin_port_mapping.h"
+#include "generators/suite_cases.h"
 #include "libequiv/analysis/localization.h"
 #include "libequiv/calibration/calibration.h"
 #include "libequiv/calibration/known_good.h"
@@ -20,15 +22,13 @@
 #include "libequiv/e2e/smoke_test.h"
 #include "libequiv/e2e/teacher_forced_json.h"
 #include "libequiv/e2e/teacher_forcing.h"
-#include "libequiv/io/atomic_file.h"
 #include "libequiv/families/registry.h"
+#include "libequiv/io/atomic_file.h"
 #include "libequiv/io/number_format.h"
 #include "libequiv/report/html_report.h"
 #include "libequiv/results/results_writer.h"
 #include "libequiv/scaffolding/mapping_coverage.h"
 #include "libequiv/scaffolding/tree_diff.h"
-#include "generators/builtin_port_mapping.h"
-#include "generators/suite_cases.h"
 #include "libequiv/suite/suite_runner.h"
 #include "libequiv/tensor/error.h"
 
@@ -58,8 +58,8 @@ Run Validate(const std::string& model, const ModelConfig& config, const StateDic
   TreeDiffOptions diff_options;
   diff_options.tp_degree = kDevice.tp_degree;
   const TreeDiff diff = DiffTrees(reference, port, diff_options);
-  const MappingCoverage coverage =
-      CheckMappingCoverage(MappedPathsOf(Expand(BuiltinPortMapping(config), config)), reference, port);
+  const MappingCoverage coverage = CheckMappingCoverage(
+      MappedPathsOf(Expand(BuiltinPortMapping(config), config)), reference, port);
   std::cout << "tree diff: " << diff.real.size() << " real, " << diff.expected.size()
             << " expected differences; mapping: "
             << coverage.missing_source.size() + coverage.missing_target.size() << " absent paths, "
@@ -71,7 +71,8 @@ Run Validate(const std::string& model, const ModelConfig& config, const StateDic
   const PortSetup setup = BuiltinPortOn(kDevice, faults);
   const SmokeTestResult smoke = RunSmokeTest(config, weights, setup, prompts, 32);
   std::cout << "token match rate " << FormatShort(smoke.match_rate) << " (liveness threshold "
-            << FormatShort(smoke.threshold) << "): " << (smoke.passed ? "live" : "NOT live") << "\n";
+            << FormatShort(smoke.threshold) << "): " << (smoke.passed ? "live" : "NOT live")
+            << "\n";
 
   Stage("3. the generated component suite (built-in mapping, bottom-up)");
   SuiteSpec spec;
@@ -97,8 +98,8 @@ Run Validate(const std::string& model, const ModelConfig& config, const StateDic
   });
   writer.Finish();
   const auto cases = static_cast<int64_t>(run.cases.size());
-  std::cout << cases << " cases: " << cases - failed << " passed, " << failed << " failed ("
-            << out << "/results.json)\n";
+  std::cout << cases << " cases: " << cases - failed << " passed, " << failed << " failed (" << out
+            << "/results.json)\n";
 
   Stage("4. fault localization");
   run.localization = Localize(run.cases);
@@ -107,9 +108,9 @@ Run Validate(const std::string& model, const ModelConfig& config, const StateDic
   Stage("5. teacher-forced comparison: 10 prompts x 32 tokens, every position");
   run.teacher_forced = RunTeacherForced(config, weights, setup, prompts, 32);
   const TeacherForcedResult& tf = run.teacher_forced;
-  std::cout << "R p95 " << FormatShort(tf.r_ratio.p95) << ", cosine p5 " << FormatShort(tf.cosine.p5)
-            << ", KL p95 " << FormatShort(tf.kl.p95) << ", top-1 " << FormatShort(tf.top1) << ": "
-            << (tf.passed() ? "passed" : "FAILED") << "\n";
+  std::cout << "R p95 " << FormatShort(tf.r_ratio.p95) << ", cosine p5 "
+            << FormatShort(tf.cosine.p5) << ", KL p95 " << FormatShort(tf.kl.p95) << ", top-1 "
+            << FormatShort(tf.top1) << ": " << (tf.passed() ? "passed" : "FAILED") << "\n";
   for (const FailedCondition& f : tf.failures) std::cout << "  " << f.message << "\n";
   std::cout << "token-forwards: reference " << tf.reference_token_forwards << ", port "
             << tf.port_token_forwards << "\n";
@@ -181,23 +182,23 @@ int main(int argc, char** argv) {
     }
     std::cout << "\n(" << out << "/thresholds.json)\n";
 
-    std::cout << "\n==== the same with one injected fault: " << fault_name << " ("
-              << fault->bug << ")\n";
+    std::cout << "\n==== the same with one injected fault: " << fault_name << " (" << fault->bug
+              << ")\n";
     const Run faulty = Validate(model, config, weights, FaultSet{fault->name}, out + "/faulty");
 
     const bool clean_ok = AllPassed(clean);
-    const bool caught = faulty.localization.primary &&
-                        faulty.localization.primary->component == fault->component;
-    std::cout
-        << "\n==== summary\nclean port: " << (clean_ok ? "PASS" : "FAIL") << "\n"
-        << "faulty port (" << fault_name << "): "
-        << (caught ? "caught, primary suspect " + faulty.localization.primary->name
-                   : std::string("NOT localized"))
-        << (faulty.teacher_forced.passed() ? "; end to end passed" : "; end to end failed")
-        << "\nreports: " << clean.report << ", " << faulty.report << "\n"
-        << "took "
-        << FormatShort(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count())
-        << " s\n";
+    const bool caught =
+        faulty.localization.primary && faulty.localization.primary->component == fault->component;
+    std::cout << "\n==== summary\nclean port: " << (clean_ok ? "PASS" : "FAIL") << "\n"
+              << "faulty port (" << fault_name << "): "
+              << (caught ? "caught, primary suspect " + faulty.localization.primary->name
+                         : std::string("NOT localized"))
+              << (faulty.teacher_forced.passed() ? "; end to end passed" : "; end to end failed")
+              << "\nreports: " << clean.report << ", " << faulty.report << "\n"
+              << "took "
+              << FormatShort(std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                                 .count())
+              << " s\n";
     return clean_ok && caught ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "validate_port: " << e.what() << "\n";

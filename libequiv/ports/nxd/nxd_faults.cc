@@ -157,16 +157,12 @@ constexpr NxdFault kFaults[] = {
       "tiny-llama"},
      [](NxdSteps& s) { s.norm = NormWithBf16Variance; }},
     {{"softmax_bf16", "attention",
-      "attention softmax computed in bf16 instead of softmax(dtype=float32)", kComp,
-      kPossibleBug, "tiny-llama", 128},
-     [](NxdSteps& s) {
-       Then(s.attention_spec, [](Spec& spec) { spec.softmax_in_bf16 = true; });
-     }},
+      "attention softmax computed in bf16 instead of softmax(dtype=float32)", kComp, kPossibleBug,
+      "tiny-llama", 128},
+     [](NxdSteps& s) { Then(s.attention_spec, [](Spec& spec) { spec.softmax_in_bf16 = true; }); }},
     {{"attention_scale_missing", "attention", "scores not multiplied by head_dim^-0.5", kComp,
       kWrongComputation, "tiny-llama"},
-     [](NxdSteps& s) {
-       Then(s.attention_spec, [](Spec& spec) { spec.scaling = 1.0f; });
-     }},
+     [](NxdSteps& s) { Then(s.attention_spec, [](Spec& spec) { spec.scaling = 1.0f; }); }},
     {{"qkv_concat_order", "qkv_proj",
       "state-dict conversion concatenates the fused QKV weight as q|v|k while the split expects "
       "q|k|v",

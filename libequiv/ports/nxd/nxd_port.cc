@@ -140,8 +140,7 @@ void NxdPort::ClearCaches() {
   caches_.assign(weights_.layers.size(), {});
   for (auto& ranks : caches_) {
     for (int64_t r = 0; r < heads_.tp(); ++r) {
-      ranks.emplace_back(config_.max_position_embeddings,
-                         heads_.kv_per_rank() * config_.head_dim);
+      ranks.emplace_back(config_.max_position_embeddings, heads_.kv_per_rank() * config_.head_dim);
     }
   }
   cache_length_ = 0;
@@ -166,8 +165,7 @@ nn::Matrix NxdPort::Norm(std::string_view kind, int64_t layer, const nn::Matrix&
                          : kind == "post_feedforward_layernorm"
                              ? weights_.layers[layer].post_ff_norm
                              : weights_.layers[layer].post_norm;
-  return steps_.norm(x, weight, static_cast<float>(config_.rms_norm_eps),
-                     device_.fused_rmsnorm);
+  return steps_.norm(x, weight, static_cast<float>(config_.rms_norm_eps), device_.fused_rmsnorm);
 }
 
 // The per-head norm `kind` (q_norm, k_norm) of a layer on x [n, heads * head_dim], or its patch.
@@ -227,8 +225,7 @@ nn::RotaryTables NxdPort::RotaryTables(int64_t layer, std::span<const int64_t> p
 
 // Rotary on every rank's q and k, or its patch on the gathered heads.
 void NxdPort::Rotate(int64_t layer, std::vector<QkvShard>& shards,
-                     const std::vector<int64_t>& positions,
-                     const nn::RotaryTables& tables) const {
+                     const std::vector<int64_t>& positions, const nn::RotaryTables& tables) const {
   if (const ComponentOverride* f = OverrideOf("rotary", layer)) {
     heads_.Scatter((*f)(Input(heads_.Gather(shards, false), positions), layer), shards);
     return;
@@ -258,8 +255,7 @@ nn::Matrix NxdPort::AttendRank(const nn::Matrix& q, nn::Matrix k, nn::Matrix v,
                           device_.flash_attention_block);
 }
 
-nn::Matrix NxdPort::Attention(int64_t layer, const nn::Matrix& x,
-                              const AttentionPass& pass) const {
+nn::Matrix NxdPort::Attention(int64_t layer, const nn::Matrix& x, const AttentionPass& pass) const {
   const ComponentOverride* patch = OverrideOf("attention", layer);
   const bool attends_itself = !pass.from_cache;
   if (patch != nullptr && attends_itself && !pass.fill_cache) {
@@ -283,8 +279,7 @@ nn::Matrix NxdPort::Attention(int64_t layer, const nn::Matrix& x,
     if (pass.fill_cache) cache.Append(s.k.topRows(pass.n_real), s.v.topRows(pass.n_real));
     // A patched attention still fills the cache with the port's own keys and values.
     if (patch == nullptr) {
-      outs.push_back(
-          AttendRank(s.q, s.k, s.v, pass.query_positions, pass.query_positions, layer));
+      outs.push_back(AttendRank(s.q, s.k, s.v, pass.query_positions, pass.query_positions, layer));
     }
   }
   if (patch != nullptr) return (*patch)(Input(x, pass.query_positions), layer);
@@ -315,8 +310,7 @@ nn::Matrix NxdPort::DecoderLayer(int64_t layer, const nn::Matrix& x,
   }
   const Matrix attn = Attention(layer, Norm("input_layernorm", layer, x), pass);
   const Matrix h = nn::Rounded(kBf16, Matrix(x + attn));
-  return nn::Rounded(kBf16,
-                     Matrix(h + Mlp(layer, Norm("post_attention_layernorm", layer, h))));
+  return nn::Rounded(kBf16, Matrix(h + Mlp(layer, Norm("post_attention_layernorm", layer, h))));
 }
 
 nn::Matrix NxdPort::LmHead(const nn::Matrix& hidden) const {
@@ -352,8 +346,7 @@ nn::Matrix NxdPort::Head(const nn::Matrix& hidden) const {
 }
 
 // The context-encoding graph on already padded ids.
-nn::Matrix NxdPort::Forward(std::span<const int64_t> ids, int64_t n_real,
-                            bool fill_cache) const {
+nn::Matrix NxdPort::Forward(std::span<const int64_t> ids, int64_t n_real, bool fill_cache) const {
   AttentionPass pass;
   pass.query_positions = Iota(static_cast<int64_t>(ids.size()));
   pass.rotary_positions = pass.query_positions;

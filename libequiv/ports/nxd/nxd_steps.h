@@ -28,8 +28,8 @@ using NormKernel =
 using QkvPacking = std::function<Matrix(const Matrix& q, const Matrix& k, const Matrix& v)>;
 using QkvBiasPacking = std::function<Vector(const Vector& q, const Vector& k, const Vector& v)>;
 // Rotary on x [positions, heads * head_dim] with bf16 cos/sin tables.
-using RotaryKernel = std::function<Matrix(const Matrix& x, int64_t head_dim,
-                                          const nn::RotaryTables& tables)>;
+using RotaryKernel =
+    std::function<Matrix(const Matrix& x, int64_t head_dim, const nn::RotaryTables& tables)>;
 // The port's attention on one rank: q, k, v of its heads, the query and key positions.
 using AttentionFn = std::function<Matrix(
     const Matrix& q, const Matrix& k, const Matrix& v, std::span<const int64_t> query_positions,

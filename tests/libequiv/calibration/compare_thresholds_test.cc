@@ -22,12 +22,11 @@ CaseResult Case(std::string name, std::string component, double r,
 }
 
 TEST(CompareThresholdsTest, ListsTheCasesOnlyTheCalibratedTausCatch) {
-  const Thresholds calibrated{
-      .tau = 1.2, .tau_by_component = {{"rotary", 1.05}, {"mlp", 1.309}}};
+  const Thresholds calibrated{.tau = 1.2, .tau_by_component = {{"rotary", 1.05}, {"mlp", 1.309}}};
   const std::vector<CaseResult> results = {
-      Case("layers_0_rotary/normal", "rotary", 1.1),  // caught only when calibrated
-      Case("layers_0_mlp/normal", "mlp", 1.25),       // let through when calibrated
-      Case("layers_1_mlp/normal", "mlp", 0.8),        // over-precision: passes both
+      Case("layers_0_rotary/normal", "rotary", 1.1),         // caught only when calibrated
+      Case("layers_0_mlp/normal", "mlp", 1.25),              // let through when calibrated
+      Case("layers_1_mlp/normal", "mlp", 0.8),               // over-precision: passes both
       Case("layers_0_rotary/long_sequence", "rotary", 5.0),  // fails both
       Case("embed_tokens/normal", "embedding", NAN, Outcome::kDegenerateBaseline),
       Case("layers_1_rotary/normal", "rotary", 1.05),  // R = tau fails

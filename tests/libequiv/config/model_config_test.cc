@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "libequiv/tensor/error.h"
 #include "libequiv/families/registry.h"
+#include "libequiv/tensor/error.h"
 
 namespace equiv {
 namespace {

@@ -32,10 +32,9 @@ CaseResult Case(std::string name, std::string component, int64_t order, double r
 }
 
 Localization Sample() {
-  return Localize(
-      {Case("embedding", "embedding", 0, 1.0, Band::kWithinTolerance),
-       Case("layers_0_qkv_proj", "qkv_proj", 1, 25, Band::kMissingAlgorithm),
-       Case("layers_0_attention", "attention", 2, 30, Band::kMissingAlgorithm)});
+  return Localize({Case("embedding", "embedding", 0, 1.0, Band::kWithinTolerance),
+                   Case("layers_0_qkv_proj", "qkv_proj", 1, 25, Band::kMissingAlgorithm),
+                   Case("layers_0_attention", "attention", 2, 30, Band::kMissingAlgorithm)});
 }
 
 TEST(LocalizationJsonTest, RoundTrips) {

@@ -21,8 +21,8 @@ using ::equiv::testing_support::ErrorOf;
 using ::testing::HasSubstr;
 using json = nlohmann::json;
 
-CaseResult Case(std::string case_name, std::string component, int64_t layer, int64_t order, double r,
-                std::optional<Band> band, bool passed) {
+CaseResult Case(std::string case_name, std::string component, int64_t layer, int64_t order,
+                double r, std::optional<Band> band, bool passed) {
   CaseResult c;
   c.case_name = case_name;
   c.input = "normal";
@@ -54,18 +54,17 @@ SuiteResults Sample() {
   r.tau = 1.2;
   r.shard = Shard{1, 3};
   r.complete = true;
-  r.cases.push_back(Case("layers_0_mlp", "mlp", 0, 6, 1.0000000000000002,
-                         Band::kWithinTolerance, true));
-  r.cases.push_back(Case("layers_0_decoder_layer", "decoder_layer", 0, 7, 0.75,
-                         Band::kOverPrecision, true));
+  r.cases.push_back(
+      Case("layers_0_mlp", "mlp", 0, 6, 1.0000000000000002, Band::kWithinTolerance, true));
+  r.cases.push_back(
+      Case("layers_0_decoder_layer", "decoder_layer", 0, 7, 0.75, Band::kOverPrecision, true));
   CaseResult degenerate = Case("embedding", "embedding", -1, 0,
                                std::numeric_limits<double>::quiet_NaN(), std::nullopt, false);
   degenerate.outcome = Outcome::kDegenerateBaseline;
   degenerate.worst = ElementValues{};  // no worst element: null
   degenerate.source_paths.clear();
   r.cases.push_back(degenerate);
-  r.cases.push_back(
-      Case("layers_1_mlp", "mlp", 1, 16, 271.6, Band::kWrongComputation, false));
+  r.cases.push_back(Case("layers_1_mlp", "mlp", 1, 16, 271.6, Band::kWrongComputation, false));
   return r;
 }
 

@@ -8,11 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "libequiv/config/model_config.h"
 #include "libequiv/device/device_config.h"
 #include "libequiv/families/registry.h"
 #include "libequiv/models/port.h"
-#include "libequiv/config/model_config.h"
-#include "libequiv/families/registry.h"
 
 namespace equiv {
 namespace {
@@ -22,7 +21,6 @@ ModuleNode ReferenceModuleTree(const ModelConfig& c) { return ArchitectureOf(c).
 ModuleNode PortModuleTree(const ModelConfig& c, const device::DeviceConfig& d) {
   return ArchitectureOf(c).BuiltinPortTree(c, d);
 }
-
 
 using ::equiv::device::DeviceConfig;
 using ::testing::HasSubstr;
@@ -89,18 +87,18 @@ TEST_P(CleanPortTreeTest, HasOnlyExpectedDifferences) {
   EXPECT_EQ(Categories(diff.expected), expected) << FormatTreeDiff(diff);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    TinyModels, CleanPortTreeTest,
-    ::testing::Combine(::testing::Values("tiny-llama", "tiny-mistral", "tiny-qwen2", "tiny-qwen3"),
-                       ::testing::Values(1, 8), ::testing::Bool()),
-    [](const auto& info) {
-      std::string name = std::get<0>(info.param);
-      for (char& c : name) {
-        if (c == '-') c = '_';
-      }
-      return name + "_tp" + std::to_string(std::get<1>(info.param)) +
-             (std::get<2>(info.param) ? "_fused" : "");
-    });
+INSTANTIATE_TEST_SUITE_P(TinyModels, CleanPortTreeTest,
+                         ::testing::Combine(::testing::Values("tiny-llama", "tiny-mistral",
+                                                              "tiny-qwen2", "tiny-qwen3"),
+                                            ::testing::Values(1, 8), ::testing::Bool()),
+                         [](const auto& info) {
+                           std::string name = std::get<0>(info.param);
+                           for (char& c : name) {
+                             if (c == '-') c = '_';
+                           }
+                           return name + "_tp" + std::to_string(std::get<1>(info.param)) +
+                                  (std::get<2>(info.param) ? "_fused" : "");
+                         });
 
 TEST(TreeDiffTest, ExpectedDifferencesFoldTheLayers) {
   const ModelConfig config = Tiny("tiny-llama");

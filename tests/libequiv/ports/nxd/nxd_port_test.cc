@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "libequiv/tensor/error.h"
 #include "libequiv/families/registry.h"
 #include "libequiv/models/port.h"
+#include "libequiv/tensor/error.h"
 #include "tests/libequiv/ports/nxd/port_harness.h"
 
 namespace equiv {
@@ -18,8 +18,8 @@ namespace {
 using ::equiv::device::DeviceConfig;
 using ::equiv::testing::MakeInput;
 using ::equiv::testing::MakePort;
-using ::equiv::testing::ReferenceLogits;
 using ::equiv::testing::RandomIds;
+using ::equiv::testing::ReferenceLogits;
 using ::equiv::testing::RunComponent;
 using ::equiv::testing::TinyConfig;
 using ::testing::HasSubstr;
@@ -79,9 +79,9 @@ TEST(NxdPortTest, ComponentsOfTheCleanPortPassAtEveryTpDegree) {
   const StateDict weights = InitStateDict(config, 9);
   for (int64_t tp : {1, 2, 4, 8}) {
     const std::unique_ptr<Port> port = MakePort(config, weights, DeviceConfig{.tp_degree = tp});
-    for (const std::string_view c : {"embedding", "input_layernorm", "qkv_proj", "rotary",
-                                     "attention", "mlp", "decoder_layer", "final_norm",
-                                     "lm_head"}) {
+    for (const std::string_view c :
+         {"embedding", "input_layernorm", "qkv_proj", "rotary", "attention", "mlp", "decoder_layer",
+          "final_norm", "lm_head"}) {
       const auto out = RunComponent(config, weights, *port, c, 1, MakeInput(config, c, 16, 2));
       const bool tp_rounding = tp == 8 && (c == "attention" || c == "mlp");
       if (tp_rounding) {
@@ -127,8 +127,8 @@ TEST(NxdPortTest, TokenGenerationFaultLeavesEveryComponentGreen) {
   const StateDict weights = InitStateDict(config, 4);
   const std::unique_ptr<Port> port = MakePort(config, weights, {}, {"tokengen_rope_off_by_one"});
   for (const ComponentKind& kind : ArchitectureOf(config).Components()) {
-    const auto out = RunComponent(config, weights, *port, kind.name, 0,
-                                  MakeInput(config, kind.name, 16, 5));
+    const auto out =
+        RunComponent(config, weights, *port, kind.name, 0, MakeInput(config, kind.name, 16, 5));
     EXPECT_TRUE(out.comparison.passed)
         << kind.name << ": " << ::testing::PrintToString(out.comparison);
   }
@@ -166,8 +166,7 @@ TEST(NxdPortTest, ModuleTreesNameTheExpectedModules) {
   ASSERT_EQ(wqkv->parameters.size(), 2u);  // qwen2: q/k/v bias
   EXPECT_EQ(wqkv->parameters[0].shape, (std::vector<int64_t>{192, 128}));
   EXPECT_THAT(PrettyTree(reference), HasSubstr("(q_proj): Linear  weight [128, 128]  bias [128]"));
-  const auto unfused =
-      FlatPaths(family.BuiltinPortTree(config, DeviceConfig{.fused_qkv = false}));
+  const auto unfused = FlatPaths(family.BuiltinPortTree(config, DeviceConfig{.fused_qkv = false}));
   EXPECT_THAT(unfused, ::testing::Contains("model.layers.0.self_attn.qkv_proj.k_proj"));
 }
 
