@@ -3,15 +3,12 @@
 #include <cstdio>
 
 #include "cli/command_guard.h"
-#include "libequiv/io/number_format.h"
 #include "libequiv/calibration/known_good.h"
+#include "libequiv/io/number_format.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {
-namespace {
-
-
-}  // namespace
+namespace {}  // namespace
 
 int RunCalibrate(const CalibrateArgs& args, std::ostream& out, std::ostream& err) {
   return GuardCommand("calibrate", err, [&] {
@@ -33,8 +30,8 @@ int RunCalibrate(const CalibrateArgs& args, std::ostream& out, std::ostream& err
     }
     if (calibration.teacher_forced) {
       const TeacherForcedCriteria& c = calibration.teacher_forced->criteria;
-      out << "  teacher forced: tau " << FormatShort(c.tau) << ", theta " << FormatShort(c.theta) << ", delta "
-          << FormatShort(c.delta) << ", rho " << FormatShort(c.rho) << "\n";
+      out << "  teacher forced: tau " << FormatShort(c.tau) << ", theta " << FormatShort(c.theta)
+          << ", delta " << FormatShort(c.delta) << ", rho " << FormatShort(c.rho) << "\n";
     }
     return kExitPassed;
   });

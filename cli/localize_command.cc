@@ -3,10 +3,10 @@
 #include <cstdio>
 
 #include "cli/command_guard.h"
-#include "libequiv/io/number_format.h"
 #include "libequiv/analysis/localization.h"
 #include "libequiv/io/atomic_file.h"
 #include "libequiv/io/json_show.h"
+#include "libequiv/io/number_format.h"
 #include "libequiv/results/suite_results.h"
 #include "libequiv/tensor/error.h"
 

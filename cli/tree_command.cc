@@ -1,12 +1,12 @@
 #include "cli/tree_command.h"
 
 #include "cli/command_guard.h"
+#include "generators/component_mapping.h"
 #include "libequiv/device/device_config.h"
 #include "libequiv/families/registry.h"
 #include "libequiv/scaffolding/mapping_coverage.h"
 #include "libequiv/scaffolding/tree_diff.h"
 #include "libequiv/scaffolding/tree_format.h"
-#include "generators/component_mapping.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {

@@ -11,11 +11,11 @@
 #include <string_view>
 #include <vector>
 
-#include "libequiv/config/model_config.h"
-#include "libequiv/families/registry.h"
 #include "generators/component_mapping.h"
 #include "generators/layer_sampling.h"
 #include "generators/suite_cases.h"
+#include "libequiv/config/model_config.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/tensor/error.h"
 
 namespace {

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "libequiv/e2e/teacher_forced_result.h"
-#include <string>
 #include "libequiv/results/case_result.h"
 #include "libequiv/suite/thresholds.h"
 

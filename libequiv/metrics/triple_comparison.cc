@@ -6,10 +6,10 @@
 #include <sstream>
 #include <utility>
 
+#include "libequiv/io/number_format.h"
 #include "libequiv/metrics/internal/triple_kernel.h"
 #include "libequiv/metrics/ulp.h"
 #include "libequiv/parallel/parallel_for.h"
-#include "libequiv/io/number_format.h"
 
 namespace equiv {
 namespace {

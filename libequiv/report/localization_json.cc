@@ -1,7 +1,5 @@
 #include "libequiv/report/localization_json.h"
 
-#include "libequiv/families/registry.h"
-
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -12,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "libequiv/families/registry.h"
 #include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/tensor/error.h"
@@ -193,10 +192,10 @@ void CheckLocalizationMatches(const Localization& loc, const SuiteResults& resul
     const CaseResult& c = *it->second;
     if (c.component != s.component || c.layer != s.layer || c.order != s.order) {
       throw Error(std::string(origin) + ": " + path + " (" + ShowJson(json(s.name), 40) +
-                  ") has component " + s.component + ", layer " +
-                  std::to_string(s.layer) + ", order " + std::to_string(s.order) + " but " +
-                  std::string(results_origin) + " has " + c.component +
-                  ", " + std::to_string(c.layer) + ", " + std::to_string(c.order));
+                  ") has component " + s.component + ", layer " + std::to_string(s.layer) +
+                  ", order " + std::to_string(s.order) + " but " + std::string(results_origin) +
+                  " has " + c.component + ", " + std::to_string(c.layer) + ", " +
+                  std::to_string(c.order));
     }
   };
   for (std::size_t i = 0; i < loc.suspects.size(); ++i) {

@@ -1,4 +1,3 @@
-#include "libequiv/io/number_format.h"
 #include "libequiv/report/svg_plot.h"
 
 #include <algorithm>
@@ -7,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "libequiv/io/number_format.h"
 #include "libequiv/report/html_escape.h"
 
 namespace equiv {

@@ -61,7 +61,6 @@ class SvgPlot {
   std::vector<std::pair<std::string, std::string>> legend_;
 };
 
-
 }  // namespace equiv
 
 #endif  // EQUIV_LIBEQUIV_REPORT_SVG_PLOT_H_

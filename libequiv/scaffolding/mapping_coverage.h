@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "libequiv/models/module_tree.h"
 #include "generators/component_mapping.h"
+#include "libequiv/models/module_tree.h"
 
 namespace equiv {
 

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "libequiv/config/model_config.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/tensor/error.h"
 #include "tests/support/error_of.h"
-#include "libequiv/families/registry.h"
 
 namespace equiv {
 namespace {

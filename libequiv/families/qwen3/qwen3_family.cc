@@ -10,11 +10,13 @@ using enum InputKind;
 constexpr int64_t kQwen3DefaultHeadDim = 128;  // Qwen3Config
 
 constexpr RootCauseTexts kHeadNormCauses = {
-    .precision_ordering = "the per-head variance accumulated in bf16, or a cast to bf16 before "
-                          "the reduction",
+    .precision_ordering =
+        "the per-head variance accumulated in bf16, or a cast to bf16 before "
+        "the reduction",
     .missing_algorithm = "the q/k norm skipped, or its weight not applied",
-    .wrong_computation = "the norm taken over the whole row instead of each head, or q and k "
-                         "norm weights swapped",
+    .wrong_computation =
+        "the norm taken over the whole row instead of each head, or q and k "
+        "norm weights swapped",
 };
 
 std::vector<ComponentKind> MakeComponents() {

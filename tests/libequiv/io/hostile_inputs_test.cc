@@ -16,19 +16,19 @@
 #include <string>
 #include <vector>
 
+#include "generators/component_mapping.h"
+#include "libequiv/config/model_config.h"
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/e2e/teacher_forced_json.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/io/npy.h"
 #include "libequiv/io/safetensors.h"
 #include "libequiv/io/text_file.h"
-#include "libequiv/config/model_config.h"
-#include "libequiv/families/registry.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/report/localization_json.h"
 #include "libequiv/results/suite_results.h"
-#include "generators/component_mapping.h"
 #include "libequiv/suite/thresholds.h"
 #include "tests/support/error_of.h"
 

@@ -49,8 +49,8 @@ TEST(PortPatchTest, TheBuiltinPortTakesComponentNamesAndModulePaths) {
                           [&](const ComponentInput& in, int64_t) {
                             return nn::Matrix::Zero(in.hidden.rows(), 192).eval();
                           });
-    EXPECT_TRUE(port->Run({.kind = "qkv_proj", .layer = 0}, MakeInput(config, "qkv_proj", 8, 2))
-                    .isZero());
+    EXPECT_TRUE(
+        port->Run({.kind = "qkv_proj", .layer = 0}, MakeInput(config, "qkv_proj", 8, 2)).isZero());
   }
   {
     const ScopedPatch narrow(*port, "model.layers.0.self_attn.qkv_proj", zero);
