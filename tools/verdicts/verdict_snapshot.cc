@@ -48,20 +48,20 @@ json RunJson(const std::string& id, const std::string& config, const std::string
                    {"band", r.band ? json(BandName(*r.band)) : json(nullptr)}});
   }
   std::cerr << "snapshot " << id << "\n";
-  return {{"id", id},
-          {"config", config},
-          {"device", device},
-          {"faults", std::vector<std::string>(faults.names().begin(), faults.names().end())},
-          {"cases", out},
-          {"primary_suspect",
-           localization.primary ? json(localization.primary->name) : json(nullptr)},
-          {"teacher_forced",
-           {{"passed", tf.passed()},
-            {"r_ratio_p95", Number(tf.r_ratio.p95)},
-            {"r_ratio_max", Number(tf.r_ratio.max)},
-            {"cosine_p5", Number(tf.cosine.p5)},
-            {"kl_p95", Number(tf.kl.p95)},
-            {"top1", Number(tf.top1)}}}};
+  return {
+      {"id", id},
+      {"config", config},
+      {"device", device},
+      {"faults", std::vector<std::string>(faults.names().begin(), faults.names().end())},
+      {"cases", out},
+      {"primary_suspect", localization.primary ? json(localization.primary->name) : json(nullptr)},
+      {"teacher_forced",
+       {{"passed", tf.passed()},
+        {"r_ratio_p95", Number(tf.r_ratio.p95)},
+        {"r_ratio_max", Number(tf.r_ratio.max)},
+        {"cosine_p5", Number(tf.cosine.p5)},
+        {"kl_p95", Number(tf.kl.p95)},
+        {"top1", Number(tf.top1)}}}};
 }
 
 json MatrixRunJson(const std::string& id, const DetectionMatrixOptions& options,
@@ -80,8 +80,7 @@ json MainJobJson(const std::string& id, const std::string& configs, const FaultS
   spec.config = LoadModelConfig(configs + "/tiny-llama.json");
   spec.port = BuiltinPortOn(device, faults);
   const StateDict weights = InitStateDict(spec.config, spec.weight_seed);
-  const std::vector<CaseResult> cases =
-      RunSuite(spec, weights, BuiltinPortMapping(spec.config));
+  const std::vector<CaseResult> cases = RunSuite(spec, weights, BuiltinPortMapping(spec.config));
   const std::vector<Prompt> prompts = SeededPrompts(10, 16, spec.config.vocab_size, 3);
   const TeacherForcedResult tf = RunTeacherForced(spec.config, weights, spec.port, prompts, 32);
   json run = RunJson(id, "tiny-llama", device.Name(), faults, cases, Localize(cases), tf);
@@ -104,8 +103,8 @@ json Snapshot(const std::string& configs) {
   for (const char* config : {"tiny-mistral", "tiny-qwen2", "tiny-llama-yarn", "tiny-qwen3"}) {
     for (const int64_t tp : {1, 2}) {
       const device::DeviceConfig d{.tp_degree = tp};
-      runs.push_back(MatrixRunJson("clean:" + std::string(config) + ":" + d.Name(), options,
-                                   config, d, {}));
+      runs.push_back(
+          MatrixRunJson("clean:" + std::string(config) + ":" + d.Name(), options, config, d, {}));
     }
   }
   runs.push_back(MainJobJson("main:clean", configs, {}));
@@ -118,10 +117,19 @@ std::vector<std::string> Compare(const json& committed, const json& fresh, doubl
   std::vector<std::string> diffs;
   std::map<std::string, const json*> by_id;
   for (const json& run : fresh.at("runs")) by_id[run.at("id").get<std::string>()] = &run;
+  double largest = 0.0;  // the largest relative change of a value, and where
+  std::string largest_at;
+  std::string at;  // the value being compared, for `largest_at`
   const auto close = [&](const json& a, const json& b) {
     if (a.is_null() || b.is_null()) return a.is_null() && b.is_null();
     const double x = a.get<double>(), y = b.get<double>();
-    return x == y || std::abs(x - y) <= rtol * std::max(std::abs(x), std::abs(y));
+    const double scale = std::max(std::abs(x), std::abs(y));
+    const double change = x == y ? 0.0 : std::abs(x - y) / scale;
+    if (change > largest) {
+      largest = change;
+      largest_at = at;
+    }
+    return x == y || std::abs(x - y) <= rtol * scale;
   };
   for (const json& before : committed.at("runs")) {
     const std::string id = before.at("id");
@@ -146,7 +154,7 @@ std::vector<std::string> Compare(const json& committed, const json& fresh, doubl
       continue;
     }
     for (std::size_t k = 0; k < cb.size(); ++k) {
-      const std::string at = id + " " + cb[k].at("name").get<std::string>();
+      at = id + " " + cb[k].at("name").get<std::string>();
       for (const char* key : {"name", "outcome", "passed", "band"}) {
         if (cb[k].at(key) != ca[k].at(key)) {
           diffs.push_back(at + ": " + key + " " + cb[k].at(key).dump() + " -> " +
@@ -160,6 +168,7 @@ std::vector<std::string> Compare(const json& committed, const json& fresh, doubl
     }
     for (const auto& [key, value] : before.at("teacher_forced").items()) {
       const json& now = after.at("teacher_forced").at(key);
+      at = id + " teacher_forced." + key;
       if (value.is_boolean() ? value != now : !close(value, now)) {
         diffs.push_back(id + ": teacher_forced." + key + " " + value.dump() + " -> " + now.dump());
       }
@@ -170,6 +179,8 @@ std::vector<std::string> Compare(const json& committed, const json& fresh, doubl
     }
   }
   for (const auto& [id, run] : by_id) std::cerr << "new run (not judged): " << id << "\n";
+  std::cout << "largest relative change of a value: " << largest
+            << (largest_at.empty() ? "" : " (" + largest_at + ")") << "\n";
   return diffs;
 }
 
@@ -189,8 +200,7 @@ int main(int argc, char** argv) {
       std::cout << fresh.dump(1) << "\n";
       return 0;
     }
-    const std::vector<std::string> diffs =
-        Compare(json::parse(ReadTextFile(compare)), fresh, rtol);
+    const std::vector<std::string> diffs = Compare(json::parse(ReadTextFile(compare)), fresh, rtol);
     for (const std::string& d : diffs) std::cout << d << "\n";
     std::cout << (diffs.empty() ? "every verdict and R as in " : "DIFFERENT from ") << compare
               << "\n";

@@ -1,6 +1,7 @@
 #include "libequiv/families/llama/llama_reference.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,15 +18,46 @@ int64_t SeqLenOf(const std::vector<int64_t>& positions) {
 }
 
 bool PerLayer(std::string_view kind) {
-  return kind != "embedding" && kind != "final_norm" && kind != "lm_head" &&
-         kind != "causal_lm";
+  return kind != "embedding" && kind != "final_norm" && kind != "lm_head" && kind != "causal_lm";
 }
+
+class LlamaDecoder : public ReferenceDecoder {
+ public:
+  LlamaDecoder(const ModelConfig& config, const nn::CausalLmWeights& weights,
+               nn::Precision precision)
+      : config_(&config), weights_(&weights), precision_(precision) {}
+
+  nn::Matrix Append(std::span<const int64_t> ids) override {
+    if (ids.empty()) throw Error("ReferenceDecoder: Append with no ids");
+    nn::Matrix logits = nn::CausalLmStep(ids, *weights_, *config_, precision_, cache_);
+    forwards_ += static_cast<int64_t>(ids.size());
+    return logits;
+  }
+  int64_t length() const override { return cache_.length(); }
+  int64_t token_forwards() const override { return forwards_; }
+  std::unique_ptr<ReferenceDecoder> Fork() const override {
+    return std::make_unique<LlamaDecoder>(*this);
+  }
+
+ private:
+  const ModelConfig* config_;
+  const nn::CausalLmWeights* weights_;
+  nn::Precision precision_;
+  nn::CausalLmCache cache_;
+  int64_t forwards_ = 0;
+};
 
 }  // namespace
 
 LlamaReference::LlamaReference(const ModelConfig& config, const nn::CausalLmWeights& weights,
                                nn::Precision precision)
-    : config_(config), precision_(precision), weights_(weights.Rounded(precision)) {}
+    : config_(config), precision_(precision), weights_(weights.Rounded(precision)) {
+  weights_.Pack(precision);
+}
+
+std::unique_ptr<ReferenceDecoder> LlamaReference::StartDecoding() const {
+  return std::make_unique<LlamaDecoder>(config_, weights_, precision_);
+}
 
 nn::Matrix LlamaReference::Run(std::string_view kind, int64_t layer,
                                const ComponentInput& input) const {
