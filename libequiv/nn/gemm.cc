@@ -46,11 +46,13 @@ float Even(std::uint32_t pair) { return Bf16BitsToFloat(static_cast<std::uint16_
 float Odd(std::uint32_t pair) { return Bf16BitsToFloat(static_cast<std::uint16_t>(pair >> 16)); }
 
 // One kernel call: `rows` x 32 outputs of c (row stride ldc), accumulated in place over `depth`
-// steps (k, or k pairs) of x (row stride ldx) and of one panel's slice b.
+// steps (k, or k pairs) of x and of one panel's slice b. x is packed by row tile, step-major:
+// row r's step s at x[s * xs + r], so a step's broadcasts read one cache line (rows of a
+// row-major x are k floats apart: 4 KB multiples that all fall in one L1 set).
 template <typename T>
 struct Tile {
   const T* x;
-  int64_t ldx;
+  int64_t xs;
   const T* b;
   int64_t depth;
   float* c;
@@ -78,11 +80,13 @@ float FlushTiny(float v) {
 
 void Fp32(int rows, const Tile<float>& t) {
   for (int r = 0; r < rows; ++r) {
-    const float* x = t.x + r * t.ldx;
+    const float* x = t.x + r;
     float* c = t.c + r * t.ldc;
     for (int64_t j = 0; j < kPanel; ++j) {
       float acc = c[j];
-      for (int64_t k = 0; k < t.depth; ++k) acc = std::fma(x[k], t.b[k * kPanel + j], acc);
+      for (int64_t k = 0; k < t.depth; ++k) {
+        acc = std::fma(x[k * t.xs], t.b[k * kPanel + j], acc);
+      }
       c[j] = acc;
     }
   }
@@ -90,12 +94,12 @@ void Fp32(int rows, const Tile<float>& t) {
 
 void Bf16(int rows, const Tile<std::uint32_t>& t) {
   for (int r = 0; r < rows; ++r) {
-    const std::uint32_t* x = t.x + r * t.ldx;
+    const std::uint32_t* x = t.x + r;
     float* c = t.c + r * t.ldc;
     for (int64_t j = 0; j < kPanel; ++j) {
       float acc = c[j];
       for (int64_t p = 0; p < t.depth; ++p) {
-        const std::uint32_t xp = x[p], bp = t.b[p * kPanel + j];
+        const std::uint32_t xp = x[p * t.xs], bp = t.b[p * kPanel + j];
         acc = FlushTiny(std::fma(FlushTiny(Odd(xp)), FlushTiny(Odd(bp)), acc));
         acc = FlushTiny(std::fma(FlushTiny(Even(xp)), FlushTiny(Even(bp)), acc));
       }
@@ -125,11 +129,12 @@ void Fp32(const Tile<float>& t) {
       acc[r][1] = _mm256_loadu_ps(t.c + r * t.ldc + h * 16 + 8);
     }
     const float* b = t.b + h * 16;
-    for (int64_t k = 0; k < t.depth; ++k, b += kPanel) {
+    const float* x = t.x;
+    for (int64_t k = 0; k < t.depth; ++k, b += kPanel, x += t.xs) {
       const __m256 b0 = _mm256_loadu_ps(b), b1 = _mm256_loadu_ps(b + 8);
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
-        const __m256 a = _mm256_set1_ps(t.x[r * t.ldx + k]);
+        const __m256 a = _mm256_set1_ps(x[r]);
         acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
         acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
       }
@@ -155,7 +160,8 @@ void Bf16(const Tile<std::uint32_t>& t) {
       acc[r][1] = _mm256_loadu_ps(t.c + r * t.ldc + h * 16 + 8);
     }
     const std::uint32_t* b = t.b + h * 16;
-    for (int64_t p = 0; p < t.depth; ++p, b += kPanel) {
+    const std::uint32_t* x = t.x;
+    for (int64_t p = 0; p < t.depth; ++p, b += kPanel, x += t.xs) {
       const __m256i w0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b));
       const __m256i w1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(b + 8));
       const __m256 b0o = _mm256_castsi256_ps(_mm256_and_si256(w0, high));
@@ -164,7 +170,7 @@ void Bf16(const Tile<std::uint32_t>& t) {
       const __m256 b1e = _mm256_castsi256_ps(_mm256_slli_epi32(w1, 16));
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
-        const __m256i xp = _mm256_set1_epi32(static_cast<int>(t.x[r * t.ldx + p]));
+        const __m256i xp = _mm256_set1_epi32(static_cast<int>(x[r]));
         const __m256 xo = _mm256_castsi256_ps(_mm256_and_si256(xp, high));
         const __m256 xe = _mm256_castsi256_ps(_mm256_slli_epi32(xp, 16));
         acc[r][0] = _mm256_fmadd_ps(xe, b0e, _mm256_fmadd_ps(xo, b0o, acc[r][0]));
@@ -209,11 +215,12 @@ void Fp32(const Tile<float>& t) {
     acc[r][1] = _mm512_loadu_ps(t.c + r * t.ldc + 16);
   }
   const float* b = t.b;
-  for (int64_t k = 0; k < t.depth; ++k, b += kPanel) {
+  const float* x = t.x;
+  for (int64_t k = 0; k < t.depth; ++k, b += kPanel, x += t.xs) {
     const __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
-      const __m512 a = _mm512_set1_ps(t.x[r * t.ldx + k]);
+      const __m512 a = _mm512_set1_ps(x[r]);
       acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
       acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
     }
@@ -241,13 +248,13 @@ void Bf16(const Tile<std::uint32_t>& t) {
     acc[r][1] = _mm512_loadu_ps(t.c + r * t.ldc + 16);
   }
   const std::uint32_t* b = t.b;
-  for (int64_t p = 0; p < t.depth; ++p, b += kPanel) {
+  const std::uint32_t* x = t.x;
+  for (int64_t p = 0; p < t.depth; ++p, b += kPanel, x += t.xs) {
     const __m512bh b0 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(b));
     const __m512bh b1 = reinterpret_cast<__m512bh>(_mm512_loadu_si512(b + 16));
 #pragma GCC unroll 16
     for (int r = 0; r < R; ++r) {
-      const __m512bh a =
-          reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(t.x[r * t.ldx + p])));
+      const __m512bh a = reinterpret_cast<__m512bh>(_mm512_set1_epi32(static_cast<int>(x[r])));
       acc[r][0] = _mm512_dpbf16_ps(acc[r][0], a, b0);
       acc[r][1] = _mm512_dpbf16_ps(acc[r][1], a, b1);
     }
@@ -306,9 +313,10 @@ void RunTile(GemmIsa isa, int rows, const Tile<std::uint32_t>& t) {
 }
 
 // Panels [first, last) of c, every row, blocked over the reduction so a panel's slice stays in
-// L1 while every row block reads it. The blocking changes no output's order of operations.
+// L1 while every row block reads it. The blocking changes no output's order of operations. x is
+// PackRows' layout for RowsPerTile(isa, operands).
 template <typename T>
-void RunPanels(GemmIsa isa, Precision operands, const T* x, int64_t ldx, int64_t m, const T* packed,
+void RunPanels(GemmIsa isa, Precision operands, const T* x, int64_t m, const T* packed,
                int64_t depth, float* c, int64_t ldc, int64_t first, int64_t last) {
 #ifdef EQUIV_GEMM_X86
   std::optional<avx2::Bf16Mode> mode;
@@ -321,10 +329,26 @@ void RunPanels(GemmIsa isa, Precision operands, const T* x, int64_t ldx, int64_t
       const T* b = packed + (p * depth + d0) * kPanel;
       for (int64_t i0 = 0; i0 < m; i0 += tile_rows) {
         const auto rows = static_cast<int>(std::min<int64_t>(tile_rows, m - i0));
-        RunTile(isa, rows, Tile<T>{x + i0 * ldx + d0, ldx, b, len, c + i0 * ldc + p * kPanel, ldc});
+        RunTile(isa, rows,
+                Tile<T>{x + i0 * depth + d0 * tile_rows, tile_rows, b, len,
+                        c + i0 * ldc + p * kPanel, ldc});
       }
     }
   }
+}
+
+// x [m, depth] by row tiles of `tile_rows`, step-major in each: row i's step s at
+// out[(i / tile_rows) * tile_rows * depth + s * tile_rows + i % tile_rows]; the last tile's
+// missing rows are zero (never read).
+template <typename T, typename Get>
+std::vector<T> PackRows(int64_t m, int64_t depth, int tile_rows, const Get& get) {
+  const int64_t tiles = (m + tile_rows - 1) / tile_rows;
+  std::vector<T> out(static_cast<std::size_t>(tiles * tile_rows * depth), T{});
+  for (int64_t i = 0; i < m; ++i) {
+    T* dst = out.data() + (i / tile_rows) * tile_rows * depth + i % tile_rows;
+    for (int64_t s = 0; s < depth; ++s) dst[s * tile_rows] = get(i, s);
+  }
+  return out;
 }
 
 bool PortableFromEnvironment() {
@@ -485,35 +509,31 @@ Matrix MatmulNT(ConstMatrixRef x, const PackedMatrix& b, const Vector& bias, Pre
     return std::pair<int64_t, int64_t>(chunk * kPanelsPerChunk,
                                        std::min(panels, (chunk + 1) * kPanelsPerChunk));
   };
+  const auto run = [&]<typename T>(GemmIsa kernel, Precision kind, const std::vector<T>& xp,
+                                   const T* bp, int64_t depth) {
+    ParallelForChunks(chunks, workers, [&](int64_t chunk) {
+      const auto [first, last] = chunk_panels(chunk);
+      RunPanels(kernel, kind, xp.data(), m, bp, depth, c.data(), ldc, first, last);
+    });
+  };
+  const auto x_f32 = [&](int64_t i, int64_t s) { return x(i, s); };
   if (operands == Precision::kBf16 && !AllBf16(x)) {
     // A float32 x (a fault that skips a cast, a component fed float32 inputs) is not rounded: it
     // multiplies the bf16 weight exactly, as float32 operands.
     const std::vector<float> widened = GemmAccess::Widened(b);
     const GemmIsa fp32_isa = ActiveGemmIsa(Precision::kFp32);
-    ParallelForChunks(chunks, workers, [&](int64_t chunk) {
-      const auto [first, last] = chunk_panels(chunk);
-      RunPanels(fp32_isa, Precision::kFp32, x.data(), x.outerStride(), m, widened.data(), k,
-                c.data(), ldc, first, last);
-    });
+    const int rows = RowsPerTile(fp32_isa, Precision::kFp32);
+    run(fp32_isa, Precision::kFp32, PackRows<float>(m, k, rows, x_f32), widened.data(), k);
   } else if (operands == Precision::kBf16) {
     const int64_t pairs = Pairs(k);
-    std::vector<std::uint32_t> xb(static_cast<std::size_t>(m * pairs));
-    for (int64_t i = 0; i < m; ++i) {
-      for (int64_t p = 0; p < pairs; ++p) {
-        xb[i * pairs + p] = Pair(x(i, 2 * p), 2 * p + 1 < k ? x(i, 2 * p + 1) : 0.0f);
-      }
-    }
-    ParallelForChunks(chunks, workers, [&](int64_t chunk) {
-      const auto [first, last] = chunk_panels(chunk);
-      RunPanels(isa, operands, xb.data(), pairs, m, GemmAccess::Bf16(b), pairs, c.data(), ldc,
-                first, last);
-    });
+    const auto x_pair = [&](int64_t i, int64_t p) {
+      return Pair(x(i, 2 * p), 2 * p + 1 < k ? x(i, 2 * p + 1) : 0.0f);
+    };
+    run(isa, operands, PackRows<std::uint32_t>(m, pairs, RowsPerTile(isa, operands), x_pair),
+        GemmAccess::Bf16(b), pairs);
   } else {
-    ParallelForChunks(chunks, workers, [&](int64_t chunk) {
-      const auto [first, last] = chunk_panels(chunk);
-      RunPanels(isa, operands, x.data(), x.outerStride(), m, GemmAccess::F32(b), k, c.data(), ldc,
-                first, last);
-    });
+    run(isa, operands, PackRows<float>(m, k, RowsPerTile(isa, operands), x_f32), GemmAccess::F32(b),
+        k);
   }
   for (int64_t i = 0; i < m; ++i) {
     const float* row = c.data() + i * ldc;
