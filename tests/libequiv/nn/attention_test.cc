@@ -11,21 +11,15 @@
 #include <string>
 #include <vector>
 
-#include "libequiv/random/counter_rng.h"
 #include "tests/support/same_bits.h"
 
 namespace equiv::nn {
 namespace {
 
 using testing_support::SameBits;
+
 Matrix Random(int64_t rows, int64_t cols, std::uint64_t seed, Precision precision) {
-  Matrix m(rows, cols);
-  const CounterRng rng(seed);
-  for (Eigen::Index i = 0; i < m.size(); ++i) {
-    const auto counter = static_cast<std::uint64_t>(i);
-    m.data()[i] = Round(precision, static_cast<float>(rng.Uniform(counter) * 4.0 - 2.0));
-  }
-  return m;
+  return testing_support::UniformMatrix(rows, cols, seed, precision, 2.0);
 }
 
 // EQUIV_THREADS set for one scope.

@@ -13,7 +13,6 @@
 #include <string>
 
 #include "libequiv/precision/bf16.h"
-#include "libequiv/random/counter_rng.h"
 #include "tests/support/error_of.h"
 #include "tests/support/same_bits.h"
 
@@ -21,17 +20,12 @@ namespace equiv::nn {
 namespace {
 
 using testing_support::SameBits;
-using testing_support::ErrorOf;
 
 Matrix Random(int64_t rows, int64_t cols, std::uint64_t seed, Precision precision) {
-  Matrix m(rows, cols);
-  const CounterRng rng(seed);
-  for (Eigen::Index i = 0; i < m.size(); ++i) {
-    const auto counter = static_cast<std::uint64_t>(i);
-    m.data()[i] = Round(precision, static_cast<float>(rng.Uniform(counter) * 2.0 - 1.0));
-  }
-  return m;
+  return testing_support::UniformMatrix(rows, cols, seed, precision);
 }
+
+using testing_support::ErrorOf;
 
 float FlushTiny(float v) {
   return std::fabs(v) < std::numeric_limits<float>::min() ? std::copysign(0.0f, v) : v;
