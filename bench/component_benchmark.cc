@@ -264,9 +264,9 @@ void BM_PortDecoderLayer(benchmark::State& state) {
                 DecoderLayerFlops(Shape(state.range(0)).config));
 }
 
-// Rates are per CPU second: every measured path runs on one thread (Eigen without OpenMP, the
-// port's ranks in turn), and CPU time is less disturbed than wall time by other work on a
-// shared machine. One iteration of an 8B decoder layer takes seconds, so the default minimum
+// Rates are per CPU second of the main thread: run with EQUIV_THREADS=1 (nn::MatmulNT
+// otherwise spreads the matmuls over every core), and the port's ranks run in turn; CPU time is
+// less disturbed than wall time by other work on a shared machine. One iteration of an 8B decoder layer takes seconds, so the default minimum
 // time gives one to three; use --benchmark_repetitions for medians.
 void Shapes(benchmark::internal::Benchmark* b) {
   b->ArgName("shape")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);

@@ -19,3 +19,21 @@ include(GoogleTest)
 if(EQUIV_BUILD_BENCHMARKS)
   equiv_require(benchmark libbenchmark-dev)
 endif()
+
+# oneDNN (libdnnl-dev), optional: gemm_benchmark measures our GEMM against its matmul. The
+# library itself never links it (docs/precision.md: its sums are not the same across thread
+# counts and row counts). Found by header and library, not by dnnl-config.cmake, which also
+# requires OpenCL for the GPU runtime Debian's build enables.
+option(EQUIV_WITH_ONEDNN "Measure against oneDNN in gemm_benchmark when libdnnl-dev is installed" ON)
+set(EQUIV_ONEDNN_FOUND OFF)
+if(EQUIV_BUILD_BENCHMARKS AND EQUIV_WITH_ONEDNN)
+  find_path(EQUIV_ONEDNN_INCLUDE_DIR oneapi/dnnl/dnnl.hpp)
+  find_library(EQUIV_ONEDNN_LIBRARY dnnl)
+  find_package(OpenMP QUIET COMPONENTS CXX)
+  if(EQUIV_ONEDNN_INCLUDE_DIR AND EQUIV_ONEDNN_LIBRARY AND OpenMP_CXX_FOUND)
+    set(EQUIV_ONEDNN_FOUND ON)
+    message(STATUS "equiv: oneDNN found (${EQUIV_ONEDNN_LIBRARY}): gemm_benchmark measures it")
+  else()
+    message(STATUS "equiv: oneDNN not found (Debian: libdnnl-dev): gemm_benchmark without it")
+  endif()
+endif()

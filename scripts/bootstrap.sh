@@ -11,7 +11,7 @@
 set -euo pipefail
 
 packages=(cmake g++ make libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
-          nlohmann-json3-dev libcli11-dev)
+          nlohmann-json3-dev libcli11-dev libdnnl-dev)
 for option in "$@"; do
   case "$option" in
     --with-fuzzers) packages+=(clang-14 libclang-rt-14-dev) ;;

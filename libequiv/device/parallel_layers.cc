@@ -51,6 +51,7 @@ ColumnParallelLinear::ColumnParallelLinear(const Matrix& weight, const Vector& b
   const int64_t rows = weight.rows() / tp;
   for (int64_t rank = 0; rank < tp; ++rank) {
     weights_.push_back(RowShard(w, rank, tp));
+    packed_.emplace_back(weights_.back(), Precision::kBf16);
     biases_.push_back(b.size() == 0 ? Vector() : Vector(b.segment(rank * rows, rows)));
   }
 }
@@ -86,6 +87,7 @@ ColumnParallelLinear::ColumnParallelLinear(std::vector<Matrix> weight_shards,
     CheckBias(at, weights_[rank], biases_[rank]);
     nn::RoundInPlace(Precision::kBf16, weights_[rank]);
     nn::RoundInPlace(Precision::kBf16, biases_[rank]);
+    packed_.emplace_back(weights_[rank], Precision::kBf16);
   }
 }
 
@@ -93,8 +95,8 @@ std::vector<Matrix> ColumnParallelLinear::ForwardSharded(const Matrix& x) const 
   std::vector<Matrix> outputs;
   outputs.reserve(weights_.size());
   for (std::size_t rank = 0; rank < weights_.size(); ++rank) {
-    outputs.push_back(
-        DeviceMatmul(x, weights_[rank], biases_[rank], device_.accumulation, device_.k_tile));
+    outputs.push_back(DeviceMatmul(x, weights_[rank], packed_[rank], biases_[rank],
+                                   device_.accumulation, device_.k_tile));
   }
   return outputs;
 }
@@ -110,6 +112,7 @@ RowParallelLinear::RowParallelLinear(const Matrix& weight, const Vector& bias,
   const Matrix w = nn::Rounded(Precision::kBf16, weight);
   for (int64_t rank = 0; rank < device.tp_degree; ++rank) {
     weights_.push_back(ColumnShard(w, rank, device.tp_degree));
+    packed_.emplace_back(weights_.back(), Precision::kBf16);
   }
 }
 
@@ -128,8 +131,8 @@ Matrix RowParallelLinear::ForwardSharded(std::span<const Matrix> x_shards) const
                   Str(weights_[rank].cols()));
     }
     // No bias here: adding it on every rank would count it tp times.
-    partials.push_back(DeviceMatmul(x_shards[rank], weights_[rank], Vector(), device_.accumulation,
-                                    device_.k_tile));
+    partials.push_back(DeviceMatmul(x_shards[rank], weights_[rank], packed_[rank], Vector(),
+                                    device_.accumulation, device_.k_tile));
   }
   Matrix y = AllReduce(partials, device_.collective_dtype);
   if (bias_.size() != 0) {

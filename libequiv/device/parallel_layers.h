@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "libequiv/device/device_config.h"
+#include "libequiv/nn/gemm.h"
 #include "libequiv/nn/numerics.h"
 
 namespace equiv::device {
@@ -36,6 +37,7 @@ class ColumnParallelLinear {
 
  private:
   std::vector<Matrix> weights_;
+  std::vector<nn::PackedMatrix> packed_;  // the bf16 shards packed once for DeviceMatmul
   std::vector<Vector> biases_;
   DeviceConfig device_;
 };
@@ -56,6 +58,7 @@ class RowParallelLinear {
 
  private:
   std::vector<Matrix> weights_;
+  std::vector<nn::PackedMatrix> packed_;
   Vector bias_;
   DeviceConfig device_;
 };

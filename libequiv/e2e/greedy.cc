@@ -1,5 +1,6 @@
 #include "libequiv/e2e/greedy.h"
 
+#include <memory>
 #include <string>
 
 #include "libequiv/tensor/error.h"
@@ -31,19 +32,36 @@ int64_t ArgMax(const nn::Matrix& logits, int64_t row) {
 std::vector<int64_t> ReferenceGreedy(const Reference& model, std::span<const int64_t> prompt,
                                      int64_t new_tokens, int64_t* token_forwards) {
   CheckArgs(prompt, new_tokens, "ReferenceGreedy");
-  std::vector<int64_t> ids(prompt.begin(), prompt.end());
-  std::vector<int64_t> out;
-  for (int64_t i = 0; i < new_tokens; ++i) {
-    const nn::Matrix logits = model.Logits(ids);  // generation: a full forward per token
-    Count(token_forwards, static_cast<int64_t>(ids.size()));
-    out.push_back(ArgMax(logits, logits.rows() - 1));
-    ids.push_back(out.back());
+  return ReferenceGenerate(model, prompt, new_tokens, token_forwards).tokens;
+}
+
+ReferenceGeneration ReferenceGenerate(const Reference& model, std::span<const int64_t> prompt,
+                                      int64_t new_tokens, int64_t* token_forwards) {
+  CheckArgs(prompt, new_tokens, "ReferenceGenerate");
+  const auto n = static_cast<int64_t>(prompt.size());
+  const std::unique_ptr<ReferenceDecoder> decoder = model.StartDecoding();
+  ReferenceGeneration out;
+  if (new_tokens == 0) {
+    // Only the prompt's own predictions: every position but the last.
+    if (n > 1) out.logits = decoder->Append(prompt.first(static_cast<std::size_t>(n - 1)));
+  } else {
+    const nn::Matrix first = decoder->Append(prompt);
+    out.logits.resize(n + new_tokens - 1, first.cols());
+    out.logits.topRows(n) = first;
+    out.tokens.push_back(ArgMax(first, n - 1));
+    while (static_cast<int64_t>(out.tokens.size()) < new_tokens) {
+      const int64_t ids[] = {out.tokens.back()};
+      const nn::Matrix next = decoder->Append(ids);
+      out.logits.row(decoder->length() - 1) = next.row(0);
+      out.tokens.push_back(ArgMax(next, 0));
+    }
   }
+  Count(token_forwards, decoder->token_forwards());
   return out;
 }
 
-std::vector<int64_t> PortGreedy(Port& port, std::span<const int64_t> prompt,
-                                int64_t new_tokens, int64_t* token_forwards) {
+std::vector<int64_t> PortGreedy(Port& port, std::span<const int64_t> prompt, int64_t new_tokens,
+                                int64_t* token_forwards) {
   CheckArgs(prompt, new_tokens, "PortGreedy");
   std::vector<int64_t> out;
   if (new_tokens == 0) return out;

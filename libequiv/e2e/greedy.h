@@ -1,5 +1,6 @@
-// Greedy decoding on the reference (one full forward per new token) and on the port (context
-// encoding, then token generation through its KV cache), counting token-forwards.
+// Greedy decoding on the reference (Reference::StartDecoding: the prompt once, then one
+// position per new token through its KV cache) and on the port (context encoding, then token
+// generation through its KV cache), counting token-forwards.
 //
 //   int64_t forwards = 0;
 //   std::vector<int64_t> ref = ReferenceGreedy(fp32, prompt, 32, &forwards);
@@ -24,9 +25,19 @@ int64_t ArgMax(const nn::Matrix& logits, int64_t row);
 // `token_forwards`, when set, grows by the tokens each forward pass processes.
 std::vector<int64_t> ReferenceGreedy(const Reference& model, std::span<const int64_t> prompt,
                                      int64_t new_tokens, int64_t* token_forwards = nullptr);
+
+// A greedy generation with the logits it ran: `logits` [prompt + new_tokens - 1, vocab] are
+// those of every position of the generated sequence but its last (whose prediction nothing
+// needs): what Logits gives over that sequence, row by row.
+struct ReferenceGeneration {
+  std::vector<int64_t> tokens;
+  nn::Matrix logits;
+};
+ReferenceGeneration ReferenceGenerate(const Reference& model, std::span<const int64_t> prompt,
+                                      int64_t new_tokens, int64_t* token_forwards = nullptr);
 // Context encoding counts its bucket-padded length, each token generation one.
-std::vector<int64_t> PortGreedy(Port& port, std::span<const int64_t> prompt,
-                                int64_t new_tokens, int64_t* token_forwards = nullptr);
+std::vector<int64_t> PortGreedy(Port& port, std::span<const int64_t> prompt, int64_t new_tokens,
+                                int64_t* token_forwards = nullptr);
 
 }  // namespace equiv
 

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
+#include <span>
 
 #include "libequiv/e2e/teacher_forcing.h"
-#include "libequiv/io/json_show.h"
 #include "libequiv/families/registry.h"
+#include "libequiv/io/json_show.h"
 #include "libequiv/io/number_format.h"
 #include "libequiv/tensor/error.h"
 
@@ -122,8 +124,7 @@ void JudgeMultipleChoice(MultipleChoiceResult& result) {
 }
 
 MultipleChoiceResult RunMultipleChoice(const ModelConfig& config, const StateDict& weights,
-                                       const PortSetup& setup,
-                                       const MultipleChoiceSet& set,
+                                       const PortSetup& setup, const MultipleChoiceSet& set,
                                        const MultipleChoiceOptions& options) {
   if (!std::isfinite(options.tolerance_points) || options.tolerance_points < 0) {
     throw Error("RunMultipleChoice: tolerance_points is " +
@@ -144,14 +145,24 @@ MultipleChoiceResult RunMultipleChoice(const ModelConfig& config, const StateDic
     r.line = item.line;
     r.answer = item.answer;
     const auto n_prompt = static_cast<int64_t>(item.prompt.size());
+    // Reference: the prompt once into a KV cache; each choice continues a fork of it, without
+    // its last token (only predicted).
+    const std::unique_ptr<ReferenceDecoder> prompt_state = fp32->StartDecoding();
+    const nn::Matrix prompt_logits = prompt_state->Append(item.prompt);
+    result.reference_token_forwards += prompt_state->token_forwards();
     for (const std::vector<int64_t>& choice : item.choices) {
       const auto n = static_cast<int64_t>(choice.size());
       r.choice_lengths.push_back(n);
-      // Reference: one pass over prompt + choice without its last token (only predicted).
-      std::vector<int64_t> ids = item.prompt;
-      ids.insert(ids.end(), choice.begin(), choice.end() - 1);
-      r.reference_loglik.push_back(ChoiceLogLikelihood(fp32->Logits(ids), n_prompt - 1, choice));
-      result.reference_token_forwards += static_cast<int64_t>(ids.size());
+      nn::Matrix ref_rows(n, config.vocab_size);
+      ref_rows.row(0) = prompt_logits.row(n_prompt - 1);
+      if (n > 1) {
+        const std::unique_ptr<ReferenceDecoder> fork = prompt_state->Fork();
+        const int64_t before = fork->token_forwards();
+        ref_rows.bottomRows(n - 1) =
+            fork->Append(std::span<const int64_t>(choice).first(static_cast<std::size_t>(n - 1)));
+        result.reference_token_forwards += fork->token_forwards() - before;
+      }
+      r.reference_loglik.push_back(ChoiceLogLikelihood(ref_rows, 0, choice));
       // Port: the KV cache cannot be forked, so each choice re-encodes the prompt.
       nn::Matrix rows(n, config.vocab_size);
       const nn::Matrix padded = port->ContextEncoding(item.prompt);

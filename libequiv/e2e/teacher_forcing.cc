@@ -2,6 +2,7 @@
 
 #include <span>
 #include <string>
+#include <utility>
 
 #include "libequiv/e2e/greedy.h"
 #include "libequiv/e2e/logit_metrics.h"
@@ -42,16 +43,25 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
     PromptResult pr;
     pr.prompt = prompt;
     pr.teacher = prompt;
-    for (int64_t t : ReferenceGreedy(*fp32, prompt, new_tokens, &result.reference_token_forwards)) {
-      pr.teacher.push_back(t);
-    }
+    // The FP32 greedy generation through its KV cache gives every checked position's FP32
+    // logits (those of one pass over the teacher sequence); the BF16 reference runs one pass.
+    ReferenceGeneration generation =
+        ReferenceGenerate(*fp32, prompt, new_tokens, &result.reference_token_forwards);
+    pr.teacher.insert(pr.teacher.end(), generation.tokens.begin(), generation.tokens.end());
     const auto len = static_cast<int64_t>(pr.teacher.size());
     const auto n_prompt = static_cast<int64_t>(prompt.size());
     const int64_t checked = len - 1;  // the last token's prediction is not needed
-    // One pass each over the whole teacher sequence gives every position's reference logits.
-    const nn::Matrix ref_fp32 = fp32->Logits(pr.teacher).topRows(checked);
-    const nn::Matrix ref_bf16 = bf16->Logits(pr.teacher).topRows(checked);
-    result.reference_token_forwards += 2 * len;
+    // A dynamic rope's frequencies follow the sequence's length: past the context, cached rows
+    // are not those of one pass over the teacher sequence, so that pass runs (as HF's would).
+    const bool length_dependent =
+        config.rope_scaling.type == RopeType::kDynamic && len > config.max_position_embeddings;
+    std::span<const int64_t> pass(pr.teacher);
+    if (!length_dependent) pass = pass.first(static_cast<std::size_t>(checked));
+    const nn::Matrix ref_fp32 = length_dependent ? nn::Matrix(fp32->Logits(pass).topRows(checked))
+                                                 : std::move(generation.logits);
+    const nn::Matrix ref_bf16 = bf16->Logits(pass).topRows(checked);
+    result.reference_token_forwards +=
+        (length_dependent ? 2 : 1) * static_cast<int64_t>(pass.size());
 
     nn::Matrix target(checked, config.vocab_size);
     const nn::Matrix padded = port->ContextEncoding(prompt);

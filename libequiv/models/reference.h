@@ -7,13 +7,45 @@
 #define EQUIV_LIBEQUIV_MODELS_REFERENCE_H_
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <span>
 #include <string_view>
 
 #include "libequiv/models/component_input.h"
+#include "libequiv/nn/causal_lm.h"
 #include "libequiv/nn/numerics.h"
 
 namespace equiv {
+
+// Incremental decoding on a reference: the positions run so far stay in a KV cache, so each
+// Append runs only the new ids (greedy generation is linear in positions). Made by
+// Reference::StartDecoding; it reads the reference, which must outlive it.
+//
+//   std::unique_ptr<ReferenceDecoder> d = fp32->StartDecoding();
+//   nn::Matrix prompt_logits = d->Append(prompt);   // [prompt, vocab]
+//   nn::Matrix next = d->Append({{token}});          // [1, vocab] at position prompt.size()
+class ReferenceDecoder {
+ public:
+  virtual ~ReferenceDecoder() = default;
+
+  // Logits [ids, vocab] of `ids` at positions length(), length() + 1, ...: the rows Logits
+  // gives over the whole sequence so far. Throws equiv::Error for no ids or a bad id.
+  virtual nn::Matrix Append(std::span<const int64_t> ids) = 0;
+  // Positions appended so far.
+  virtual int64_t length() const = 0;
+  // Token positions the model has run so far: length() with a KV cache, more without one.
+  virtual int64_t token_forwards() const = 0;
+  // An independent copy of the state: a prompt encoded once, then several continuations.
+  virtual std::unique_ptr<ReferenceDecoder> Fork() const = 0;
+};
+
+// A ReferenceDecoder over a per-layer KV cache: `step` runs ids at positions cache.length() ..
+// and appends them to the cache (nn::CausalLmStep, nn::GemmaStep). The step must stay valid
+// as long as the decoder (it usually reads the reference's weights).
+using CausalLmStepFn =
+    std::function<nn::Matrix(std::span<const int64_t> ids, nn::CausalLmCache& cache)>;
+std::unique_ptr<ReferenceDecoder> MakeKvCachedDecoder(CausalLmStepFn step);
 
 class Reference {
  public:
@@ -27,6 +59,10 @@ class Reference {
 
   // Logits [ids, vocab] at positions 0 .. n-1, one forward pass.
   virtual nn::Matrix Logits(std::span<const int64_t> ids) const = 0;
+
+  // Incremental decoding. The default keeps the ids and runs Logits over all of them at every
+  // Append (no KV cache: quadratic in positions); a family overrides it with a KV cache.
+  virtual std::unique_ptr<ReferenceDecoder> StartDecoding() const;
 
   virtual nn::Precision precision() const = 0;
 };

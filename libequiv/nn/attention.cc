@@ -5,6 +5,7 @@
 #include <string>
 
 #include "libequiv/nn/rms_norm.h"
+#include "libequiv/parallel/parallel_for.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::nn {
@@ -13,6 +14,10 @@ AttentionWeights AttentionWeights::Rounded(Precision precision) const {
   return {q_proj.Rounded(precision),      k_proj.Rounded(precision),
           v_proj.Rounded(precision),      o_proj.Rounded(precision),
           nn::Rounded(precision, q_norm), nn::Rounded(precision, k_norm)};
+}
+
+void AttentionWeights::Pack(Precision precision) {
+  for (LinearWeights* w : {&q_proj, &k_proj, &v_proj, &o_proj}) w->Pack(precision);
 }
 
 AttentionSpec AttentionSpecOf(const ModelConfig& config, int64_t layer) {
@@ -48,9 +53,12 @@ bool Visible(int64_t query_pos, int64_t key_pos, const AttentionSpec& spec) {
   return !spec.sliding_window || query_pos - key_pos < *spec.sliding_window;
 }
 
-void CheckShapes(const Matrix& q, const Matrix& k, const Matrix& v, std::size_t queries,
+// Below this many multiply-adds in all, the heads run on one thread.
+constexpr int64_t kParallelMacs = int64_t{1} << 22;
+
+void CheckShapes(ConstMatrixRef q, ConstMatrixRef k, ConstMatrixRef v, std::size_t queries,
                  std::size_t keys, const AttentionSpec& spec) {
-  const auto shape = [](const Matrix& m) {
+  const auto shape = [](ConstMatrixRef m) {
     return "[" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + "]";
   };
   if (spec.num_heads <= 0 || spec.num_kv_heads <= 0 || spec.num_heads % spec.num_kv_heads != 0 ||
@@ -66,54 +74,66 @@ void CheckShapes(const Matrix& q, const Matrix& k, const Matrix& v, std::size_t 
   }
 }
 
+// One query head: scores, softmax, probs * v, into out's columns of the head.
+void AttendHead(ConstMatrixRef qh, const PackedMatrix& kh, const PackedMatrix& vh,
+                std::span<const int64_t> query_positions, std::span<const int64_t> key_positions,
+                const AttentionSpec& spec, Precision precision, Eigen::Ref<Matrix> out) {
+  const float scaling = static_cast<float>(spec.scaling);
+  // attn_weights = matmul(q, k^T) * scaling: two ops, two roundings under bf16.
+  Matrix scores = MatmulNT(qh, kh, Vector(), precision, 1);
+  for (Eigen::Index i = 0; i < scores.size(); ++i) {
+    scores.data()[i] = Round(precision, scores.data()[i] * scaling);
+  }
+  if (spec.softcap) scores = SoftCap(scores, *spec.softcap, precision);
+  // softmax(attn_weights + mask, dtype=float32).to(dtype); masked entries get exactly 0.
+  Matrix probs = Matrix::Zero(scores.rows(), scores.cols());
+  for (Eigen::Index i = 0; i < scores.rows(); ++i) {
+    float max = -std::numeric_limits<float>::infinity();
+    for (Eigen::Index j = 0; j < scores.cols(); ++j) {
+      if (Visible(query_positions[i], key_positions[j], spec)) max = std::max(max, scores(i, j));
+    }
+    if (max == -std::numeric_limits<float>::infinity()) continue;  // no visible key
+    float sum = 0.0f;
+    for (Eigen::Index j = 0; j < scores.cols(); ++j) {
+      if (!Visible(query_positions[i], key_positions[j], spec)) continue;
+      probs(i, j) = std::exp(scores(i, j) - max);
+      sum += probs(i, j);
+    }
+    for (Eigen::Index j = 0; j < scores.cols(); ++j) {
+      probs(i, j) = Round(precision, probs(i, j) / sum);
+    }
+  }
+  out = MatmulNT(probs, vh, Vector(), precision, 1);
+}
+
 }  // namespace
 
-Matrix ScaledDotProductAttention(const Matrix& q, const Matrix& k, const Matrix& v,
+Matrix ScaledDotProductAttention(ConstMatrixRef q, ConstMatrixRef k, ConstMatrixRef v,
                                  std::span<const int64_t> query_positions,
                                  std::span<const int64_t> key_positions, const AttentionSpec& spec,
                                  Precision precision) {
   CheckShapes(q, k, v, query_positions.size(), key_positions.size(), spec);
   const int64_t d = spec.head_dim;
   const int64_t group = spec.num_heads / spec.num_kv_heads;  // repeat_kv
-  const float scaling = static_cast<float>(spec.scaling);
   Matrix out(q.rows(), q.cols());
-  for (int64_t h = 0; h < spec.num_heads; ++h) {
-    const int64_t kv = h / group;
-    const auto qh = q.middleCols(h * d, d);
-    const auto kh = k.middleCols(kv * d, d);
-    const auto vh = v.middleCols(kv * d, d);
-    // attn_weights = matmul(q, k^T) * scaling: two ops, two roundings under bf16.
-    Matrix scores = Rounded(precision, Matrix(qh * kh.transpose()));
-    for (Eigen::Index i = 0; i < scores.size(); ++i) {
-      scores.data()[i] = Round(precision, scores.data()[i] * scaling);
+  const int64_t macs = 2 * spec.num_heads * q.rows() * k.rows() * d;
+  // Each kv head (its keys and values packed once) with the query heads that read it.
+  ParallelForChunks(spec.num_kv_heads, macs >= kParallelMacs ? 0 : 1, [&](int64_t kv) {
+    const auto kv_k = k.middleCols(kv * d, d);
+    const auto kv_v = v.middleCols(kv * d, d);
+    const PackedMatrix kh(kv_k, OperandPrecision(kv_k, precision));
+    const PackedMatrix vh = PackedMatrix::FromTransposed(kv_v, OperandPrecision(kv_v, precision));
+    for (int64_t h = kv * group; h < (kv + 1) * group; ++h) {
+      AttendHead(q.middleCols(h * d, d), kh, vh, query_positions, key_positions, spec, precision,
+                 out.middleCols(h * d, d));
     }
-    if (spec.softcap) scores = SoftCap(scores, *spec.softcap, precision);
-    // softmax(attn_weights + mask, dtype=float32).to(dtype); masked entries get exactly 0.
-    Matrix probs = Matrix::Zero(scores.rows(), scores.cols());
-    for (Eigen::Index i = 0; i < scores.rows(); ++i) {
-      float max = -std::numeric_limits<float>::infinity();
-      for (Eigen::Index j = 0; j < scores.cols(); ++j) {
-        if (Visible(query_positions[i], key_positions[j], spec)) max = std::max(max, scores(i, j));
-      }
-      if (max == -std::numeric_limits<float>::infinity()) continue;  // no visible key
-      float sum = 0.0f;
-      for (Eigen::Index j = 0; j < scores.cols(); ++j) {
-        if (!Visible(query_positions[i], key_positions[j], spec)) continue;
-        probs(i, j) = std::exp(scores(i, j) - max);
-        sum += probs(i, j);
-      }
-      for (Eigen::Index j = 0; j < scores.cols(); ++j) {
-        probs(i, j) = Round(precision, probs(i, j) / sum);
-      }
-    }
-    out.middleCols(h * d, d) = Rounded(precision, Matrix(probs * vh));
-  }
+  });
   return out;
 }
 
-Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
-                 const AttentionWeights& weights, const AttentionSpec& spec,
-                 const RotaryFrequencies& rotary, Precision precision) {
+QueryKeyValue ProjectQueryKeyValue(const Matrix& x, std::span<const int64_t> positions,
+                                   const AttentionWeights& weights, const AttentionSpec& spec,
+                                   const RotaryFrequencies& rotary, Precision precision) {
   const RotaryTables tables = RotaryCosSin(rotary, positions, precision);
   const auto project = [&](const LinearWeights& proj, const Vector& norm) {
     const Matrix projected = Linear(x, proj, precision);
@@ -121,12 +141,17 @@ Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
     return spec.gemma_head_norms ? GemmaHeadRmsNorm(projected, norm, spec.norm_eps, precision)
                                  : HeadRmsNorm(projected, norm, spec.norm_eps, precision);
   };
-  const Matrix q =
-      ApplyRotary(project(weights.q_proj, weights.q_norm), spec.head_dim, tables, precision);
-  const Matrix k =
-      ApplyRotary(project(weights.k_proj, weights.k_norm), spec.head_dim, tables, precision);
-  const Matrix v = Linear(x, weights.v_proj, precision);
-  const Matrix attended = ScaledDotProductAttention(q, k, v, positions, positions, spec, precision);
+  return {ApplyRotary(project(weights.q_proj, weights.q_norm), spec.head_dim, tables, precision),
+          ApplyRotary(project(weights.k_proj, weights.k_norm), spec.head_dim, tables, precision),
+          Linear(x, weights.v_proj, precision)};
+}
+
+Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
+                 const AttentionWeights& weights, const AttentionSpec& spec,
+                 const RotaryFrequencies& rotary, Precision precision) {
+  const QueryKeyValue qkv = ProjectQueryKeyValue(x, positions, weights, spec, rotary, precision);
+  const Matrix attended =
+      ScaledDotProductAttention(qkv.q, qkv.k, qkv.v, positions, positions, spec, precision);
   return Linear(attended, weights.o_proj, precision);
 }
 

@@ -8,6 +8,7 @@
 #include <span>
 
 #include "libequiv/config/model_config.h"
+#include "libequiv/nn/gemm.h"
 #include "libequiv/nn/linear.h"
 #include "libequiv/nn/rotary.h"
 
@@ -23,6 +24,7 @@ struct AttentionWeights {
   Vector k_norm = {};
 
   AttentionWeights Rounded(Precision precision) const;
+  void Pack(Precision precision);  // the four projections' weights, for MatmulNT
 };
 
 // The shape of one layer's attention.
@@ -50,15 +52,28 @@ Matrix SoftCap(const Matrix& x, double cap, Precision precision);
 // Per query head: softmax(softcap(q k^T * scaling) + mask) v. q [queries, heads * head_dim], k and
 // v [keys, kv_heads * head_dim]; positions give the mask. HF eager numerics: the score matmul and
 // the scaling each round to the precision (and each of the soft-cap's three ops), softmax runs in
-// float32 and rounds, and the value matmul rounds. Output [queries, heads * head_dim].
-Matrix ScaledDotProductAttention(const Matrix& q, const Matrix& k, const Matrix& v,
+// float32 and rounds, and the value matmul rounds. Output [queries, heads * head_dim]. The kv
+// heads run in parallel (EQUIV_THREADS); every output row depends only on its query row and the
+// keys, so the rows of a KV-cached step are those of a full forward, bit for bit.
+Matrix ScaledDotProductAttention(ConstMatrixRef q, ConstMatrixRef k, ConstMatrixRef v,
                                  std::span<const int64_t> query_positions,
                                  std::span<const int64_t> key_positions, const AttentionSpec& spec,
                                  Precision precision);
 
-// The whole module on hidden states x [positions, hidden]: projections, the per-head q/k
-// norms (when the weights have them; Gemma's with spec.gemma_head_norms), rotary on q and k,
-// attention over the same positions, o_proj.
+// The attention inputs of hidden states x [positions, hidden]: the q, k and v projections, the
+// per-head q/k norms (when the weights have them; Gemma's with spec.gemma_head_norms), rotary on
+// q and k at `positions`.
+struct QueryKeyValue {
+  Matrix q;  // [positions, heads * head_dim]
+  Matrix k;  // [positions, kv_heads * head_dim]
+  Matrix v;
+};
+QueryKeyValue ProjectQueryKeyValue(const Matrix& x, std::span<const int64_t> positions,
+                                   const AttentionWeights& weights, const AttentionSpec& spec,
+                                   const RotaryFrequencies& rotary, Precision precision);
+
+// The whole module on hidden states x [positions, hidden]: ProjectQueryKeyValue, attention
+// over the same positions, o_proj.
 Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
                  const AttentionWeights& weights, const AttentionSpec& spec,
                  const RotaryFrequencies& rotary, Precision precision);

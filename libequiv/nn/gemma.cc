@@ -9,14 +9,6 @@
 #include "libequiv/nn/mlp.h"
 
 namespace equiv::nn {
-namespace {
-
-int64_t SeqLenOf(std::span<const int64_t> positions) {
-  return positions.empty() ? 0 : *std::max_element(positions.begin(), positions.end()) + 1;
-}
-
-}  // namespace
-
 float GemmaEmbedScale(int64_t hidden_size, Precision precision) {
   // hidden_size**0.5 is a Python float; torch.tensor holds it in float32, the model's dtype
   // rounds it (Gemma 2: torch.tensor(..., dtype=hidden_states.dtype); Gemma 3: the float32
@@ -43,12 +35,13 @@ AttentionSpec GemmaAttentionSpecOf(const ModelConfig& config, int64_t layer) {
 
 Matrix GemmaDecoderLayer(const Matrix& x, std::span<const int64_t> positions,
                          const DecoderLayerWeights& w, const ModelConfig& config, int64_t layer,
-                         Precision precision) {
+                         Precision precision, LayerKvCache* cache) {
   const double eps = config.rms_norm_eps;
-  const Matrix attn =
-      Attention(GemmaRmsNorm(x, w.input_layernorm, eps, precision), positions, w.self_attn,
-                GemmaAttentionSpecOf(config, layer),
-                RotaryFrequenciesOfLayer(config, layer, SeqLenOf(positions)), precision);
+  const Matrix attn = SelfAttention(
+      GemmaRmsNorm(x, w.input_layernorm, eps, precision), positions, w.self_attn,
+      GemmaAttentionSpecOf(config, layer),
+      RotaryFrequenciesOfLayer(config, layer, RotarySeqLen(positions, x.rows(), cache)), precision,
+      cache);
   const Matrix h = Rounded(
       precision, Matrix(x + GemmaRmsNorm(attn, w.post_attention_layernorm, eps, precision)));
   const Matrix mlp = GatedMlp(GemmaRmsNorm(h, w.pre_feedforward_layernorm, eps, precision), w.mlp,
@@ -59,12 +52,19 @@ Matrix GemmaDecoderLayer(const Matrix& x, std::span<const int64_t> positions,
 
 Matrix GemmaLogits(std::span<const int64_t> ids, const CausalLmWeights& weights,
                    const ModelConfig& config, Precision precision) {
+  CausalLmCache cache;
+  return GemmaStep(ids, weights, config, precision, cache);
+}
+
+Matrix GemmaStep(std::span<const int64_t> ids, const CausalLmWeights& weights,
+                 const ModelConfig& config, Precision precision, CausalLmCache& cache) {
+  cache.layers.resize(weights.layers.size());
   std::vector<int64_t> positions(ids.size());
-  std::iota(positions.begin(), positions.end(), int64_t{0});
+  std::iota(positions.begin(), positions.end(), cache.length());
   Matrix h = ScaleEmbeddings(Embedding(weights.embed_tokens, ids), config.hidden_size, precision);
   for (std::size_t i = 0; i < weights.layers.size(); ++i) {
     h = GemmaDecoderLayer(h, positions, weights.layers[i], config, static_cast<int64_t>(i),
-                          precision);
+                          precision, &cache.layers[i]);
   }
   const Matrix normed = GemmaRmsNorm(h, weights.norm, config.rms_norm_eps, precision);
   Matrix logits = LmHead(normed, weights, precision);

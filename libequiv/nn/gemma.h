@@ -36,15 +36,21 @@ Matrix ScaleEmbeddings(const Matrix& embeddings, int64_t hidden_size, Precision 
 AttentionSpec GemmaAttentionSpecOf(const ModelConfig& config, int64_t layer);
 
 // The decoder layer: h = x + post_attention_layernorm(attn(input_layernorm(x)));
-// out = h + post_feedforward_layernorm(mlp(pre_feedforward_layernorm(h))); adds rounded.
+// out = h + post_feedforward_layernorm(mlp(pre_feedforward_layernorm(h))); adds rounded. With a
+// cache, as DecoderLayer's: x holds the positions after the cached ones, rows bit for bit the
+// full forward's.
 Matrix GemmaDecoderLayer(const Matrix& x, std::span<const int64_t> positions,
                          const DecoderLayerWeights& weights, const ModelConfig& config,
-                         int64_t layer, Precision precision);
+                         int64_t layer, Precision precision, LayerKvCache* cache = nullptr);
 
 // Logits [ids, vocab] at positions 0 .. n-1: scaled embeddings, the layers, the final norm,
 // lm_head, then the final soft-cap when the config has one (GemmaXForCausalLM.forward).
 Matrix GemmaLogits(std::span<const int64_t> ids, const CausalLmWeights& weights,
                    const ModelConfig& config, Precision precision);
+// GemmaLogits incrementally (CausalLmStep's contract): the rows of ids at positions
+// cache.length() .., appended to the cache.
+Matrix GemmaStep(std::span<const int64_t> ids, const CausalLmWeights& weights,
+                 const ModelConfig& config, Precision precision, CausalLmCache& cache);
 
 }  // namespace equiv::nn
 

@@ -10,6 +10,10 @@ LinearWeights LinearWeights::Rounded(Precision precision) const {
   return {nn::Rounded(precision, weight), nn::Rounded(precision, bias)};
 }
 
+void LinearWeights::Pack(Precision precision) {
+  packed = std::make_shared<const PackedMatrix>(weight, precision);
+}
+
 Matrix Linear(const Matrix& x, const LinearWeights& linear, Precision precision) {
   if (x.cols() != linear.weight.cols()) {
     throw Error("Linear: input has " + std::to_string(x.cols()) + " features, the weight [" +
@@ -20,10 +24,13 @@ Matrix Linear(const Matrix& x, const LinearWeights& linear, Precision precision)
     throw Error("Linear: bias has " + std::to_string(linear.bias.size()) + " values, weight has " +
                 std::to_string(linear.weight.rows()) + " output features");
   }
-  Matrix y = x * linear.weight.transpose();
-  if (linear.has_bias()) y.rowwise() += linear.bias.transpose();
-  RoundInPlace(precision, y);
-  return y;
+  const PackedMatrix* packed = linear.packed.get();
+  if (packed != nullptr && packed->operands() == precision &&
+      packed->rows() == linear.weight.rows() && packed->cols() == linear.weight.cols()) {
+    return MatmulNT(x, *packed, linear.bias, precision);
+  }
+  return MatmulNT(x, PackedMatrix(linear.weight, OperandPrecision(linear.weight, precision)),
+                  linear.bias, precision);
 }
 
 Matrix Embedding(const Matrix& table, std::span<const int64_t> ids) {

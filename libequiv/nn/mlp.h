@@ -13,6 +13,7 @@ struct MlpWeights {
   LinearWeights down_proj;
 
   MlpWeights Rounded(Precision precision) const;
+  void Pack(Precision precision);  // the three weights, for MatmulNT
 };
 
 // Every intermediate (gate, act(gate), up, product, down) rounded to the precision.

@@ -5,10 +5,14 @@
 // lacks (new families, new faults) are listed, not judged.
 //
 // tests/data/verdicts/before_architecture.json was taken before the Architecture/Port
-// refactoring (issue 13), so the test verdicts.unchanged proves that it moved no verdict.
+// refactoring (issue 13); after_gemm.json when the matmuls moved to nn::MatmulNT (issue 17),
+// whose other order of float32 sums moved R values within bf16 noise (docs/precision.md lists
+// every difference). The test verdicts.unchanged checks against the latter; with
+// EQUIV_PORTABLE_MATMUL=1 and --rtol 0, verdicts.portable_matmul shows the portable kernels give
+// the same bits. The last line printed is the largest relative change of any value.
 //
 //   verdict_snapshot --configs configs > snapshot.json
-//   verdict_snapshot --configs configs --compare tests/data/verdicts/before_architecture.json
+//   verdict_snapshot --configs configs --compare tests/data/verdicts/after_gemm.json
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <iostream>
@@ -117,10 +121,19 @@ std::vector<std::string> Compare(const json& committed, const json& fresh, doubl
   std::vector<std::string> diffs;
   std::map<std::string, const json*> by_id;
   for (const json& run : fresh.at("runs")) by_id[run.at("id").get<std::string>()] = &run;
+  double largest = 0.0;  // the largest relative change of a value, and where
+  std::string largest_at;
+  std::string at;  // the value being compared, for `largest_at`
   const auto close = [&](const json& a, const json& b) {
     if (a.is_null() || b.is_null()) return a.is_null() && b.is_null();
     const double x = a.get<double>(), y = b.get<double>();
-    return x == y || std::abs(x - y) <= rtol * std::max(std::abs(x), std::abs(y));
+    const double scale = std::max(std::abs(x), std::abs(y));
+    const double change = x == y ? 0.0 : std::abs(x - y) / scale;
+    if (change > largest) {
+      largest = change;
+      largest_at = at;
+    }
+    return x == y || std::abs(x - y) <= rtol * scale;
   };
   for (const json& before : committed.at("runs")) {
     const std::string id = before.at("id");
@@ -145,7 +158,7 @@ std::vector<std::string> Compare(const json& committed, const json& fresh, doubl
       continue;
     }
     for (std::size_t k = 0; k < cb.size(); ++k) {
-      const std::string at = id + " " + cb[k].at("name").get<std::string>();
+      at = id + " " + cb[k].at("name").get<std::string>();
       for (const char* key : {"name", "outcome", "passed", "band"}) {
         if (cb[k].at(key) != ca[k].at(key)) {
           diffs.push_back(at + ": " + key + " " + cb[k].at(key).dump() + " -> " +
@@ -159,6 +172,7 @@ std::vector<std::string> Compare(const json& committed, const json& fresh, doubl
     }
     for (const auto& [key, value] : before.at("teacher_forced").items()) {
       const json& now = after.at("teacher_forced").at(key);
+      at = id + " teacher_forced." + key;
       if (value.is_boolean() ? value != now : !close(value, now)) {
         diffs.push_back(id + ": teacher_forced." + key + " " + value.dump() + " -> " + now.dump());
       }
@@ -169,6 +183,8 @@ std::vector<std::string> Compare(const json& committed, const json& fresh, doubl
     }
   }
   for (const auto& [id, run] : by_id) std::cerr << "new run (not judged): " << id << "\n";
+  std::cout << "largest relative change of a value: " << largest
+            << (largest_at.empty() ? "" : " (" + largest_at + ")") << "\n";
   return diffs;
 }
 

@@ -1,6 +1,7 @@
 #include "libequiv/families/gemma/gemma_reference.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,7 +24,15 @@ bool PerLayer(std::string_view kind) {
 
 GemmaReference::GemmaReference(const ModelConfig& config, const nn::CausalLmWeights& weights,
                                nn::Precision precision)
-    : config_(config), precision_(precision), weights_(weights.Rounded(precision)) {}
+    : config_(config), precision_(precision), weights_(weights.Rounded(precision)) {
+  weights_.Pack(precision);
+}
+
+std::unique_ptr<ReferenceDecoder> GemmaReference::StartDecoding() const {
+  return MakeKvCachedDecoder([this](std::span<const int64_t> ids, nn::CausalLmCache& cache) {
+    return nn::GemmaStep(ids, weights_, config_, precision_, cache);
+  });
+}
 
 nn::Matrix GemmaReference::Run(std::string_view kind, int64_t layer,
                                const ComponentInput& input) const {

@@ -6,6 +6,7 @@
 #define EQUIV_LIBEQUIV_FAMILIES_GEMMA_GEMMA_REFERENCE_H_
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 
@@ -23,6 +24,8 @@ class GemmaReference : public Reference {
 
   nn::Matrix Run(std::string_view kind, int64_t layer, const ComponentInput& input) const override;
   nn::Matrix Logits(std::span<const int64_t> ids) const override;
+  // A KV cache per layer (nn::GemmaStep): each Append runs only the new positions.
+  std::unique_ptr<ReferenceDecoder> StartDecoding() const override;
   nn::Precision precision() const override { return precision_; }
 
  private:

@@ -1,6 +1,8 @@
 #include "libequiv/families/llama/llama_reference.h"
 
 #include <algorithm>
+#include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -17,15 +19,22 @@ int64_t SeqLenOf(const std::vector<int64_t>& positions) {
 }
 
 bool PerLayer(std::string_view kind) {
-  return kind != "embedding" && kind != "final_norm" && kind != "lm_head" &&
-         kind != "causal_lm";
+  return kind != "embedding" && kind != "final_norm" && kind != "lm_head" && kind != "causal_lm";
 }
 
 }  // namespace
 
 LlamaReference::LlamaReference(const ModelConfig& config, const nn::CausalLmWeights& weights,
                                nn::Precision precision)
-    : config_(config), precision_(precision), weights_(weights.Rounded(precision)) {}
+    : config_(config), precision_(precision), weights_(weights.Rounded(precision)) {
+  weights_.Pack(precision);
+}
+
+std::unique_ptr<ReferenceDecoder> LlamaReference::StartDecoding() const {
+  return MakeKvCachedDecoder([this](std::span<const int64_t> ids, nn::CausalLmCache& cache) {
+    return nn::CausalLmStep(ids, weights_, config_, precision_, cache);
+  });
+}
 
 nn::Matrix LlamaReference::Run(std::string_view kind, int64_t layer,
                                const ComponentInput& input) const {

@@ -19,9 +19,10 @@ class LlamaReference : public Reference {
   LlamaReference(const ModelConfig& config, const nn::CausalLmWeights& weights,
                  nn::Precision precision);
 
-  nn::Matrix Run(std::string_view kind, int64_t layer,
-                 const ComponentInput& input) const override;
+  nn::Matrix Run(std::string_view kind, int64_t layer, const ComponentInput& input) const override;
   nn::Matrix Logits(std::span<const int64_t> ids) const override;
+  // A KV cache per layer (nn::CausalLmStep): each Append runs only the new positions.
+  std::unique_ptr<ReferenceDecoder> StartDecoding() const override;
   nn::Precision precision() const override { return precision_; }
 
  private:

@@ -49,8 +49,9 @@ TEST(MultipleChoiceTest, CleanPortKeepsTheReferenceAccuracy) {
     EXPECT_THAT(r.message, HasSubstr("passed: reference accuracy "));
     ASSERT_EQ(r.results.size(), 100u);
     EXPECT_EQ(r.results[0].line, 1);
-    // 100 items x 4 one-token choices x an 8-id prompt, on each side.
-    EXPECT_EQ(r.reference_token_forwards, 3200);
+    // 100 items x 4 one-token choices x an 8-id prompt: the port encodes the prompt for every
+    // choice, the reference once into its KV cache (a one-token choice needs no more).
+    EXPECT_EQ(r.reference_token_forwards, 800);
     EXPECT_EQ(r.port_token_forwards, 3200);
   }
 }
@@ -91,14 +92,14 @@ TEST(MultipleChoiceTest, PrecisionFaultsAndTokenGenerationFaultsStayWithinTheTol
 }
 
 TEST(MultipleChoiceTest, ToleranceIsConfigurable) {
-  const MultipleChoiceResult loose =
-      RunTiny({}, {"attention_scale_missing"},
-              {.decide_by = ChoiceScore::kSum, .tolerance_points = 50});
+  const MultipleChoiceResult loose = RunTiny(
+      {}, {"attention_scale_missing"}, {.decide_by = ChoiceScore::kSum, .tolerance_points = 50});
   EXPECT_TRUE(loose.passed) << loose.message;
   EXPECT_THAT(loose.message, HasSubstr(" points <= tolerance 50 points"));
   const auto& m = Tiny("tiny-llama");
   EXPECT_EQ(ErrorOf([&] {
-              RunMultipleChoice(m.config, m.weights, BuiltinPortOn(), TinySet(), {.tolerance_points = -1});
+              RunMultipleChoice(m.config, m.weights, BuiltinPortOn(), TinySet(),
+                                {.tolerance_points = -1});
             }),
             "RunMultipleChoice: tolerance_points is -1, expected a finite number >= 0");
   MultipleChoiceSet bad = TinySet();
@@ -115,14 +116,15 @@ TEST(MultipleChoiceTest, ScoresMultiTokenChoicesThroughTokenGeneration) {
       .items = {{.prompt = {5, 6, 7}, .choices = {{1, 2, 3}, {4}, {9, 8}}, .answer = 0},
                 {.prompt = {11, 12}, .choices = {{13}, {14, 15}}, .answer = 1}}};
   const MultipleChoiceResult r = RunMultipleChoice(m.config, m.weights, BuiltinPortOn(), set);
-  // Reference: prompt + choice - 1 tokens per choice. Port: the prompt per choice (no buckets)
-  // plus choice - 1 token generations.
-  EXPECT_EQ(r.reference_token_forwards, (5 + 3 + 4) + (2 + 3));
+  // Reference: the prompt once, then choice - 1 tokens per choice on a fork of its KV cache.
+  // Port: the prompt per choice (no buckets) plus choice - 1 token generations.
+  EXPECT_EQ(r.reference_token_forwards, (3 + 2 + 0 + 1) + (2 + 0 + 1));
   EXPECT_EQ(r.port_token_forwards, (3 + 2) + (3 + 0) + (3 + 1) + (2 + 0) + (2 + 1));
   ASSERT_EQ(r.results.size(), 2u);
   EXPECT_EQ(r.results[0].line, 0);
   EXPECT_EQ(r.results[0].choice_lengths, (std::vector<int64_t>{3, 1, 2}));
-  // The reference's score is the log-softmax of one forward pass; the port's is within bf16.
+  // The reference's score is the log-softmax of one forward pass, bit for bit (the KV-cached
+  // rows are the full pass's); the port's is within bf16.
   const std::unique_ptr<Reference> fp32 =
       ArchitectureOf(m.config).MakeReference(m.config, m.weights, nn::Precision::kFp32);
   const std::vector<int64_t> ids = {5, 6, 7, 1, 2};
