@@ -123,6 +123,7 @@ const equiv::nn::DecoderLayerWeights& ReferenceLayer(int64_t shape, Precision pr
     equiv::nn::DecoderLayerWeights layer =
         std::move(equiv::LlamaWeights(Weights(shape), Shape(shape).config, false).layers[0]);
     if (precision == Precision::kBf16) layer = layer.Rounded(Precision::kBf16);
+    layer.Pack(precision);  // as the reference packs its weights once (LlamaReference)
     slot.layer = std::make_unique<equiv::nn::DecoderLayerWeights>(std::move(layer));
   }
   return *slot.layer;
