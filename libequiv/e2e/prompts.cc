@@ -2,10 +2,10 @@
 
 #include <algorithm>
 
+#include "generators/input_generator.h"
 #include "libequiv/e2e/json_fields.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/random/counter_rng.h"
-#include "generators/input_generator.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -92,7 +92,14 @@ void CheckPrompts(const std::vector<Prompt>& prompts, const ModelConfig& config,
 
 int64_t PromptLengthForFault(const FaultInfo& info, const ModelConfig& config, int64_t new_tokens) {
   if (info.min_sequence == 0) return 8;
-  const int64_t n = std::max(info.min_sequence, LongSequenceLength(config, {}));
+  int64_t n = std::max(info.min_sequence, LongSequenceLength(config, {}));
+  // A scaled rope: the sequence reaches the context the scaling is for, factor x the original
+  // one, where a position-dependent rope error has grown past the logits' bf16 noise.
+  const RopeScaling& rope = config.rope_scaling;
+  if (rope.original_max_position_embeddings > 0 && rope.factor > 1.0) {
+    n = std::max(n, static_cast<int64_t>(
+                        rope.factor * static_cast<double>(rope.original_max_position_embeddings)));
+  }
   return std::min(n, config.max_position_embeddings - new_tokens);
 }
 

@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "libequiv/models/fault.h"
 #include "libequiv/config/model_config.h"
+#include "libequiv/models/fault.h"
 
 namespace equiv {
 
@@ -31,7 +31,9 @@ std::vector<Prompt> LoadPrompts(const std::string& path);
 
 // How long prompts must be for a fault to show end to end: short (8) unless the fault needs
 // a long sequence (sliding window, rope scaling past the original context): then
-// LongSequenceLength, or its min_sequence if longer, leaving room for `new_tokens`.
+// LongSequenceLength, its min_sequence if longer, and where the config scales rope the scaled
+// context (factor x original_max_position_embeddings) if longer still; at most
+// max_position_embeddings with `new_tokens`.
 int64_t PromptLengthForFault(const FaultInfo& info, const ModelConfig& config, int64_t new_tokens);
 nlohmann::json PromptsToJson(const std::vector<Prompt>& prompts);
 

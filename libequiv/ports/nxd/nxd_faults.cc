@@ -135,7 +135,7 @@ constexpr NxdFault kFaults[] = {
       "position scaling applied after the bf16 cast: the rotary inv_freq buffer followed "
       "model.to(bfloat16), so angles position * inv_freq come from bf16 frequencies (HF keeps "
       "inv_freq and the angles in float32)",
-      kComp, kLikelyBug, "tiny-llama", 192},
+      kComp, kLikelyBug, "tiny-llama-long", 192},
      [](NxdSteps& s) {
        s.rotary_frequencies = [](std::vector<float>& inv_freq) {
          for (float& f : inv_freq) f = nn::Round(kBf16, f);

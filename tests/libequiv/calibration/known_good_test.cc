@@ -78,8 +78,8 @@ TEST_F(KnownGoodTest, TheDefaultTauFailsAKnownGoodTp8Mlp) {
 
 TEST_F(KnownGoodTest, CalibrationTightensNormsAndLoosensTpRoundedKinds) {
   const Thresholds& t = Calibrated();
-  for (const char* c : {"input_layernorm", "post_attention_layernorm", "final_norm",
-                      "rotary", "qkv_proj", "lm_head"}) {
+  for (const char* c : {"input_layernorm", "post_attention_layernorm", "final_norm", "rotary",
+                        "qkv_proj", "lm_head"}) {
     EXPECT_THAT(t.For(c), AllOf(Lt(kDefaultTau), Gt(1.0))) << c;
   }
   EXPECT_THAT(t.For("mlp"), Gt(kDefaultTau));
@@ -107,10 +107,10 @@ TEST_F(KnownGoodTest, CalibratedTausCatchWhatTheDefaultMisses) {
     }
     return names;
   };
-  // rotary is bit-exact with the bf16 reference when clean (R = 1): tau 1.1 catches R = 1.103.
-  EXPECT_THAT(caught(Calibrated()),
-              ::testing::ElementsAre(
-                  "rope_scaling_after_bf16_cast tiny-llama/tp1/seeds_1_11/layers_1_rotary/normal"));
+  // Every fault the calibrated taus see, the default tau 1.2 sees already: bf16 inv_freq, which
+  // the rotary tau 1.1 alone caught at 24 positions on tiny-llama (R = 1.103), is at R = 1.6
+  // there on its showcase tiny-llama-long (head_dim 128).
+  EXPECT_THAT(caught(Calibrated()), ::testing::IsEmpty());
   // Calibrated on TP 1 alone, attention tightens too and a 24-key bf16 softmax shows.
   // Five seeds: with three the embedding has too few samples, and calibration refuses.
   const std::vector<SuiteSeeds> seeds = {{1, 11}, {2, 12}, {3, 13}, {4, 14}, {5, 15}};
@@ -118,10 +118,8 @@ TEST_F(KnownGoodTest, CalibratedTausCatchWhatTheDefaultMisses) {
       CalibrateComponents(
           KnownGoodComponentRuns(kConfigs, {device::DeviceConfig{}}, seeds, {"tiny-llama"}))
           .thresholds;
-  EXPECT_THAT(caught(tp1),
-              ::testing::ElementsAre(
-                  "rope_scaling_after_bf16_cast tiny-llama/tp1/seeds_1_11/layers_1_rotary/normal",
-                  "softmax_bf16 tiny-llama/tp1/seeds_1_11/layers_0_attention/normal"));
+  EXPECT_THAT(caught(tp1), ::testing::ElementsAre(
+                               "softmax_bf16 tiny-llama/tp1/seeds_1_11/layers_0_attention/normal"));
 }
 
 // The report behind docs/calibration.md: every tiny config, clean variant and default seed.

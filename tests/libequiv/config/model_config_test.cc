@@ -197,8 +197,8 @@ TEST(ModelConfigShippedTest, Qwen3_8B) {
 TEST(ModelConfigShippedTest, EveryShippedConfigRoundTrips) {
   for (const char* name :
        {"tiny-llama.json", "tiny-mistral.json", "tiny-qwen2.json", "tiny-llama-yarn.json",
-        "tiny-qwen3.json", "tiny-gemma2.json", "llama-3.1-8b.json", "mistral-7b-v0.1.json",
-        "qwen2-7b.json", "qwen3-8b.json", "gemma-2-9b.json"}) {
+        "tiny-llama-long.json", "tiny-qwen3.json", "tiny-gemma2.json", "llama-3.1-8b.json",
+        "mistral-7b-v0.1.json", "qwen2-7b.json", "qwen3-8b.json", "gemma-2-9b.json"}) {
     SCOPED_TRACE(name);
     const ModelConfig c = LoadModelConfig(ConfigPath(name));
     EXPECT_EQ(ParseModelConfig(ToJson(c).dump()), c);

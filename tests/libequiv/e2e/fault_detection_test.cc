@@ -1,7 +1,8 @@
 // Every catalog fault end to end on its showcase config: a bug band fails the teacher-forced
 // comparison, over-precision passes it (R < 1 on its component, harmless at the logits).
-// One bug is invisible at the logits and is the component suite's to catch: bf16 inv_freq
-// (rotary R 3.46 at 192 positions) leaves the logits' R p95 at the clean 1.18.
+// Position-dependent faults get prompts past the rope's original context, to its scaled one:
+// bf16 inv_freq (rotary R 9.3 at 192 positions) shows at the logits over 512 positions with
+// Llama 3.1's head_dim (tiny-llama-long), R p95 1.61 against the clean 1.16.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -35,8 +36,7 @@ TEST_P(FaultEndToEndTest, FailsUnlessOverPrecision) {
             << FormatFull(r.cosine.p5) << ", KL p95 " << FormatFull(r.kl.p95) << ", top-1 "
             << FormatFull(r.top1) << ", failed " << r.failures.size() << "\n";
   for (const FailedCondition& f : r.failures) std::cout << "             " << f.message << "\n";
-  if (info.expected_band == Band::kOverPrecision ||
-      info.name == "rope_scaling_after_bf16_cast") {
+  if (info.expected_band == Band::kOverPrecision) {
     for (const FailedCondition& f : r.failures) ADD_FAILURE() << f.message;
     return;
   }
