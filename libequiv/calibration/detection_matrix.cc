@@ -1,19 +1,19 @@
-#include "libequiv/io/number_format.h"
 #include "libequiv/calibration/detection_matrix.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <sstream>
 
-#include "libequiv/e2e/prompts.h"
-#include "libequiv/e2e/teacher_forcing.h"
 #include "generators/builtin_port_mapping.h"
 #include "generators/suite_cases.h"
+#include "libequiv/e2e/prompts.h"
+#include "libequiv/e2e/teacher_forcing.h"
+#include "libequiv/io/number_format.h"
 #include "libequiv/suite/suite_runner.h"
 
 namespace equiv {
 namespace {
-
 
 bool Anomalous(const CaseResult& r) { return !r.passed || r.band == Band::kOverPrecision; }
 
@@ -22,7 +22,6 @@ double Distance(const CaseResult& r) {
   if (!std::isfinite(r.r_ratio) || r.r_ratio <= 0) return INFINITY;
   return std::max(r.r_ratio, 1.0 / r.r_ratio);
 }
-
 
 std::string Name(std::optional<Band> band) { return band ? std::string(BandName(*band)) : "none"; }
 
@@ -91,6 +90,16 @@ std::vector<CleanRun> DefaultCleanRuns() {
     for (const int64_t tp : {1, 2, 4}) {
       runs.push_back({std::string(family->tiny_config()), {.tp_degree = tp}});
     }
+    // A mixture of experts (a router in its table) also with its experts spread over
+    // expert-parallel ranks, and with a capacity that serves an expert's tokens in rounds.
+    const std::string config(family->tiny_config());
+    const auto components = family->Components();
+    if (std::any_of(components.begin(), components.end(),
+                    [](const ComponentKind& kind) { return kind.routing; })) {
+      runs.push_back({config, {.tp_degree = 2, .ep_degree = 2}});
+      runs.push_back({config, {.tp_degree = 4, .ep_degree = 2}});
+      runs.push_back({config, {.tp_degree = 4, .ep_degree = 4, .expert_capacity_percent = 100}});
+    }
   }
   return runs;
 }
@@ -99,8 +108,8 @@ DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options) {
   DetectionMatrix matrix;
   for (const FaultInfo& info : FaultCatalog()) {
     if (options.progress) options.progress("fault " + std::string(info.name));
-    const MatrixRun run =
-        RunMatrixSuite(options, std::string(info.showcase_config), {}, FaultSet{info.name});
+    const MatrixRun run = RunMatrixSuite(options, std::string(info.showcase_config),
+                                         ShowcaseDevice(info), FaultSet{info.name});
     FaultRow row;
     row.info = &info;
     row.primary = run.localization.primary;
@@ -193,8 +202,7 @@ std::string FormatDetectionMatrix(const DetectionMatrix& matrix) {
   for (const FaultRow& row : matrix.faults) {
     std::snprintf(line, sizeof line,
                   "%-28s %-24s %-10s %-18s %-8s %-9s %-18s %10s %-4s %8s  %s%s\n",
-                  std::string(row.info->name).c_str(),
-                  std::string(row.info->component).c_str(),
+                  std::string(row.info->name).c_str(), std::string(row.info->component).c_str(),
                   std::string(VisibilityName(row.info->visible_in)).c_str(),
                   std::string(BandName(row.info->expected_band)).c_str(),
                   row.component_detected ? "yes" : "no", row.localized ? "yes" : "no",

@@ -44,6 +44,20 @@ struct RopeScaling {
   bool operator==(const RopeScaling&) const = default;
 };
 
+// A sparse mixture-of-experts block in place of the MLP (mixtral, qwen2_moe, qwen3_moe), as the
+// family reads it (docs/model-config.md); num_experts 0 for a dense model.
+struct MoeSettings {
+  int64_t num_experts = 0;          // mixtral's num_local_experts, qwen's num_experts
+  int64_t num_experts_per_tok = 0;  // the top-k
+  // The top-k routing weights divided by their sum: always for mixtral, qwen's norm_topk_prob.
+  bool norm_topk_prob = false;
+  int64_t moe_intermediate_size = 0;  // each expert's; mixtral: intermediate_size
+  // Qwen2-MoE's shared expert, gated by sigmoid(shared_expert_gate(x)); 0: none.
+  int64_t shared_expert_intermediate_size = 0;
+
+  bool operator==(const MoeSettings&) const = default;
+};
+
 // Every size is in [1, 2^31 - 1], so the product of two fits in int64_t.
 struct ModelConfig {
   std::string model_type = "llama";  // config.json's model_type; its family reads the rest
@@ -70,6 +84,7 @@ struct ModelConfig {
   std::optional<int64_t> sliding_window;
   // qwen2: layers below this index attend fully even with a window (HF's max_window_layers).
   int64_t max_window_layers = 0;
+  MoeSettings moe;  // the experts of every decoder layer's MLP, when the family has them
 
   bool operator==(const ModelConfig&) const = default;
 };

@@ -5,6 +5,7 @@
 
 #include "libequiv/config/config_fields.h"
 #include "libequiv/families/llama/llama_family.h"
+#include "libequiv/families/mixtral/mixtral_family.h"
 #include "libequiv/families/qwen3/qwen3_family.h"
 #include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
@@ -19,7 +20,8 @@ namespace {
 // The families, one line each.
 const LlamaFamily kLlama{};
 const Qwen3Family kQwen3{};
-constexpr std::array<const Architecture*, 2> kFamilies = {&kLlama, &kQwen3};
+const MixtralFamily kMixtral{};
+constexpr std::array<const Architecture*, 3> kFamilies = {&kLlama, &kQwen3, &kMixtral};
 
 std::vector<FaultInfo> MakeCatalog() {
   std::vector<FaultInfo> all;
@@ -105,9 +107,9 @@ StateDict InitStateDict(const ModelConfig& config, uint64_t seed) {
 
 StateDict LoadStateDict(const std::string& path, const ModelConfig& config) {
   // A tied checkpoint may still carry lm_head.weight (the embedding table again).
-  const std::vector<std::string> tolerated =
-      config.tie_word_embeddings ? std::vector<std::string>{"lm_head.weight"}
-                                 : std::vector<std::string>{};
+  const std::vector<std::string> tolerated = config.tie_word_embeddings
+                                                 ? std::vector<std::string>{"lm_head.weight"}
+                                                 : std::vector<std::string>{};
   return LoadStateDict(path, ArchitectureOf(config).Parameters(config), tolerated);
 }
 
@@ -156,7 +158,8 @@ const ComponentKind& ComponentKindOf(const ModelConfig& config, std::string_view
   const std::span<const ComponentKind> table = ArchitectureOf(config).Components();
   if (const ComponentKind* kind = FindComponentKind(table, name)) return *kind;
   std::string known;
-  for (const ComponentKind& kind : table) known += (known.empty() ? "" : ", ") + std::string(kind.name);
+  for (const ComponentKind& kind : table)
+    known += (known.empty() ? "" : ", ") + std::string(kind.name);
   throw Error("\"" + std::string(name) + "\" is no component of the " + config.model_type +
               " model (" + known + ")");
 }

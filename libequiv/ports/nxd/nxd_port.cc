@@ -40,11 +40,13 @@ std::optional<int64_t> LayerIndex(std::string_view text) {
 
 // The kinds the port runs, and whether they take a layer.
 constexpr std::pair<std::string_view, bool> kKinds[] = {
-    {"embedding", false},     {"input_layernorm", true}, {"qkv_proj", true},
-    {"q_norm", true},         {"k_norm", true},          {"rotary", true},
-    {"attention", true},      {"post_attention_layernorm", true},
-    {"mlp", true},            {"decoder_layer", true},   {"final_norm", false},
-    {"lm_head", false},       {"causal_lm", false},
+    {"embedding", false},  {"input_layernorm", true},
+    {"qkv_proj", true},    {"q_norm", true},
+    {"k_norm", true},      {"rotary", true},
+    {"attention", true},   {"post_attention_layernorm", true},
+    {"mlp", true},         {"decoder_layer", true},
+    {"final_norm", false}, {"lm_head", false},
+    {"causal_lm", false},
 };
 
 }  // namespace
@@ -63,16 +65,33 @@ NxdPort::NxdPort(const ModelConfig& config, const nn::CausalLmWeights& weights,
 }
 
 bool NxdPort::PerLayer(std::string_view kind) const {
+  if (const std::optional<bool> own = OwnKindTakesLayer(kind)) return *own;
   for (const auto& [name, per_layer] : kKinds) {
     if (name == kind) return per_layer;
   }
   throw Error("built-in port: no component \"" + std::string(kind) + "\"");
 }
 
+nn::Matrix NxdPort::AddFeedForward(int64_t layer, const nn::Matrix& h,
+                                   const nn::Matrix& normed) const {
+  return nn::Rounded(kBf16, Matrix(h + Mlp(layer, normed)));
+}
+
+std::optional<nn::Matrix> NxdPort::RunOwnKind(const ComponentCall&, const nn::Matrix&) const {
+  return std::nullopt;
+}
+
+std::optional<bool> NxdPort::OwnKindTakesLayer(std::string_view) const { return std::nullopt; }
+
+std::optional<std::string_view> NxdPort::OwnLayerModuleKind(std::string_view) const {
+  return std::nullopt;
+}
+
 NxdPort::Target NxdPort::ParseTarget(std::string_view name) const {
   const auto fail = [&](const std::string& why) {
     return Error("patch \"" + std::string(name) + "\": " + why);
   };
+  if (OwnKindTakesLayer(name)) return {std::string(name), -1};
   for (const auto& [kind, per_layer] : kKinds) {
     if (kind == name) {
       if (kind == "causal_lm") throw fail("causal_lm is the whole model, not a component");
@@ -91,6 +110,9 @@ NxdPort::Target NxdPort::ParseTarget(std::string_view name) const {
     if (*layer >= config_.num_hidden_layers) {
       throw fail("layer " + std::to_string(*layer) + " is outside [0, " +
                  std::to_string(config_.num_hidden_layers) + ")");
+    }
+    if (const std::optional<std::string_view> own = OwnLayerModuleKind(rest.substr(dot))) {
+      return {std::string(*own), *layer};
     }
     if (const std::optional<std::string_view> kind = LayerModuleKind(rest.substr(dot))) {
       return {std::string(*kind), *layer};
@@ -126,8 +148,7 @@ void NxdPort::ClearCaches() {
   caches_.assign(weights_.layers.size(), {});
   for (auto& ranks : caches_) {
     for (int64_t r = 0; r < heads_.tp(); ++r) {
-      ranks.emplace_back(config_.max_position_embeddings,
-                         heads_.kv_per_rank() * config_.head_dim);
+      ranks.emplace_back(config_.max_position_embeddings, heads_.kv_per_rank() * config_.head_dim);
     }
   }
   cache_length_ = 0;
@@ -149,8 +170,7 @@ nn::Matrix NxdPort::Norm(std::string_view kind, int64_t layer, const nn::Matrix&
   const Vector& weight = kind == "final_norm"        ? weights_.final_norm
                          : kind == "input_layernorm" ? weights_.layers[layer].input_norm
                                                      : weights_.layers[layer].post_norm;
-  return steps_.norm(x, weight, static_cast<float>(config_.rms_norm_eps),
-                     device_.fused_rmsnorm);
+  return steps_.norm(x, weight, static_cast<float>(config_.rms_norm_eps), device_.fused_rmsnorm);
 }
 
 // The per-head norm `kind` (q_norm, k_norm) of a layer on x [n, heads * head_dim], or its patch.
@@ -200,8 +220,7 @@ void NxdPort::NormHeads(int64_t layer, std::vector<QkvShard>& shards) const {
   }
 }
 
-nn::RotaryTables NxdPort::RotaryTables(std::span<const int64_t> positions,
-                                       int64_t seq_len) const {
+nn::RotaryTables NxdPort::RotaryTables(std::span<const int64_t> positions, int64_t seq_len) const {
   nn::RotaryFrequencies frequencies = nn::ComputeRotaryFrequencies(config_, seq_len);
   steps_.rotary_frequencies(frequencies.inv_freq);
   return nn::RotaryCosSin(frequencies, positions, kBf16);
@@ -209,8 +228,7 @@ nn::RotaryTables NxdPort::RotaryTables(std::span<const int64_t> positions,
 
 // Rotary on every rank's q and k, or its patch on the gathered heads.
 void NxdPort::Rotate(int64_t layer, std::vector<QkvShard>& shards,
-                     const std::vector<int64_t>& positions,
-                     const nn::RotaryTables& tables) const {
+                     const std::vector<int64_t>& positions, const nn::RotaryTables& tables) const {
   if (const ComponentOverride* f = OverrideOf("rotary", layer)) {
     heads_.Scatter((*f)(Input(heads_.Gather(shards, false), positions), layer), shards);
     return;
@@ -239,8 +257,7 @@ nn::Matrix NxdPort::AttendRank(const nn::Matrix& q, nn::Matrix k, nn::Matrix v,
                           device_.flash_attention_block);
 }
 
-nn::Matrix NxdPort::Attention(int64_t layer, const nn::Matrix& x,
-                              const AttentionPass& pass) const {
+nn::Matrix NxdPort::Attention(int64_t layer, const nn::Matrix& x, const AttentionPass& pass) const {
   const ComponentOverride* patch = OverrideOf("attention", layer);
   const bool attends_itself = !pass.from_cache;
   if (patch != nullptr && attends_itself && !pass.fill_cache) {
@@ -264,8 +281,7 @@ nn::Matrix NxdPort::Attention(int64_t layer, const nn::Matrix& x,
     if (pass.fill_cache) cache.Append(s.k.topRows(pass.n_real), s.v.topRows(pass.n_real));
     // A patched attention still fills the cache with the port's own keys and values.
     if (patch == nullptr) {
-      outs.push_back(
-          AttendRank(s.q, s.k, s.v, pass.query_positions, pass.query_positions, layer));
+      outs.push_back(AttendRank(s.q, s.k, s.v, pass.query_positions, pass.query_positions, layer));
     }
   }
   if (patch != nullptr) return (*patch)(Input(x, pass.query_positions), layer);
@@ -288,8 +304,7 @@ nn::Matrix NxdPort::DecoderLayer(int64_t layer, const nn::Matrix& x,
   }
   const Matrix attn = Attention(layer, Norm("input_layernorm", layer, x), pass);
   const Matrix h = nn::Rounded(kBf16, Matrix(x + attn));
-  return nn::Rounded(kBf16,
-                     Matrix(h + Mlp(layer, Norm("post_attention_layernorm", layer, h))));
+  return AddFeedForward(layer, h, Norm("post_attention_layernorm", layer, h));
 }
 
 nn::Matrix NxdPort::LmHead(const nn::Matrix& hidden) const {
@@ -305,8 +320,7 @@ nn::Matrix NxdPort::Embed(std::span<const int64_t> ids) const {
 }
 
 // The context-encoding graph on already padded ids.
-nn::Matrix NxdPort::Forward(std::span<const int64_t> ids, int64_t n_real,
-                            bool fill_cache) const {
+nn::Matrix NxdPort::Forward(std::span<const int64_t> ids, int64_t n_real, bool fill_cache) const {
   AttentionPass pass;
   pass.query_positions = Iota(static_cast<int64_t>(ids.size()));
   pass.rotary_positions = pass.query_positions;
@@ -353,6 +367,7 @@ nn::Matrix NxdPort::Run(const ComponentCall& call, const ComponentInput& input) 
   pass.rotary_seq_len = SeqLen(positions, n);
   pass.n_real = n;
 
+  if (std::optional<Matrix> own = RunOwnKind(call, x)) return std::move(*own);
   if (kind == "embedding") return Embed(ids);
   if (kind == "input_layernorm" || kind == "post_attention_layernorm") return Norm(kind, layer, x);
   if (kind == "final_norm") return Norm(kind, -1, x);
@@ -365,8 +380,8 @@ nn::Matrix NxdPort::Run(const ComponentCall& call, const ComponentInput& input) 
     const int64_t q_cols = config_.num_attention_heads * config_.head_dim;
     const int64_t qk_cols = q_cols + config_.num_key_value_heads * config_.head_dim;
     if (x.cols() != qk_cols) {
-      throw Error("port rotary: input has " + std::to_string(x.cols()) +
-                  " columns, q | k needs " + std::to_string(qk_cols));
+      throw Error("port rotary: input has " + std::to_string(x.cols()) + " columns, q | k needs " +
+                  std::to_string(qk_cols));
     }
     if (const ComponentOverride* f = OverrideOf("rotary", layer)) {
       return (*f)(Input(x, positions), layer);

@@ -11,6 +11,7 @@
 
 #include "libequiv/config/model_config.h"
 #include "libequiv/device/flash_attention.h"
+#include "libequiv/nn/moe.h"
 #include "libequiv/nn/numerics.h"
 #include "libequiv/nn/rotary.h"
 
@@ -27,8 +28,8 @@ using NormKernel =
 using QkvPacking = std::function<Matrix(const Matrix& q, const Matrix& k, const Matrix& v)>;
 using QkvBiasPacking = std::function<Vector(const Vector& q, const Vector& k, const Vector& v)>;
 // Rotary on x [positions, heads * head_dim] with bf16 cos/sin tables.
-using RotaryKernel = std::function<Matrix(const Matrix& x, int64_t head_dim,
-                                          const nn::RotaryTables& tables)>;
+using RotaryKernel =
+    std::function<Matrix(const Matrix& x, int64_t head_dim, const nn::RotaryTables& tables)>;
 // The port's attention on one rank: q, k, v of its heads, the query and key positions.
 using AttentionFn = std::function<Matrix(
     const Matrix& q, const Matrix& k, const Matrix& v, std::span<const int64_t> query_positions,
@@ -72,6 +73,21 @@ struct NxdSteps {
   bool qk_norm_after_rotary = false;
   std::function<HiddenAct(HiddenAct)> activation = [](HiddenAct act) { return act; };
   MlpKernel mlp;
+  // Mixture of experts (nxd_moe_port.h). The router's logits to top-k ids and weights: HF's
+  // float32 softmax, top-k, renormalization when the rule says, one cast to bf16.
+  std::function<nn::Routing(const Matrix& logits, const nn::RoutingRule& rule)> route;
+  // The HF expert whose weights the state-dict conversion loads into the port's expert `slot`.
+  std::function<int64_t(int64_t slot, int64_t experts)> expert_source = [](int64_t slot, int64_t) {
+    return slot;
+  };
+  // Tokens over an expert's capacity: served in further rounds (false, what HF computes) or
+  // dropped; the capacity (percent of tokens * top_k / experts) used when the device sets none
+  // (0: unbounded).
+  bool drop_over_capacity = false;
+  int64_t default_capacity_percent = 0;
+  // The combine's blocks as a rank receives them, one per EP rank in rank order, before it
+  // reads them back in its dispatch order.
+  std::function<void(std::vector<Matrix>& blocks)> combine_blocks = [](std::vector<Matrix>&) {};
   // Token generation: the position the new token is rotated at.
   std::function<int64_t(int64_t position)> token_rotary_position = [](int64_t p) { return p; };
 };

@@ -9,9 +9,9 @@
 //   R = ||ours_bf16 - torch_fp32|| / B in [0.9, 1.1].
 // Every run prints one "[ golden ]" line with the measured values.
 //
-// The qwen3 cases run through the family's reference (families/registry.h: ArchitectureOf(
-// config).MakeReference), the way the suite runs it, on the golden's module weights put into
-// layer 0 of a seeded model; the q/k norm case also runs nn::HeadRmsNorm directly.
+// The qwen3 and mixtral cases run through the family's reference (families/registry.h:
+// ArchitectureOf( config).MakeReference), the way the suite runs it, on the golden's module weights
+// put into layer 0 of a seeded model; the q/k norm case also runs nn::HeadRmsNorm directly.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -42,6 +42,7 @@
 #include "libequiv/nn/decoder_layer.h"
 #include "libequiv/nn/linear.h"
 #include "libequiv/nn/mlp.h"
+#include "libequiv/nn/moe.h"
 #include "libequiv/nn/numerics.h"
 #include "libequiv/nn/rms_norm.h"
 #include "libequiv/nn/rotary.h"
@@ -83,6 +84,7 @@ enum class Kind {
   kReferenceAttention,     // kind attention, layer 0
   kReferenceDecoderLayer,  // kind decoder_layer, layer 0
   kReferenceCausalLm,      // Logits(ids)
+  kReferenceMoe,           // kinds moe and router, layer 0, and nn::Route on the router's logits
 };
 
 struct GoldenCase {
@@ -122,6 +124,9 @@ const GoldenCase kCases[] = {
     {"attention_qwen3", Kind::kReferenceAttention, kModule},
     {"decoder_layer_qwen3", Kind::kReferenceDecoderLayer, kDecoderLayer},
     {"causal_lm_qwen3", Kind::kReferenceCausalLm, kEndToEnd},
+    {"moe_block_mixtral", Kind::kReferenceMoe, kModule},
+    {"decoder_layer_mixtral", Kind::kReferenceDecoderLayer, kDecoderLayer},
+    {"causal_lm_mixtral", Kind::kReferenceCausalLm, kEndToEnd},
 };
 
 // EQUIV_NN_GOLDEN_DIR overrides the directory (to measure other goldens, e.g. those written
@@ -316,6 +321,15 @@ Outputs RunCase(const Golden& g, Kind kind, Precision p) {
                           ->Run("decoder_layer", 0, {g.Mat("x"), {}, g.Ints("positions")})}};
     case Kind::kReferenceCausalLm:
       return {{"out", g.FamilyReference("", p)->Logits(g.Ints("ids"))}};
+    case Kind::kReferenceMoe: {
+      const std::unique_ptr<Reference> ref =
+          g.FamilyReference("model.layers.0.block_sparse_moe.", p);
+      Matrix logits = ref->Run("router", 0, {g.Mat("x"), {}, {}});
+      Matrix weights = Route(logits, RoutingRuleOf(config), p).weights;
+      return {{"out", ref->Run("moe", 0, {g.Mat("x"), {}, {}})},
+              {"router_logits", std::move(logits)},
+              {"routing_weights", std::move(weights)}};
+    }
   }
   return {};
 }
@@ -423,6 +437,19 @@ INSTANTIATE_TEST_SUITE_P(Torch, NnGoldenTest, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<GoldenCase>& info) {
                            return std::string(info.param.name);
                          });
+
+// The experts each token selects are exact: torch.topk's on the golden's router logits, in
+// both precisions, most probable first.
+TEST(NnGoldenMoeTest, SelectsTorchsExpertsInTorchsOrder) {
+  const Golden g(GoldenDir() + "/moe_block_mixtral.safetensors");
+  for (const Precision p : {Precision::kFp32, Precision::kBf16}) {
+    const std::unique_ptr<Reference> ref = g.FamilyReference("model.layers.0.block_sparse_moe.", p);
+    const Routing ours =
+        Route(ref->Run("router", 0, {g.Mat("x"), {}, {}}), RoutingRuleOf(g.config()), p);
+    const std::vector<int64_t> torch = g.Ints("selected_experts." + std::string(PrecisionName(p)));
+    EXPECT_EQ(ours.experts, torch) << PrecisionName(p);
+  }
+}
 
 // Every golden file is checked by a case above, and says which script wrote it.
 TEST(NnGoldenFilesTest, EveryFileHasACase) {
