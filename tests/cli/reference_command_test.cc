@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <sstream>
+#include <utility>
 
 #include "libequiv/io/npy.h"
 #include "libequiv/families/registry.h"
@@ -47,6 +48,32 @@ TEST(ReferenceCommandTest, RunsTheComponentOnTheInput) {
   ASSERT_EQ(y.shape(), Shape({6, 128}));
   for (int64_t i = 0; i < expected.size(); ++i) {
     ASSERT_EQ(y.view().Get(i), expected.data()[i]) << i;
+  }
+}
+
+// A mixture of experts: the router returns its logits [n, experts], the block and the experts
+// their outputs, each module path of the mapping resolved to its component.
+TEST(ReferenceCommandTest, RunsMixtralsRouterExpertsAndBlock) {
+  const std::string config = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-mixtral.json";
+  const Tensor x = RandomNormal(Shape({5, 128}), 4);
+  const std::string input = Temp("moe_x.npy"), output = Temp("moe_y.npy");
+  WriteNpy(input, x.view());
+  const std::pair<const char*, const char*> paths[] = {
+      {"model.layers.0.block_sparse_moe.gate", "router (bf16) [5, 4]"},
+      {"model.layers.1.block_sparse_moe.experts", "experts (bf16) [5, 512]"},
+      {"model.layers.1.block_sparse_moe", "moe (bf16) [5, 128]"},
+      {"model.layers.0", "decoder_layer (bf16) [5, 128]"}};
+  for (const auto& [path, says] : paths) {
+    std::ostringstream out, err;
+    ASSERT_EQ(RunReference({.config = config,
+                            .components = {path},
+                            .input = input,
+                            .precision = "bf16",
+                            .output = output},
+                           out, err),
+              kExitPassed)
+        << path << ": " << err.str();
+    EXPECT_THAT(out.str(), HasSubstr(says)) << path;
   }
 }
 

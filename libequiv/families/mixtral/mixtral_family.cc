@@ -153,7 +153,7 @@ std::vector<FaultInfo> MakeFaultInfos() {
   return infos;
 }
 
-ModuleNode Linear(std::string name, int64_t out, int64_t in) {
+ModuleNode LinearNode(std::string name, int64_t out, int64_t in) {
   return ModuleNode{std::move(name), "Linear", {{"weight", {out, in}}}, {}};
 }
 
@@ -251,13 +251,13 @@ ModuleNode MixtralFamily::ReferenceTree(const ModelConfig& c) const {
         ModuleNode{std::to_string(e),
                    "MixtralBlockSparseTop2MLP",
                    {},
-                   {Linear("w1", inter, h), Linear("w2", h, inter), Linear("w3", inter, h),
+                   {LinearNode("w1", inter, h), LinearNode("w2", h, inter), LinearNode("w3", inter, h),
                     ModuleNode{"act_fn", act, {}, {}}}});
   }
   const ModuleNode moe{"block_sparse_moe",
                        "MixtralSparseMoeBlock",
                        {},
-                       {Linear("gate", c.moe.num_experts, h), std::move(experts)}};
+                       {LinearNode("gate", c.moe.num_experts, h), std::move(experts)}};
   for (ModuleNode& model : root.children) {
     for (ModuleNode& layers : model.children) {
       if (layers.name != "layers") continue;

@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
 
 #include "libequiv/device/device_config.h"
@@ -71,6 +72,22 @@ TEST(MoePortLayoutTest, ExpertParallelismAndCapacityRoundsChangeNoNumber) {
     EXPECT_TRUE(other == tp1) << layout << " differs from tp1 by "
                               << (other - tp1).cwiseAbs().maxCoeff();
   }
+}
+
+// Same seed, same bits whatever the thread count (EQUIV_THREADS, read at every parallel loop).
+TEST(MoePortLayoutTest, BitIdenticalWhateverTheThreadCount) {
+  const char* before = std::getenv("EQUIV_THREADS");
+  const std::string saved = before != nullptr ? before : "";
+  setenv("EQUIV_THREADS", "1", 1);
+  const nn::Matrix one = MoeOutput("tp4_ep2");
+  setenv("EQUIV_THREADS", "4", 1);
+  const nn::Matrix four = MoeOutput("tp4_ep2");
+  if (before != nullptr) {
+    setenv("EQUIV_THREADS", saved.c_str(), 1);
+  } else {
+    unsetenv("EQUIV_THREADS");
+  }
+  EXPECT_TRUE(one == four);
 }
 
 TEST(MoePortLayoutTest, TeacherForcedGenerationPassesWithExpertParallelism) {
