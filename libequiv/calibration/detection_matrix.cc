@@ -106,7 +106,13 @@ std::vector<CleanRun> DefaultCleanRuns() {
 
 DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options) {
   DetectionMatrix matrix;
+  const auto in_family = [&](const std::string& config) {
+    return options.family.empty() ||
+           ArchitectureOf(LoadModelConfig(options.configs_dir + "/" + config + ".json")).name() ==
+               options.family;
+  };
   for (const FaultInfo& info : FaultCatalog()) {
+    if (!in_family(std::string(info.showcase_config))) continue;
     if (options.progress) options.progress("fault " + std::string(info.name));
     const MatrixRun run = RunMatrixSuite(options, std::string(info.showcase_config),
                                          ShowcaseDevice(info), FaultSet{info.name});
@@ -133,6 +139,7 @@ DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options) {
   const std::vector<CleanRun> clean =
       options.clean_runs.empty() ? DefaultCleanRuns() : options.clean_runs;
   for (const CleanRun& c : clean) {
+    if (!in_family(c.config)) continue;
     if (options.progress) options.progress("clean " + c.config + " " + c.device.Name());
     const MatrixRun run = RunMatrixSuite(options, c.config, c.device, {});
     CleanRow row;

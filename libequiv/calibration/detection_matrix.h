@@ -31,10 +31,12 @@ struct CleanRun {
 struct DetectionMatrixOptions {
   std::string configs_dir;  // where tiny-llama.json and the faults' showcase configs are
   Thresholds thresholds;
-  TeacherForcedCriteria teacher_forced;              // the end-to-end column's pass criteria
-  int64_t e2e_prompts = 3;                           // seeded prompts per end-to-end run
-  int64_t e2e_new_tokens = 8;                        // greedy tokens each prompt is extended by
-  std::vector<CleanRun> clean_runs;                  // empty: DefaultCleanRuns()
+  TeacherForcedCriteria teacher_forced;  // the end-to-end column's pass criteria
+  int64_t e2e_prompts = 3;               // seeded prompts per end-to-end run
+  int64_t e2e_new_tokens = 8;            // greedy tokens each prompt is extended by
+  std::vector<CleanRun> clean_runs;      // empty: DefaultCleanRuns()
+  // Only the faults and clean runs of this family ("mixtral"); empty: every family.
+  std::string family;
   std::function<void(const std::string&)> progress;  // one line per run, when set
 };
 
