@@ -4,7 +4,8 @@
 // with one injected fault, to show what a failure looks like, with an HTML report of each.
 // Exits 0 when the clean port passes and the faulty one is caught where the fault lives.
 //
-//   build/release/tools/validate/validate_port [--configs DIR] [--out DIR] [--fault NAME]
+//   build/release/tools/validate/validate_port [--configs DIR] [--config NAME] [--device NAME]
+//                                              [--out DIR] [--fault NAME]
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -12,6 +13,8 @@
 #include <iostream>
 #include <string>
 
+#include "generators/builtin_port_mapping.h"
+#include "generators/suite_cases.h"
 #include "libequiv/analysis/localization.h"
 #include "libequiv/calibration/calibration.h"
 #include "libequiv/calibration/known_good.h"
@@ -19,15 +22,13 @@
 #include "libequiv/e2e/smoke_test.h"
 #include "libequiv/e2e/teacher_forced_json.h"
 #include "libequiv/e2e/teacher_forcing.h"
-#include "libequiv/io/atomic_file.h"
 #include "libequiv/families/registry.h"
+#include "libequiv/io/atomic_file.h"
 #include "libequiv/io/number_format.h"
 #include "libequiv/report/html_report.h"
 #include "libequiv/results/results_writer.h"
 #include "libequiv/scaffolding/mapping_coverage.h"
 #include "libequiv/scaffolding/tree_diff.h"
-#include "generators/builtin_port_mapping.h"
-#include "generators/suite_cases.h"
 #include "libequiv/suite/suite_runner.h"
 #include "libequiv/tensor/error.h"
 
@@ -35,8 +36,11 @@ namespace {
 
 using namespace equiv;  // a program, not a library
 
-constexpr const char* kModel = "tiny-llama";
-const device::DeviceConfig kDevice{.tp_degree = 2, .sequence_buckets = {32, 64, 256}};
+// What is validated: a tiny config of configs/ and the simulated device the port runs on.
+struct Target {
+  std::string model = "tiny-llama";
+  device::DeviceConfig device{.tp_degree = 2, .sequence_buckets = {32, 64, 256}};
+};
 
 void Stage(const std::string& title) { std::cout << "\n== " << title << "\n" << std::flush; }
 
@@ -48,18 +52,18 @@ struct Run {
 };
 
 // Stages 1-5 on one port (clean, or with `faults`); writes its results and report to `out`.
-Run Validate(const ModelConfig& config, const StateDict& weights, FaultSet faults,
-             const std::string& out) {
+Run Validate(const Target& target, const ModelConfig& config, const StateDict& weights,
+             FaultSet faults, const std::string& out) {
   Run run;
   Stage("1. structural scaffolding: module trees, diff, mapping coverage");
   const Architecture& family = ArchitectureOf(config);
   const ModuleNode reference = family.ReferenceTree(config);
-  const ModuleNode port = family.BuiltinPortTree(config, kDevice);
+  const ModuleNode port = family.BuiltinPortTree(config, target.device);
   TreeDiffOptions diff_options;
-  diff_options.tp_degree = kDevice.tp_degree;
+  diff_options.tp_degree = target.device.tp_degree;
   const TreeDiff diff = DiffTrees(reference, port, diff_options);
-  const MappingCoverage coverage =
-      CheckMappingCoverage(MappedPathsOf(Expand(BuiltinPortMapping(config), config)), reference, port);
+  const MappingCoverage coverage = CheckMappingCoverage(
+      MappedPathsOf(Expand(BuiltinPortMapping(config), config)), reference, port);
   std::cout << "tree diff: " << diff.real.size() << " real, " << diff.expected.size()
             << " expected differences; mapping: "
             << coverage.missing_source.size() + coverage.missing_target.size() << " absent paths, "
@@ -68,20 +72,21 @@ Run Validate(const ModelConfig& config, const StateDict& weights, FaultSet fault
 
   Stage("2. smoke test: greedy generation, 10 prompts x 32 tokens");
   const std::vector<Prompt> prompts = SeededPrompts(10, 16, config.vocab_size, 3);
-  const PortSetup setup = BuiltinPortOn(kDevice, faults);
+  const PortSetup setup = BuiltinPortOn(target.device, faults);
   const SmokeTestResult smoke = RunSmokeTest(config, weights, setup, prompts, 32);
   std::cout << "token match rate " << FormatShort(smoke.match_rate) << " (liveness threshold "
-            << FormatShort(smoke.threshold) << "): " << (smoke.passed ? "live" : "NOT live") << "\n";
+            << FormatShort(smoke.threshold) << "): " << (smoke.passed ? "live" : "NOT live")
+            << "\n";
 
   Stage("3. the generated component suite (built-in mapping, bottom-up)");
   SuiteSpec spec;
   spec.name = "validation";
-  spec.model = kModel;
+  spec.model = target.model;
   spec.config = config;
   spec.port = setup;
   SuiteResults header;
   header.suite = spec.name;
-  header.model = kModel;
+  header.model = target.model;
   header.device = setup.Name();
   header.faults.assign(faults.names().begin(), faults.names().end());
   header.tau = spec.thresholds.tau;
@@ -97,8 +102,8 @@ Run Validate(const ModelConfig& config, const StateDict& weights, FaultSet fault
   });
   writer.Finish();
   const auto cases = static_cast<int64_t>(run.cases.size());
-  std::cout << cases << " cases: " << cases - failed << " passed, " << failed << " failed ("
-            << out << "/results.json)\n";
+  std::cout << cases << " cases: " << cases - failed << " passed, " << failed << " failed (" << out
+            << "/results.json)\n";
 
   Stage("4. fault localization");
   run.localization = Localize(run.cases);
@@ -107,9 +112,9 @@ Run Validate(const ModelConfig& config, const StateDict& weights, FaultSet fault
   Stage("5. teacher-forced comparison: 10 prompts x 32 tokens, every position");
   run.teacher_forced = RunTeacherForced(config, weights, setup, prompts, 32);
   const TeacherForcedResult& tf = run.teacher_forced;
-  std::cout << "R p95 " << FormatShort(tf.r_ratio.p95) << ", cosine p5 " << FormatShort(tf.cosine.p5)
-            << ", KL p95 " << FormatShort(tf.kl.p95) << ", top-1 " << FormatShort(tf.top1) << ": "
-            << (tf.passed() ? "passed" : "FAILED") << "\n";
+  std::cout << "R p95 " << FormatShort(tf.r_ratio.p95) << ", cosine p5 "
+            << FormatShort(tf.cosine.p5) << ", KL p95 " << FormatShort(tf.kl.p95) << ", top-1 "
+            << FormatShort(tf.top1) << ": " << (tf.passed() ? "passed" : "FAILED") << "\n";
   for (const FailedCondition& f : tf.failures) std::cout << "  " << f.message << "\n";
   std::cout << "token-forwards: reference " << tf.reference_token_forwards << ", port "
             << tf.port_token_forwards << "\n";
@@ -136,6 +141,12 @@ int main(int argc, char** argv) {
   std::string configs = EQUIV_CONFIGS_DIR, out = "out/validation",
               fault_name = "rmsnorm_variance_bf16";
   app.add_option("--configs", configs, "the folder of the tiny configs")->capture_default_str();
+  Target target;
+  std::string device_name = target.device.Name();
+  app.add_option("--config", target.model, "the config of configs/ to validate (tiny-mixtral, ...)")
+      ->capture_default_str();
+  app.add_option("--device", device_name, "the simulated device (tp2_ep2_bucket32-64-256, ...)")
+      ->capture_default_str();
   app.add_option("--out", out, "where results and reports go")->capture_default_str();
   app.add_option("--fault", fault_name, "the fault of the failure demonstration")
       ->capture_default_str();
@@ -148,11 +159,12 @@ int main(int argc, char** argv) {
     }
     std::filesystem::create_directories(out + "/clean");
     std::filesystem::create_directories(out + "/faulty");
-    const ModelConfig config = LoadModelConfig(configs + "/" + kModel + ".json");
+    target.device = device::DeviceConfigFromName(device_name);
+    const ModelConfig config = LoadModelConfig(configs + "/" + target.model + ".json");
     const StateDict weights = InitStateDict(config, 1);
-    std::cout << "validating the built-in port of " << kModel << " on the simulated device "
-              << kDevice.Name() << "\n";
-    const Run clean = Validate(config, weights, {}, out + "/clean");
+    std::cout << "validating the built-in port of " << target.model << " on the simulated device "
+              << target.device.Name() << "\n";
+    const Run clean = Validate(target, config, weights, {}, out + "/clean");
 
     Stage("6. calibration from known-good runs (every clean variant, 3 seeds, the tiny configs)");
     const Calibration calibration =
@@ -164,23 +176,23 @@ int main(int argc, char** argv) {
     }
     std::cout << "\n(" << out << "/thresholds.json)\n";
 
-    std::cout << "\n==== the same with one injected fault: " << fault_name << " ("
-              << fault->bug << ")\n";
-    const Run faulty = Validate(config, weights, FaultSet{fault->name}, out + "/faulty");
+    std::cout << "\n==== the same with one injected fault: " << fault_name << " (" << fault->bug
+              << ")\n";
+    const Run faulty = Validate(target, config, weights, FaultSet{fault->name}, out + "/faulty");
 
     const bool clean_ok = AllPassed(clean);
-    const bool caught = faulty.localization.primary &&
-                        faulty.localization.primary->component == fault->component;
-    std::cout
-        << "\n==== summary\nclean port: " << (clean_ok ? "PASS" : "FAIL") << "\n"
-        << "faulty port (" << fault_name << "): "
-        << (caught ? "caught, primary suspect " + faulty.localization.primary->name
-                   : std::string("NOT localized"))
-        << (faulty.teacher_forced.passed() ? "; end to end passed" : "; end to end failed")
-        << "\nreports: " << clean.report << ", " << faulty.report << "\n"
-        << "took "
-        << FormatShort(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count())
-        << " s\n";
+    const bool caught =
+        faulty.localization.primary && faulty.localization.primary->component == fault->component;
+    std::cout << "\n==== summary\nclean port: " << (clean_ok ? "PASS" : "FAIL") << "\n"
+              << "faulty port (" << fault_name << "): "
+              << (caught ? "caught, primary suspect " + faulty.localization.primary->name
+                         : std::string("NOT localized"))
+              << (faulty.teacher_forced.passed() ? "; end to end passed" : "; end to end failed")
+              << "\nreports: " << clean.report << ", " << faulty.report << "\n"
+              << "took "
+              << FormatShort(std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+                                 .count())
+              << " s\n";
     return clean_ok && caught ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "validate_port: " << e.what() << "\n";

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "libequiv/tensor/error.h"
 #include "libequiv/families/registry.h"
+#include "libequiv/tensor/error.h"
 
 namespace equiv {
 namespace {
@@ -413,7 +413,8 @@ TEST(ModelConfigErrorTest, MissingField) {
   EXPECT_EQ(ErrorOf(config), "config.json: hidden_size is missing");
   config = Llama();
   config.erase("model_type");
-  EXPECT_EQ(ErrorOf(config), "config.json: model_type is missing (llama, mistral, qwen2, qwen3, mixtral)");
+  EXPECT_EQ(ErrorOf(config),
+            "config.json: model_type is missing (llama, mistral, qwen2, qwen3, mixtral)");
 }
 
 TEST(ModelConfigErrorTest, MissingKvHeadsForMistralAndQwen2) {
@@ -471,7 +472,8 @@ TEST(ModelConfigErrorTest, BadNumbers) {
 
 TEST(ModelConfigErrorTest, UnsupportedModelType) {
   EXPECT_EQ(ErrorOf(With(Llama(), "model_type", "gemma")),
-            "config.json: model_type = \"gemma\" is not supported (llama, mistral, qwen2, qwen3, mixtral)");
+            "config.json: model_type = \"gemma\" is not supported (llama, mistral, qwen2, qwen3, "
+            "mixtral)");
 }
 
 TEST(ModelConfigErrorTest, UnknownRopeType) {
@@ -582,7 +584,9 @@ TEST(ModelConfigErrorTest, SourceAndPathNameTheFile) {
     ParseModelConfig("{}", "models/x/config.json");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "models/x/config.json: model_type is missing (llama, mistral, qwen2, qwen3, mixtral)");
+    EXPECT_STREQ(
+        e.what(),
+        "models/x/config.json: model_type is missing (llama, mistral, qwen2, qwen3, mixtral)");
   }
   const std::string missing = ConfigPath("no-such-config.json");
   try {
