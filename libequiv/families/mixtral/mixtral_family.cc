@@ -8,7 +8,6 @@
 
 #include "libequiv/families/mixtral/mixtral_reference.h"
 #include "libequiv/ports/nxd/nxd_moe_port.h"
-#include "libequiv/precision/bf16.h"
 
 namespace equiv {
 namespace {
@@ -69,46 +68,9 @@ std::vector<ComponentKind> MakeComponents() {
   return table;
 }
 
-// router_softmax_bf16: softmax(router_logits) without dtype=float32 on bf16 logits, and the
-// top-k renormalized in bf16 (every step rounded).
-nn::Routing SoftmaxInBf16(const nn::Matrix& logits, const nn::RoutingRule& rule) {
-  nn::Routing r;
-  r.top_k = rule.top_k;
-  const int64_t experts = logits.cols();
-  r.experts.resize(static_cast<std::size_t>(logits.rows() * rule.top_k));
-  r.weights.resize(logits.rows(), rule.top_k);
-  std::vector<float> probs(static_cast<std::size_t>(experts));
-  std::vector<int64_t> order(static_cast<std::size_t>(experts));
-  for (Eigen::Index t = 0; t < logits.rows(); ++t) {
-    float max = logits(t, 0);
-    for (int64_t e = 1; e < experts; ++e) max = std::max(max, logits(t, e));
-    float sum = 0.0f;
-    for (int64_t e = 0; e < experts; ++e) {
-      probs[e] = RoundToBf16(std::exp(RoundToBf16(logits(t, e) - max)));
-      sum = RoundToBf16(sum + probs[e]);
-    }
-    for (float& p : probs) p = RoundToBf16(p / sum);
-    for (int64_t e = 0; e < experts; ++e) order[e] = e;
-    std::stable_sort(order.begin(), order.end(),
-                     [&](int64_t a, int64_t b) { return probs[a] > probs[b]; });
-    float top = 0.0f;
-    for (int64_t s = 0; s < rule.top_k; ++s) top = RoundToBf16(top + probs[order[s]]);
-    for (int64_t s = 0; s < rule.top_k; ++s) {
-      r.experts[t * rule.top_k + s] = order[s];
-      r.weights(t, s) = RoundToBf16(probs[order[s]] / top);
-    }
-  }
-  return r;
-}
-
 constexpr Visibility kComp = Visibility::kComponent;
 
 constexpr nxd::NxdFault kFaults[] = {
-    {{"router_softmax_bf16", "moe",
-      "router softmax computed in bf16 (F.softmax without dtype=torch.float) and the top-k "
-      "renormalized in bf16",
-      kComp, Band::kLikelyBug, "tiny-mixtral"},
-     [](nxd::NxdSteps& s) { s.route = SoftmaxInBf16; }},
     {{"router_renormalization_dropped", "moe",
       "top-k routing weights not renormalized to sum 1 (Qwen-MoE's norm_topk_prob false "
       "applied to Mixtral)",
@@ -137,12 +99,13 @@ constexpr nxd::NxdFault kFaults[] = {
        };
      }},
     {{"capacity_tokens_dropped", "moe",
-      "an expert capacity of 100% (tokens x top_k / experts) with the tokens over it dropped "
-      "silently, where HF drops none",
+      "an expert capacity computed without the top_k factor (ceil(tokens / experts)) and the "
+      "tokens over it dropped silently, where HF drops none",
       kComp, Band::kWrongComputation, "tiny-mixtral"},
      [](nxd::NxdSteps& s) {
        s.drop_over_capacity = true;
        s.default_capacity_percent = 100;
+       s.capacity_counts_top_k = false;
      }},
 };
 static_assert(nxd::UniqueFaultNames(kFaults), "two mixtral faults share a name");
@@ -251,8 +214,8 @@ ModuleNode MixtralFamily::ReferenceTree(const ModelConfig& c) const {
         ModuleNode{std::to_string(e),
                    "MixtralBlockSparseTop2MLP",
                    {},
-                   {LinearNode("w1", inter, h), LinearNode("w2", h, inter), LinearNode("w3", inter, h),
-                    ModuleNode{"act_fn", act, {}, {}}}});
+                   {LinearNode("w1", inter, h), LinearNode("w2", h, inter),
+                    LinearNode("w3", inter, h), ModuleNode{"act_fn", act, {}, {}}}});
   }
   const ModuleNode moe{"block_sparse_moe",
                        "MixtralSparseMoeBlock",

@@ -196,8 +196,9 @@ nn::Matrix NxdMoePort::Moe(int64_t layer, const nn::Matrix& x) const {
   const int64_t percent = device().expert_capacity_percent > 0 ? device().expert_capacity_percent
                                                                : steps().default_capacity_percent;
   // capacity = ceil(percent / 100 * tokens * top_k / experts), at least 1.
+  const int64_t assignments = steps().capacity_counts_top_k ? n * k : n;
   const int64_t capacity =
-      percent > 0 ? std::max<int64_t>(1, CeilDiv(percent * n * k, 100 * experts)) : n * k;
+      percent > 0 ? std::max<int64_t>(1, CeilDiv(percent * assignments, 100 * experts)) : n * k;
   if (steps().drop_over_capacity) {
     for (std::vector<Pair>& tokens : by_expert) {
       if (static_cast<int64_t>(tokens.size()) > capacity) tokens.resize(capacity);

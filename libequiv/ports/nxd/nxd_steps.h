@@ -85,6 +85,7 @@ struct NxdSteps {
   // (0: unbounded).
   bool drop_over_capacity = false;
   int64_t default_capacity_percent = 0;
+  bool capacity_counts_top_k = true;  // tokens * top_k assignments, not tokens, share the experts
   // The combine's blocks as a rank receives them, one per EP rank in rank order, before it
   // reads them back in its dispatch order.
   std::function<void(std::vector<Matrix>& blocks)> combine_blocks = [](std::vector<Matrix>&) {};
