@@ -77,8 +77,8 @@ struct DetectionMatrix {
 // TP 1, 2, 4, 8, and TP 2 or 4 with f32 collectives, buckets, fused RMSNorm, flash attention,
 // unfused QKV.
 std::vector<device::DeviceConfig> DefaultCleanVariants();
-// Every default variant on tiny-llama; TP 1, 2 and 4 on each other family's tiny config, and
-// for a mixture of experts also tp2_ep2, tp4_ep2 and tp4_ep4_cap100.
+// Every default variant on tiny-llama; TP 1, 2 and 4 on each other family's tiny config, but
+// for a mixture of experts TP 1 and 2, tp2_ep2 and tp2_ep2_cap50.
 std::vector<CleanRun> DefaultCleanRuns();
 
 // One run of the matrix: the built-in port's suite (built-in mapping) with localization, and
