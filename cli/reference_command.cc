@@ -5,9 +5,9 @@
 #include <set>
 
 #include "cli/command_guard.h"
-#include "libequiv/io/npy.h"
-#include "libequiv/families/registry.h"
 #include "generators/suite_cases.h"
+#include "libequiv/families/registry.h"
+#include "libequiv/io/npy.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {
@@ -86,7 +86,6 @@ double ParameterBytes(const ModelConfig& config) {
   const double one = count(1), per_layer = count(2) - one;
   return 4 * (one + per_layer * static_cast<double>(config.num_hidden_layers - 1));
 }
-
 
 // Positions of one sequence: one per row, each in [0, max_position_embeddings), none twice.
 void CheckPositions(const std::vector<int64_t>& positions, int64_t rows, const ModelConfig& config,
@@ -191,13 +190,12 @@ int RunReference(const ReferenceArgs& args, std::ostream& out, std::ostream& err
       }
     } else {
       const int64_t features = InputColumns(kind.input, config);
-      const std::string what = kind.input == InputShape::kQueryKey
-                                   ? "q | k: (num_attention_heads + num_key_value_heads) x head_dim"
-                               : kind.input == InputShape::kQueryHeads
-                                   ? "num_attention_heads x head_dim"
-                               : kind.input == InputShape::kKeyHeads
-                                   ? "num_key_value_heads x head_dim"
-                                   : "hidden_size";
+      const std::string what =
+          kind.input == InputShape::kQueryKey
+              ? "q | k: (num_attention_heads + num_key_value_heads) x head_dim"
+          : kind.input == InputShape::kQueryHeads ? "num_attention_heads x head_dim"
+          : kind.input == InputShape::kKeyHeads   ? "num_key_value_heads x head_dim"
+                                                  : "hidden_size";
       in.hidden = Activations(input, name, features, what + " of " + args.config);
       rows = in.hidden.rows();
     }

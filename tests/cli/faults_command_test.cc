@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "libequiv/models/fault.h"
 #include "libequiv/families/registry.h"
+#include "libequiv/models/fault.h"
 
 namespace equiv::cli {
 namespace {

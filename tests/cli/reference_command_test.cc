@@ -7,8 +7,8 @@
 #include <sstream>
 #include <utility>
 
-#include "libequiv/io/npy.h"
 #include "libequiv/families/registry.h"
+#include "libequiv/io/npy.h"
 #include "libequiv/random/random_tensor.h"
 
 namespace equiv::cli {
@@ -40,10 +40,10 @@ TEST(ReferenceCommandTest, RunsTheComponentOnTheInput) {
   const ModelConfig config = LoadModelConfig(kConfig);
   const std::vector<float> v = x.ToFloats();
   ComponentInput in{Eigen::Map<const nn::Matrix>(v.data(), 6, 128), {}, {0, 1, 2, 3, 4, 5}};
-  const nn::Matrix expected = ArchitectureOf(config)
-                                  .MakeReference(config, InitStateDict(config, 1),
-                                                 nn::Precision::kBf16)
-                                  ->Run("mlp", 1, in);
+  const nn::Matrix expected =
+      ArchitectureOf(config)
+          .MakeReference(config, InitStateDict(config, 1), nn::Precision::kBf16)
+          ->Run("mlp", 1, in);
   const NpyArray y = NpyArray::Load(output);
   ASSERT_EQ(y.shape(), Shape({6, 128}));
   for (int64_t i = 0; i < expected.size(); ++i) {
