@@ -28,15 +28,14 @@ TEST_P(FaultEndToEndTest, FailsUnlessOverPrecision) {
   const auto& m = Tiny(std::string(info.showcase_config));
   const int64_t length = PromptLengthFor(info, m.config, kNewTokens);
   const TeacherForcedResult r =
-      RunTeacherForced(m.config, m.weights, BuiltinPortOn({}, {info.name}),
+      RunTeacherForced(m.config, m.weights, BuiltinPortOn(ShowcaseDevice(info), {info.name}),
                        SeededPrompts(3, length, m.config.vocab_size, 7), kNewTokens);
   std::cout << "[ MEASURED ] " << info.name << " on " << info.showcase_config << ", prompts of "
             << length << ": R p95 " << FormatFull(r.r_ratio.p95) << ", cosine p5 "
             << FormatFull(r.cosine.p5) << ", KL p95 " << FormatFull(r.kl.p95) << ", top-1 "
             << FormatFull(r.top1) << ", failed " << r.failures.size() << "\n";
   for (const FailedCondition& f : r.failures) std::cout << "             " << f.message << "\n";
-  if (info.expected_band == Band::kOverPrecision ||
-      info.name == "rope_scaling_after_bf16_cast") {
+  if (info.expected_band == Band::kOverPrecision || info.name == "rope_scaling_after_bf16_cast") {
     for (const FailedCondition& f : r.failures) ADD_FAILURE() << f.message;
     return;
   }
