@@ -126,6 +126,8 @@ void CheckActivationBytes(const ComponentKind& component, int64_t rows, const Mo
   double widest = static_cast<double>(std::max(c.hidden_size, c.intermediate_size));
   widest = std::max(widest, static_cast<double>(
                                 (c.num_attention_heads + 2 * c.num_key_value_heads) * c.head_dim));
+  // A mixture of experts' `experts` returns every expert's output side by side.
+  widest = std::max(widest, static_cast<double>(c.moe.num_experts * c.hidden_size));
   if (component.name == "lm_head" || component.name == "causal_lm") {
     widest = std::max(widest, static_cast<double>(c.vocab_size));
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -15,6 +16,85 @@ namespace {
 nn::Matrix ToMatrix(const Tensor& t, int64_t rows, int64_t cols) {
   const std::vector<float> v = t.ToFloats();
   return Eigen::Map<const nn::Matrix>(v.data(), rows, cols);
+}
+
+using RowD = Eigen::Matrix<double, 1, Eigen::Dynamic>;
+
+// The router weight of a routing input kind, checked against the config.
+const nn::Matrix& RouterWeight(const ModelConfig& config, const InputSpec& spec, int64_t cols) {
+  const std::string kind(InputKindName(spec.kind));
+  if (config.moe.num_experts == 0) {
+    throw Error("input kind " + kind + " needs a mixture-of-experts model");
+  }
+  if (cols != config.hidden_size) {
+    throw Error("input kind " + kind + " makes hidden states, not " + std::to_string(cols) +
+                " columns");
+  }
+  if (spec.router_weight == nullptr) {
+    throw Error("input kind " + kind +
+                " needs the layer's router weight (InputSpec::router_weight)");
+  }
+  const nn::Matrix& w = *spec.router_weight;
+  if (w.rows() != config.moe.num_experts || w.cols() != config.hidden_size) {
+    throw Error("input kind " + kind + ": the router weight is [" + std::to_string(w.rows()) +
+                ", " + std::to_string(w.cols()) + "], the config's is [" +
+                std::to_string(config.moe.num_experts) + ", " + std::to_string(config.hidden_size) +
+                "]");
+  }
+  return w;
+}
+
+// Experts by logit, largest first.
+std::vector<int64_t> Ranked(const RowD& logits) {
+  std::vector<int64_t> order(static_cast<std::size_t>(logits.size()));
+  for (std::size_t e = 0; e < order.size(); ++e) order[e] = static_cast<int64_t>(e);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return logits(a) > logits(b); });
+  return order;
+}
+
+// Each row moved along w_a - w_b (a, b its k-th and (k+1)-th experts) until their logits
+// differ by the row's target gap: 0 on even rows (a tie bf16 decides), 2^-4 of the largest
+// |logit| on odd rows (a few bf16 errors: decided, but narrowly).
+nn::Matrix NearTiedRows(nn::Matrix x, const nn::Matrix& router, int64_t top_k) {
+  const Eigen::MatrixXd w = router.cast<double>();
+  const int64_t k = std::min<int64_t>(top_k, w.rows() - 1);
+  for (Eigen::Index t = 0; t < x.rows(); ++t) {
+    RowD row = x.row(t).cast<double>();
+    const RowD logits = row * w.transpose();
+    const std::vector<int64_t> order = Ranked(logits);
+    const int64_t a = order[k - 1], b = order[k];
+    const RowD d = w.row(a) - w.row(b);
+    const double gap = t % 2 == 0 ? 0.0 : 0.0625 * logits.cwiseAbs().maxCoeff();
+    row += ((gap - (logits(a) - logits(b))) / d.squaredNorm()) * d;
+    x.row(t) = row.cast<float>();
+  }
+  return x;
+}
+
+// One base direction for every row (a normal row plus enough of w_e - mean(w) that expert e
+// leads by 3 logits), plus a quarter of each row's own noise: every token picks expert e.
+nn::Matrix OneExpertRows(const nn::Matrix& noise, const nn::Matrix& router, uint64_t seed) {
+  const Eigen::MatrixXd w = router.cast<double>();
+  const auto e = static_cast<Eigen::Index>(Mix64(seed ^ 0x0E5E) % static_cast<uint64_t>(w.rows()));
+  RowD u = w.row(e) - w.colwise().mean();
+  u /= u.norm();
+  const RowD base = noise.row(0).cast<double>();
+  double alpha = 0;
+  for (int step = 0; step < 200; ++step) {
+    const RowD logits = (base + alpha * u) * w.transpose();
+    double runner_up = -INFINITY;
+    for (Eigen::Index j = 0; j < logits.size(); ++j) {
+      if (j != e) runner_up = std::max(runner_up, logits(j));
+    }
+    if (logits(e) - runner_up >= 3.0) break;
+    alpha += 0.5;
+  }
+  nn::Matrix x(noise.rows(), noise.cols());
+  for (Eigen::Index t = 0; t < x.rows(); ++t) {
+    x.row(t) = (base + alpha * u + 0.25 * noise.row(t).cast<double>()).cast<float>();
+  }
+  return x;
 }
 
 }  // namespace
@@ -58,6 +138,14 @@ ComponentInput MakeComponentInput(const ModelConfig& config, const ComponentKind
       break;
     case InputKind::kSmallMagnitude:
       input.hidden = ToMatrix(RandomNormal(shape, spec.seed, DType::kF32, 0.0, 1e-3), n, cols);
+      break;
+    case InputKind::kNearTiedRouter:
+      input.hidden = NearTiedRows(ToMatrix(RandomNormal(shape, spec.seed), n, cols),
+                                  RouterWeight(config, spec, cols), config.moe.num_experts_per_tok);
+      break;
+    case InputKind::kOneExpert:
+      input.hidden = OneExpertRows(ToMatrix(RandomNormal(shape, spec.seed), n, cols),
+                                   RouterWeight(config, spec, cols), spec.seed);
       break;
   }
   return input;

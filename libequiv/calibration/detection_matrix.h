@@ -31,10 +31,12 @@ struct CleanRun {
 struct DetectionMatrixOptions {
   std::string configs_dir;  // where tiny-llama.json and the faults' showcase configs are
   Thresholds thresholds;
-  TeacherForcedCriteria teacher_forced;              // the end-to-end column's pass criteria
-  int64_t e2e_prompts = 3;                           // seeded prompts per end-to-end run
-  int64_t e2e_new_tokens = 8;                        // greedy tokens each prompt is extended by
-  std::vector<CleanRun> clean_runs;                  // empty: DefaultCleanRuns()
+  TeacherForcedCriteria teacher_forced;  // the end-to-end column's pass criteria
+  int64_t e2e_prompts = 3;               // seeded prompts per end-to-end run
+  int64_t e2e_new_tokens = 8;            // greedy tokens each prompt is extended by
+  std::vector<CleanRun> clean_runs;      // empty: DefaultCleanRuns()
+  // Only the faults and clean runs of this family ("mixtral"); empty: every family.
+  std::string family;
   std::function<void(const std::string&)> progress;  // one line per run, when set
 };
 
@@ -75,7 +77,8 @@ struct DetectionMatrix {
 // TP 1, 2, 4, 8, and TP 2 or 4 with f32 collectives, buckets, fused RMSNorm, flash attention,
 // unfused QKV.
 std::vector<device::DeviceConfig> DefaultCleanVariants();
-// Every default variant on tiny-llama; TP 1, 2 and 4 on each other family's tiny config.
+// Every default variant on tiny-llama; TP 1, 2 and 4 on each other family's tiny config, but
+// for a mixture of experts TP 1 and 2, tp2_ep2 and tp2_ep2_cap50.
 std::vector<CleanRun> DefaultCleanRuns();
 
 // One run of the matrix: the built-in port's suite (built-in mapping) with localization, and

@@ -1,11 +1,11 @@
 #include "libequiv/calibration/known_good.h"
 
+#include "generators/builtin_port_mapping.h"
+#include "generators/suite_cases.h"
+#include "libequiv/calibration/detection_matrix.h"
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/e2e/teacher_forcing.h"
 #include "libequiv/families/registry.h"
-#include "generators/builtin_port_mapping.h"
-#include "libequiv/calibration/detection_matrix.h"
-#include "generators/suite_cases.h"
 #include "libequiv/suite/suite_runner.h"
 
 namespace equiv {
@@ -29,8 +29,8 @@ std::vector<CaseResult> RunBuiltinSuite(const std::string& configs_dir, const st
   const std::string prefix = config + "/" + device.Name() + "/seeds_" +
                              std::to_string(seeds.weight_seed) + "_" +
                              std::to_string(seeds.input_seed) + "/";
-  std::vector<CaseResult> results = RunSuite(
-      spec, InitStateDict(spec.config, spec.weight_seed), BuiltinPortMapping(spec.config));
+  std::vector<CaseResult> results =
+      RunSuite(spec, InitStateDict(spec.config, spec.weight_seed), BuiltinPortMapping(spec.config));
   for (CaseResult& r : results) r.name = prefix + r.name;
   return results;
 }
@@ -89,8 +89,8 @@ std::vector<FaultSuiteRun> FaultSuiteRuns(const std::string& configs_dir,
                                           const Thresholds& thresholds) {
   std::vector<FaultSuiteRun> runs;
   for (const FaultInfo& info : FaultCatalog()) {
-    runs.push_back({&info, RunBuiltinSuite(configs_dir, std::string(info.showcase_config), {},
-                                           FaultSet{info.name}, thresholds)});
+    runs.push_back({&info, RunBuiltinSuite(configs_dir, std::string(info.showcase_config),
+                                           ShowcaseDevice(info), FaultSet{info.name}, thresholds)});
   }
   return runs;
 }

@@ -47,6 +47,20 @@ struct RopeScaling {
   bool operator==(const RopeScaling&) const = default;
 };
 
+// A sparse mixture-of-experts block in place of the MLP (mixtral, qwen2_moe, qwen3_moe), as the
+// family reads it (docs/model-config.md); num_experts 0 for a dense model.
+struct MoeSettings {
+  int64_t num_experts = 0;          // mixtral's num_local_experts, qwen's num_experts
+  int64_t num_experts_per_tok = 0;  // the top-k
+  // The top-k routing weights divided by their sum: always for mixtral, qwen's norm_topk_prob.
+  bool norm_topk_prob = false;
+  int64_t moe_intermediate_size = 0;  // each expert's; mixtral: intermediate_size
+  // Qwen2-MoE's shared expert, gated by sigmoid(shared_expert_gate(x)); 0: none.
+  int64_t shared_expert_intermediate_size = 0;
+
+  bool operator==(const MoeSettings&) const = default;
+};
+
 // Every size is in [1, 2^31 - 1], so the product of two fits in int64_t.
 struct ModelConfig {
   std::string model_type = "llama";  // config.json's model_type; its family reads the rest
@@ -85,6 +99,7 @@ struct ModelConfig {
   // gemma3_text: the rope base of sliding layers (default rope, no scaling); the config's
   // rope_theta and rope_scaling are the full-attention layers'.
   std::optional<double> rope_local_base_freq;
+  MoeSettings moe;  // the experts of every decoder layer's MLP, when the family has them
 
   bool operator==(const ModelConfig&) const = default;
 };

@@ -65,6 +65,30 @@ Matrix AllGather(std::span<const Matrix> shards) {
   return out;
 }
 
+std::vector<std::vector<Matrix>> AllToAll(const std::vector<std::vector<Matrix>>& send) {
+  const auto ranks = static_cast<int64_t>(send.size());
+  if (ranks == 0) throw Error("AllToAll: no ranks");
+  std::vector<std::vector<Matrix>> received(send.size(), std::vector<Matrix>(send.size()));
+  for (int64_t src = 0; src < ranks; ++src) {
+    if (static_cast<int64_t>(send[src].size()) != ranks) {
+      throw Error("AllToAll: rank " + Str(src) + " sends " +
+                  Str(static_cast<int64_t>(send[src].size())) + " blocks to " + Str(ranks) +
+                  " ranks");
+    }
+    for (int64_t dst = 0; dst < ranks; ++dst) {
+      const Matrix& block = send[src][dst];
+      const Matrix& first = send[0][dst];
+      if (block.rows() > 0 && first.rows() > 0 && block.cols() != first.cols()) {
+        throw Error("AllToAll: rank " + Str(src) + "'s block for rank " + Str(dst) + " " +
+                    ShapeStr(block) + " has other columns than rank 0's " + ShapeStr(first));
+      }
+      // The payload travels as bf16 (exact for values already stored in bf16).
+      received[dst][src] = nn::Rounded(Precision::kBf16, block);
+    }
+  }
+  return received;
+}
+
 Matrix RowShard(const Matrix& m, int64_t rank, int64_t tp) {
   const int64_t start = ShardStart("RowShard", "rows", m.rows(), rank, tp);
   return m.middleRows(start, m.rows() / tp);

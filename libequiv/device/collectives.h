@@ -3,6 +3,7 @@
 #define EQUIV_LIBEQUIV_DEVICE_COLLECTIVES_H_
 
 #include <span>
+#include <vector>
 
 #include "libequiv/device/device_config.h"
 #include "libequiv/nn/numerics.h"
@@ -18,6 +19,12 @@ Matrix AllReduce(std::span<const Matrix> partials, CollectiveDtype dtype);
 
 // Shards side by side along the columns in rank order (every shard has the same rows).
 Matrix AllGather(std::span<const Matrix> shards);
+
+// Every rank sends one block of rows to every rank (the expert-parallel dispatch and combine):
+// send[src][dst] arrives as received[dst][src], its values carried as bf16. Every rank sends
+// exactly ranks blocks; the blocks a rank receives share their columns (equiv::Error naming
+// the rank otherwise).
+std::vector<std::vector<Matrix>> AllToAll(const std::vector<std::vector<Matrix>>& send);
 
 // The rows [rank * n / tp, (rank + 1) * n / tp) or columns of the same range of a matrix;
 // n must divide by tp (equiv::Error otherwise, naming both).

@@ -34,6 +34,45 @@ std::optional<std::string> TpShapeProblem(int64_t tp, const ModelConfig& config)
   return std::nullopt;
 }
 
+// Why the expert settings cannot lay out this model, or nullopt.
+std::optional<std::string> ExpertProblem(const DeviceConfig& d, const ModelConfig& config) {
+  const std::string ep = "DeviceConfig: ep_degree " + Str(d.ep_degree);
+  const MoeSettings& moe = config.moe;
+  if (d.expert_capacity_percent < 0) {
+    return "DeviceConfig: expert_capacity_percent " + Str(d.expert_capacity_percent) +
+           " is negative";
+  }
+  if (moe.num_experts == 0) {
+    if (d.ep_degree != 1) return ep + " needs a mixture-of-experts model (this one has no experts)";
+    if (d.expert_capacity_percent != 0) {
+      return "DeviceConfig: expert_capacity_percent " + Str(d.expert_capacity_percent) +
+             " needs a mixture-of-experts model (this one has no experts)";
+    }
+    return std::nullopt;
+  }
+  if (d.ep_degree < 1) return ep + " is not positive";
+  if (d.tp_degree % d.ep_degree != 0) {
+    return ep + " does not divide tp_degree " + Str(d.tp_degree) +
+           " (the expert-parallel groups split the tp_degree ranks)";
+  }
+  if (moe.num_experts % d.ep_degree != 0) {
+    return ep + " does not divide num_experts " + Str(moe.num_experts);
+  }
+  // Each expert is tensor-parallel over its group's ranks.
+  const int64_t expert_tp = d.tp_degree / d.ep_degree;
+  const std::string within = "DeviceConfig: tp_degree / ep_degree = " + Str(expert_tp);
+  if (moe.moe_intermediate_size % expert_tp != 0) {
+    return within + " does not divide the experts' moe_intermediate_size " +
+           Str(moe.moe_intermediate_size);
+  }
+  if (moe.shared_expert_intermediate_size % d.tp_degree != 0) {
+    return "DeviceConfig: tp_degree " + Str(d.tp_degree) +
+           " does not divide shared_expert_intermediate_size " +
+           Str(moe.shared_expert_intermediate_size);
+  }
+  return std::nullopt;
+}
+
 // A positive integer spelled in full, or nullopt.
 std::optional<int64_t> ParseCount(std::string_view text) {
   if (text.empty() || text.size() > 9) return std::nullopt;
@@ -71,6 +110,10 @@ DeviceConfig DeviceConfigFromName(std::string_view name) {
       device.fused_rmsnorm = true;
     } else if (part == "unfusedqkv") {
       device.fused_qkv = false;
+    } else if (const auto ep = number_after("ep")) {
+      device.ep_degree = *ep;
+    } else if (const auto capacity = number_after("cap")) {
+      device.expert_capacity_percent = *capacity;
     } else if (const auto tile = number_after("bf16acc")) {
       device.accumulation = Accumulation::kBf16PerKTile;
       device.k_tile = *tile;
@@ -88,8 +131,8 @@ DeviceConfig DeviceConfigFromName(std::string_view name) {
       }
     } else {
       throw fail(part,
-                 "is no device setting (f32cc, bucketA-B, fusednorm, flashN, unfusedqkv, "
-                 "bf16accK)");
+                 "is no device setting (epN, f32cc, bucketA-B, fusednorm, flashN, unfusedqkv, "
+                 "bf16accK, capN)");
     }
     first = false;
     begin = end + 1;
@@ -100,6 +143,7 @@ DeviceConfig DeviceConfigFromName(std::string_view name) {
 std::string DeviceConfig::Name() const {
   // Only settings that differ from the defaults appear, so names stay short and stable.
   std::string name = "tp" + Str(tp_degree);
+  if (ep_degree != 1) name += "_ep" + Str(ep_degree);
   if (accumulation == Accumulation::kBf16PerKTile) name += "_bf16acc" + Str(k_tile);
   if (collective_dtype == CollectiveDtype::kF32) name += "_f32cc";
   if (!sequence_buckets.empty()) {
@@ -112,6 +156,7 @@ std::string DeviceConfig::Name() const {
   if (fused_rmsnorm) name += "_fusednorm";
   if (flash_attention_block > 0) name += "_flash" + Str(flash_attention_block);
   if (!fused_qkv) name += "_unfusedqkv";
+  if (expert_capacity_percent > 0) name += "_cap" + Str(expert_capacity_percent);
   return name;
 }
 
@@ -140,6 +185,7 @@ void DeviceConfig::Validate(const ModelConfig& config) const {
     throw Error("DeviceConfig: the last sequence bucket " + Str(sequence_buckets.back()) +
                 " exceeds max_position_embeddings " + Str(config.max_position_embeddings));
   }
+  if (const auto problem = ExpertProblem(*this, config)) throw Error(*problem);
 }
 
 void PrintTo(const DeviceConfig& device, std::ostream* os) { *os << device.Name(); }

@@ -34,14 +34,24 @@ struct DeviceConfig {
   bool fused_rmsnorm = false;         // float32 inside, one rounding at the end
   int64_t flash_attention_block = 0;  // > 0: blockwise attention with online softmax
   bool fused_qkv = true;              // one qkv_proj instead of q/k/v_proj
+  // Expert parallelism (mixture-of-experts models): the tp_degree ranks form ep_degree groups
+  // of tp_degree / ep_degree ranks; each group holds num_experts / ep_degree experts,
+  // tensor-parallel within the group. Tokens travel to their experts and back by all-to-all.
+  int64_t ep_degree = 1;
+  // > 0: each expert's static token buffer holds ceil(percent / 100 * tokens * top_k /
+  // num_experts) tokens per dispatch round, as device kernels allocate it; 0: one round.
+  int64_t expert_capacity_percent = 0;
 
-  // A readable parameter name: "tp1", "tp8_f32cc_bucket32-128_fusednorm_flash16". Only
-  // non-default settings appear after tpN; k_tile only with kBf16PerKTile ("tp4_bf16acc128").
+  // A readable parameter name: "tp1", "tp8_f32cc_bucket32-128_fusednorm_flash16",
+  // "tp4_ep2_cap100". Only non-default settings appear after tpN; k_tile only with
+  // kBf16PerKTile ("tp4_bf16acc128").
   std::string Name() const;
 
   // Throws equiv::Error naming the setting and the model dimension it does not fit (tp_degree
-  // must divide the heads, the kv heads or be a multiple of them, intermediate_size and vocab),
-  // or the setting that is out of range (k_tile, flash_attention_block, sequence_buckets).
+  // must divide the heads, the kv heads or be a multiple of them, intermediate_size and vocab;
+  // ep_degree must divide tp_degree and num_experts, and tp_degree / ep_degree the experts'
+  // sizes), or the setting that is out of range (k_tile, flash_attention_block,
+  // sequence_buckets, expert_capacity_percent).
   void Validate(const ModelConfig& config) const;
 
   bool operator==(const DeviceConfig&) const = default;

@@ -6,6 +6,7 @@
 #include "libequiv/config/config_fields.h"
 #include "libequiv/families/gemma/gemma_family.h"
 #include "libequiv/families/llama/llama_family.h"
+#include "libequiv/families/mixtral/mixtral_family.h"
 #include "libequiv/families/qwen3/qwen3_family.h"
 #include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
@@ -21,7 +22,8 @@ namespace {
 const LlamaFamily kLlama{};
 const Qwen3Family kQwen3{};
 const GemmaFamily kGemma2{2};
-constexpr std::array<const Architecture*, 3> kFamilies = {&kLlama, &kQwen3, &kGemma2};
+const MixtralFamily kMixtral{};
+constexpr std::array<const Architecture*, 4> kFamilies = {&kLlama, &kQwen3, &kGemma2, &kMixtral};
 
 std::vector<FaultInfo> MakeCatalog() {
   std::vector<FaultInfo> all;

@@ -47,6 +47,10 @@ struct ComponentKind {
   InputShape input = InputShape::kHidden;
   bool needs_positions = false;
   std::vector<InputKind> inputs = {};  // the generated inputs that say something new here
+  // A router: its output is logits [n, experts], and beside R the experts each token selects
+  // are compared exactly where the reference's choice is clear (metrics/routing.h). The routing
+  // input kinds aim at the weight of this kind's module ("<hf path>.weight") in its layer.
+  bool routing = false;
   // The reference runs one module for the whole model while the port has one per layer (HF's
   // model.rotary_emb): the case's layer comes from the port's paths, and localization follows
   // it into these kinds of the same layer instead of into the modules that contain its path.
@@ -56,8 +60,7 @@ struct ComponentKind {
 };
 
 // The row named `name`; nullptr when the table has none.
-const ComponentKind* FindComponentKind(std::span<const ComponentKind> table,
-                                       std::string_view name);
+const ComponentKind* FindComponentKind(std::span<const ComponentKind> table, std::string_view name);
 
 // "layers_3_mlp" for a per-layer kind, "embedding" otherwise.
 std::string CaseName(const ComponentKind& kind, int64_t layer);

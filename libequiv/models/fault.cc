@@ -8,6 +8,11 @@ std::string_view VisibilityName(Visibility visibility) {
   return visibility == Visibility::kComponent ? "component" : "end_to_end";
 }
 
+device::DeviceConfig ShowcaseDevice(const FaultInfo& info) {
+  if (info.showcase_device.empty()) return {};
+  return device::DeviceConfigFromName(info.showcase_device);
+}
+
 void PrintTo(const FaultInfo& info, std::ostream* os) { *os << info.name; }
 
 FaultSet::FaultSet(std::initializer_list<std::string_view> names) {

@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "libequiv/device/device_config.h"
 #include "libequiv/metrics/band.h"
 
 namespace equiv {
@@ -37,9 +38,14 @@ struct FaultInfo {
   std::string_view showcase_config;
   // Inputs that matter: a sequence this long at least (sliding window), else 0.
   int64_t min_sequence = 0;
+  // The simulated device it needs, as device::DeviceConfigFromName reads it ("tp2_ep2": a bug
+  // in the expert-parallel combine); empty for the default device (tp1).
+  std::string_view showcase_device = {};
 };
 
 std::string_view VisibilityName(Visibility visibility);  // "component", "end_to_end"
+// The device a fault shows on: its showcase_device, or the default device (tp1).
+device::DeviceConfig ShowcaseDevice(const FaultInfo& info);
 void PrintTo(const FaultInfo& info, std::ostream* os);
 
 // The faults switched on, by name, in the order given (each once). Which names exist is the

@@ -9,12 +9,14 @@
 namespace equiv {
 namespace {
 
-constexpr std::array<std::pair<InputKind, std::string_view>, 5> kNames = {{
+constexpr std::array<std::pair<InputKind, std::string_view>, 7> kNames = {{
     {InputKind::kNormal, "normal"},
     {InputKind::kUniform, "uniform"},
     {InputKind::kOutlierChannels, "outlier_channels"},
     {InputKind::kSmallMagnitude, "small_magnitude"},
     {InputKind::kLongSequence, "long_sequence"},
+    {InputKind::kNearTiedRouter, "near_tied_router"},
+    {InputKind::kOneExpert, "one_expert"},
 }};
 
 }  // namespace

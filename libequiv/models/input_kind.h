@@ -14,6 +14,12 @@ enum class InputKind {
   kOutlierChannels,  // heavy tails plus a few channels 30-60x larger, like a residual stream
   kSmallMagnitude,   // N(0, 1e-3^2): where an eps or an underflow matters
   kLongSequence,     // N(0, 1) over LongSequenceLength positions
+  // Mixture of experts, aimed at the layer's router weight: on every other row the k-th and
+  // (k+1)-th router logits tie (bf16 decides), on the others they differ by a few bf16 errors.
+  kNearTiedRouter,
+  // Every token close to one direction that sends it to the same expert: one expert gets all
+  // of them (capacity, expert-parallel load).
+  kOneExpert,
 };
 
 std::string_view InputKindName(InputKind kind);  // "normal", "long_sequence", ...

@@ -5,9 +5,28 @@
 #include <utility>
 
 #include "generators/suite_cases.h"
+#include "libequiv/metrics/routing.h"
 #include "libequiv/nn/numerics.h"
 
 namespace equiv {
+
+namespace {
+
+// The router weight of every layer, when the family's table has a router (the routing input
+// kinds aim at it): "<its hf path at the layer>.weight".
+std::vector<nn::Matrix> RouterWeights(const ModelConfig& config, const StateDict& weights) {
+  std::vector<nn::Matrix> routers;
+  for (const ComponentKind& kind : ArchitectureOf(config).Components()) {
+    if (!kind.routing) continue;
+    for (int64_t layer = 0; layer < config.num_hidden_layers; ++layer) {
+      routers.push_back(MatrixParameter(weights, HfPathsAt(kind, layer).front() + ".weight"));
+    }
+    break;
+  }
+  return routers;
+}
+
+}  // namespace
 
 std::string SuiteItem::Name() const {
   return component_case.name + "/" + std::string(InputKindName(input));
@@ -18,11 +37,12 @@ SuiteRunner::SuiteRunner(SuiteSpec spec)
 
 SuiteRunner::SuiteRunner(SuiteSpec spec, const StateDict& weights)
     : spec_(std::move(spec)),
-      ref_fp32_(ArchitectureOf(spec_.config).MakeReference(spec_.config, weights,
-                                                           nn::Precision::kFp32)),
-      ref_bf16_(ArchitectureOf(spec_.config).MakeReference(spec_.config, weights,
-                                                           nn::Precision::kBf16)),
-      port_(spec_.port.Make(spec_.config, weights)) {}
+      ref_fp32_(
+          ArchitectureOf(spec_.config).MakeReference(spec_.config, weights, nn::Precision::kFp32)),
+      ref_bf16_(
+          ArchitectureOf(spec_.config).MakeReference(spec_.config, weights, nn::Precision::kBf16)),
+      port_(spec_.port.Make(spec_.config, weights)),
+      routers_(RouterWeights(spec_.config, weights)) {}
 
 std::vector<SuiteItem> SuiteRunner::Items(const std::vector<ComponentCase>& cases) const {
   std::vector<SuiteItem> items;
@@ -47,10 +67,14 @@ Triple CaseOutputs::triple() const {
 CaseOutputs SuiteRunner::Outputs(const SuiteItem& item) const {
   const ComponentCase& c = item.component_case;
   // Every case sees its own input stream, the same on every run and in every shard.
-  const ComponentInput input = MakeComponentInput(
-      spec_.config, *c.kind,
-      {.kind = item.input, .positions = spec_.positions, .seed = spec_.input_seed + c.order},
-      spec_.port.device);
+  const bool has_router = c.layer >= 0 && c.layer < static_cast<int64_t>(routers_.size());
+  const ComponentInput input =
+      MakeComponentInput(spec_.config, *c.kind,
+                         {.kind = item.input,
+                          .positions = spec_.positions,
+                          .seed = spec_.input_seed + c.order,
+                          .router_weight = has_router ? &routers_[c.layer] : nullptr},
+                         spec_.port.device);
   CaseOutputs out;
   out.ref_fp32 = ref_fp32_->Run(c.component, c.layer, input);
   out.ref_bf16 = ref_bf16_->Run(c.component, c.layer, input);
@@ -65,6 +89,16 @@ CaseOutputs SuiteRunner::Outputs(const SuiteItem& item) const {
 
 CompareOptions SuiteRunner::Options(const SuiteItem& item) const {
   return {.tau = spec_.thresholds.For(item.component_case.component)};
+}
+
+TripleComparison SuiteRunner::Compare(const SuiteItem& item, const CaseOutputs& outputs) const {
+  TripleComparison comparison = CompareTriple(outputs.triple(), Options(item));
+  if (!item.component_case.kind->routing) return comparison;
+  const RoutingComparison routing =
+      CompareRouting(outputs.triple(), {.top_k = spec_.config.moe.num_experts_per_tok});
+  comparison.passed = comparison.passed && routing.passed;
+  comparison.message += "; " + routing.message;
+  return comparison;
 }
 
 CaseResult SuiteRunner::Record(const SuiteItem& item, const TripleComparison& comparison,
@@ -86,7 +120,7 @@ CaseResult SuiteRunner::Record(const SuiteItem& item, const TripleComparison& co
 CaseResult SuiteRunner::Run(const SuiteItem& item, TripleComparison* comparison_out) const {
   const auto start = std::chrono::steady_clock::now();
   const CaseOutputs out = Outputs(item);
-  const TripleComparison comparison = CompareTriple(out.triple(), Options(item));
+  const TripleComparison comparison = Compare(item, out);
   if (comparison_out != nullptr) *comparison_out = comparison;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -41,8 +41,11 @@ struct SuiteSpec {
   PortSetup port = BuiltinPortOn();
   Thresholds thresholds;
   uint64_t weight_seed = 1;  // InitStateDict's seed, when no weights are given
+  // Kinds a component's table row does not list are skipped for it (the routing kinds apply
+  // only to mixture-of-experts routers and blocks).
   std::vector<InputKind> inputs = {InputKind::kNormal, InputKind::kOutlierChannels,
-                                   InputKind::kLongSequence};
+                                   InputKind::kLongSequence, InputKind::kNearTiedRouter,
+                                   InputKind::kOneExpert};
   int64_t positions = 24;  // rows of every input but kLongSequence
   uint64_t input_seed = 11;
 };
@@ -73,9 +76,13 @@ class SuiteRunner {
   // `comparison`, when given, receives the full comparison (for a failure report).
   CaseResult Run(const SuiteItem& item, TripleComparison* comparison = nullptr) const;
 
-  // The parts of Run: the three outputs, and the record of a comparison of them.
+  // The parts of Run: the three outputs, their comparison, and its record.
   CaseOutputs Outputs(const SuiteItem& item) const;
   CompareOptions Options(const SuiteItem& item) const;  // the tau of the item's component
+  // CompareTriple with the item's options; for a router (ComponentKind::routing) also the
+  // exact expert selection (metrics/routing.h), which fails the comparison when it fails and
+  // adds its line to the message.
+  TripleComparison Compare(const SuiteItem& item, const CaseOutputs& outputs) const;
   // `errors` (ErrorDistributionOf the outputs) goes into the result for reports.
   static CaseResult Record(const SuiteItem& item, const TripleComparison& comparison,
                            double seconds, std::optional<ErrorDistribution> errors = {});
@@ -87,6 +94,7 @@ class SuiteRunner {
   SuiteSpec spec_;
   std::unique_ptr<Reference> ref_fp32_, ref_bf16_;
   std::unique_ptr<Port> port_;
+  std::vector<nn::Matrix> routers_;  // per layer, for the routing input kinds; empty: none
 };
 
 // Every case of `mapping` (sampled) through a runner: the three runs, the comparison and the

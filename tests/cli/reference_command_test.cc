@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "libequiv/families/registry.h"
 #include "libequiv/io/npy.h"
@@ -116,6 +117,32 @@ TEST(ReferenceCommandTest, ReadsOnlyTheComponentsParameters) {
               HasSubstr("q.safetensors: parameter model.layers.1.self_attn.k_proj.weight "
                         "[32, 128] is missing (--component model.layers.1.self_attn "
                         "reads only its own parameters: "));
+}
+
+// A mixture of experts: the router returns its logits [n, experts], the block and the experts
+// their outputs, each module path of the mapping resolved to its component.
+TEST(ReferenceCommandTest, RunsMixtralsRouterExpertsAndBlock) {
+  const std::string config = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-mixtral.json";
+  const Tensor x = RandomNormal(Shape({5, 128}), 4);
+  const std::string input = Temp("moe_x.npy"), output = Temp("moe_y.npy");
+  WriteNpy(input, x.view());
+  const std::pair<const char*, const char*> paths[] = {
+      {"model.layers.0.block_sparse_moe.gate", "router (bf16) [5, 4]"},
+      {"model.layers.1.block_sparse_moe.experts", "experts (bf16) [5, 512]"},
+      {"model.layers.1.block_sparse_moe", "moe (bf16) [5, 128]"},
+      {"model.layers.0", "decoder_layer (bf16) [5, 128]"}};
+  for (const auto& [path, says] : paths) {
+    std::ostringstream out, err;
+    ASSERT_EQ(RunReference({.config = config,
+                            .components = {path},
+                            .input = input,
+                            .precision = "bf16",
+                            .output = output},
+                           out, err),
+              kExitPassed)
+        << path << ": " << err.str();
+    EXPECT_THAT(out.str(), HasSubstr(says)) << path;
+  }
 }
 
 TEST(ReferenceCommandTest, ErrorsNameWhatIsWrong) {

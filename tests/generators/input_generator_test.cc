@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
 #include "tests/libequiv/ports/nxd/port_harness.h"
 #include "tests/support/error_of.h"
 
@@ -15,11 +19,13 @@ using ::testing::HasSubstr;
 
 TEST(InputGeneratorTest, ShapesFollowTheComponent) {
   const ModelConfig config = TinyConfig("tiny-llama");
-  const ComponentInput rotary = MakeComponentInput(config, ComponentKindOf(config, "rotary"), {.positions = 5});
+  const ComponentInput rotary =
+      MakeComponentInput(config, ComponentKindOf(config, "rotary"), {.positions = 5});
   EXPECT_EQ(rotary.hidden.rows(), 5);
   EXPECT_EQ(rotary.hidden.cols(), (8 + 2) * 16);
   EXPECT_EQ(rotary.positions, (std::vector<int64_t>{0, 1, 2, 3, 4}));
-  const ComponentInput ids = MakeComponentInput(config, ComponentKindOf(config, "embedding"), {.positions = 7});
+  const ComponentInput ids =
+      MakeComponentInput(config, ComponentKindOf(config, "embedding"), {.positions = 7});
   EXPECT_EQ(ids.ids.size(), 7u);
   EXPECT_EQ(ids.hidden.size(), 0);
 }
@@ -27,7 +33,9 @@ TEST(InputGeneratorTest, ShapesFollowTheComponent) {
 TEST(InputGeneratorTest, KindsDifferAndAreSeeded) {
   const ModelConfig config = TinyConfig("tiny-llama");
   const auto max_abs = [&](InputKind kind) {
-    return MakeComponentInput(config, ComponentKindOf(config, "mlp"), {.kind = kind}).hidden.cwiseAbs().maxCoeff();
+    return MakeComponentInput(config, ComponentKindOf(config, "mlp"), {.kind = kind})
+        .hidden.cwiseAbs()
+        .maxCoeff();
   };
   EXPECT_LT(max_abs(InputKind::kSmallMagnitude), 0.01);
   EXPECT_LE(max_abs(InputKind::kUniform), 1.0);
@@ -79,6 +87,45 @@ TEST(InputGeneratorTest, NamesRoundTripAndUnknownNamesAreErrors) {
   }
   EXPECT_THAT(ErrorOf([] { InputKindFromName("gaussian"); }),
               HasSubstr("input kind \"gaussian\" is none of normal, uniform"));
+}
+
+// The routing kinds aim at a layer's router weight: near-tied rows tie the k-th and (k+1)-th
+// logits on every other row; one_expert sends every token to the same expert first.
+TEST(InputGeneratorTest, RoutingKindsStressTheRouter) {
+  const ModelConfig config = TinyConfig("tiny-mixtral");
+  const StateDict weights = InitStateDict(config, 1);
+  const nn::Matrix router = MatrixParameter(weights, "model.layers.0.block_sparse_moe.gate.weight");
+  const ComponentKind& kind = ComponentKindOf(config, "router");
+  const auto logits = [&](InputKind input) {
+    const ComponentInput in =
+        MakeComponentInput(config, kind, {.kind = input, .router_weight = &router});
+    return nn::Matrix(in.hidden * router.transpose());
+  };
+  const nn::Matrix tied = logits(InputKind::kNearTiedRouter);
+  for (Eigen::Index t = 0; t < tied.rows(); t += 2) {
+    std::vector<float> row(tied.row(t).data(), tied.row(t).data() + tied.cols());
+    std::sort(row.rbegin(), row.rend());
+    float closest = INFINITY;  // two logits tie (the k-th and (k+1)-th as the row was made)
+    for (std::size_t i = 0; i + 1 < row.size(); ++i)
+      closest = std::min(closest, row[i] - row[i + 1]);
+    EXPECT_LT(closest, 1e-4 * std::abs(row[0])) << "row " << t;
+  }
+  const nn::Matrix one = logits(InputKind::kOneExpert);
+  Eigen::Index first = 0;
+  one.row(0).maxCoeff(&first);
+  for (Eigen::Index t = 0; t < one.rows(); ++t) {
+    Eigen::Index best = 0;
+    one.row(t).maxCoeff(&best);
+    EXPECT_EQ(best, first) << "row " << t;
+  }
+  EXPECT_THAT(ErrorOf([&] { MakeComponentInput(config, kind, {.kind = InputKind::kOneExpert}); }),
+              HasSubstr("input kind one_expert needs the layer's router weight"));
+  const ModelConfig dense = TinyConfig("tiny-llama");
+  EXPECT_THAT(ErrorOf([&] {
+                MakeComponentInput(dense, ComponentKindOf(dense, "mlp"),
+                                   {.kind = InputKind::kNearTiedRouter});
+              }),
+              HasSubstr("input kind near_tied_router needs a mixture-of-experts model"));
 }
 
 }  // namespace

@@ -18,10 +18,13 @@ int main(int argc, char** argv) {
   app.add_option("--configs", configs, "the folder of tiny-llama.json and the showcase configs")
       ->capture_default_str();
   app.add_option("--thresholds", thresholds, "a thresholds JSON file (tau, tau_by_component)");
+  std::string family;
+  app.add_option("--family", family, "only this family's faults and clean runs (llama, mixtral)");
   CLI11_PARSE(app, argc, argv);
   try {
     equiv::DetectionMatrixOptions options;
     options.configs_dir = configs;
+    options.family = family;
     if (!thresholds.empty()) {
       options.thresholds = equiv::LoadThresholds(thresholds);
       options.teacher_forced = equiv::LoadTeacherForcedCriteria(thresholds);

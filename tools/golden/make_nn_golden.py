@@ -8,7 +8,8 @@ Run with Debian's interpreter (python3-torch; `transformers` and `safetensors` a
 The modules below transcribe the HuggingFace modeling code operation by operation, in plain
 PyTorch, as transformers 4.48-4.5x has it (src/transformers/models/llama/modeling_llama.py,
 models/mistral/modeling_mistral.py, models/qwen2/modeling_qwen2.py, models/qwen3/
-modeling_qwen3.py (from 4.51), modeling_rope_utils.py, activations.py): each function names
+modeling_qwen3.py (from 4.51), models/mixtral/modeling_mixtral.py (4.5x, before the fused
+experts of 5.0), modeling_rope_utils.py, activations.py): each function names
 the HF function it follows. The eager attention path is used, with the additive causal mask HF
 builds for it. Every case runs twice on the same fp32 weights and inputs: in float32, and in
 bfloat16 with the weights and inputs `.to(bfloat16)`, as `from_pretrained(torch_dtype=
@@ -39,7 +40,9 @@ Each file holds (names relative to the module, as in its HF state_dict):
   weights (F32): `weight`, `bias`, `q_proj.weight`, `mlp.down_proj.weight`, ...; the causal LM
     uses full HF names (`model.embed_tokens.weight`, ..., `lm_head.weight` absent when tied);
   outputs: `out.fp32` (F32) and `out.bf16` (BF16); rotary cases `q_out.*`, `k_out.*`,
-    `cos.*`, `sin.*` ([12, head_dim]); the q/k norm case `q_out.*`, `k_out.*`.
+    `cos.*`, `sin.*` ([12, head_dim]); the q/k norm case `q_out.*`, `k_out.*`; the Mixtral MoE
+    block `out.*`, `router_logits.*` ([12, experts]), `routing_weights.*` ([12, top_k]) and
+    `selected_experts.fp32` / `.bf16` (I64 [12, top_k], torch.topk's order).
 Layout as the reference safetensors writer makes it (see make_safetensors_golden.py).
 """
 
@@ -131,6 +134,28 @@ TINY_GEMMA2 = {
 }
 
 
+# configs/tiny-mixtral.json, copied so that editing that file does not move these goldens.
+TINY_MIXTRAL = {
+    "architectures": ["MixtralForCausalLM"],
+    "model_type": "mixtral",
+    "hidden_size": 128,
+    "intermediate_size": 128,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 8,
+    "num_key_value_heads": 4,
+    "num_local_experts": 4,
+    "num_experts_per_tok": 2,
+    "vocab_size": 256,
+    "max_position_embeddings": 256,
+    "rms_norm_eps": 1e-05,
+    "rope_theta": 1000000.0,
+    "hidden_act": "silu",
+    "sliding_window": None,
+    "tie_word_embeddings": False,
+    "torch_dtype": "float32",
+}
+
+
 # ---- PyTorch 2.x bf16 kernels where 1.13 differs (see the docstring) ----
 
 def _float_once(op, x):
@@ -198,6 +223,11 @@ class Config:
         else:
             self.sliding_window = None
         self.max_window_layers = d.get("max_window_layers", 28)
+        # MixtralConfig: sliding_window None unless given; num_local_experts, num_experts_per_tok.
+        if self.model_type == "mixtral":
+            self.sliding_window = d.get("sliding_window")
+            self.num_local_experts = d.get("num_local_experts", 8)
+            self.num_experts_per_tok = d.get("num_experts_per_tok", 2)
 
     def sliding_window_of_layer(self, layer_idx):
         # Mistral: every layer; Qwen2, Qwen3: layers >= max_window_layers (their layer_types).
@@ -408,6 +438,65 @@ class LlamaMLP(nn.Module):
         return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))
 
 
+# ---- modeling_mixtral.py ----
+
+class MixtralBlockSparseTop2MLP(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.ffn_dim = config.intermediate_size
+        self.hidden_dim = config.hidden_size
+        self.w1 = nn.Linear(self.hidden_dim, self.ffn_dim, bias=False)
+        self.w2 = nn.Linear(self.ffn_dim, self.hidden_dim, bias=False)
+        self.w3 = nn.Linear(self.hidden_dim, self.ffn_dim, bias=False)
+        self.act_fn = ACT2FN[config.hidden_act]
+
+    def forward(self, hidden_states):
+        current_hidden_states = self.act_fn(self.w1(hidden_states)) * self.w3(hidden_states)
+        return self.w2(current_hidden_states)
+
+
+class MixtralSparseMoeBlock(nn.Module):
+    """forward also returns what the golden records: routing weights and selected experts."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.hidden_dim = config.hidden_size
+        self.num_experts = config.num_local_experts
+        self.top_k = config.num_experts_per_tok
+        self.gate = nn.Linear(self.hidden_dim, self.num_experts, bias=False)
+        self.experts = nn.ModuleList(
+            [MixtralBlockSparseTop2MLP(config) for _ in range(self.num_experts)])
+
+    def route(self, hidden_states):
+        batch_size, sequence_length, hidden_dim = hidden_states.shape
+        hidden_states = hidden_states.view(-1, hidden_dim)
+        router_logits = self.gate(hidden_states)
+        routing_weights = F.softmax(router_logits, dim=1, dtype=torch.float)
+        routing_weights, selected_experts = torch.topk(routing_weights, self.top_k, dim=-1)
+        routing_weights /= routing_weights.sum(dim=-1, keepdim=True)
+        # we cast back to the input dtype
+        routing_weights = routing_weights.to(hidden_states.dtype)
+        return router_logits, routing_weights, selected_experts
+
+    def forward(self, hidden_states):
+        batch_size, sequence_length, hidden_dim = hidden_states.shape
+        router_logits, routing_weights, selected_experts = self.route(hidden_states)
+        hidden_states = hidden_states.view(-1, hidden_dim)
+        final_hidden_states = torch.zeros((batch_size * sequence_length, hidden_dim),
+                                          dtype=hidden_states.dtype)
+        expert_mask = torch.nn.functional.one_hot(
+            selected_experts, num_classes=self.num_experts).permute(2, 1, 0)
+        expert_hit = torch.greater(expert_mask.sum(dim=(-1, -2)), 0).nonzero()
+        for expert_idx in expert_hit:
+            expert_layer = self.experts[expert_idx]
+            idx, top_x = torch.where(expert_mask[expert_idx].squeeze(0))
+            current_state = hidden_states[None, top_x].reshape(-1, hidden_dim)
+            current_hidden_states = expert_layer(current_state) * routing_weights[top_x, idx, None]
+            final_hidden_states.index_add_(0, top_x, current_hidden_states.to(hidden_states.dtype))
+        final_hidden_states = final_hidden_states.reshape(batch_size, sequence_length, hidden_dim)
+        return final_hidden_states, router_logits
+
+
 def repeat_kv(hidden_states, n_rep):
     batch, num_key_value_heads, slen, head_dim = hidden_states.shape
     if n_rep == 1:
@@ -475,7 +564,12 @@ class LlamaDecoderLayer(nn.Module):
     def __init__(self, config, layer_idx):
         super().__init__()
         self.self_attn = LlamaAttention(config, layer_idx)
-        self.mlp = LlamaMLP(config)
+        # MixtralDecoderLayer: block_sparse_moe in place of the MLP, its first output used.
+        if config.model_type == "mixtral":
+            self.block_sparse_moe = MixtralSparseMoeBlock(config)
+            self.mlp = lambda h: self.block_sparse_moe(h)[0]
+        else:
+            self.mlp = LlamaMLP(config)
         self.input_layernorm = LlamaRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
         self.post_attention_layernorm = LlamaRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
 
@@ -1014,6 +1108,21 @@ def case_gemma2_causal_lm(name, **changes):
     out = both(make, weights, lambda m, dt: m(ids[None])[0])
     return d, {"ids": ids}, weights, {"out": out}
 
+def case_moe_block(name, **changes):
+    d = config_with(**changes)
+    config = Config(d)
+    rng = Rng(name)
+    make = lambda: MixtralSparseMoeBlock(config)
+    weights = rng.weights(make())
+    x = rng.normed_hidden(SEQ, config.hidden_size)
+    results = both(make, weights, lambda m, dt: (*m(x.to(dt)[None]), *m.route(x.to(dt)[None])))
+    outputs = {"out": tuple(r[0][0] for r in results),
+               "router_logits": tuple(r[1] for r in results),
+               "routing_weights": tuple(r[3] for r in results)}
+    selected = {"selected_experts.fp32": results[0][4], "selected_experts.bf16": results[1][4]}
+    return d, {"x": x, **selected}, weights, outputs
+
+
 LLAMA3 = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
           "original_max_position_embeddings": 32}
 
@@ -1070,6 +1179,10 @@ CASES = {
     "attention_gemma2_global": lambda n: case_gemma2_attention(n, 1, sliding_window=5),
     "decoder_layer_gemma2": lambda n: case_gemma2_decoder_layer(n, sliding_window=5),
     "causal_lm_gemma2": lambda n: case_gemma2_causal_lm(n, sliding_window=5),
+    # Mixtral on tiny-mixtral: 4 experts, top 2, SwiGLU experts, the MoE block in each layer.
+    "moe_block_mixtral": lambda n: case_moe_block(n, base=TINY_MIXTRAL),
+    "decoder_layer_mixtral": lambda n: case_decoder_layer(n, base=TINY_MIXTRAL),
+    "causal_lm_mixtral": lambda n: case_causal_lm(n, base=TINY_MIXTRAL),
 }
 
 

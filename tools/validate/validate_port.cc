@@ -4,8 +4,8 @@
 // with one injected fault, to show what a failure looks like, with an HTML report of each.
 // Exits 0 when the clean port passes and the faulty one is caught where the fault lives.
 //
-//   build/release/tools/validate/validate_port [--config FILE] [--configs DIR] [--out DIR]
-//                                              [--fault NAME]
+//   build/release/tools/validate/validate_port [--config FILE|NAME] [--configs DIR]
+//                                              [--device NAME] [--out DIR] [--fault NAME]
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -36,7 +36,11 @@ namespace {
 
 using namespace equiv;  // a program, not a library
 
-const device::DeviceConfig kDevice{.tp_degree = 2, .sequence_buckets = {32, 64, 256}};
+// What is validated: a tiny config of configs/ and the simulated device the port runs on.
+struct Target {
+  std::string model = "tiny-llama";
+  device::DeviceConfig device{.tp_degree = 2, .sequence_buckets = {32, 64, 256}};
+};
 
 void Stage(const std::string& title) { std::cout << "\n== " << title << "\n" << std::flush; }
 
@@ -48,15 +52,15 @@ struct Run {
 };
 
 // Stages 1-5 on one port (clean, or with `faults`); writes its results and report to `out`.
-Run Validate(const std::string& model, const ModelConfig& config, const StateDict& weights,
+Run Validate(const Target& target, const ModelConfig& config, const StateDict& weights,
              FaultSet faults, const std::string& out) {
   Run run;
   Stage("1. structural scaffolding: module trees, diff, mapping coverage");
   const Architecture& family = ArchitectureOf(config);
   const ModuleNode reference = family.ReferenceTree(config);
-  const ModuleNode port = family.BuiltinPortTree(config, kDevice);
+  const ModuleNode port = family.BuiltinPortTree(config, target.device);
   TreeDiffOptions diff_options;
-  diff_options.tp_degree = kDevice.tp_degree;
+  diff_options.tp_degree = target.device.tp_degree;
   const TreeDiff diff = DiffTrees(reference, port, diff_options);
   const MappingCoverage coverage = CheckMappingCoverage(
       MappedPathsOf(Expand(BuiltinPortMapping(config), config)), reference, port);
@@ -68,7 +72,7 @@ Run Validate(const std::string& model, const ModelConfig& config, const StateDic
 
   Stage("2. smoke test: greedy generation, 10 prompts x 32 tokens");
   const std::vector<Prompt> prompts = SeededPrompts(10, 16, config.vocab_size, 3);
-  const PortSetup setup = BuiltinPortOn(kDevice, faults);
+  const PortSetup setup = BuiltinPortOn(target.device, faults);
   const SmokeTestResult smoke = RunSmokeTest(config, weights, setup, prompts, 32);
   std::cout << "token match rate " << FormatShort(smoke.match_rate) << " (liveness threshold "
             << FormatShort(smoke.threshold) << "): " << (smoke.passed ? "live" : "NOT live")
@@ -77,12 +81,12 @@ Run Validate(const std::string& model, const ModelConfig& config, const StateDic
   Stage("3. the generated component suite (built-in mapping, bottom-up)");
   SuiteSpec spec;
   spec.name = "validation";
-  spec.model = model;
+  spec.model = target.model;
   spec.config = config;
   spec.port = setup;
   SuiteResults header;
   header.suite = spec.name;
-  header.model = model;
+  header.model = target.model;
   header.device = setup.Name();
   header.faults.assign(faults.names().begin(), faults.names().end());
   header.tau = spec.thresholds.tau;
@@ -148,8 +152,13 @@ int main(int argc, char** argv) {
   CLI::App app{"validate_port: the whole validation of the built-in port, clean and faulty"};
   std::string configs = EQUIV_CONFIGS_DIR, config_path, out = "out/validation", fault_name;
   app.add_option("--config", config_path,
-                 "the model's config.json (default: tiny-llama.json of --configs)");
+                 "the model's config.json, or the name of one in --configs (tiny-mixtral, ...); "
+                 "default: tiny-llama");
   app.add_option("--configs", configs, "the folder of the tiny configs")->capture_default_str();
+  Target target;
+  std::string device_name = target.device.Name();
+  app.add_option("--device", device_name, "the simulated device (tp2_ep2_bucket32-64-256, ...)")
+      ->capture_default_str();
   app.add_option("--out", out, "where results and reports go")->capture_default_str();
   app.add_option("--fault", fault_name,
                  "the fault of the failure demonstration (default: rmsnorm_variance_bf16 for "
@@ -157,8 +166,13 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   const auto start = std::chrono::steady_clock::now();
   try {
-    if (config_path.empty()) config_path = configs + "/tiny-llama.json";
-    const std::string model = std::filesystem::path(config_path).stem().string();
+    if (config_path.empty()) config_path = "tiny-llama";
+    // A bare name is one of --configs.
+    if (config_path.find('/') == std::string::npos && !config_path.ends_with(".json")) {
+      config_path = configs + "/" + config_path + ".json";
+    }
+    target.model = std::filesystem::path(config_path).stem().string();
+    target.device = device::DeviceConfigFromName(device_name);
     const ModelConfig config = LoadModelConfig(config_path);
     if (fault_name.empty()) fault_name = DefaultFault(config);
     const FaultInfo* fault = FindFault(fault_name);
@@ -168,9 +182,9 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(out + "/clean");
     std::filesystem::create_directories(out + "/faulty");
     const StateDict weights = InitStateDict(config, 1);
-    std::cout << "validating the built-in port of " << model << " on the simulated device "
-              << kDevice.Name() << "\n";
-    const Run clean = Validate(model, config, weights, {}, out + "/clean");
+    std::cout << "validating the built-in port of " << target.model << " on the simulated device "
+              << target.device.Name() << "\n";
+    const Run clean = Validate(target, config, weights, {}, out + "/clean");
 
     Stage("6. calibration from known-good runs (every clean variant, 3 seeds, the tiny configs)");
     const Calibration calibration =
@@ -184,7 +198,7 @@ int main(int argc, char** argv) {
 
     std::cout << "\n==== the same with one injected fault: " << fault_name << " (" << fault->bug
               << ")\n";
-    const Run faulty = Validate(model, config, weights, FaultSet{fault->name}, out + "/faulty");
+    const Run faulty = Validate(target, config, weights, FaultSet{fault->name}, out + "/faulty");
 
     const bool clean_ok = AllPassed(clean);
     const bool caught =

@@ -104,8 +104,8 @@ json Snapshot(const std::string& configs) {
   for (const device::DeviceConfig& d : DefaultCleanVariants()) {
     runs.push_back(MatrixRunJson("clean:tiny-llama:" + d.Name(), options, "tiny-llama", d, {}));
   }
-  for (const char* config :
-       {"tiny-mistral", "tiny-qwen2", "tiny-llama-yarn", "tiny-qwen3", "tiny-gemma2"}) {
+  for (const char* config : {"tiny-mistral", "tiny-qwen2", "tiny-llama-yarn", "tiny-qwen3",
+                             "tiny-gemma2", "tiny-mixtral"}) {
     for (const int64_t tp : {1, 2}) {
       const device::DeviceConfig d{.tp_degree = tp};
       runs.push_back(

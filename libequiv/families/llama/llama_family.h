@@ -48,21 +48,23 @@ class LlamaFamily : public Architecture {
 const std::vector<ComponentKind>& LlamaComponents();
 
 // The reference components' weights from HF-named float32 parameters; lm_head is the embedding
-// table when tied; q_norm and k_norm read when the family has them. Throws equiv::Error naming
-// a missing or misshapen parameter.
-nn::CausalLmWeights LlamaWeights(const StateDict& weights, const ModelConfig& config,
-                                 bool qk_norm);
+// table when tied; q_norm and k_norm read when the family has them; the MLPs left empty without
+// a dense MLP (a mixture of experts reads its own). Throws equiv::Error naming a missing or
+// misshapen parameter.
+nn::CausalLmWeights LlamaWeights(const StateDict& weights, const ModelConfig& config, bool qk_norm,
+                                 bool dense_mlp = true);
 
 // Config rules llama-like families share: num_key_value_heads (absent: `required` says why it
 // must be given, or "" to default to num_attention_heads), and Qwen2's sliding-window fields
 // (use_sliding_window, sliding_window, max_window_layers, layer_types).
-void ReadKeyValueHeads(const ConfigFields& fields, ModelConfig& config,
-                       std::string_view required);
+void ReadKeyValueHeads(const ConfigFields& fields, ModelConfig& config, std::string_view required);
 void ReadQwenWindows(const ConfigFields& fields, ModelConfig& config);
 void WriteQwenWindows(const ModelConfig& config, nlohmann::json& json);
 
-// HF's parameters of a llama-like model, in module order; no lm_head.weight when tied.
-std::vector<ParameterSpec> LlamaParameters(const ModelConfig& config, bool qk_norm);
+// HF's parameters of a llama-like model, in module order; no lm_head.weight when tied; no MLP
+// parameters without a dense MLP.
+std::vector<ParameterSpec> LlamaParameters(const ModelConfig& config, bool qk_norm,
+                                           bool dense_mlp = true);
 
 }  // namespace equiv
 

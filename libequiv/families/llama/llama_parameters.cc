@@ -7,7 +7,7 @@
 
 namespace equiv {
 
-std::vector<ParameterSpec> LlamaParameters(const ModelConfig& c, bool qk_norm) {
+std::vector<ParameterSpec> LlamaParameters(const ModelConfig& c, bool qk_norm, bool dense_mlp) {
   using enum ParameterInit;
   const int64_t q = c.num_attention_heads * c.head_dim;
   const int64_t kv = c.num_key_value_heads * c.head_dim;
@@ -29,6 +29,7 @@ std::vector<ParameterSpec> LlamaParameters(const ModelConfig& c, bool qk_norm) {
       specs.push_back({layer + "self_attn.k_norm.weight", {c.head_dim}, kNormGain});
     }
     specs.push_back({layer + "post_attention_layernorm.weight", {c.hidden_size}, kNormGain});
+    if (!dense_mlp) continue;
     linear("mlp.gate_proj", c.intermediate_size, c.hidden_size, c.mlp_bias);
     linear("mlp.up_proj", c.intermediate_size, c.hidden_size, c.mlp_bias);
     linear("mlp.down_proj", c.hidden_size, c.intermediate_size, c.mlp_bias);
@@ -40,8 +41,8 @@ std::vector<ParameterSpec> LlamaParameters(const ModelConfig& c, bool qk_norm) {
   return specs;
 }
 
-nn::CausalLmWeights LlamaWeights(const StateDict& weights, const ModelConfig& config,
-                                 bool qk_norm) {
+nn::CausalLmWeights LlamaWeights(const StateDict& weights, const ModelConfig& config, bool qk_norm,
+                                 bool dense_mlp) {
   const auto linear = [&](const std::string& name, bool bias) {
     return nn::LinearWeights{MatrixParameter(weights, name + ".weight"),
                              bias ? VectorParameter(weights, name + ".bias") : nn::Vector()};
@@ -62,9 +63,11 @@ nn::CausalLmWeights LlamaWeights(const StateDict& weights, const ModelConfig& co
     }
     w.post_attention_layernorm =
         VectorParameter(weights, layer + "post_attention_layernorm.weight");
-    w.mlp = {linear(layer + "mlp.gate_proj", config.mlp_bias),
-             linear(layer + "mlp.up_proj", config.mlp_bias),
-             linear(layer + "mlp.down_proj", config.mlp_bias)};
+    if (dense_mlp) {
+      w.mlp = {linear(layer + "mlp.gate_proj", config.mlp_bias),
+               linear(layer + "mlp.up_proj", config.mlp_bias),
+               linear(layer + "mlp.down_proj", config.mlp_bias)};
+    }
     out.layers.push_back(std::move(w));
   }
   out.norm = VectorParameter(weights, "model.norm.weight");

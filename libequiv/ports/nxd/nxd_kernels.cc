@@ -84,6 +84,9 @@ NxdSteps DefaultSteps() {
   steps.rotary = RotaryHalves;
   steps.attention = AttentionKernel;
   steps.mlp = GatedMlpKernel;
+  steps.route = [](const Matrix& logits, const nn::RoutingRule& rule) {
+    return nn::Route(logits, rule, kBf16);
+  };
   return steps;
 }
 

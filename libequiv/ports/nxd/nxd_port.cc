@@ -77,16 +77,33 @@ NxdPort::NxdPort(const ModelConfig& config, const nn::CausalLmWeights& weights,
 }
 
 bool NxdPort::PerLayer(std::string_view kind) const {
+  if (const std::optional<bool> own = OwnKindTakesLayer(kind)) return *own;
   for (const auto& [name, per_layer] : kKinds) {
     if (name == kind) return per_layer;
   }
   throw Error("built-in port: no component \"" + std::string(kind) + "\"");
 }
 
+nn::Matrix NxdPort::AddFeedForward(int64_t layer, const nn::Matrix& h,
+                                   const nn::Matrix& normed) const {
+  return nn::Rounded(kBf16, Matrix(h + Mlp(layer, normed)));
+}
+
+std::optional<nn::Matrix> NxdPort::RunOwnKind(const ComponentCall&, const nn::Matrix&) const {
+  return std::nullopt;
+}
+
+std::optional<bool> NxdPort::OwnKindTakesLayer(std::string_view) const { return std::nullopt; }
+
+std::optional<std::string_view> NxdPort::OwnLayerModuleKind(std::string_view) const {
+  return std::nullopt;
+}
+
 NxdPort::Target NxdPort::ParseTarget(std::string_view name) const {
   const auto fail = [&](const std::string& why) {
     return Error("patch \"" + std::string(name) + "\": " + why);
   };
+  if (OwnKindTakesLayer(name)) return {std::string(name), -1};
   for (const auto& [kind, per_layer] : kKinds) {
     if (kind == name) {
       if (kind == "causal_lm") throw fail("causal_lm is the whole model, not a component");
@@ -105,6 +122,9 @@ NxdPort::Target NxdPort::ParseTarget(std::string_view name) const {
     if (*layer >= config_.num_hidden_layers) {
       throw fail("layer " + std::to_string(*layer) + " is outside [0, " +
                  std::to_string(config_.num_hidden_layers) + ")");
+    }
+    if (const std::optional<std::string_view> own = OwnLayerModuleKind(rest.substr(dot))) {
+      return {std::string(*own), *layer};
     }
     if (const std::optional<std::string_view> kind = LayerModuleKind(rest.substr(dot))) {
       return {std::string(*kind), *layer};
@@ -310,7 +330,7 @@ nn::Matrix NxdPort::DecoderLayer(int64_t layer, const nn::Matrix& x,
   }
   const Matrix attn = Attention(layer, Norm("input_layernorm", layer, x), pass);
   const Matrix h = nn::Rounded(kBf16, Matrix(x + attn));
-  return nn::Rounded(kBf16, Matrix(h + Mlp(layer, Norm("post_attention_layernorm", layer, h))));
+  return AddFeedForward(layer, h, Norm("post_attention_layernorm", layer, h));
 }
 
 nn::Matrix NxdPort::LmHead(const nn::Matrix& hidden) const {
@@ -396,6 +416,7 @@ nn::Matrix NxdPort::Run(const ComponentCall& call, const ComponentInput& input) 
   pass.rotary_seq_len = SeqLen(positions, n);
   pass.n_real = n;
 
+  if (std::optional<Matrix> own = RunOwnKind(call, x)) return std::move(*own);
   if (kind == "embedding") return Embed(ids);
   if (kind.ends_with("_layernorm")) return Norm(kind, layer, x);
   if (kind == "final_norm") return Norm(kind, -1, x);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -26,6 +27,9 @@
 
 namespace equiv::nxd {
 
+// A family whose decoder differs only in the feed-forward block (a mixture of experts) derives
+// from it and overrides the hooks below (nxd_moe_port.h); the attention, the graphs, the KV cache
+// and the patches stay this class's.
 class NxdPort : public Port {
  public:
   // `weights` float32 as the reference holds them; `steps` the port's (DefaultSteps() with
@@ -43,6 +47,28 @@ class NxdPort : public Port {
   // attention or decoder-layer override (it attends over the KV cache) and throws.
   void SetOverride(std::string_view module_path, ComponentOverride replacement) override;
   void ClearOverride(std::string_view module_path) override;
+
+ protected:
+  // The hooks of a derived port. The feed-forward half of the decoder layer on the residual h
+  // and its normed form: h + mlp(normed), rounded, by default.
+  virtual nn::Matrix AddFeedForward(int64_t layer, const nn::Matrix& h,
+                                    const nn::Matrix& normed) const;
+  // A component kind of the derived port's own, run on the (bf16, padded) input; nullopt for
+  // the kinds this class runs. Called before them, so a derived port may refuse one.
+  virtual std::optional<nn::Matrix> RunOwnKind(const ComponentCall& call,
+                                               const nn::Matrix& x) const;
+  // Whether an own kind takes a layer; nullopt for a kind it does not have.
+  virtual std::optional<bool> OwnKindTakesLayer(std::string_view kind) const;
+  // The own kind a module path below model.layers.N runs (".mlp.router"), checked before this
+  // class's names; nullopt for none.
+  virtual std::optional<std::string_view> OwnLayerModuleKind(std::string_view suffix) const;
+
+  const ComponentOverride* OverrideOf(std::string_view kind, int64_t layer) const;
+  static ComponentInput Input(nn::Matrix hidden, std::vector<int64_t> positions = {});
+  const ModelConfig& config() const { return config_; }
+  const device::DeviceConfig& device() const { return device_; }
+  const NxdSteps& steps() const { return steps_; }
+  const NxdNaming& naming() const { return naming_; }
 
  private:
   // What one attention pass attends over: its own positions (context encoding, optionally
@@ -62,8 +88,6 @@ class NxdPort : public Port {
   };
 
   Target ParseTarget(std::string_view module_path) const;
-  const ComponentOverride* OverrideOf(std::string_view kind, int64_t layer) const;
-  static ComponentInput Input(nn::Matrix hidden, std::vector<int64_t> positions = {});
 
   nn::Matrix Norm(std::string_view kind, int64_t layer, const nn::Matrix& x) const;
   nn::Matrix HeadNorm(std::string_view kind, int64_t layer, const nn::Matrix& x) const;

@@ -12,6 +12,7 @@
 
 #include "libequiv/config/model_config.h"
 #include "libequiv/device/flash_attention.h"
+#include "libequiv/nn/moe.h"
 #include "libequiv/nn/numerics.h"
 #include "libequiv/nn/rotary.h"
 
@@ -73,6 +74,22 @@ struct NxdSteps {
   bool qk_norm_after_rotary = false;
   std::function<HiddenAct(HiddenAct)> activation = [](HiddenAct act) { return act; };
   MlpKernel mlp;
+  // Mixture of experts (nxd_moe_port.h). The router's logits to top-k ids and weights: HF's
+  // float32 softmax, top-k, renormalization when the rule says, one cast to bf16.
+  std::function<nn::Routing(const Matrix& logits, const nn::RoutingRule& rule)> route;
+  // The HF expert whose weights the state-dict conversion loads into the port's expert `slot`.
+  std::function<int64_t(int64_t slot, int64_t experts)> expert_source = [](int64_t slot, int64_t) {
+    return slot;
+  };
+  // Tokens over an expert's capacity: served in further rounds (false, what HF computes) or
+  // dropped; the capacity (percent of tokens * top_k / experts) used when the device sets none
+  // (0: unbounded).
+  bool drop_over_capacity = false;
+  int64_t default_capacity_percent = 0;
+  bool capacity_counts_top_k = true;  // tokens * top_k assignments, not tokens, share the experts
+  // The combine's blocks as a rank receives them, one per EP rank in rank order, before it
+  // reads them back in its dispatch order.
+  std::function<void(std::vector<Matrix>& blocks)> combine_blocks = [](std::vector<Matrix>&) {};
   // Token generation: the position the new token is rotated at.
   std::function<int64_t(int64_t position)> token_rotary_position = [](int64_t p) { return p; };
 

@@ -42,10 +42,13 @@ NxdWeights ConvertWeights(const nn::CausalLmWeights& weights, const ModelConfig&
       layer.v.emplace(std::move(v), std::move(vb), device);
     }
     layer.o_proj.emplace(a.o_proj.weight, a.o_proj.bias, device);
-    layer.mlp.gate.emplace(w.mlp.gate_proj.weight, w.mlp.gate_proj.bias, device);
-    layer.mlp.up.emplace(w.mlp.up_proj.weight, w.mlp.up_proj.bias, device);
-    layer.mlp.down.emplace(w.mlp.down_proj.weight, w.mlp.down_proj.bias, device);
-    layer.mlp.down_full = w.mlp.down_proj;
+    // A mixture-of-experts port converts its expert blocks itself (nxd_moe_weights.h).
+    if (w.mlp.gate_proj.weight.size() > 0) {
+      layer.mlp.gate.emplace(w.mlp.gate_proj.weight, w.mlp.gate_proj.bias, device);
+      layer.mlp.up.emplace(w.mlp.up_proj.weight, w.mlp.up_proj.bias, device);
+      layer.mlp.down.emplace(w.mlp.down_proj.weight, w.mlp.down_proj.bias, device);
+      layer.mlp.down_full = w.mlp.down_proj;
+    }
     out.layers.push_back(std::move(layer));
   }
   out.final_norm = hf.norm;

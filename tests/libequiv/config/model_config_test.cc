@@ -194,11 +194,41 @@ TEST(ModelConfigShippedTest, Qwen3_8B) {
             128);
 }
 
+// Mixtral: mistral's attention with MixtralConfig's defaults, every MLP a mixture of experts.
+TEST(ModelConfigShippedTest, Mixtral8x7B) {
+  const ModelConfig c = LoadModelConfig(ConfigPath("mixtral-8x7b.json"));
+  EXPECT_EQ(c.model_type, "mixtral");
+  EXPECT_EQ(c.num_key_value_heads, 8);
+  EXPECT_EQ(c.rope_theta, 1e6);
+  EXPECT_EQ(c.sliding_window, std::nullopt);
+  EXPECT_EQ(c.moe.num_experts, 8);
+  EXPECT_EQ(c.moe.num_experts_per_tok, 2);
+  EXPECT_EQ(c.moe.moe_intermediate_size, 14336);
+  EXPECT_TRUE(c.moe.norm_topk_prob);
+  const std::string base = R"({"model_type": "mixtral", "hidden_size": 64,
+      "intermediate_size": 128, "num_hidden_layers": 1, "num_attention_heads": 4,
+      "vocab_size": 32, "max_position_embeddings": 64)";
+  EXPECT_THAT(ErrorOfText(base + "}"),
+              HasSubstr("num_key_value_heads is missing (required for mixtral"));
+  const ModelConfig defaults = ParseModelConfig(base + R"(, "num_key_value_heads": 2})");
+  EXPECT_EQ(defaults.moe.num_experts, 8);  // MixtralConfig's defaults
+  EXPECT_EQ(defaults.moe.num_experts_per_tok, 2);
+  EXPECT_EQ(defaults.rope_theta, 1e6);
+  EXPECT_EQ(defaults.sliding_window, std::nullopt);
+  EXPECT_THAT(ErrorOfText(base + R"(, "num_key_value_heads": 2, "num_local_experts": 4,
+      "num_experts_per_tok": 5})"),
+              HasSubstr("num_experts_per_tok"));
+  EXPECT_THAT(ErrorOfText(base + R"(, "num_key_value_heads": 2, "num_local_experts": 1})"),
+              HasSubstr("num_experts_per_tok is missing (HF's default 2 exceeds "
+                        "num_local_experts = 1)"));
+}
+
 TEST(ModelConfigShippedTest, EveryShippedConfigRoundTrips) {
   for (const char* name :
        {"tiny-llama.json", "tiny-mistral.json", "tiny-qwen2.json", "tiny-llama-yarn.json",
-        "tiny-llama-long.json", "tiny-qwen3.json", "tiny-gemma2.json", "llama-3.1-8b.json",
-        "mistral-7b-v0.1.json", "qwen2-7b.json", "qwen3-8b.json", "gemma-2-9b.json"}) {
+        "tiny-llama-long.json", "tiny-qwen3.json", "tiny-gemma2.json", "tiny-mixtral.json",
+        "llama-3.1-8b.json", "mistral-7b-v0.1.json", "qwen2-7b.json", "qwen3-8b.json",
+        "gemma-2-9b.json", "mixtral-8x7b.json"}) {
     SCOPED_TRACE(name);
     const ModelConfig c = LoadModelConfig(ConfigPath(name));
     EXPECT_EQ(ParseModelConfig(ToJson(c).dump()), c);
@@ -385,7 +415,7 @@ TEST(ModelConfigErrorTest, MissingField) {
   config = Llama();
   config.erase("model_type");
   EXPECT_EQ(ErrorOf(config),
-            "config.json: model_type is missing (llama, mistral, qwen2, qwen3, gemma2)");
+            "config.json: model_type is missing (llama, mistral, qwen2, qwen3, gemma2, mixtral)");
 }
 
 TEST(ModelConfigErrorTest, MissingKvHeadsForMistralAndQwen2) {
@@ -444,7 +474,7 @@ TEST(ModelConfigErrorTest, BadNumbers) {
 TEST(ModelConfigErrorTest, UnsupportedModelType) {
   EXPECT_EQ(ErrorOf(With(Llama(), "model_type", "gemma")),
             "config.json: model_type = \"gemma\" is not supported (llama, mistral, qwen2, qwen3, "
-            "gemma2)");
+            "gemma2, mixtral)");
 }
 
 TEST(ModelConfigErrorTest, UnknownRopeType) {
@@ -555,9 +585,9 @@ TEST(ModelConfigErrorTest, SourceAndPathNameTheFile) {
     ParseModelConfig("{}", "models/x/config.json");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(
-        e.what(),
-        "models/x/config.json: model_type is missing (llama, mistral, qwen2, qwen3, gemma2)");
+    EXPECT_STREQ(e.what(),
+                 "models/x/config.json: model_type is missing (llama, mistral, qwen2, qwen3, "
+                 "gemma2, mixtral)");
   }
   const std::string missing = ConfigPath("no-such-config.json");
   try {

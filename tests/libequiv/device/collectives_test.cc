@@ -105,5 +105,26 @@ TEST(ShardTest, Errors) {
   EXPECT_THAT(ErrorOf([&] { ColumnShard(m, 0, 0); }), HasSubstr("tp_degree 0 is not positive"));
 }
 
+TEST(AllToAllTest, BlockFromSrcToDstArrivesAtDstFromSrcAsBf16) {
+  // 1 + 2^-10 is no bf16 value: it arrives rounded to 1.
+  std::vector<std::vector<Matrix>> send = {{Scalar(1), Scalar(2)},
+                                           {Scalar(3), Scalar(1 + 0x1p-10f)}};
+  send[0][1] = Matrix::Constant(3, 1, 2.0f);  // blocks may differ in rows
+  const std::vector<std::vector<Matrix>> got = AllToAll(send);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0][0](0, 0), 1.0f);
+  EXPECT_EQ(got[0][1](0, 0), 3.0f);
+  EXPECT_EQ(got[1][0].rows(), 3);
+  EXPECT_EQ(got[1][0](2, 0), 2.0f);
+  EXPECT_EQ(got[1][1](0, 0), 1.0f);
+}
+
+TEST(AllToAllTest, NamesTheRankThatSendsTheWrongNumberOfBlocks) {
+  const std::vector<std::vector<Matrix>> send = {{Scalar(1), Scalar(2)}, {Scalar(3)}};
+  EXPECT_THAT(ErrorOf([&] { AllToAll(send); }),
+              HasSubstr("AllToAll: rank 1 sends 1 blocks to 2 ranks"));
+  EXPECT_THAT(ErrorOf([] { AllToAll({}); }), HasSubstr("AllToAll: no ranks"));
+}
+
 }  // namespace
 }  // namespace equiv::device

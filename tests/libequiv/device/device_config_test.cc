@@ -66,6 +66,14 @@ TEST(DeviceConfigNameTest, CombinedNameIsAValidGtestParameterName) {
   EXPECT_THAT(device.Name(), MatchesRegex("[a-z0-9_-]+"));
 }
 
+TEST(DeviceConfigNameTest, ExpertSettingsRoundTripThroughTheName) {
+  const DeviceConfig d = DeviceConfigFromName("tp4_ep2_cap125");
+  EXPECT_EQ(d.tp_degree, 4);
+  EXPECT_EQ(d.ep_degree, 2);
+  EXPECT_EQ(d.expert_capacity_percent, 125);
+  EXPECT_EQ(d.Name(), "tp4_ep2_cap125");
+}
+
 TEST(DeviceConfigNameTest, PrintToPrintsTheName) {
   EXPECT_EQ(::testing::PrintToString(DeviceConfig{.tp_degree = 4}), "tp4");
 }

@@ -29,7 +29,7 @@ TEST_P(FaultEndToEndTest, FailsUnlessOverPrecision) {
   const auto& m = Tiny(std::string(info.showcase_config));
   const int64_t length = PromptLengthFor(info, m.config, kNewTokens);
   const TeacherForcedResult r =
-      RunTeacherForced(m.config, m.weights, BuiltinPortOn({}, {info.name}),
+      RunTeacherForced(m.config, m.weights, BuiltinPortOn(ShowcaseDevice(info), {info.name}),
                        SeededPrompts(3, length, m.config.vocab_size, 7), kNewTokens);
   std::cout << "[ MEASURED ] " << info.name << " on " << info.showcase_config << ", prompts of "
             << length << ": R p95 " << FormatFull(r.r_ratio.p95) << ", cosine p5 "

@@ -9,12 +9,12 @@
 //   R = ||ours_bf16 - torch_fp32|| / B in [0.9, 1.1].
 // Every run prints one "[ golden ]" line with the measured values.
 //
-// The qwen3 cases run through the family's reference (families/registry.h: ArchitectureOf(
-// config).MakeReference), the way the suite runs it, on the golden's module weights put into
-// layer 0 of a seeded model; the q/k norm case also runs nn::HeadRmsNorm directly. The gemma2
-// cases likewise (their attention at the layer the case names: 0 slides, 1 attends fully);
-// the norm case also runs nn::GemmaRmsNorm directly, and the embedding scale (which no HF
-// module of Gemma 2 returns) runs nn::ScaleEmbeddings.
+// The qwen3, gemma2 and mixtral cases run through the family's reference (families/registry.h:
+// ArchitectureOf(config).MakeReference), the way the suite runs it, on the golden's module
+// weights put into layer 0 of a seeded model; the q/k norm case also runs nn::HeadRmsNorm
+// directly. The gemma2 attention cases run at the layer the case names (0 slides, 1 attends
+// fully); the norm case also runs nn::GemmaRmsNorm directly, and the embedding scale (which no
+// HF module of Gemma 2 returns) runs nn::ScaleEmbeddings.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -46,6 +46,7 @@
 #include "libequiv/nn/gemma.h"
 #include "libequiv/nn/linear.h"
 #include "libequiv/nn/mlp.h"
+#include "libequiv/nn/moe.h"
 #include "libequiv/nn/numerics.h"
 #include "libequiv/nn/rms_norm.h"
 #include "libequiv/nn/rotary.h"
@@ -89,6 +90,7 @@ enum class Kind {
   kReferenceCausalLm,      // Logits(ids)
   kGemmaNorm,              // nn::GemmaRmsNorm, and kind input_layernorm
   kGemmaEmbedScale,        // nn::ScaleEmbeddings on the embedding lookup
+  kReferenceMoe,           // kinds moe and router, layer 0, and nn::Route on the router's logits
 };
 
 struct GoldenCase {
@@ -135,6 +137,9 @@ const GoldenCase kCases[] = {
     {"attention_gemma2_global", Kind::kReferenceAttention, kModule, 1},
     {"decoder_layer_gemma2", Kind::kReferenceDecoderLayer, kDecoderLayer},
     {"causal_lm_gemma2", Kind::kReferenceCausalLm, kEndToEnd},
+    {"moe_block_mixtral", Kind::kReferenceMoe, kModule},
+    {"decoder_layer_mixtral", Kind::kReferenceDecoderLayer, kDecoderLayer},
+    {"causal_lm_mixtral", Kind::kReferenceCausalLm, kEndToEnd},
 };
 
 // EQUIV_NN_GOLDEN_DIR overrides the directory (to measure other goldens, e.g. those written
@@ -341,6 +346,15 @@ Outputs RunCase(const Golden& g, const GoldenCase& c, Precision p) {
       return {{"out",
                ScaleEmbeddings(Embedding(Rounded(p, g.Mat("embed_tokens.weight")), g.Ints("ids")),
                                config.hidden_size, p)}};
+    case Kind::kReferenceMoe: {
+      const std::unique_ptr<Reference> ref =
+          g.FamilyReference("model.layers.0.block_sparse_moe.", p);
+      Matrix logits = ref->Run("router", 0, {g.Mat("x"), {}, {}});
+      Matrix weights = Route(logits, RoutingRuleOf(config), p).weights;
+      return {{"out", ref->Run("moe", 0, {g.Mat("x"), {}, {}})},
+              {"router_logits", std::move(logits)},
+              {"routing_weights", std::move(weights)}};
+    }
   }
   return {};
 }
@@ -448,6 +462,19 @@ INSTANTIATE_TEST_SUITE_P(Torch, NnGoldenTest, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<GoldenCase>& info) {
                            return std::string(info.param.name);
                          });
+
+// The experts each token selects are exact: torch.topk's on the golden's router logits, in
+// both precisions, most probable first.
+TEST(NnGoldenMoeTest, SelectsTorchsExpertsInTorchsOrder) {
+  const Golden g(GoldenDir() + "/moe_block_mixtral.safetensors");
+  for (const Precision p : {Precision::kFp32, Precision::kBf16}) {
+    const std::unique_ptr<Reference> ref = g.FamilyReference("model.layers.0.block_sparse_moe.", p);
+    const Routing ours =
+        Route(ref->Run("router", 0, {g.Mat("x"), {}, {}}), RoutingRuleOf(g.config()), p);
+    const std::vector<int64_t> torch = g.Ints("selected_experts." + std::string(PrecisionName(p)));
+    EXPECT_EQ(ours.experts, torch) << PrecisionName(p);
+  }
+}
 
 // Every golden file is checked by a case above, and says which script wrote it.
 TEST(NnGoldenFilesTest, EveryFileHasACase) {

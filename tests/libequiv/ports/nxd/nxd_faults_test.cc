@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
+#include "libequiv/families/registry.h"
 #include "libequiv/models/fault.h"
 #include "libequiv/tensor/error.h"
-#include "libequiv/families/registry.h"
 #include "tests/libequiv/ports/nxd/port_harness.h"
 
 namespace equiv {
@@ -32,21 +32,21 @@ TEST_P(FaultCatalogTest, MovesItsComponentIntoItsBand) {
   const FaultInfo& info = GetParam();
   const ModelConfig config = TinyConfig(std::string(info.showcase_config));
   const StateDict weights = InitStateDict(config, 7);
-  const std::unique_ptr<Port> faulty = MakePort(config, weights, {}, {info.name});
-  const std::unique_ptr<Port> clean = MakePort(config, weights);
+  const device::DeviceConfig device = ShowcaseDevice(info);
+  const std::unique_ptr<Port> faulty = MakePort(config, weights, device, {info.name});
+  const std::unique_ptr<Port> clean = MakePort(config, weights, device);
   const int64_t n = std::max<int64_t>(kSequence, info.min_sequence);
   const ComponentInput input = MakeInput(config, info.component, n, 11);
   const auto bad = RunComponent(config, weights, *faulty, info.component, 0, input);
   const auto good = RunComponent(config, weights, *clean, info.component, 0, input);
   std::printf("%-30s %-24s R = %10.4g  clean R = %.4g\n", std::string(info.name).c_str(),
-              std::string(info.component).c_str(), bad.comparison.r_ratio,
-              good.comparison.r_ratio);
+              std::string(info.component).c_str(), bad.comparison.r_ratio, good.comparison.r_ratio);
   RecordProperty("r_ratio", std::to_string(bad.comparison.r_ratio));
   EXPECT_TRUE(good.comparison.passed) << good.comparison.r_ratio;
   if (info.visible_in == Visibility::kEndToEnd) {
     // Green where it lives, red through the token-generation graph.
     EXPECT_TRUE(bad.comparison.passed) << bad.comparison.r_ratio;
-    const std::unique_ptr<Port> port = MakePort(config, weights, {}, {info.name});
+    const std::unique_ptr<Port> port = MakePort(config, weights, device, {info.name});
     const TripleComparison e2e = ::equiv::testing::CompareGeneration(
         config, weights, *port, ::equiv::testing::RandomIds(32, config.vocab_size, 5), 16);
     std::printf("%-30s %-24s R = %10.4g  (token generation)\n", std::string(info.name).c_str(),

@@ -6,14 +6,14 @@
 #include <cstdint>
 #include <memory>
 #include <span>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "libequiv/device/device_config.h"
-#include "libequiv/metrics/triple_comparison.h"
 #include "libequiv/config/model_config.h"
+#include "libequiv/device/device_config.h"
 #include "libequiv/families/registry.h"
+#include "libequiv/metrics/triple_comparison.h"
 #include "libequiv/models/component_input.h"
 #include "libequiv/models/fault.h"
 #include "libequiv/models/port.h"
@@ -52,7 +52,8 @@ inline ComponentInput MakeInput(const ModelConfig& c, std::string_view component
   const int64_t cols = InputColumns(kind.input, c);
   if (kind.input == InputShape::kIds) return input;
   const bool after_norm = component == "qkv_proj" || component == "attention" ||
-                          component == "mlp" || component == "lm_head";
+                          component == "mlp" || component == "lm_head" || component == "router" ||
+                          component == "experts" || component == "moe";
   if (kind.input != InputShape::kHidden || after_norm) {
     input.hidden = ToMatrix(RandomNormal(Shape({n, cols}), seed), n, cols);
   } else {

@@ -1,0 +1,64 @@
+#include "libequiv/families/mixtral/mixtral_reference.h"
+
+#include <string>
+
+#include "libequiv/tensor/error.h"
+
+namespace equiv {
+
+MixtralReference::MixtralReference(const ModelConfig& config, const nn::CausalLmWeights& dense,
+                                   const std::vector<nn::MoeWeights>& moe, nn::Precision precision)
+    : config_(config), precision_(precision), dense_(config, dense, precision) {
+  for (const nn::MoeWeights& w : moe) {
+    moe_.push_back(w.Rounded(precision));
+    moe_.back().Pack(precision);  // the experts' matmuls run on nn::MatmulNT's packed weights
+  }
+}
+
+nn::Matrix MixtralReference::Moe(int64_t layer, const nn::Matrix& x) const {
+  return nn::SparseMoe(x, moe_[layer], nn::RoutingRuleOf(config_), config_.hidden_act, precision_);
+}
+
+// MixtralDecoderLayer: h = x + attn(norm1(x)); out = h + moe(norm2(h)), each add rounded.
+nn::Matrix MixtralReference::Layer(int64_t layer, const nn::Matrix& x,
+                                   const std::vector<int64_t>& positions) const {
+  const nn::Precision p = precision_;
+  const nn::Matrix normed = dense_.Run("input_layernorm", layer, {x, {}, {}});
+  const nn::Matrix attn = dense_.Run("attention", layer, {normed, {}, positions});
+  const nn::Matrix h = nn::Rounded(p, nn::Matrix(x + attn));
+  const nn::Matrix moe = Moe(layer, dense_.Run("post_attention_layernorm", layer, {h, {}, {}}));
+  return nn::Rounded(p, nn::Matrix(h + moe));
+}
+
+nn::Matrix MixtralReference::Run(std::string_view kind, int64_t layer,
+                                 const ComponentInput& input) const {
+  const bool own =
+      kind == "router" || kind == "experts" || kind == "moe" || kind == "decoder_layer";
+  if (kind == "mlp") {
+    throw Error("reference mlp: mixtral's MLPs are mixtures of experts (router, experts, moe)");
+  }
+  if (kind == "causal_lm") return Logits(input.ids);
+  if (!own) return dense_.Run(kind, layer, input);
+  if (layer < 0 || layer >= config_.num_hidden_layers) {
+    throw Error("reference " + std::string(kind) + ": layer " + std::to_string(layer) +
+                " is outside [0, " + std::to_string(config_.num_hidden_layers) + ")");
+  }
+  const nn::Matrix x = nn::Rounded(precision_, input.hidden);
+  if (kind == "router") return nn::Linear(x, moe_[layer].gate, precision_);
+  if (kind == "experts") return nn::EveryExpert(x, moe_[layer], config_.hidden_act, precision_);
+  if (kind == "moe") return Moe(layer, x);
+  return Layer(layer, x, input.positions);
+}
+
+nn::Matrix MixtralReference::Logits(std::span<const int64_t> ids) const {
+  const std::vector<int64_t> id_list(ids.begin(), ids.end());
+  std::vector<int64_t> positions(id_list.size());
+  for (std::size_t i = 0; i < positions.size(); ++i) positions[i] = static_cast<int64_t>(i);
+  nn::Matrix h = dense_.Run("embedding", -1, {nn::Matrix(), id_list, {}});
+  for (int64_t layer = 0; layer < config_.num_hidden_layers; ++layer) {
+    h = Layer(layer, h, positions);
+  }
+  return dense_.Run("lm_head", -1, {dense_.Run("final_norm", -1, {h, {}, {}}), {}, {}});
+}
+
+}  // namespace equiv

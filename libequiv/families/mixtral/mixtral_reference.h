@@ -1,0 +1,42 @@
+// The mixtral family's reference: HF's MixtralForCausalLM under one precision. The attention,
+// norms, embedding and lm_head are the llama family's reference (its MLPs empty); each layer's
+// block_sparse_moe is nn::SparseMoe.
+#ifndef EQUIV_LIBEQUIV_FAMILIES_MIXTRAL_MIXTRAL_REFERENCE_H_
+#define EQUIV_LIBEQUIV_FAMILIES_MIXTRAL_MIXTRAL_REFERENCE_H_
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "libequiv/families/llama/llama_reference.h"
+#include "libequiv/nn/moe.h"
+
+namespace equiv {
+
+class MixtralReference : public Reference {
+ public:
+  // Weights in float32, rounded to the precision here: `dense` without MLPs, `moe` one block
+  // per layer.
+  MixtralReference(const ModelConfig& config, const nn::CausalLmWeights& dense,
+                   const std::vector<nn::MoeWeights>& moe, nn::Precision precision);
+
+  // Kinds router (logits [n, experts]), experts ([n, experts x hidden]), moe ([n, hidden]),
+  // decoder_layer and causal_lm here; the rest as the llama reference runs them.
+  nn::Matrix Run(std::string_view kind, int64_t layer, const ComponentInput& input) const override;
+  nn::Matrix Logits(std::span<const int64_t> ids) const override;
+  nn::Precision precision() const override { return precision_; }
+
+ private:
+  nn::Matrix Moe(int64_t layer, const nn::Matrix& x) const;
+  nn::Matrix Layer(int64_t layer, const nn::Matrix& x, const std::vector<int64_t>& positions) const;
+
+  ModelConfig config_;
+  nn::Precision precision_;
+  LlamaReference dense_;
+  std::vector<nn::MoeWeights> moe_;
+};
+
+}  // namespace equiv
+
+#endif  // EQUIV_LIBEQUIV_FAMILIES_MIXTRAL_MIXTRAL_REFERENCE_H_

@@ -1,0 +1,136 @@
+// The built-in mixture-of-experts port (nxd_moe_port.h) on tiny-mixtral: its router, experts
+// and MoE block agree with the reference on every expert-parallel layout, expert parallelism and
+// capacity rounds change no number where the experts stay whole, and the module tree, patches
+// and device checks name what they refuse.
+#include "libequiv/ports/nxd/nxd_moe_port.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "libequiv/device/device_config.h"
+#include "libequiv/families/registry.h"
+#include "libequiv/metrics/routing.h"
+#include "tests/libequiv/ports/nxd/port_harness.h"
+#include "tests/support/error_of.h"
+
+namespace equiv {
+namespace {
+
+using ::equiv::testing::MakeInput;
+using ::equiv::testing::MakePort;
+using ::equiv::testing::RunComponent;
+using ::equiv::testing::TinyConfig;
+using ::equiv::testing_support::ErrorOf;
+using ::testing::HasSubstr;
+
+class MoePortTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  const ModelConfig config_ = TinyConfig("tiny-mixtral");
+  const StateDict weights_ = InitStateDict(config_, 7);
+};
+
+TEST_P(MoePortTest, RouterExpertsAndBlockAgreeWithTheReference) {
+  const device::DeviceConfig device = device::DeviceConfigFromName(GetParam());
+  const std::unique_ptr<Port> port = MakePort(config_, weights_, device);
+  for (const char* kind : {"router", "experts", "moe", "decoder_layer"}) {
+    for (int64_t layer = 0; layer < config_.num_hidden_layers; ++layer) {
+      const auto out =
+          RunComponent(config_, weights_, *port, kind, layer, MakeInput(config_, kind, 24, 3));
+      EXPECT_TRUE(out.comparison.passed)
+          << kind << " layer " << layer << ": R " << out.comparison.r_ratio;
+      if (std::string(kind) == "router") {
+        const RoutingComparison routing =
+            CompareRouting({nn::View(out.ref_fp32), nn::View(out.ref_bf16), nn::View(out.target)},
+                           {.top_k = config_.moe.num_experts_per_tok});
+        EXPECT_TRUE(routing.passed) << routing.message;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, MoePortTest,
+                         ::testing::Values("tp1", "tp2", "tp2_ep2", "tp4_ep2", "tp4_ep4_cap50"));
+
+nn::Matrix MoeOutput(const char* device_name) {
+  const ModelConfig config = TinyConfig("tiny-mixtral");
+  const StateDict weights = InitStateDict(config, 7);
+  const std::unique_ptr<Port> port =
+      MakePort(config, weights, device::DeviceConfigFromName(device_name));
+  return port->Run({.kind = "moe", .layer = 1}, MakeInput(config, "moe", 24, 5));
+}
+
+// Each expert whole on one rank: dispatch and combine move bf16 values exactly, each token's
+// contributions are added in expert order wherever they ran, and a capacity only splits an
+// expert's tokens into rounds. So every such layout gives the bits of tp1.
+TEST(MoePortLayoutTest, ExpertParallelismAndCapacityRoundsChangeNoNumber) {
+  const nn::Matrix tp1 = MoeOutput("tp1");
+  for (const char* layout : {"tp2_ep2", "tp4_ep4", "tp4_ep4_cap25", "tp1_cap10"}) {
+    const nn::Matrix other = MoeOutput(layout);
+    EXPECT_TRUE(other == tp1) << layout << " differs from tp1 by "
+                              << (other - tp1).cwiseAbs().maxCoeff();
+  }
+}
+
+// Same seed, same bits whatever the thread count (EQUIV_THREADS, read at every parallel loop).
+TEST(MoePortLayoutTest, BitIdenticalWhateverTheThreadCount) {
+  const char* before = std::getenv("EQUIV_THREADS");
+  const std::string saved = before != nullptr ? before : "";
+  setenv("EQUIV_THREADS", "1", 1);
+  const nn::Matrix one = MoeOutput("tp4_ep2");
+  setenv("EQUIV_THREADS", "4", 1);
+  const nn::Matrix four = MoeOutput("tp4_ep2");
+  if (before != nullptr) {
+    setenv("EQUIV_THREADS", saved.c_str(), 1);
+  } else {
+    unsetenv("EQUIV_THREADS");
+  }
+  EXPECT_TRUE(one == four);
+}
+
+TEST(MoePortLayoutTest, TeacherForcedGenerationPassesWithExpertParallelism) {
+  const ModelConfig config = TinyConfig("tiny-mixtral");
+  const StateDict weights = InitStateDict(config, 7);
+  const std::unique_ptr<Port> port =
+      MakePort(config, weights, device::DeviceConfigFromName("tp2_ep2"));
+  const TripleComparison r = ::equiv::testing::CompareGeneration(
+      config, weights, *port, ::equiv::testing::RandomIds(20, config.vocab_size, 5), 12);
+  EXPECT_TRUE(r.passed) << r.r_ratio;
+}
+
+TEST(MoePortLayoutTest, TreeNamesTheRouterAndTheExpertsAndPatchesReachThem) {
+  const ModelConfig config = TinyConfig("tiny-mixtral");
+  const StateDict weights = InitStateDict(config, 7);
+  const std::unique_ptr<Port> port = MakePort(config, weights);
+  const ModuleNode tree = port->Tree();
+  ASSERT_NE(FindModule(tree, "model.layers.1.mlp.router.linear_router"), nullptr);
+  EXPECT_EQ(FindModule(tree, "model.layers.1.mlp")->class_name, "MoE");
+  ASSERT_NE(FindModule(tree, "model.layers.0.mlp.expert_mlps.mlp_op.gate_up_proj"), nullptr);
+  const ComponentInput input = MakeInput(config, "moe", 8, 5);
+  port->SetOverride("model.layers.0.mlp.router", [](const ComponentInput& in, int64_t) {
+    return nn::Matrix(nn::Matrix::Zero(in.hidden.rows(), 4));
+  });
+  EXPECT_TRUE(port->Run({.kind = "router", .layer = 0}, input).isZero());
+  port->ClearOverride("model.layers.0.mlp.router");
+  EXPECT_FALSE(port->Run({.kind = "router", .layer = 0}, input).isZero());
+  EXPECT_THAT(ErrorOf([&] { port->Run({.kind = "mlp", .layer = 0}, input); }),
+              HasSubstr("this model's MLPs are mixtures of experts"));
+}
+
+TEST(MoePortLayoutTest, DeviceChecksNameTheExpertSettingThatDoesNotFit) {
+  const ModelConfig config = TinyConfig("tiny-mixtral");
+  const StateDict weights = InitStateDict(config, 7);
+  EXPECT_THAT(ErrorOf([&] { MakePort(config, weights, {.tp_degree = 4, .ep_degree = 3}); }),
+              HasSubstr("ep_degree 3 does not divide tp_degree 4"));
+  EXPECT_THAT(ErrorOf([&] { MakePort(config, weights, {.tp_degree = 8, .ep_degree = 8}); }),
+              HasSubstr("ep_degree 8 does not divide num_experts 4"));
+  const ModelConfig dense = TinyConfig("tiny-llama");
+  EXPECT_THAT(
+      ErrorOf([&] { MakePort(dense, InitStateDict(dense, 1), {.tp_degree = 2, .ep_degree = 2}); }),
+      HasSubstr("ep_degree 2 needs a mixture-of-experts model"));
+}
+
+}  // namespace
+}  // namespace equiv
