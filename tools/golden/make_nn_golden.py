@@ -36,7 +36,8 @@ Each file holds (names relative to the module, as in its HF state_dict):
     or the activation input [12, 160];
     `ids` I64 [12]; `positions` I64 [12]; for rotary and the qwen3 q/k norms
     `q` [12, heads * head_dim] and `k` [12, kv_heads * head_dim] (rows are positions, as the
-    C++ Matrix holds them);
+    C++ Matrix holds them); `inv_freq` F32 [head_dim / 2] for the rotary cases that keep HF's
+    buffer (compared bit for bit);
   weights (F32): `weight`, `bias`, `q_proj.weight`, `mlp.down_proj.weight`, ...; the causal LM
     uses full HF names (`model.embed_tokens.weight`, ..., `lm_head.weight` absent when tied);
   outputs: `out.fp32` (F32) and `out.bf16` (BF16); rotary cases `q_out.*`, `k_out.*`,
