@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <string>
+#include <vector>
 
 #include "libequiv/nn/rms_norm.h"
 #include "libequiv/parallel/parallel_for.h"
@@ -150,8 +152,12 @@ Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
                  const AttentionWeights& weights, const AttentionSpec& spec,
                  const RotaryFrequencies& rotary, Precision precision) {
   const QueryKeyValue qkv = ProjectQueryKeyValue(x, positions, weights, spec, rotary, precision);
+  // The mask follows the rows' indices, as HF's follows cache_position, whatever the positions
+  // (rotary's alone): 0 .. n-1, queries and keys alike.
+  std::vector<int64_t> indices(positions.size());
+  std::iota(indices.begin(), indices.end(), int64_t{0});
   const Matrix attended =
-      ScaledDotProductAttention(qkv.q, qkv.k, qkv.v, positions, positions, spec, precision);
+      ScaledDotProductAttention(qkv.q, qkv.k, qkv.v, indices, indices, spec, precision);
   return Linear(attended, weights.o_proj, precision);
 }
 

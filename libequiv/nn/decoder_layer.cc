@@ -55,11 +55,15 @@ Matrix SelfAttention(const Matrix& x, std::span<const int64_t> positions,
                      const RotaryFrequencies& rotary, Precision precision, LayerKvCache* cache) {
   if (cache == nullptr) return Attention(x, positions, weights, spec, rotary, precision);
   const QueryKeyValue qkv = ProjectQueryKeyValue(x, positions, weights, spec, rotary, precision);
+  // The mask by index, as HF's by cache_position: the new rows continue the cached ones.
+  const int64_t start = cache->length();
   cache->Append(qkv.k, qkv.v);
-  std::vector<int64_t> key_positions(static_cast<std::size_t>(cache->length()));
-  std::iota(key_positions.begin(), key_positions.end(), int64_t{0});
-  return Linear(ScaledDotProductAttention(qkv.q, cache->keys(), cache->values(), positions,
-                                          key_positions, spec, precision),
+  std::vector<int64_t> keys(static_cast<std::size_t>(cache->length()));
+  std::iota(keys.begin(), keys.end(), int64_t{0});
+  const std::span<const int64_t> queries =
+      std::span<const int64_t>(keys).subspan(static_cast<std::size_t>(start));
+  return Linear(ScaledDotProductAttention(qkv.q, cache->keys(), cache->values(), queries, keys,
+                                          spec, precision),
                 weights.o_proj, precision);
 }
 
