@@ -90,7 +90,7 @@ constexpr nxd::NxdFault kQwen2MoeFaults[] = {
       "the shared expert's output added without its gate: shared_expert(x) instead of "
       "sigmoid(shared_expert_gate(x)) * shared_expert(x) (a DeepSeek-style ungated shared "
       "expert reused for Qwen2-MoE)",
-      kComp, Band::kMissingAlgorithm, "tiny-qwen2-moe"},
+      kComp, Band::kWrongComputation, "tiny-qwen2-moe"},
      [](nxd::NxdSteps& s) {
        s.shared_expert_gate = [](const nn::Matrix& logits) {
          return nn::Matrix(nn::Matrix::Ones(logits.rows(), logits.cols()));
