@@ -122,12 +122,14 @@ std::vector<ComponentKind> SparseMoeComponents(std::string_view router, std::str
                    "renormalized, each token's experts weighted and summed",
        .per_layer = true,
        .order_group = 4,
-       .sub_order = 1,
+       .sub_order = 2,  // after Qwen2-MoE's shared expert (sub_order 1)
        .inputs = {kNormal, kUniform, kOutlierChannels, kNearTiedRouter, kOneExpert},
        .causes = {.precision_ordering = "router softmax in bf16, or the top-k weights cast to "
                                         "bf16 before the renormalization",
-                  .missing_algorithm = "top-k renormalization missing, or tokens over an "
-                                       "expert's capacity dropped",
+                  .missing_algorithm = "top-k renormalization missing (or applied where "
+                                       "norm_topk_prob is false), a shared expert added "
+                                       "without its sigmoid gate, or tokens over an expert's "
+                                       "capacity dropped",
                   .wrong_computation = "expert outputs combined onto the wrong tokens (all-to-all "
                                        "blocks read in another rank order)"}});
   return rows;

@@ -35,7 +35,6 @@ std::vector<ComponentKind> MakeComponents(int version) {
           "experts x hidden], expert-major";
     }
     if (kind.name == "moe") {
-      kind.sub_order = 2;
       kind.contains = version == 2
                           ? "the sparse MoE block: softmax(router logits) in float32, top-k, "
                             "renormalized only if norm_topk_prob, each token's experts weighted "
@@ -44,12 +43,6 @@ std::vector<ComponentKind> MakeComponents(int version) {
                           : "the sparse MoE block: softmax(router logits) in float32, top-k, "
                             "renormalized if norm_topk_prob, each token's experts weighted and "
                             "summed";
-      kind.causes.missing_algorithm =
-          version == 2 ? "the shared expert added without its sigmoid gate, top-k weights "
-                         "renormalized against norm_topk_prob (or not), or tokens over an "
-                         "expert's capacity dropped"
-                       : "top-k weights not renormalized although norm_topk_prob (or "
-                         "renormalized against it), or tokens over an expert's capacity dropped";
     }
     table.push_back(std::move(kind));
   }
