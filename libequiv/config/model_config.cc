@@ -128,6 +128,20 @@ void ParseLlama3(const ConfigFields& rope, const ModelConfig& config, RopeScalin
   }
 }
 
+// HF's rope init reads partial_rotary_factor (inv_freq for the first int(head_dim * factor)
+// dims), but the apply_rotary_pos_emb of these families rotates the whole head, with no
+// pass-through part: with a factor below 1 HF's q * cos does not broadcast. So only 1 is
+// accepted, rather than computing something no HF model of the type computes.
+void RejectPartialRotary(const ConfigFields& fields, const ModelConfig& config) {
+  const json* factor = fields.Get("partial_rotary_factor");
+  if (factor == nullptr || fields.Number("partial_rotary_factor", *factor) == 1.0) return;
+  fields.Fail("partial_rotary_factor", *factor,
+              "is not supported: HF's " + config.model_type +
+                  " rotates all head_dim = " + std::to_string(config.head_dim) +
+                  " dims of every head (apply_rotary_pos_emb has no pass-through part); only "
+                  "1.0 is accepted");
+}
+
 // rope_scaling (transformers 4) or rope_parameters (transformers 5), and rope_theta.
 void ParseRope(const ConfigFields& top, ModelConfig& config) {
   std::string key = "rope_scaling";
@@ -148,7 +162,9 @@ void ParseRope(const ConfigFields& top, ModelConfig& config) {
     config.rope_theta = top.Number("rope_theta", *top_theta);
     if (!(config.rope_theta > 1)) top.Fail("rope_theta", *top_theta, "must be > 1");
   }
+  RejectPartialRotary(top, config);
   if (rope == nullptr) return;
+  RejectPartialRotary(rope_fields, config);  // transformers 5 keeps it in rope_parameters
 
   RopeScaling& s = config.rope_scaling;
   std::string type_key = "rope_type";

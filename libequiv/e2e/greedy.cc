@@ -42,8 +42,8 @@ std::vector<int64_t> ReferenceGreedy(const Reference& model, std::span<const int
   return out;
 }
 
-std::vector<int64_t> PortGreedy(Port& port, std::span<const int64_t> prompt,
-                                int64_t new_tokens, int64_t* token_forwards) {
+std::vector<int64_t> PortGreedy(Port& port, std::span<const int64_t> prompt, int64_t new_tokens,
+                                int64_t* token_forwards) {
   CheckArgs(prompt, new_tokens, "PortGreedy");
   std::vector<int64_t> out;
   if (new_tokens == 0) return out;

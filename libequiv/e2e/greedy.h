@@ -25,8 +25,8 @@ int64_t ArgMax(const nn::Matrix& logits, int64_t row);
 std::vector<int64_t> ReferenceGreedy(const Reference& model, std::span<const int64_t> prompt,
                                      int64_t new_tokens, int64_t* token_forwards = nullptr);
 // Context encoding counts its bucket-padded length, each token generation one.
-std::vector<int64_t> PortGreedy(Port& port, std::span<const int64_t> prompt,
-                                int64_t new_tokens, int64_t* token_forwards = nullptr);
+std::vector<int64_t> PortGreedy(Port& port, std::span<const int64_t> prompt, int64_t new_tokens,
+                                int64_t* token_forwards = nullptr);
 
 }  // namespace equiv
 

@@ -27,6 +27,15 @@ std::vector<double> Values(const std::vector<PositionMetrics>& rows, Field field
   return out;
 }
 
+// The positions the criteria judge: all but those after near-tied routing.
+std::vector<PositionMetrics> Judged(const std::vector<PositionMetrics>& rows) {
+  std::vector<PositionMetrics> judged;
+  for (const PositionMetrics& m : rows) {
+    if (!m.routing_tie) judged.push_back(m);
+  }
+  return judged;
+}
+
 double MeanOf(const std::vector<double>& v) {
   double sum = 0;
   for (double x : v) sum += x;
@@ -116,7 +125,7 @@ MetricSummary Summarize(const std::vector<double>& values,
 }
 
 void SummarizePrompt(PromptResult& prompt) {
-  const auto& rows = prompt.positions;
+  const std::vector<PositionMetrics> rows = Judged(prompt.positions);
   prompt.r_ratio = Summarize(Values(rows, &PositionMetrics::r_ratio), rows, Worst::kHighest);
   prompt.cosine = Summarize(Values(rows, &PositionMetrics::cosine), rows, Worst::kLowest);
   prompt.kl = Summarize(Values(rows, &PositionMetrics::kl), rows, Worst::kHighest);
@@ -128,8 +137,13 @@ void SummarizePrompt(PromptResult& prompt) {
 void SummarizePooled(TeacherForcedResult& result, double theta) {
   std::vector<PositionMetrics> all;
   std::vector<int64_t> prompt_of;
+  result.routing_tie_positions = 0;
   for (std::size_t p = 0; p < result.prompts.size(); ++p) {
     for (const PositionMetrics& m : result.prompts[p].positions) {
+      if (m.routing_tie) {
+        ++result.routing_tie_positions;
+        continue;
+      }
       all.push_back(m);
       prompt_of.push_back(static_cast<int64_t>(p));
     }
@@ -159,6 +173,7 @@ double LowCosineFraction(const TeacherForcedResult& result, double theta) {
   int64_t low = 0, total = 0;
   for (const PromptResult& p : result.prompts) {
     for (const PositionMetrics& m : p.positions) {
+      if (m.routing_tie) continue;
       ++total;
       if (!(m.cosine >= theta)) ++low;
     }

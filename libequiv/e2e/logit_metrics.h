@@ -32,14 +32,15 @@ enum class Worst { kHighest, kLowest };
 MetricSummary Summarize(const std::vector<double>& values,
                         const std::vector<PositionMetrics>& positions, Worst worst);
 
-// Fills a prompt's summaries and agreements from its positions.
+// Fills a prompt's summaries and agreements from its positions; these and the pooled ones
+// leave out positions after near-tied routing (PositionMetrics::routing_tie).
 void SummarizePrompt(PromptResult& prompt);
 
 // Fills the pooled summaries (over every position of every prompt, worst_prompt set) and
 // agreements; low_cosine_fraction with `theta`.
 void SummarizePooled(TeacherForcedResult& result, double theta);
 
-// The fraction of all positions whose cosine is below theta (NaN counts as below).
+// The fraction of all judged positions whose cosine is below theta (NaN counts as below).
 double LowCosineFraction(const TeacherForcedResult& result, double theta);
 
 }  // namespace equiv

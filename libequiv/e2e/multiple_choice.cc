@@ -5,8 +5,8 @@
 #include <limits>
 
 #include "libequiv/e2e/teacher_forcing.h"
-#include "libequiv/io/json_show.h"
 #include "libequiv/families/registry.h"
+#include "libequiv/io/json_show.h"
 #include "libequiv/io/number_format.h"
 #include "libequiv/tensor/error.h"
 
@@ -122,8 +122,7 @@ void JudgeMultipleChoice(MultipleChoiceResult& result) {
 }
 
 MultipleChoiceResult RunMultipleChoice(const ModelConfig& config, const StateDict& weights,
-                                       const PortSetup& setup,
-                                       const MultipleChoiceSet& set,
+                                       const PortSetup& setup, const MultipleChoiceSet& set,
                                        const MultipleChoiceOptions& options) {
   if (!std::isfinite(options.tolerance_points) || options.tolerance_points < 0) {
     throw Error("RunMultipleChoice: tolerance_points is " +

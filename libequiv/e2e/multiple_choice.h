@@ -18,10 +18,10 @@
 #include <string_view>
 #include <vector>
 
+#include "libequiv/config/model_config.h"
 #include "libequiv/device/device_config.h"
 #include "libequiv/e2e/multiple_choice_items.h"
 #include "libequiv/models/port.h"
-#include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/nn/numerics.h"
 
@@ -88,8 +88,7 @@ struct MultipleChoiceResult {
 // Throws equiv::Error for a set CheckMultipleChoice refuses, a tolerance that is negative or
 // not finite, or a device that does not fit the config.
 MultipleChoiceResult RunMultipleChoice(const ModelConfig& config, const StateDict& weights,
-                                       const PortSetup& port,
-                                       const MultipleChoiceSet& set,
+                                       const PortSetup& port, const MultipleChoiceSet& set,
                                        const MultipleChoiceOptions& options = {});
 
 // sum_t log softmax(logits.row(first + t))[tokens[t]], in double, log-sum-exp per row.

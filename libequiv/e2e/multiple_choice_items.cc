@@ -11,9 +11,9 @@
 #include "libequiv/e2e/greedy.h"
 #include "libequiv/e2e/json_fields.h"
 #include "libequiv/e2e/prompts.h"
+#include "libequiv/families/registry.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/io/text_file.h"
-#include "libequiv/families/registry.h"
 #include "libequiv/random/counter_rng.h"
 #include "libequiv/tensor/error.h"
 

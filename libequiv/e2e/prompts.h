@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "libequiv/models/fault.h"
 #include "libequiv/config/model_config.h"
+#include "libequiv/models/fault.h"
 
 namespace equiv {
 

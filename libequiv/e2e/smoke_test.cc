@@ -7,8 +7,8 @@
 #include "libequiv/e2e/greedy.h"
 #include "libequiv/e2e/json_fields.h"
 #include "libequiv/e2e/teacher_forcing.h"
-#include "libequiv/io/json_show.h"
 #include "libequiv/families/registry.h"
+#include "libequiv/io/json_show.h"
 #include "libequiv/io/number_format.h"
 #include "libequiv/tensor/error.h"
 
@@ -48,9 +48,8 @@ void Score(SmokeTestResult& r) {
 }  // namespace
 
 SmokeTestResult RunSmokeTest(const ModelConfig& config, const StateDict& weights,
-                             const PortSetup& setup,
-                             const std::vector<Prompt>& prompts, int64_t new_tokens,
-                             double threshold) {
+                             const PortSetup& setup, const std::vector<Prompt>& prompts,
+                             int64_t new_tokens, double threshold) {
   if (new_tokens < 1) {
     throw Error("RunSmokeTest: new_tokens is " + std::to_string(new_tokens) + ", expected >= 1");
   }

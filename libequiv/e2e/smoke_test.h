@@ -15,10 +15,10 @@
 #include <string_view>
 #include <vector>
 
+#include "libequiv/config/model_config.h"
 #include "libequiv/device/device_config.h"
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/models/port.h"
-#include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 
 namespace equiv {
@@ -50,9 +50,8 @@ struct SmokeTestResult {
 // Throws equiv::Error for bad prompts (as CheckPrompts, origin "prompts"), new_tokens < 1 or
 // a device that does not fit.
 SmokeTestResult RunSmokeTest(const ModelConfig& config, const StateDict& weights,
-                             const PortSetup& port,
-                             const std::vector<Prompt>& prompts, int64_t new_tokens,
-                             double threshold = kDefaultSmokeThreshold);
+                             const PortSetup& port, const std::vector<Prompt>& prompts,
+                             int64_t new_tokens, double threshold = kDefaultSmokeThreshold);
 
 // Schema "equiv.smoke_test" version 1; first_divergence null when none. The reader is strict
 // and names the JSON path, and recomputes the rates and the verdict to check them.

@@ -40,7 +40,8 @@ json ToJson(const PositionMetrics& m) {
           {"kl", JsonNumber(m.kl)},
           {"top1", m.top1},
           {"top5", JsonNumber(m.top5)},
-          {"top10", JsonNumber(m.top10)}};
+          {"top10", JsonNumber(m.top10)},
+          {"routing_tie", m.routing_tie}};
 }
 
 json ToJson(const PromptResult& p) {
@@ -100,7 +101,7 @@ MetricSummary SummaryFromJson(const json& j, std::string_view origin, const std:
 
 PositionMetrics PositionFromJson(const json& j, std::string_view origin, const std::string& path) {
   JsonFields f(j, origin, path);
-  f.CheckObject({"position", "r_ratio", "cosine", "kl", "top1", "top5", "top10"});
+  f.CheckObject({"position", "r_ratio", "cosine", "kl", "top1", "top5", "top10", "routing_tie"});
   PositionMetrics m;
   m.position = f.Int("position");
   m.r_ratio = f.NullableDouble("r_ratio");
@@ -109,6 +110,8 @@ PositionMetrics PositionFromJson(const json& j, std::string_view origin, const s
   m.top1 = f.Bool("top1");
   m.top5 = f.NullableDouble("top5");
   m.top10 = f.NullableDouble("top10");
+  // Absent in files written before routing ties were marked.
+  m.routing_tie = j.contains("routing_tie") && f.Bool("routing_tie");
   return m;
 }
 
@@ -191,6 +194,8 @@ TeacherForcedResult FromJson(const json& j, std::string_view origin) {
   const json& prompts = f.Array("prompts");
   for (std::size_t i = 0; i < prompts.size(); ++i) {
     r.prompts.push_back(PromptFromJson(prompts[i], origin, "prompts[" + std::to_string(i) + "]"));
+    for (const PositionMetrics& m : r.prompts.back().positions)
+      r.routing_tie_positions += m.routing_tie;
   }
   // "passed" is derived; a file that contradicts its own failures is refused.
   if (f.Bool("passed") != r.passed()) {

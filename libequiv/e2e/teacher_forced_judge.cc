@@ -26,7 +26,8 @@ FailedCondition Failed(std::string_view condition, double value, double threshol
 }  // namespace
 
 std::vector<std::string_view> TeacherForcedConditionNames() {
-  return {"r_ratio_p95", "cosine_p5", "kl_p95", "top1_agreement", "low_cosine_fraction"};
+  return {"r_ratio_p95",    "cosine_p5",           "kl_p95",
+          "top1_agreement", "low_cosine_fraction", "routing_ties"};
 }
 
 std::vector<FailedCondition> JudgeTeacherForced(const TeacherForcedResult& r,
@@ -85,6 +86,20 @@ std::vector<FailedCondition> JudgeTeacherForced(const TeacherForcedResult& r,
                "fraction of positions with cosine < theta = " + FormatShortest(c.theta) + " is " +
                    FormatFull(low) + " > rho = " + FormatShortest(c.rho) + " (worst: " + worst_cos +
                    ", cosine = " + FormatFull(r.cosine.min) + ")"));
+  }
+  // Near-tied routing leaves positions unjudged; a p95 needs 20 positions to be more than the
+  // maximum, so fewer judged ones give no verdict.
+  int64_t total = 0;
+  for (const PromptResult& p : r.prompts) total += static_cast<int64_t>(p.positions.size());
+  const int64_t judged = total - r.routing_tie_positions;
+  if (r.routing_tie_positions > 0 && judged < kMinJudgedPositions) {
+    failed.push_back(Failed(
+        "routing_ties", static_cast<double>(judged), static_cast<double>(kMinJudgedPositions),
+        r.r_ratio,
+        "only " + std::to_string(judged) + " of " + std::to_string(total) +
+            " positions come before a near-tied router of the fp32 reference, fewer than the " +
+            std::to_string(kMinJudgedPositions) +
+            " a p95 needs: these prompts cannot show equivalence (give more or shorter prompts)"));
   }
   return failed;
 }

@@ -5,6 +5,7 @@
 #ifndef EQUIV_LIBEQUIV_E2E_TEACHER_FORCED_JUDGE_H_
 #define EQUIV_LIBEQUIV_E2E_TEACHER_FORCED_JUDGE_H_
 
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -12,12 +13,17 @@
 
 namespace equiv {
 
+// The fewest judged positions for which a p95 differs from the maximum: 1 / (1 - 0.95).
+inline constexpr int64_t kMinJudgedPositions = 20;
+
 // In this order, each failing when its comparison does not hold (NaN fails):
 //   r_ratio_p95          R p95 < tau
 //   cosine_p5            cosine p5 >= theta
 //   kl_p95               KL p95 <= delta
 //   top1_agreement       top-1 agreement > min_top1
 //   low_cosine_fraction  fraction of positions with cosine < theta <= rho
+//   routing_ties         at least kMinJudgedPositions judged, when near-tied routing leaves
+//                        positions unjudged (PositionMetrics::routing_tie)
 // Uses the pooled summaries, except low_cosine_fraction, recounted from the positions under
 // criteria.theta, so any criteria can re-judge a stored result.
 std::vector<FailedCondition> JudgeTeacherForced(const TeacherForcedResult& result,

@@ -29,6 +29,10 @@ struct PositionMetrics {
   bool top1 = false;     // argmax agrees
   double top5 = 0;       // |top5(target) & top5(ref_fp32)| / 5
   double top10 = 0;
+  // From the first position where a router of the fp32 reference is near-tied (its top-k gap
+  // within reach of bf16 rounding, metrics/routing.h) to the prompt's end: a flip there changes
+  // the KV cache of every later position, so these positions are kept but not judged.
+  bool routing_tie = false;
 };
 
 // Distribution of one metric over positions.
@@ -48,8 +52,8 @@ struct PromptResult {
 
 // One failed pass condition, with its value, threshold and where it is worst.
 struct FailedCondition {
-  std::string
-      condition;  // "r_ratio_p95", "cosine_p5", "kl_p95", "top1_agreement", "low_cosine_fraction"
+  std::string condition;  // "r_ratio_p95", "cosine_p5", "kl_p95", "top1_agreement",
+                          // "low_cosine_fraction", "routing_ties"
   double value = 0;
   double threshold = 0;
   int64_t worst_prompt = -1;
@@ -68,6 +72,7 @@ struct TeacherForcedResult {
   MetricSummary r_ratio, cosine, kl;  // pooled over every position of every prompt
   double top1 = 0, top5 = 0, top10 = 0;
   double low_cosine_fraction = 0;
+  int64_t routing_tie_positions = 0;  // positions left unjudged after near-tied routing
   // Token-forwards spent: one per token a forward pass processes.
   int64_t reference_token_forwards = 0;
   int64_t port_token_forwards = 0;

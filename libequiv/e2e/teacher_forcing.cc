@@ -7,9 +7,37 @@
 #include "libequiv/e2e/logit_metrics.h"
 #include "libequiv/e2e/teacher_forced_judge.h"
 #include "libequiv/families/registry.h"
+#include "libequiv/metrics/routing.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
+namespace {
+
+// Marks every position from the first one where a router of the fp32 reference is near-tied
+// (metrics/routing.h: its top-k gap within 4x what bf16 moves the logits) on: a legitimate
+// bf16 flip there reaches every later position through the KV cache.
+void MarkRoutingTies(const Reference& fp32, const Reference& bf16, const ModelConfig& config,
+                     std::span<const int64_t> teacher, std::vector<PositionMetrics>& positions) {
+  const std::vector<nn::Matrix> fp32_logits = fp32.RouterLogits(teacher);
+  if (fp32_logits.empty()) return;
+  const std::vector<nn::Matrix> bf16_logits = bf16.RouterLogits(teacher);
+  const RoutingOptions options{.top_k = config.moe.num_experts_per_tok};
+  bool tied = false;
+  for (PositionMetrics& m : positions) {
+    for (std::size_t layer = 0; !tied && layer < fp32_logits.size(); ++layer) {
+      const Eigen::Index experts = fp32_logits[layer].cols();
+      std::vector<double> f(static_cast<std::size_t>(experts)), b(f.size());
+      for (Eigen::Index e = 0; e < experts; ++e) {
+        f[e] = fp32_logits[layer](m.position, e);
+        b[e] = bf16_logits[layer](m.position, e);
+      }
+      tied = !RoutingDecided(f.data(), b.data(), experts, options);
+    }
+    m.routing_tie = tied;
+  }
+}
+
+}  // namespace
 
 TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict& weights,
                                      const PortSetup& setup, const std::vector<Prompt>& prompts,
@@ -63,6 +91,7 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
       ++result.port_token_forwards;
     }
     pr.positions = ComparePositions(ref_fp32, ref_bf16, target);
+    MarkRoutingTies(*fp32, *bf16, config, pr.teacher, pr.positions);
     SummarizePrompt(pr);
     result.prompts.push_back(std::move(pr));
   }

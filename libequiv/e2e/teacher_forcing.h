@@ -14,11 +14,11 @@
 #include <cstdint>
 #include <vector>
 
+#include "libequiv/config/model_config.h"
 #include "libequiv/device/device_config.h"
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/e2e/teacher_forced_result.h"
 #include "libequiv/models/port.h"
-#include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 
 namespace equiv {

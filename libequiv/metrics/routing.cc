@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <string>
 
 #include "libequiv/io/number_format.h"
 #include "libequiv/tensor/error.h"
@@ -37,7 +38,36 @@ std::string Ids(const std::vector<int64_t>& ids) {
   return out + "}";
 }
 
+// gap_k = l_(k) - l_(k+1) of the ranked row, and margin_factor times the row's bf16 error.
+struct Gap {
+  double gap = 0, margin = 0;
+  bool decided() const { return gap > margin; }
+};
+
+Gap GapOf(const double* ref, const double* bf16, const std::vector<int64_t>& ranked, int64_t k,
+          const RoutingOptions& options) {
+  const auto experts = static_cast<int64_t>(ranked.size());
+  double bf16_error = 0;
+  for (int64_t e = 0; e < experts; ++e)
+    bf16_error = std::max(bf16_error, std::abs(bf16[e] - ref[e]));
+  return {k == experts ? INFINITY : ref[ranked[k - 1]] - ref[ranked[k]],
+          options.margin_factor * bf16_error};
+}
+
+void CheckTopK(int64_t k, int64_t experts, const char* who) {
+  if (k < 1 || k > experts) {
+    throw Error(std::string(who) + ": top_k " + std::to_string(k) + " is outside [1, " +
+                std::to_string(experts) + "] experts");
+  }
+}
+
 }  // namespace
+
+bool RoutingDecided(const double* fp32_row, const double* bf16_row, int64_t experts,
+                    const RoutingOptions& options) {
+  CheckTopK(options.top_k, experts, "RoutingDecided");
+  return GapOf(fp32_row, bf16_row, Ranked(fp32_row, experts), options.top_k, options).decided();
+}
 
 RoutingComparison CompareRouting(const Triple& logits, const RoutingOptions& options) {
   RoutingComparison c;
@@ -47,26 +77,17 @@ RoutingComparison CompareRouting(const Triple& logits, const RoutingOptions& opt
     return c;
   }
   const int64_t rows = shape.dim(0), experts = shape.dim(1), k = options.top_k;
-  if (k < 1 || k > experts) {
-    throw Error("CompareRouting: top_k " + std::to_string(k) + " is outside [1, " +
-                std::to_string(experts) + "] experts");
-  }
+  CheckTopK(k, experts, "CompareRouting");
   const std::vector<double> fp32 = Values(logits.ref_fp32), bf16 = Values(logits.ref_bf16),
                             target = Values(logits.target);
   c.rows = rows;
   for (int64_t r = 0; r < rows; ++r) {
     const double* ref = fp32.data() + r * experts;
     const std::vector<int64_t> ranked = Ranked(ref, experts);
-    // gap_k = l_(k) - l_(k+1); with every expert selected nothing can flip.
-    const double gap = k == experts ? INFINITY : ref[ranked[k - 1]] - ref[ranked[k]];
-    double bf16_error = 0;
-    for (int64_t e = 0; e < experts; ++e) {
-      bf16_error = std::max(bf16_error, std::abs(bf16[r * experts + e] - ref[e]));
-    }
-    const double margin = options.margin_factor * bf16_error;
+    const Gap g = GapOf(ref, bf16.data() + r * experts, ranked, k, options);
     const std::vector<int64_t> want = TopK(ranked, k);
     const std::vector<int64_t> got = TopK(Ranked(target.data() + r * experts, experts), k);
-    const bool decided = gap > margin;
+    const bool decided = g.decided();
     c.decided_rows += decided ? 1 : 0;
     if (got == want) continue;
     if (!decided) {
@@ -74,7 +95,7 @@ RoutingComparison CompareRouting(const Triple& logits, const RoutingOptions& opt
       continue;
     }
     ++c.mismatched_rows;
-    if (!c.first_mismatch) c.first_mismatch = RoutingMismatch{r, got, want, gap, margin};
+    if (!c.first_mismatch) c.first_mismatch = RoutingMismatch{r, got, want, g.gap, g.margin};
   }
   c.passed = c.mismatched_rows == 0;
   const std::string near_tied = std::to_string(rows - c.decided_rows) + " near-tied row" +

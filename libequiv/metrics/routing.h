@@ -45,6 +45,13 @@ struct RoutingComparison {
   std::string message;  // one line
 };
 
+// Whether the reference's top-k choice of one row (`experts` logits each) is clear: its gap
+// between the k-th and (k+1)-th fp32 logit exceeds margin_factor times the row's bf16 error.
+// With every expert selected nothing can flip: always decided. The teacher-forced comparison
+// asks the same of every router a position passes through.
+bool RoutingDecided(const double* fp32_row, const double* bf16_row, int64_t experts,
+                    const RoutingOptions& options);
+
 // `logits` are three [rows, experts] views. Throws equiv::Error for top_k outside
 // [1, experts]; shapes that differ give passed = false (the R comparison reports them).
 RoutingComparison CompareRouting(const Triple& logits, const RoutingOptions& options);

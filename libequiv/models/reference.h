@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "libequiv/models/component_input.h"
 #include "libequiv/nn/numerics.h"
@@ -29,6 +30,13 @@ class Reference {
   virtual nn::Matrix Logits(std::span<const int64_t> ids) const = 0;
 
   virtual nn::Precision precision() const = 0;
+
+  // The logits of every router over the same forward pass as Logits, [ids, experts] per MoE
+  // layer in order; empty for a family without routing. The teacher-forced comparison reads
+  // them to find positions whose expert choice bf16 may legitimately flip.
+  virtual std::vector<nn::Matrix> RouterLogits(std::span<const int64_t> /*ids*/) const {
+    return {};
+  }
 };
 
 }  // namespace equiv

@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <string>
+#include <vector>
 
 #include "libequiv/nn/rms_norm.h"
 #include "libequiv/tensor/error.h"
@@ -126,7 +128,11 @@ Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
   const Matrix k =
       ApplyRotary(project(weights.k_proj, weights.k_norm), spec.head_dim, tables, precision);
   const Matrix v = Linear(x, weights.v_proj, precision);
-  const Matrix attended = ScaledDotProductAttention(q, k, v, positions, positions, spec, precision);
+  // The mask follows the rows' indices, as HF's follows cache_position, whatever the positions
+  // (rotary's alone): 0 .. n-1, queries and keys alike.
+  std::vector<int64_t> indices(positions.size());
+  std::iota(indices.begin(), indices.end(), int64_t{0});
+  const Matrix attended = ScaledDotProductAttention(q, k, v, indices, indices, spec, precision);
   return Linear(attended, weights.o_proj, precision);
 }
 

@@ -31,7 +31,8 @@ struct AttentionSpec {
   int64_t num_kv_heads = 0;  // divides num_heads; query head h reads kv head h / (heads / kv)
   int64_t head_dim = 0;
   double scaling = 0.0;  // head_dim^-0.5
-  // Key j is visible to query i when pos_j <= pos_i and, with a window, pos_i - pos_j < window.
+  // Key j is visible to query i when j <= i and, with a window, i - j < window, in the mask's
+  // indices (ScaledDotProductAttention).
   std::optional<int64_t> sliding_window;
   double norm_eps = 1e-6;  // of the per-head q/k norms, when the weights have them
   // Gemma 2: the scaled scores become cap * tanh(scores / cap) before the mask; none: as is.
@@ -48,17 +49,21 @@ AttentionSpec AttentionSpecOf(const ModelConfig& config, int64_t layer);
 Matrix SoftCap(const Matrix& x, double cap, Precision precision);
 
 // Per query head: softmax(softcap(q k^T * scaling) + mask) v. q [queries, heads * head_dim], k and
-// v [keys, kv_heads * head_dim]; positions give the mask. HF eager numerics: the score matmul and
-// the scaling each round to the precision (and each of the soft-cap's three ops), softmax runs in
-// float32 and rounds, and the value matmul rounds. Output [queries, heads * head_dim].
+// v [keys, kv_heads * head_dim]; query_positions and key_positions are the mask's indices: HF's
+// cache_position of each query and the cache index of each key (0 .. n-1 for a forward
+// without a cache), never the position ids, which only rotary reads. HF eager numerics: the score
+// matmul and the scaling each round to the precision (and each of the soft-cap's three ops),
+// softmax runs in float32 and rounds, and the value matmul rounds. Output [queries, heads *
+// head_dim].
 Matrix ScaledDotProductAttention(const Matrix& q, const Matrix& k, const Matrix& v,
                                  std::span<const int64_t> query_positions,
                                  std::span<const int64_t> key_positions, const AttentionSpec& spec,
                                  Precision precision);
 
 // The whole module on hidden states x [positions, hidden]: projections, the per-head q/k
-// norms (when the weights have them; Gemma's with spec.gemma_head_norms), rotary on q and k,
-// attention over the same positions, o_proj.
+// norms (when the weights have them; Gemma's with spec.gemma_head_norms), rotary on q and k at
+// `positions`, attention over the same rows (the mask by row index, as HF's: positions need
+// not be 0 .. n-1), o_proj.
 Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
                  const AttentionWeights& weights, const AttentionSpec& spec,
                  const RotaryFrequencies& rotary, Precision precision);

@@ -60,23 +60,43 @@ std::vector<float> YarnInvFreq(const ModelConfig& config) {
 }
 
 // HF _compute_llama3_parameters: long wavelengths divided by factor, short ones kept, a smooth
-// blend between.
+// blend between. Evaluated as PyTorch evaluates it: `2 * math.pi / inv_freq` and
+// `old_context_len / wavelen` are python-number / tensor, Tensor.__rtruediv__, which is
+// `reciprocal() * number` (two roundings, not one division); the python-float operands are
+// computed in double and enter the float32 ops cast to float.
 void ApplyLlama3(const RopeScaling& s, std::vector<float>& inv_freq) {
   const float factor = static_cast<float>(s.factor);
+  const auto old_context = static_cast<double>(s.original_max_position_embeddings);
   const float low_freq_factor = static_cast<float>(s.low_freq_factor);
-  const float high_freq_factor = static_cast<float>(s.high_freq_factor);
-  const float old_context = static_cast<float>(s.original_max_position_embeddings);
-  const float low_freq_wavelen = old_context / low_freq_factor;
-  const float high_freq_wavelen = old_context / high_freq_factor;
+  const float low_freq_wavelen = static_cast<float>(old_context / s.low_freq_factor);
+  const float high_freq_wavelen = static_cast<float>(old_context / s.high_freq_factor);
+  const float band = static_cast<float>(s.high_freq_factor - s.low_freq_factor);
+  const float two_pi = static_cast<float>(2 * std::numbers::pi);
   for (float& f : inv_freq) {
-    const float wavelen = static_cast<float>(2 * std::numbers::pi) / f;
+    const float wavelen = (1.0f / f) * two_pi;
     const float scaled = wavelen > low_freq_wavelen ? f / factor : f;
     const float smooth =
-        (old_context / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor);
+        ((1.0f / wavelen) * static_cast<float>(old_context) - low_freq_factor) / band;
     const float smoothed = (1.0f - smooth) * scaled / factor + smooth * scaled;
     const bool medium = !(wavelen < high_freq_wavelen) && !(wavelen > low_freq_wavelen);
     f = medium ? smoothed : scaled;
   }
+}
+
+// HF _compute_dynamic_ntk_parameters once seq_len passes max_position_embeddings: seq_len is
+// then a tensor (max(position_ids) + 1, int64), so the grown base is float32 tensor arithmetic:
+// factor * seq_len, / max_position_embeddings and - (factor - 1) each round to float32 (the
+// python numbers cast to float), the 0-dim tensor ** (dim / (dim - 2)) is PyTorch's
+// pow_tensor_scalar, std::pow in double on the float value, rounded to float32, and base *
+// that rounds again.
+float DynamicNtkBase(const ModelConfig& config, int64_t seq_len) {
+  const RopeScaling& s = config.rope_scaling;
+  const auto dim = static_cast<double>(config.head_dim);
+  const float grown = static_cast<float>(s.factor) * static_cast<float>(seq_len) /
+                          static_cast<float>(config.max_position_embeddings) -
+                      static_cast<float>(s.factor - 1);
+  const auto power = static_cast<float>(std::pow(static_cast<double>(grown), dim / (dim - 2)));
+  return static_cast<float>(config.rope_theta) * power;
 }
 
 }  // namespace
@@ -93,16 +113,19 @@ RotaryFrequencies ComputeRotaryFrequencies(const ModelConfig& config, int64_t se
       out.inv_freq = DefaultInvFreq(config.rope_theta, dim);
       for (float& f : out.inv_freq) f /= static_cast<float>(s.factor);
       break;
-    case RopeType::kDynamic: {
-      // HF _compute_dynamic_ntk_parameters: the base grows once seq_len passes the context.
-      const double max_pos = static_cast<double>(config.max_position_embeddings);
-      const double len = std::max(static_cast<double>(seq_len), max_pos);
-      const double d = static_cast<double>(dim);
-      const double base =
-          config.rope_theta * std::pow(s.factor * len / max_pos - (s.factor - 1), d / (d - 2));
-      out.inv_freq = DefaultInvFreq(base, dim);
+    case RopeType::kDynamic:
+      // The base grows once seq_len passes the context. Up to it HF keeps the buffer of its
+      // init, where seq_len is max_position_embeddings, a python int: the same formula in
+      // double (its factor is 1, up to rounding).
+      if (seq_len > config.max_position_embeddings) {
+        out.inv_freq = DefaultInvFreq(DynamicNtkBase(config, seq_len), dim);
+      } else {
+        const double d = static_cast<double>(dim);
+        const auto max_pos = static_cast<double>(config.max_position_embeddings);
+        const double grown = s.factor * max_pos / max_pos - (s.factor - 1);
+        out.inv_freq = DefaultInvFreq(config.rope_theta * std::pow(grown, d / (d - 2)), dim);
+      }
       break;
-    }
     case RopeType::kYarn:
       out.inv_freq = YarnInvFreq(config);
       break;

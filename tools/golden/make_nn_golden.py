@@ -37,7 +37,8 @@ Each file holds (names relative to the module, as in its HF state_dict):
     or the activation input [12, 160];
     `ids` I64 [12]; `positions` I64 [12]; for rotary and the qwen3 q/k norms
     `q` [12, heads * head_dim] and `k` [12, kv_heads * head_dim] (rows are positions, as the
-    C++ Matrix holds them);
+    C++ Matrix holds them); `inv_freq` F32 [head_dim / 2] for the rotary cases that keep HF's
+    buffer (compared bit for bit);
   weights (F32): `weight`, `bias`, `q_proj.weight`, `mlp.down_proj.weight`, ...; the causal LM
     uses full HF names (`model.embed_tokens.weight`, ..., `lm_head.weight` absent when tied);
   outputs: `out.fp32` (F32) and `out.bf16` (BF16); rotary cases `q_out.*`, `k_out.*`,
@@ -1080,7 +1081,7 @@ def case_activation(name, act):
     return d, {"x": x}, {}, {"out": out}
 
 
-def case_rotary(name, rope_scaling, positions=None, **changes):
+def case_rotary(name, rope_scaling, positions=None, with_inv_freq=False, **changes):
     d = config_with(rope_scaling=rope_scaling, **changes)
     config = Config(d)
     rng = Rng(name)
@@ -1101,7 +1102,10 @@ def case_rotary(name, rope_scaling, positions=None, **changes):
             "k_out": k_out.transpose(1, 2).reshape(SEQ, kv_heads * dim),
             "cos": cos[0], "sin": sin[0]})
     outputs = {key: (results[0][key], results[1][key]) for key in results[0]}
-    return d, {"q": q, "k": k, "positions": positions}, {}, outputs
+    inputs = {"q": q, "k": k, "positions": positions}
+    if with_inv_freq:  # the float32 buffer itself, after the dynamic update: compared bit for bit
+        inputs["inv_freq"] = rotary.inv_freq.clone()
+    return d, inputs, {}, outputs
 
 
 class QkNorms(nn.Module):
@@ -1144,19 +1148,22 @@ def case_mlp(name, **changes):
     return d, {"x": x}, weights, {"out": out}
 
 
-def case_attention(name, **changes):
+def case_attention(name, positions=None, **changes):
     d = config_with(**changes)
     config = Config(d)
     rng = Rng(name)
     make = lambda: LlamaAttention(config, layer_idx=0)
     weights = rng.weights(make())
     x = rng.normed_hidden(SEQ, config.hidden_size)
-    positions = torch.arange(SEQ, dtype=torch.int64)
+    positions = torch.arange(SEQ, dtype=torch.int64) if positions is None else positions
+    # LlamaModel.forward: cache_position = arange(past_seen_tokens, past_seen_tokens + seq), the
+    # mask's indices whatever the position_ids (which only the rotary embedding reads).
+    cache_position = torch.arange(SEQ, dtype=torch.int64)
 
     def run(module, dtype):
         hidden = x.to(dtype)[None]
         position_embeddings = LlamaRotaryEmbedding(config)(hidden, positions[None])
-        mask = causal_mask_of(config, 0, SEQ, dtype, positions)
+        mask = causal_mask_of(config, 0, SEQ, dtype, cache_position)
         return module(hidden, position_embeddings, mask)[0]
 
     return d, {"x": x, "positions": positions}, weights, {"out": both(make, weights, run)}
@@ -1300,6 +1307,19 @@ CASES = {
             "beta_fast": 16.0, "beta_slow": 2.0, "truncate": False}),
     "rotary_llama3": lambda n: case_rotary(
         n, LLAMA3, positions=torch.arange(SEQ, dtype=torch.int64) * 9),
+    # The two below keep inv_freq, which the test compares bit for bit. Dynamic NTK with
+    # max(positions) + 1 = 24: HF computes the grown base in float32 (seq_len is a tensor), and
+    # 3 of the 8 inv_freq differ by an ulp from a base computed in double.
+    "rotary_dynamic_float32_base": lambda n: case_rotary(
+        n, {"rope_type": "dynamic", "factor": 2.0},
+        positions=torch.arange(12, 12 + SEQ, dtype=torch.int64), max_position_embeddings=16,
+        with_inv_freq=True),
+    # llama3 with Llama 3.1's theta 5e5 and bands: `2 * math.pi / inv_freq` is Tensor.__rtruediv__,
+    # reciprocal() then * 2pi, which differs from a division in the medium band's inv_freq.
+    "rotary_llama3_wavelen": lambda n: case_rotary(
+        n, dict(LLAMA3, original_max_position_embeddings=256),
+        positions=torch.arange(SEQ, dtype=torch.int64) * 37, rope_theta=500000.0,
+        max_position_embeddings=1024, with_inv_freq=True),
     "mlp": case_mlp,
     "mlp_bias_gelu_tanh": lambda n: case_mlp(n, mlp_bias=True, hidden_act="gelu_pytorch_tanh"),
     "attention_mha": lambda n: case_attention(n, num_key_value_heads=4),
@@ -1307,6 +1327,15 @@ CASES = {
     "attention_mqa": lambda n: case_attention(n, num_key_value_heads=1),
     "attention_sliding": lambda n: case_attention(
         n, model_type="mistral", architectures=["MistralForCausalLM"], sliding_window=5),
+    # Positions that are not 0..n-1: the mask follows the key/query indices (cache_position),
+    # not the position ids. Gaps of 7 between runs of 4 with window 5 (masking by position
+    # would hide keys 1..4 indices back), and right padding at position 0 (masking by position
+    # would show the pad keys to every real query).
+    "attention_sliding_gapped_positions": lambda n: case_attention(
+        n, model_type="mistral", architectures=["MistralForCausalLM"], sliding_window=5,
+        positions=torch.tensor([0, 1, 2, 3, 10, 11, 12, 13, 20, 21, 22, 23])),
+    "attention_padded_positions": lambda n: case_attention(
+        n, positions=torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 0, 0])),
     "attention_qwen2_bias": lambda n: case_attention(
         n, model_type="qwen2", architectures=["Qwen2ForCausalLM"], rope_theta=1000000.0),
     # attention_bias also gives o_proj a bias; head_dim 24 makes the scaling inexact in bf16.

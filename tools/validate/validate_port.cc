@@ -116,6 +116,10 @@ Run Validate(const Target& target, const ModelConfig& config, const StateDict& w
             << FormatShort(tf.cosine.p5) << ", KL p95 " << FormatShort(tf.kl.p95) << ", top-1 "
             << FormatShort(tf.top1) << ": " << (tf.passed() ? "passed" : "FAILED") << "\n";
   for (const FailedCondition& f : tf.failures) std::cout << "  " << f.message << "\n";
+  if (tf.routing_tie_positions > 0) {
+    std::cout << tf.routing_tie_positions
+              << " positions not judged: from a near-tied router of the fp32 reference on\n";
+  }
   std::cout << "token-forwards: reference " << tf.reference_token_forwards << ", port "
             << tf.port_token_forwards << "\n";
 

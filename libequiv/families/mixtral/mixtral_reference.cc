@@ -18,13 +18,15 @@ nn::Matrix MixtralReference::Moe(int64_t layer, const nn::Matrix& x) const {
 
 // MixtralDecoderLayer: h = x + attn(norm1(x)); out = h + moe(norm2(h)), each add rounded.
 nn::Matrix MixtralReference::Layer(int64_t layer, const nn::Matrix& x,
-                                   const std::vector<int64_t>& positions) const {
+                                   const std::vector<int64_t>& positions,
+                                   std::vector<nn::Matrix>* router_logits) const {
   const nn::Precision p = precision_;
   const nn::Matrix normed = dense_.Run("input_layernorm", layer, {x, {}, {}});
   const nn::Matrix attn = dense_.Run("attention", layer, {normed, {}, positions});
   const nn::Matrix h = nn::Rounded(p, nn::Matrix(x + attn));
-  const nn::Matrix moe = Moe(layer, dense_.Run("post_attention_layernorm", layer, {h, {}, {}}));
-  return nn::Rounded(p, nn::Matrix(h + moe));
+  const nn::Matrix moe_in = dense_.Run("post_attention_layernorm", layer, {h, {}, {}});
+  if (router_logits != nullptr) router_logits->push_back(nn::Linear(moe_in, moe_[layer].gate, p));
+  return nn::Rounded(p, nn::Matrix(h + Moe(layer, moe_in)));
 }
 
 nn::Matrix MixtralReference::Run(std::string_view kind, int64_t layer,
@@ -58,15 +60,27 @@ nn::Matrix MixtralReference::Run(std::string_view kind, int64_t layer,
   return Layer(layer, x, input.positions);
 }
 
-nn::Matrix MixtralReference::Logits(std::span<const int64_t> ids) const {
+nn::Matrix MixtralReference::Forward(std::span<const int64_t> ids,
+                                     std::vector<nn::Matrix>* router_logits) const {
   const std::vector<int64_t> id_list(ids.begin(), ids.end());
   std::vector<int64_t> positions(id_list.size());
   for (std::size_t i = 0; i < positions.size(); ++i) positions[i] = static_cast<int64_t>(i);
   nn::Matrix h = dense_.Run("embedding", -1, {nn::Matrix(), id_list, {}});
   for (int64_t layer = 0; layer < config_.num_hidden_layers; ++layer) {
-    h = Layer(layer, h, positions);
+    h = Layer(layer, h, positions, router_logits);
   }
+  return h;
+}
+
+nn::Matrix MixtralReference::Logits(std::span<const int64_t> ids) const {
+  const nn::Matrix h = Forward(ids, nullptr);
   return dense_.Run("lm_head", -1, {dense_.Run("final_norm", -1, {h, {}, {}}), {}, {}});
+}
+
+std::vector<nn::Matrix> MixtralReference::RouterLogits(std::span<const int64_t> ids) const {
+  std::vector<nn::Matrix> router_logits;
+  Forward(ids, &router_logits);
+  return router_logits;
 }
 
 }  // namespace equiv

@@ -27,11 +27,16 @@ class MixtralReference : public Reference {
   // and causal_lm here; the rest as the llama reference runs them.
   nn::Matrix Run(std::string_view kind, int64_t layer, const ComponentInput& input) const override;
   nn::Matrix Logits(std::span<const int64_t> ids) const override;
+  std::vector<nn::Matrix> RouterLogits(std::span<const int64_t> ids) const override;
   nn::Precision precision() const override { return precision_; }
 
  private:
   nn::Matrix Moe(int64_t layer, const nn::Matrix& x) const;
-  nn::Matrix Layer(int64_t layer, const nn::Matrix& x, const std::vector<int64_t>& positions) const;
+  // `router_logits`, when given, receives the layer's router logits.
+  nn::Matrix Layer(int64_t layer, const nn::Matrix& x, const std::vector<int64_t>& positions,
+                   std::vector<nn::Matrix>* router_logits = nullptr) const;
+  // The final hidden states of one forward pass over ids 0 .. n-1.
+  nn::Matrix Forward(std::span<const int64_t> ids, std::vector<nn::Matrix>* router_logits) const;
 
   ModelConfig config_;
   nn::Precision precision_;

@@ -299,7 +299,10 @@ nn::Matrix NxdPort::Attention(int64_t layer, const nn::Matrix& x, const Attentio
     if (pass.fill_cache) cache.Append(s.k.topRows(pass.n_real), s.v.topRows(pass.n_real));
     // A patched attention still fills the cache with the port's own keys and values.
     if (patch == nullptr) {
-      outs.push_back(AttendRank(s.q, s.k, s.v, pass.query_positions, pass.query_positions, layer));
+      // Without a cache the mask is by row index, 0 .. rows-1 (HF's cache_position), whatever
+      // the positions rotary used; with one, by cache index (key_positions).
+      const std::vector<int64_t> rows = Iota(s.q.rows());
+      outs.push_back(AttendRank(s.q, s.k, s.v, rows, rows, layer));
     }
   }
   if (patch != nullptr) return (*patch)(Input(x, pass.query_positions), layer);

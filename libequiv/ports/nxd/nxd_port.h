@@ -71,10 +71,12 @@ class NxdPort : public Port {
   const NxdNaming& naming() const { return naming_; }
 
  private:
-  // What one attention pass attends over: its own positions (context encoding, optionally
-  // filling the cache with the first n_real rows), or the KV cache (token generation).
+  // What one attention pass attends over: its own rows (context encoding, optionally filling
+  // the cache with the first n_real rows; masked by row index, as HF masks by cache_position),
+  // or the KV cache (token generation; masked by cache index: query_positions and
+  // key_positions).
   struct AttentionPass {
-    std::vector<int64_t> query_positions;
+    std::vector<int64_t> query_positions;  // the rows' positions; from_cache: the cache index
     std::vector<int64_t> rotary_positions;
     int64_t rotary_seq_len = 0;  // what HF's dynamic rope sees
     int64_t n_real = 0;

@@ -398,6 +398,24 @@ TEST(ModelConfigDefaultsTest, UnknownFieldsAreIgnored) {
   EXPECT_EQ(Parse(config), Parse(Llama()));
 }
 
+// HF's llama-type attention rotates the whole head; a partial rotary factor is refused, not
+// ignored, whether transformers 4 (top level) or 5 (rope_parameters) writes it.
+TEST(ModelConfigRopeTest, PartialRotaryFactorIsRejected) {
+  EXPECT_EQ(Parse(With(Llama(), "partial_rotary_factor", 1.0)), Parse(Llama()));
+  EXPECT_EQ(Parse(With(Llama(), "partial_rotary_factor", nullptr)), Parse(Llama()));
+  EXPECT_THAT(ErrorOf(With(Llama(), "partial_rotary_factor", 0.5)),
+              ::testing::AllOf(HasSubstr("partial_rotary_factor = 0.5 is not supported"),
+                               HasSubstr("HF's llama rotates all head_dim = 16 dims"),
+                               HasSubstr("only 1.0 is accepted")));
+  EXPECT_THAT(
+      ErrorOf(
+          With(Llama(), "rope_parameters",
+               {{"rope_type", "default"}, {"rope_theta", 1e4}, {"partial_rotary_factor", 0.25}})),
+      HasSubstr("rope_parameters.partial_rotary_factor = 0.25 is not supported"));
+  EXPECT_THAT(ErrorOf(With(Llama(), "partial_rotary_factor", "half")),
+              HasSubstr("partial_rotary_factor = \"half\""));
+}
+
 TEST(ModelConfigRopeTest, DefaultTypeIsNoScaling) {
   const ModelConfig c = Parse(With(Llama(), "rope_scaling", {{"rope_type", "default"}}));
   EXPECT_EQ(c.rope_scaling, RopeScaling{});

@@ -23,9 +23,9 @@ using testing_support::ErrorOf;
 const TeacherForcedResult& Failing() {
   static const TeacherForcedResult r = [] {
     const auto& m = testing_support::Tiny("tiny-llama");
-    TeacherForcedResult r =
-        RunTeacherForced(m.config, m.weights, BuiltinPortOn({.tp_degree = 2}, {"tokengen_rope_off_by_one"}),
-                         SeededPrompts(2, 6, m.config.vocab_size, 3), 4);
+    TeacherForcedResult r = RunTeacherForced(
+        m.config, m.weights, BuiltinPortOn({.tp_degree = 2}, {"tokengen_rope_off_by_one"}),
+        SeededPrompts(2, 6, m.config.vocab_size, 3), 4);
     r.model = "tiny-llama";
     return r;
   }();
@@ -48,6 +48,19 @@ TEST(TeacherForcedJsonTest, RoundTripsEveryField) {
   EXPECT_EQ(back.failures[0].message, r.failures[0].message);
   EXPECT_EQ(back.prompts[1].positions[3].kl, r.prompts[1].positions[3].kl);
   EXPECT_EQ(back.r_ratio.worst_prompt, r.r_ratio.worst_prompt);
+}
+
+// Positions after near-tied routing keep their mark; files written before it read as judged.
+TEST(TeacherForcedJsonTest, RoutingTiesRoundTripAndDefaultToJudged) {
+  TeacherForcedResult r = Failing();
+  r.prompts[1].positions[3].routing_tie = true;
+  json j = ToJson(r);
+  EXPECT_EQ(j["prompts"][1]["positions"][3]["routing_tie"], true);
+  const TeacherForcedResult back = TeacherForcedResultFromJson(json::parse(j.dump()), "tf.json");
+  EXPECT_TRUE(back.prompts[1].positions[3].routing_tie);
+  EXPECT_EQ(back.routing_tie_positions, 1);
+  j["prompts"][1]["positions"][3].erase("routing_tie");
+  EXPECT_FALSE(TeacherForcedResultFromJson(j, "old.json").prompts[1].positions[3].routing_tie);
 }
 
 TEST(TeacherForcedJsonTest, NonFiniteIsNull) {
@@ -74,7 +87,7 @@ TEST(TeacherForcedJsonTest, NamesThePathOfWhatItRefuses) {
             "tf.json: extra is not a field of the document");
   EXPECT_EQ(error([](json& j) { j["failures"][0]["condition"] = "speed"; }),
             "tf.json: failures[0].condition is \"speed\", expected one of r_ratio_p95, cosine_p5, "
-            "kl_p95, top1_agreement, low_cosine_fraction");
+            "kl_p95, top1_agreement, low_cosine_fraction, routing_ties");
   EXPECT_EQ(error([](json& j) { j["schema_version"] = 2; }),
             "tf.json: schema_version is 2, this library reads version 1");
   EXPECT_EQ(error([](json& j) { j["schema"] = "equiv.suite_results"; }),

@@ -62,6 +62,18 @@ TEST(CompareRoutingTest, TopKIsASetNotAnOrder) {
   EXPECT_TRUE(CompareRouting(l.View(), {.top_k = 2}).passed);
 }
 
+// Gap 2 against a bf16 error of 0: decided. Gap 0.1 against 4 x 0.05: near-tied. Every expert
+// selected: nothing can flip.
+TEST(RoutingDecidedTest, DecidedWhenTheGapExceedsFourTimesTheBf16Error) {
+  const std::vector<double> clear = {3, 1, -1}, near = {0.6, 0.5, 0}, near_bf16 = {0.6, 0.55, 0};
+  EXPECT_TRUE(RoutingDecided(clear.data(), clear.data(), 3, {.top_k = 2}));
+  EXPECT_FALSE(RoutingDecided(near.data(), near_bf16.data(), 3, {.top_k = 1}));
+  EXPECT_TRUE(RoutingDecided(near.data(), near_bf16.data(), 3, {.top_k = 1, .margin_factor = 1}));
+  EXPECT_TRUE(RoutingDecided(near.data(), near_bf16.data(), 3, {.top_k = 3}));
+  EXPECT_THAT(ErrorOf([&] { RoutingDecided(near.data(), near.data(), 3, {.top_k = 0}); }),
+              HasSubstr("RoutingDecided: top_k 0 is outside [1, 3] experts"));
+}
+
 TEST(CompareRoutingTest, RejectsTopKOutsideTheExperts) {
   const Logits l;
   EXPECT_THAT(ErrorOf([&] { CompareRouting(l.View(), {.top_k = 4}); }),

@@ -116,12 +116,16 @@ const GoldenCase kCases[] = {
     {"rotary_yarn", Kind::kRotary, kSingleOp},
     {"rotary_yarn_mscale", Kind::kRotary, kSingleOp},
     {"rotary_llama3", Kind::kRotary, kSingleOp},
+    {"rotary_dynamic_float32_base", Kind::kRotary, kSingleOp},
+    {"rotary_llama3_wavelen", Kind::kRotary, kSingleOp},
     {"mlp", Kind::kMlp, kModule},
     {"mlp_bias_gelu_tanh", Kind::kMlp, kModule},
     {"attention_mha", Kind::kAttention, kModule},
     {"attention_gqa", Kind::kAttention, kModule},
     {"attention_mqa", Kind::kAttention, kModule},
     {"attention_sliding", Kind::kAttention, kModule},
+    {"attention_sliding_gapped_positions", Kind::kAttention, kModule},
+    {"attention_padded_positions", Kind::kAttention, kModule},
     {"attention_qwen2_bias", Kind::kAttention, kModule},
     {"attention_llama_bias_head_dim_24", Kind::kAttention, kModule},
     {"decoder_layer", Kind::kDecoderLayer, kDecoderLayer},
@@ -262,7 +266,7 @@ class Golden {
   static bool IsWeight(const SafetensorsEntry& e) {
     const std::string_view name = e.name;
     return e.dtype == ElementType::kF32 && name != "x" && name != "q" && name != "k" &&
-           !name.ends_with(".fp32");
+           name != "inv_freq" && !name.ends_with(".fp32");
   }
 
   static void Decode(const TensorView& view, float* out) {
@@ -468,6 +472,45 @@ TEST_P(NnGoldenTest, MatchesPyTorch) {
                           << ": more error than PyTorch's bf16 run";
   }
 }
+
+// The rotary cases that keep HF's inv_freq buffer (float32, after the dynamic update): ours is
+// bit-identical. A 1-ulp difference in inv_freq moves cos and sin by far less than the 1e-5 of
+// the rule above, so only this comparison sees an operation evaluated differently from PyTorch
+// (the dynamic base in double instead of float32, `2 * pi / inv_freq` as one division instead of
+// reciprocal and multiply).
+const char* const kInvFreqCases[] = {"rotary_dynamic_float32_base", "rotary_llama3_wavelen"};
+
+class NnGoldenInvFreqTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(NnGoldenInvFreqTest, IsBitIdentical) {
+  const std::string name = GetParam();
+  const std::string path = GoldenDir() + "/" + name + ".safetensors";
+  ASSERT_TRUE(fs::exists(path)) << path << " is missing: python3 tools/golden/make_nn_golden.py";
+  const Golden g(path);
+  const Vector torch_inv_freq = g.Vec("inv_freq");
+  const std::vector<int64_t> positions = g.Ints("positions");
+  const RotaryFrequencies ours = ComputeRotaryFrequencies(g.config(), SeqLenOf(positions));
+  ASSERT_EQ(static_cast<Eigen::Index>(ours.inv_freq.size()), torch_inv_freq.size()) << name;
+  int64_t differing = 0;
+  std::ostringstream detail;
+  detail << std::setprecision(9);
+  for (Eigen::Index i = 0; i < torch_inv_freq.size(); ++i) {
+    const float o = ours.inv_freq[static_cast<std::size_t>(i)];
+    if (o == torch_inv_freq(i)) continue;
+    ++differing;
+    detail << " [" << i << "] ours " << o << ", torch " << torch_inv_freq(i) << ";";
+  }
+  std::cout << "[ golden ] " << name << " inv_freq: " << differing << " of "
+            << torch_inv_freq.size() << " differ from torch's\n";
+  EXPECT_EQ(differing, 0) << name << ": inv_freq differs from torch's float32 buffer in "
+                          << differing << " of " << torch_inv_freq.size()
+                          << " frequencies:" << detail.str();
+}
+
+INSTANTIATE_TEST_SUITE_P(Torch, NnGoldenInvFreqTest, ::testing::ValuesIn(kInvFreqCases),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           return std::string(info.param);
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Torch, NnGoldenTest, ::testing::ValuesIn(kCases),
                          [](const ::testing::TestParamInfo<GoldenCase>& info) {

@@ -107,6 +107,22 @@ TEST(NxdPortTest, BucketPaddingKeepsStaticShapes) {
                                                         "sequence bucket 64")));
 }
 
+// Positions that are not 0 .. n-1 (a dump's, runs with gaps wider than the window) move rotary
+// only: the port masks by row index as HF and the reference do, so its attention and decoder
+// layer still pass, with the window and with bucket padding after the real rows.
+TEST(NxdPortTest, MasksFollowRowsNotPositions) {
+  const ModelConfig config = TinyConfig("tiny-mistral");  // sliding_window 16
+  const StateDict weights = InitStateDict(config, 4);
+  const std::unique_ptr<Port> port =
+      MakePort(config, weights, DeviceConfig{.tp_degree = 2, .sequence_buckets = {32}});
+  for (const std::string_view c : {"attention", "decoder_layer"}) {
+    ComponentInput input = MakeInput(config, c, 24, 6);
+    for (int64_t i = 0; i < 24; ++i) input.positions[i] = i + 20 * (i / 6);  // 0..5, 26..31, ..
+    const auto out = RunComponent(config, weights, *port, c, 0, input);
+    EXPECT_TRUE(out.comparison.passed) << c << ": " << ::testing::PrintToString(out.comparison);
+  }
+}
+
 // Token generation through the KV cache computes what one full forward pass computes.
 TEST(NxdPortTest, TokenGenerationMatchesTheReferenceAtEveryPosition) {
   const ModelConfig config = TinyConfig("tiny-llama");
