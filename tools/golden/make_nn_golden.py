@@ -189,7 +189,8 @@ TINY_QWEN2_MOE = {
 }
 
 
-# configs/tiny-qwen3-moe.json, copied so that editing that file does not move these goldens.
+# configs/tiny-qwen3-moe.json with top 2 (the shipped file routes top 1 since the teacher-forced
+# routing_ties rule), copied so that editing that file does not move these goldens.
 TINY_QWEN3_MOE = {
     "architectures": ["Qwen3MoeForCausalLM"],
     "model_type": "qwen3_moe",
