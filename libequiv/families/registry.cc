@@ -8,6 +8,7 @@
 #include "libequiv/families/llama/llama_family.h"
 #include "libequiv/families/mixtral/mixtral_family.h"
 #include "libequiv/families/qwen3/qwen3_family.h"
+#include "libequiv/families/qwen_moe/qwen_moe_family.h"
 #include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/io/text_file.h"
@@ -23,7 +24,9 @@ const LlamaFamily kLlama{};
 const Qwen3Family kQwen3{};
 const GemmaFamily kGemma2{2};
 const MixtralFamily kMixtral{};
-constexpr std::array<const Architecture*, 4> kFamilies = {&kLlama, &kQwen3, &kGemma2, &kMixtral};
+const QwenMoeFamily kQwen2Moe{2}, kQwen3Moe{3};
+constexpr std::array<const Architecture*, 6> kFamilies = {&kLlama,   &kQwen3,    &kGemma2,
+                                                          &kMixtral, &kQwen2Moe, &kQwen3Moe};
 
 std::vector<FaultInfo> MakeCatalog() {
   std::vector<FaultInfo> all;
