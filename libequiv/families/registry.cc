@@ -22,8 +22,10 @@ namespace {
 const LlamaFamily kLlama{};
 const Qwen3Family kQwen3{};
 const GemmaFamily kGemma2{2};
+const GemmaFamily kGemma3{3};
 const MixtralFamily kMixtral{};
-constexpr std::array<const Architecture*, 4> kFamilies = {&kLlama, &kQwen3, &kGemma2, &kMixtral};
+constexpr std::array<const Architecture*, 5> kFamilies = {&kLlama, &kQwen3, &kGemma2, &kMixtral,
+                                                          &kGemma3};
 
 std::vector<FaultInfo> MakeCatalog() {
   std::vector<FaultInfo> all;
