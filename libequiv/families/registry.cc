@@ -24,8 +24,8 @@ const Qwen3Family kQwen3{};
 const GemmaFamily kGemma2{2};
 const GemmaFamily kGemma3{3};
 const MixtralFamily kMixtral{};
-constexpr std::array<const Architecture*, 5> kFamilies = {&kLlama, &kQwen3, &kGemma2, &kMixtral,
-                                                          &kGemma3};
+constexpr std::array<const Architecture*, 5> kFamilies = {&kLlama, &kQwen3, &kGemma2, &kGemma3,
+                                                          &kMixtral};
 
 std::vector<FaultInfo> MakeCatalog() {
   std::vector<FaultInfo> all;

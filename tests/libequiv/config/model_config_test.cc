@@ -226,9 +226,9 @@ TEST(ModelConfigShippedTest, Mixtral8x7B) {
 TEST(ModelConfigShippedTest, EveryShippedConfigRoundTrips) {
   for (const char* name :
        {"tiny-llama.json", "tiny-mistral.json", "tiny-qwen2.json", "tiny-llama-yarn.json",
-        "tiny-qwen3.json", "tiny-gemma2.json", "tiny-mixtral.json", "llama-3.1-8b.json",
-        "mistral-7b-v0.1.json", "qwen2-7b.json", "qwen3-8b.json", "gemma-2-9b.json",
-        "mixtral-8x7b.json"}) {
+        "tiny-qwen3.json", "tiny-gemma2.json", "tiny-gemma3.json", "tiny-mixtral.json",
+        "llama-3.1-8b.json", "mistral-7b-v0.1.json", "qwen2-7b.json", "qwen3-8b.json",
+        "gemma-2-9b.json", "gemma-3-1b-it.json", "mixtral-8x7b.json"}) {
     SCOPED_TRACE(name);
     const ModelConfig c = LoadModelConfig(ConfigPath(name));
     EXPECT_EQ(ParseModelConfig(ToJson(c).dump()), c);
@@ -433,7 +433,7 @@ TEST(ModelConfigErrorTest, MissingField) {
   config = Llama();
   config.erase("model_type");
   EXPECT_EQ(ErrorOf(config),
-            "config.json: model_type is missing (llama, mistral, qwen2, qwen3, gemma2, mixtral)");
+            "config.json: model_type is missing (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, mixtral)");
 }
 
 TEST(ModelConfigErrorTest, MissingKvHeadsForMistralAndQwen2) {
@@ -492,7 +492,7 @@ TEST(ModelConfigErrorTest, BadNumbers) {
 TEST(ModelConfigErrorTest, UnsupportedModelType) {
   EXPECT_EQ(ErrorOf(With(Llama(), "model_type", "gemma")),
             "config.json: model_type = \"gemma\" is not supported (llama, mistral, qwen2, qwen3, "
-            "gemma2, mixtral)");
+            "gemma2, gemma3_text, mixtral)");
 }
 
 TEST(ModelConfigErrorTest, UnknownRopeType) {
@@ -605,7 +605,7 @@ TEST(ModelConfigErrorTest, SourceAndPathNameTheFile) {
   } catch (const Error& e) {
     EXPECT_STREQ(
         e.what(),
-        "models/x/config.json: model_type is missing (llama, mistral, qwen2, qwen3, gemma2, mixtral)");
+        "models/x/config.json: model_type is missing (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, mixtral)");
   }
   const std::string missing = ConfigPath("no-such-config.json");
   try {
