@@ -22,10 +22,10 @@ namespace equiv {
 // The values of one variable: an explicit list, every layer of the model, or the layers of one
 // attention type (config.layer_types; a config without them has only full-attention layers).
 struct VariableValues {
-  bool all_layers = false;  // "num_hidden_layers": 0 .. num_hidden_layers - 1
+  bool all_layers = false;      // "num_hidden_layers": 0 .. num_hidden_layers - 1
+  std::vector<int64_t> values;  // the explicit list (used when neither flag is set), in file order
   // "sliding_attention_layers" / "full_attention_layers": the layers of that type.
-  std::optional<LayerAttention> layers_of_type;
-  std::vector<int64_t> values;  // the explicit list (used when neither above), in file order
+  std::optional<LayerAttention> layers_of_type = std::nullopt;
 
   std::vector<int64_t> Resolve(const ModelConfig& config) const;
   bool operator==(const VariableValues&) const = default;
