@@ -84,9 +84,9 @@ constexpr nxd::NxdFault kFaults[] = {
     // Gemma 3's own: tiny-gemma3 has a local base (1e4) far from the global one (1e6, linear
     // scaling 8) and per-head q/k norms.
     {{"local_rope_base_ignored", "rotary_local",
-      "the sliding layers' rotary built from rope_theta instead of rope_local_base_freq (one "
-      "rotary embedding for every layer, as in Gemma 2)",
-      kComp, kMissingAlgorithm, "tiny-gemma3"},
+      "the sliding layers' rotary built from rope_theta instead of rope_local_base_freq "
+      "(rope_local_base_freq not read, as a Gemma 2 config reader would)",
+      kComp, kWrongComputation, "tiny-gemma3"},
      [](NxdSteps& s) {
        s.read_config = [before = std::move(s.read_config)](ModelConfig& c) {
          before(c);
