@@ -187,8 +187,7 @@ TEST(ReferenceCommandTest, RunsEveryGemma3ModuleTheMappingMaps) {
                            out, err),
               kExitPassed)
         << e.Label() << ": " << err.str();
-    EXPECT_THAT(out.str(), HasSubstr(std::string(found->kind->name) + " (bf16) [5, "))
-        << e.Label();
+    EXPECT_THAT(out.str(), HasSubstr(std::string(found->kind->name) + " (bf16) [5, ")) << e.Label();
     kinds.insert(std::string(found->kind->name));
   }
   for (const char* kind : {"q_norm", "k_norm", "rotary", "rotary_local", "embedding"}) {

@@ -433,7 +433,8 @@ TEST(ModelConfigErrorTest, MissingField) {
   config = Llama();
   config.erase("model_type");
   EXPECT_EQ(ErrorOf(config),
-            "config.json: model_type is missing (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, mixtral)");
+            "config.json: model_type is missing (llama, mistral, qwen2, qwen3, gemma2, "
+            "gemma3_text, mixtral)");
 }
 
 TEST(ModelConfigErrorTest, MissingKvHeadsForMistralAndQwen2) {
@@ -604,9 +605,9 @@ TEST(ModelConfigErrorTest, SourceAndPathNameTheFile) {
     ParseModelConfig("{}", "models/x/config.json");
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(
-        e.what(),
-        "models/x/config.json: model_type is missing (llama, mistral, qwen2, qwen3, gemma2, gemma3_text, mixtral)");
+    EXPECT_STREQ(e.what(),
+                 "models/x/config.json: model_type is missing (llama, mistral, qwen2, qwen3, "
+                 "gemma2, gemma3_text, mixtral)");
   }
   const std::string missing = ConfigPath("no-such-config.json");
   try {

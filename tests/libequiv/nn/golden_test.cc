@@ -9,12 +9,13 @@
 //   R = ||ours_bf16 - torch_fp32|| / B in [0.9, 1.1].
 // Every run prints one "[ golden ]" line with the measured values.
 //
-// The qwen3, gemma2, gemma3_text and mixtral cases run through the family's reference (families/registry.h:
-// ArchitectureOf(config).MakeReference), the way the suite runs it, on the golden's module
-// weights put into layer 0 of a seeded model; the q/k norm case also runs nn::HeadRmsNorm
-// directly (gemma3's nn::GemmaHeadRmsNorm). The gemma2 and gemma3 attention cases run at the
-// layer the case names (0 slides, 1 attends fully; gemma3's 0 with the local rotary); the norm case also runs nn::GemmaRmsNorm directly, and the embedding scale (which no
-// HF module of Gemma 2 returns) runs nn::ScaleEmbeddings.
+// The qwen3, gemma2, gemma3_text and mixtral cases run through the family's reference
+// (families/registry.h: ArchitectureOf(config).MakeReference), the way the suite runs it, on the
+// golden's module weights put into layer 0 of a seeded model; the q/k norm case also runs
+// nn::HeadRmsNorm directly (gemma3's nn::GemmaHeadRmsNorm). The gemma2 and gemma3 attention cases
+// run at the layer the case names (0 slides, 1 attends fully; gemma3's 0 with the local rotary);
+// the norm case also runs nn::GemmaRmsNorm directly, and the embedding scale (which no HF module of
+// Gemma 2 returns) runs nn::ScaleEmbeddings.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -332,13 +333,12 @@ Outputs RunCase(const Golden& g, const GoldenCase& c, Precision p) {
       const std::unique_ptr<Reference> ref = g.FamilyReference("model.layers.0.self_attn.", p);
       const double eps = config.rms_norm_eps;
       if (c.kind == Kind::kGemmaQkNorm) {
-        return {
-            {"q_out", GemmaHeadRmsNorm(input("q"), Rounded(p, g.Vec("q_norm.weight")), eps, p),
-             "nn::GemmaHeadRmsNorm"},
-            {"k_out", GemmaHeadRmsNorm(input("k"), Rounded(p, g.Vec("k_norm.weight")), eps, p),
-             "nn::GemmaHeadRmsNorm"},
-            {"q_out", ref->Run("q_norm", 0, {g.Mat("q"), {}, {}}), "reference q_norm"},
-            {"k_out", ref->Run("k_norm", 0, {g.Mat("k"), {}, {}}), "reference k_norm"}};
+        return {{"q_out", GemmaHeadRmsNorm(input("q"), Rounded(p, g.Vec("q_norm.weight")), eps, p),
+                 "nn::GemmaHeadRmsNorm"},
+                {"k_out", GemmaHeadRmsNorm(input("k"), Rounded(p, g.Vec("k_norm.weight")), eps, p),
+                 "nn::GemmaHeadRmsNorm"},
+                {"q_out", ref->Run("q_norm", 0, {g.Mat("q"), {}, {}}), "reference q_norm"},
+                {"k_out", ref->Run("k_norm", 0, {g.Mat("k"), {}, {}}), "reference k_norm"}};
       }
       return {{"q_out", HeadRmsNorm(input("q"), Rounded(p, g.Vec("q_norm.weight")), eps, p),
                "nn::HeadRmsNorm"},

@@ -1,6 +1,7 @@
-// The gemma2 and gemma3_text families: config.json as Gemma2Config / Gemma3TextConfig read it (defaults, layer types, soft-caps,
-// errors that name the field), what its reference components return at HF's module paths
-// (embed_tokens unscaled, lm_head without the final soft-cap) and its built-in port's tree.
+// The gemma2 and gemma3_text families: config.json as Gemma2Config / Gemma3TextConfig read it
+// (defaults, layer types, soft-caps, errors that name the field), what its reference components
+// return at HF's module paths (embed_tokens unscaled, lm_head without the final soft-cap) and its
+// built-in port's tree.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
