@@ -332,18 +332,11 @@ Outputs RunCase(const Golden& g, const GoldenCase& c, Precision p) {
       // The reference rounds its inputs and weights itself: it gets them in float32.
       const std::unique_ptr<Reference> ref = g.FamilyReference("model.layers.0.self_attn.", p);
       const double eps = config.rms_norm_eps;
-      if (c.kind == Kind::kGemmaQkNorm) {
-        return {{"q_out", GemmaHeadRmsNorm(input("q"), Rounded(p, g.Vec("q_norm.weight")), eps, p),
-                 "nn::GemmaHeadRmsNorm"},
-                {"k_out", GemmaHeadRmsNorm(input("k"), Rounded(p, g.Vec("k_norm.weight")), eps, p),
-                 "nn::GemmaHeadRmsNorm"},
-                {"q_out", ref->Run("q_norm", 0, {g.Mat("q"), {}, {}}), "reference q_norm"},
-                {"k_out", ref->Run("k_norm", 0, {g.Mat("k"), {}, {}}), "reference k_norm"}};
-      }
-      return {{"q_out", HeadRmsNorm(input("q"), Rounded(p, g.Vec("q_norm.weight")), eps, p),
-               "nn::HeadRmsNorm"},
-              {"k_out", HeadRmsNorm(input("k"), Rounded(p, g.Vec("k_norm.weight")), eps, p),
-               "nn::HeadRmsNorm"},
+      const bool gemma = c.kind == Kind::kGemmaQkNorm;
+      const auto norm = gemma ? GemmaHeadRmsNorm : HeadRmsNorm;
+      const std::string via = gemma ? "nn::GemmaHeadRmsNorm" : "nn::HeadRmsNorm";
+      return {{"q_out", norm(input("q"), Rounded(p, g.Vec("q_norm.weight")), eps, p), via},
+              {"k_out", norm(input("k"), Rounded(p, g.Vec("k_norm.weight")), eps, p), via},
               {"q_out", ref->Run("q_norm", 0, {g.Mat("q"), {}, {}}), "reference q_norm"},
               {"k_out", ref->Run("k_norm", 0, {g.Mat("k"), {}, {}}), "reference k_norm"}};
     }
