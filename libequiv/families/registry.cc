@@ -8,6 +8,7 @@
 #include "libequiv/families/llama/llama_family.h"
 #include "libequiv/families/mixtral/mixtral_family.h"
 #include "libequiv/families/qwen3/qwen3_family.h"
+#include "libequiv/families/qwen_moe/qwen_moe_family.h"
 #include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/io/text_file.h"
@@ -24,8 +25,9 @@ const Qwen3Family kQwen3{};
 const GemmaFamily kGemma2{2};
 const GemmaFamily kGemma3{3};
 const MixtralFamily kMixtral{};
-constexpr std::array<const Architecture*, 5> kFamilies = {&kLlama, &kQwen3, &kGemma2, &kGemma3,
-                                                          &kMixtral};
+const QwenMoeFamily kQwen2Moe{2}, kQwen3Moe{3};
+constexpr std::array<const Architecture*, 7> kFamilies = {
+    &kLlama, &kQwen3, &kGemma2, &kGemma3, &kMixtral, &kQwen2Moe, &kQwen3Moe};
 
 std::vector<FaultInfo> MakeCatalog() {
   std::vector<FaultInfo> all;

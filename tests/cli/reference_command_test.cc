@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -192,6 +193,37 @@ TEST(ReferenceCommandTest, RunsEveryGemma3ModuleTheMappingMaps) {
   }
   for (const char* kind : {"q_norm", "k_norm", "rotary", "rotary_local", "embedding"}) {
     EXPECT_EQ(kinds.count(kind), 1u) << kind;
+  }
+}
+
+// Qwen2-MoE and Qwen3-MoE: the router at mlp.gate returns its logits [n, experts]; Qwen2-MoE's
+// shared expert and its gate ([n, 1], before the sigmoid) are components of their own.
+TEST(ReferenceCommandTest, RunsQwenMoeRoutersExpertsAndSharedExpert) {
+  const std::string configs = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/";
+  const Tensor x = RandomNormal(Shape({5, 128}), 4);
+  const std::string input = Temp("qmoe_x.npy"), output = Temp("qmoe_y.npy");
+  WriteNpy(input, x.view());
+  const std::tuple<const char*, const char*, const char*> paths[] = {
+      {"tiny-qwen2-moe.json", "model.layers.0.mlp.gate", "router (fp32) [5, 4]"},
+      {"tiny-qwen2-moe.json", "model.layers.1.mlp.experts", "experts (fp32) [5, 512]"},
+      {"tiny-qwen2-moe.json", "model.layers.1.mlp.shared_expert", "shared_expert (fp32) [5, 128]"},
+      {"tiny-qwen2-moe.json", "model.layers.0.mlp.shared_expert_gate",
+       "shared_expert_gate (fp32) [5, 1]"},
+      {"tiny-qwen2-moe.json", "model.layers.1.mlp", "moe (fp32) [5, 128]"},
+      {"tiny-qwen3-moe.json", "model.layers.0.mlp.gate", "router (fp32) [5, 4]"},
+      {"tiny-qwen3-moe.json", "model.layers.0.mlp", "moe (fp32) [5, 128]"},
+      {"tiny-qwen3-moe.json", "model.layers.1", "decoder_layer (fp32) [5, 128]"}};
+  for (const auto& [config, path, says] : paths) {
+    std::ostringstream out, err;
+    ASSERT_EQ(RunReference({.config = configs + config,
+                            .components = {path},
+                            .input = input,
+                            .precision = "fp32",
+                            .output = output},
+                           out, err),
+              kExitPassed)
+        << path << ": " << err.str();
+    EXPECT_THAT(out.str(), HasSubstr(says)) << config << " " << path;
   }
 }
 

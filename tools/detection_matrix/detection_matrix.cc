@@ -19,7 +19,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--thresholds", thresholds, "a thresholds JSON file (tau, tau_by_component)");
   std::string family;
-  app.add_option("--family", family, "only this family's faults and clean runs (llama, mixtral)");
+  app.add_option("--family", family,
+                 "only this family's faults and clean runs (llama, qwen3, gemma2, mixtral, "
+                 "qwen2_moe, qwen3_moe)");
   CLI11_PARSE(app, argc, argv);
   try {
     equiv::DetectionMatrixOptions options;

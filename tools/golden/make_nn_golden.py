@@ -8,7 +8,8 @@ Run with Debian's interpreter (python3-torch; `transformers` and `safetensors` a
 The modules below transcribe the HuggingFace modeling code operation by operation, in plain
 PyTorch, as transformers 4.48-4.5x has it (src/transformers/models/llama/modeling_llama.py,
 models/mistral/modeling_mistral.py, models/qwen2/modeling_qwen2.py, models/qwen3/
-modeling_qwen3.py (from 4.51), models/mixtral/modeling_mixtral.py (4.5x, before the fused
+modeling_qwen3.py (from 4.51), models/mixtral/modeling_mixtral.py, models/qwen2_moe/
+modeling_qwen2_moe.py and models/qwen3_moe/modeling_qwen3_moe.py (4.5x, before the fused
 experts of 5.0), modeling_rope_utils.py, activations.py): each function names
 the HF function it follows. The eager attention path is used, with the additive causal mask HF
 builds for it. Every case runs twice on the same fp32 weights and inputs: in float32, and in
@@ -41,8 +42,8 @@ Each file holds (names relative to the module, as in its HF state_dict):
   weights (F32): `weight`, `bias`, `q_proj.weight`, `mlp.down_proj.weight`, ...; the causal LM
     uses full HF names (`model.embed_tokens.weight`, ..., `lm_head.weight` absent when tied);
   outputs: `out.fp32` (F32) and `out.bf16` (BF16); rotary cases `q_out.*`, `k_out.*`,
-    `cos.*`, `sin.*` ([12, head_dim]); the q/k norm case `q_out.*`, `k_out.*`; the Mixtral MoE
-    block `out.*`, `router_logits.*` ([12, experts]), `routing_weights.*` ([12, top_k]) and
+    `cos.*`, `sin.*` ([12, head_dim]); the q/k norm case `q_out.*`, `k_out.*`; the Mixtral,
+    Qwen2-MoE and Qwen3-MoE MoE blocks `out.*`, `router_logits.*` ([12, experts]), `routing_weights.*` ([12, top_k]) and
     `selected_experts.fp32` / `.bf16` (I64 [12, top_k], torch.topk's order).
 Layout as the reference safetensors writer makes it (see make_safetensors_golden.py).
 """
@@ -158,6 +159,71 @@ TINY_MIXTRAL = {
 }
 
 
+# configs/tiny-qwen2-moe.json, copied so that editing that file does not move these goldens.
+TINY_QWEN2_MOE = {
+    "architectures": ["Qwen2MoeForCausalLM"],
+    "model_type": "qwen2_moe",
+    "hidden_size": 128,
+    "intermediate_size": 256,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 8,
+    "num_key_value_heads": 4,
+    "num_experts": 4,
+    "num_experts_per_tok": 2,
+    "moe_intermediate_size": 64,
+    "shared_expert_intermediate_size": 128,
+    "norm_topk_prob": False,
+    "decoder_sparse_step": 1,
+    "mlp_only_layers": [],
+    "vocab_size": 256,
+    "max_position_embeddings": 256,
+    "rms_norm_eps": 1e-06,
+    "rope_theta": 1000000.0,
+    "hidden_act": "silu",
+    "use_sliding_window": False,
+    "sliding_window": None,
+    "max_window_layers": 2,
+    "tie_word_embeddings": False,
+    "router_aux_loss_coef": 0.001,
+    "output_router_logits": False,
+    "torch_dtype": "float32",
+}
+
+
+# configs/tiny-qwen3-moe.json with top 2 (the shipped file routes top 1 since the teacher-forced
+# routing_ties rule), copied so that editing that file does not move these goldens.
+TINY_QWEN3_MOE = {
+    "architectures": ["Qwen3MoeForCausalLM"],
+    "model_type": "qwen3_moe",
+    "hidden_size": 128,
+    "intermediate_size": 256,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 8,
+    "num_key_value_heads": 2,
+    "head_dim": 32,
+    "num_experts": 4,
+    "num_experts_per_tok": 2,
+    "moe_intermediate_size": 64,
+    "norm_topk_prob": True,
+    "decoder_sparse_step": 1,
+    "mlp_only_layers": [],
+    "vocab_size": 256,
+    "max_position_embeddings": 256,
+    "rms_norm_eps": 1e-06,
+    "rope_theta": 1000000.0,
+    "rope_scaling": None,
+    "hidden_act": "silu",
+    "attention_bias": False,
+    "use_sliding_window": False,
+    "sliding_window": None,
+    "max_window_layers": 2,
+    "tie_word_embeddings": False,
+    "router_aux_loss_coef": 0.001,
+    "output_router_logits": False,
+    "torch_dtype": "float32",
+}
+
+
 # ---- PyTorch 2.x bf16 kernels where 1.13 differs (see the docstring) ----
 
 def _float_once(op, x):
@@ -185,6 +251,10 @@ def div_scalar(x, scalar):  # torch 2.x div_true_kernel: float(bf16) / float(ori
 def tanh(x):  # unary ops on reduced types compute in float and round once
     return _float_once(torch.tanh, x)
 
+
+def sigmoid(x):  # F.sigmoid; torch 2.x sigmoid_kernel, reduced types: float inside, one rounding
+    return _float_once(torch.sigmoid, x)
+
 # activations.py ACT2FN: "silu" -> nn.SiLU, "gelu" -> GELUActivation (erf),
 # "gelu_pytorch_tanh" -> PytorchGELUTanh (gelu(approximate="tanh")).
 ACT2FN = {"silu": silu, "gelu": F.gelu, "gelu_pytorch_tanh": gelu_tanh}
@@ -211,12 +281,16 @@ class Config:
         # LlamaAttention (and Qwen3Attention, its subclass): bias=config.attention_bias on q,
         # k, v and o; MistralAttention: none; Qwen2Attention: q, k, v bias=True, o_proj
         # bias=False. Only LlamaMLP reads mlp_bias (Qwen3MLP is GemmaMLP: no bias).
-        own_bias = self.model_type in ("llama", "qwen3")
-        self.qkv_bias = d.get("attention_bias", False) if own_bias else self.model_type == "qwen2"
+        # Qwen3MoeAttention: as Qwen3Attention; Qwen2MoeAttention: bias=config.qkv_bias (True)
+        # on q, k, v, none on o.
+        own_bias = self.model_type in ("llama", "qwen3", "qwen3_moe")
+        self.qkv_bias = (d.get("attention_bias", False) if own_bias
+                         else d.get("qkv_bias", True) if self.model_type == "qwen2_moe"
+                         else self.model_type == "qwen2")
         self.o_bias = d.get("attention_bias", False) if own_bias else False
         self.mlp_bias = d.get("mlp_bias", False) if self.model_type == "llama" else False
         # Qwen3Attention: q_norm and k_norm, Qwen3RMSNorm(head_dim, eps=rms_norm_eps).
-        self.qk_norm = self.model_type == "qwen3"
+        self.qk_norm = self.model_type in ("qwen3", "qwen3_moe")
         self.qwen = self.model_type in ("qwen2", "qwen3")
         if self.model_type == "mistral":
             self.sliding_window = d.get("sliding_window", 4096)
@@ -230,6 +304,13 @@ class Config:
             self.sliding_window = d.get("sliding_window")
             self.num_local_experts = d.get("num_local_experts", 8)
             self.num_experts_per_tok = d.get("num_experts_per_tok", 2)
+        # Qwen2MoeConfig, Qwen3MoeConfig (the tiny configs give every field; no dense layers).
+        if self.model_type in ("qwen2_moe", "qwen3_moe"):
+            self.num_experts = d["num_experts"]
+            self.num_experts_per_tok = d["num_experts_per_tok"]
+            self.moe_intermediate_size = d["moe_intermediate_size"]
+            self.shared_expert_intermediate_size = d.get("shared_expert_intermediate_size", 0)
+            self.norm_topk_prob = d.get("norm_topk_prob", False)
 
     def sliding_window_of_layer(self, layer_idx):
         # Mistral: every layer; Qwen2, Qwen3: layers >= max_window_layers (their layer_types).
@@ -499,6 +580,74 @@ class MixtralSparseMoeBlock(nn.Module):
         return final_hidden_states, router_logits
 
 
+# ---- modeling_qwen2_moe.py, modeling_qwen3_moe.py (4.5x, experts as a ModuleList) ----
+
+class Qwen2MoeMLP(nn.Module):
+    """Also Qwen3MoeMLP: no bias, intermediate_size given."""
+
+    def __init__(self, config, intermediate_size):
+        super().__init__()
+        self.gate_proj = nn.Linear(config.hidden_size, intermediate_size, bias=False)
+        self.up_proj = nn.Linear(config.hidden_size, intermediate_size, bias=False)
+        self.down_proj = nn.Linear(intermediate_size, config.hidden_size, bias=False)
+        self.act_fn = ACT2FN[config.hidden_act]
+
+    def forward(self, x):
+        return self.down_proj(self.act_fn(self.gate_proj(x)) * self.up_proj(x))
+
+
+class Qwen2MoeSparseMoeBlock(nn.Module):
+    """Also Qwen3MoeSparseMoeBlock, which has no shared expert. forward also returns what the
+    golden records, as MixtralSparseMoeBlock's."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.num_experts = config.num_experts
+        self.top_k = config.num_experts_per_tok
+        self.norm_topk_prob = config.norm_topk_prob
+        self.gate = nn.Linear(config.hidden_size, config.num_experts, bias=False)
+        self.experts = nn.ModuleList(
+            [Qwen2MoeMLP(config, config.moe_intermediate_size) for _ in range(self.num_experts)])
+        self.has_shared = config.shared_expert_intermediate_size > 0
+        if self.has_shared:
+            self.shared_expert = Qwen2MoeMLP(config, config.shared_expert_intermediate_size)
+            self.shared_expert_gate = torch.nn.Linear(config.hidden_size, 1, bias=False)
+
+    def route(self, hidden_states):
+        batch_size, sequence_length, hidden_dim = hidden_states.shape
+        hidden_states = hidden_states.view(-1, hidden_dim)
+        router_logits = self.gate(hidden_states)
+        routing_weights = F.softmax(router_logits, dim=1, dtype=torch.float)
+        routing_weights, selected_experts = torch.topk(routing_weights, self.top_k, dim=-1)
+        if self.norm_topk_prob:
+            routing_weights /= routing_weights.sum(dim=-1, keepdim=True)
+        # we cast back to the input dtype
+        routing_weights = routing_weights.to(hidden_states.dtype)
+        return router_logits, routing_weights, selected_experts
+
+    def forward(self, hidden_states):
+        batch_size, sequence_length, hidden_dim = hidden_states.shape
+        router_logits, routing_weights, selected_experts = self.route(hidden_states)
+        hidden_states = hidden_states.view(-1, hidden_dim)
+        final_hidden_states = torch.zeros((batch_size * sequence_length, hidden_dim),
+                                          dtype=hidden_states.dtype)
+        expert_mask = torch.nn.functional.one_hot(
+            selected_experts, num_classes=self.num_experts).permute(2, 1, 0)
+        expert_hitted = (expert_mask.sum(dim=(-1, -2)) > 0).nonzero(as_tuple=True)[0].tolist()
+        for expert_idx in expert_hitted:
+            expert_layer = self.experts[expert_idx]
+            idx, top_x = torch.where(expert_mask[expert_idx])
+            current_state = hidden_states[None, top_x].reshape(-1, hidden_dim)
+            current_hidden_states = expert_layer(current_state) * routing_weights[top_x, idx, None]
+            final_hidden_states.index_add_(0, top_x, current_hidden_states.to(hidden_states.dtype))
+        if self.has_shared:
+            shared_expert_output = self.shared_expert(hidden_states)
+            shared_expert_output = sigmoid(self.shared_expert_gate(hidden_states)) * shared_expert_output
+            final_hidden_states = final_hidden_states + shared_expert_output
+        final_hidden_states = final_hidden_states.reshape(batch_size, sequence_length, hidden_dim)
+        return final_hidden_states, router_logits
+
+
 def repeat_kv(hidden_states, n_rep):
     batch, num_key_value_heads, slen, head_dim = hidden_states.shape
     if n_rep == 1:
@@ -570,6 +719,8 @@ class LlamaDecoderLayer(nn.Module):
         if config.model_type == "mixtral":
             self.block_sparse_moe = MixtralSparseMoeBlock(config)
             self.mlp = lambda h: self.block_sparse_moe(h)[0]
+        elif config.model_type in ("qwen2_moe", "qwen3_moe"):  # Qwen*MoeDecoderLayer
+            self.mlp = Qwen2MoeSparseMoeBlock(config)
         else:
             self.mlp = LlamaMLP(config)
         self.input_layernorm = LlamaRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
@@ -583,6 +734,8 @@ class LlamaDecoderLayer(nn.Module):
         residual = hidden_states
         hidden_states = self.post_attention_layernorm(hidden_states)
         hidden_states = self.mlp(hidden_states)
+        if isinstance(hidden_states, tuple):  # the Qwen MoE blocks also return router logits
+            hidden_states, router_logits = hidden_states
         return residual + hidden_states
 
 
@@ -1351,7 +1504,8 @@ def case_moe_block(name, **changes):
     d = config_with(**changes)
     config = Config(d)
     rng = Rng(name)
-    make = lambda: MixtralSparseMoeBlock(config)
+    qwen = config.model_type in ("qwen2_moe", "qwen3_moe")
+    make = lambda: Qwen2MoeSparseMoeBlock(config) if qwen else MixtralSparseMoeBlock(config)
     weights = rng.weights(make())
     x = rng.normed_hidden(SEQ, config.hidden_size)
     results = both(make, weights, lambda m, dt: (*m(x.to(dt)[None]), *m.route(x.to(dt)[None])))
@@ -1452,6 +1606,16 @@ CASES = {
     "moe_block_mixtral": lambda n: case_moe_block(n, base=TINY_MIXTRAL),
     "decoder_layer_mixtral": lambda n: case_decoder_layer(n, base=TINY_MIXTRAL),
     "causal_lm_mixtral": lambda n: case_causal_lm(n, base=TINY_MIXTRAL),
+    # Qwen2-MoE on tiny-qwen2-moe: 4 experts, top 2, no renormalization (norm_topk_prob
+    # false), q/k/v biases, the sigmoid-gated shared expert.
+    "moe_block_qwen2_moe": lambda n: case_moe_block(n, base=TINY_QWEN2_MOE),
+    "decoder_layer_qwen2_moe": lambda n: case_decoder_layer(n, base=TINY_QWEN2_MOE),
+    "causal_lm_qwen2_moe": lambda n: case_causal_lm(n, base=TINY_QWEN2_MOE),
+    # Qwen3-MoE on tiny-qwen3-moe: 4 experts, top 2 renormalized, per-head q/k norms, head_dim
+    # 32 != hidden / heads.
+    "moe_block_qwen3_moe": lambda n: case_moe_block(n, base=TINY_QWEN3_MOE),
+    "decoder_layer_qwen3_moe": lambda n: case_decoder_layer(n, base=TINY_QWEN3_MOE),
+    "causal_lm_qwen3_moe": lambda n: case_causal_lm(n, base=TINY_QWEN3_MOE),
 }
 
 

@@ -24,47 +24,11 @@ std::vector<ComponentKind> MakeComponents() {
   for (const ComponentKind& kind : LlamaComponents()) {
     if (kind.name != "mlp") table.push_back(kind);
   }
-  table.push_back(
-      {.name = "router",
-       .hf_paths = {"model.layers.{i}.block_sparse_moe.gate"},
-       .contains = "the router: logits [n, experts] = gate(x); its top-k choice compared exactly "
-                   "where the reference's is clear",
-       .per_layer = true,
-       .order_group = 2,
-       .sub_order = 3,
-       .inputs = {kNormal, kUniform, kSmallMagnitude, kNearTiedRouter, kOneExpert},
-       .routing = true,
-       .causes = {.precision_ordering = "router matmul accumulated or rounded in bf16",
-                  .wrong_computation = "router weight rows in another expert order than the "
-                                       "experts'"}});
-  table.push_back(
-      {.name = "experts",
-       .hf_paths = {"model.layers.{i}.block_sparse_moe.experts"},
-       .contains = "every expert's SwiGLU w2(act(w1 x) * w3 x) on every token, [n, experts x "
-                   "hidden], expert-major",
-       .per_layer = true,
-       .order_group = 4,
-       .inputs = {kNormal, kUniform, kSmallMagnitude},
-       .causes = {.precision_ordering =
-                      "expert activation or gate product computed in bf16 at the wrong point",
-                  .missing_algorithm = "wrong activation in the experts",
-                  .wrong_computation = "expert weights permuted by the state-dict conversion, "
-                                       "or w1 and w3 swapped"}});
-  table.push_back(
-      {.name = "moe",
-       .hf_paths = {"model.layers.{i}.block_sparse_moe"},
-       .contains = "the sparse MoE block: softmax(router logits) in float32, top-k, "
-                   "renormalized, each token's experts weighted and summed",
-       .per_layer = true,
-       .order_group = 4,
-       .sub_order = 1,
-       .inputs = {kNormal, kUniform, kOutlierChannels, kNearTiedRouter, kOneExpert},
-       .causes = {.precision_ordering = "router softmax in bf16, or the top-k weights cast to "
-                                        "bf16 before the renormalization",
-                  .missing_algorithm = "top-k renormalization missing, or tokens over an "
-                                       "expert's capacity dropped",
-                  .wrong_computation = "expert outputs combined onto the wrong tokens (all-to-all "
-                                       "blocks read in another rank order)"}});
+  for (ComponentKind& kind : SparseMoeComponents("model.layers.{i}.block_sparse_moe.gate",
+                                                 "model.layers.{i}.block_sparse_moe.experts",
+                                                 "model.layers.{i}.block_sparse_moe")) {
+    table.push_back(std::move(kind));
+  }
   return table;
 }
 
@@ -122,6 +86,55 @@ ModuleNode LinearNode(std::string name, int64_t out, int64_t in) {
 
 }  // namespace
 
+std::vector<ComponentKind> SparseMoeComponents(std::string_view router, std::string_view experts,
+                                               std::string_view block) {
+  std::vector<ComponentKind> rows;
+  rows.push_back(
+      {.name = "router",
+       .hf_paths = {router},
+       .contains = "the router: logits [n, experts] = gate(x); its top-k choice compared exactly "
+                   "where the reference's is clear",
+       .per_layer = true,
+       .order_group = 2,
+       .sub_order = 3,
+       .inputs = {kNormal, kUniform, kSmallMagnitude, kNearTiedRouter, kOneExpert},
+       .routing = true,
+       .causes = {.precision_ordering = "router matmul accumulated or rounded in bf16",
+                  .wrong_computation = "router weight rows in another expert order than the "
+                                       "experts'"}});
+  rows.push_back(
+      {.name = "experts",
+       .hf_paths = {experts},
+       .contains = "every expert's SwiGLU w2(act(w1 x) * w3 x) on every token, [n, experts x "
+                   "hidden], expert-major",
+       .per_layer = true,
+       .order_group = 4,
+       .inputs = {kNormal, kUniform, kSmallMagnitude},
+       .causes = {.precision_ordering =
+                      "expert activation or gate product computed in bf16 at the wrong point",
+                  .missing_algorithm = "wrong activation in the experts",
+                  .wrong_computation = "expert weights permuted by the state-dict conversion, "
+                                       "or w1 and w3 swapped"}});
+  rows.push_back(
+      {.name = "moe",
+       .hf_paths = {block},
+       .contains = "the sparse MoE block: softmax(router logits) in float32, top-k, "
+                   "renormalized, each token's experts weighted and summed",
+       .per_layer = true,
+       .order_group = 4,
+       .sub_order = 2,  // after Qwen2-MoE's shared expert (sub_order 1)
+       .inputs = {kNormal, kUniform, kOutlierChannels, kNearTiedRouter, kOneExpert},
+       .causes = {.precision_ordering = "router softmax in bf16, or the top-k weights cast to "
+                                        "bf16 before the renormalization",
+                  .missing_algorithm = "top-k renormalization missing (or applied where "
+                                       "norm_topk_prob is false), a shared expert added "
+                                       "without its sigmoid gate, or tokens over an expert's "
+                                       "capacity dropped",
+                  .wrong_computation = "expert outputs combined onto the wrong tokens (all-to-all "
+                                       "blocks read in another rank order)"}});
+  return rows;
+}
+
 std::span<const std::string_view> MixtralFamily::model_types() const {
   static constexpr std::array<std::string_view, 1> kTypes = {"mixtral"};
   return kTypes;
@@ -157,40 +170,63 @@ void MixtralFamily::WriteConfig(const ModelConfig& c, json& j) const {
 }
 
 std::vector<ParameterSpec> MixtralFamily::Parameters(const ModelConfig& c) const {
+  const SparseMoeNames names = MoeNames();
   std::vector<ParameterSpec> specs;
   constexpr std::string_view kPostNorm = "post_attention_layernorm.weight";
-  for (ParameterSpec& spec : LlamaParameters(c, /*qk_norm=*/false, /*dense_mlp=*/false)) {
+  const auto mlp = [&](const std::string& prefix, int64_t inter) {
+    const int64_t h = c.hidden_size;
+    specs.push_back(
+        {prefix + std::string(names.gate) + ".weight", {inter, h}, ParameterInit::kLinear});
+    specs.push_back(
+        {prefix + std::string(names.down) + ".weight", {h, inter}, ParameterInit::kLinear});
+    specs.push_back(
+        {prefix + std::string(names.up) + ".weight", {inter, h}, ParameterInit::kLinear});
+  };
+  for (ParameterSpec& spec : LlamaParameters(c, QkNorm(), /*dense_mlp=*/false)) {
     const bool post_norm = spec.name.ends_with(kPostNorm);
     const std::string layer = spec.name.substr(0, spec.name.size() - kPostNorm.size());
     specs.push_back(std::move(spec));
-    // HF's module order: the MoE block after the post-attention norm of each layer.
+    // HF's module order: the MoE block after the post-attention norm of each layer; in it the
+    // router, the experts, then Qwen2-MoE's shared expert and its gate.
     if (!post_norm) continue;
-    const std::string moe = layer + "block_sparse_moe.";
-    const int64_t h = c.hidden_size, inter = c.moe.moe_intermediate_size;
-    specs.push_back({moe + "gate.weight", {c.moe.num_experts, h}, ParameterInit::kLinear});
+    const std::string moe = layer + std::string(names.block) + ".";
+    specs.push_back(
+        {moe + "gate.weight", {c.moe.num_experts, c.hidden_size}, ParameterInit::kLinear});
     for (int64_t e = 0; e < c.moe.num_experts; ++e) {
-      const std::string expert = moe + "experts." + std::to_string(e) + ".";
-      specs.push_back({expert + "w1.weight", {inter, h}, ParameterInit::kLinear});
-      specs.push_back({expert + "w2.weight", {h, inter}, ParameterInit::kLinear});
-      specs.push_back({expert + "w3.weight", {inter, h}, ParameterInit::kLinear});
+      mlp(moe + "experts." + std::to_string(e) + ".", c.moe.moe_intermediate_size);
+    }
+    if (c.moe.shared_expert_intermediate_size > 0) {
+      mlp(moe + "shared_expert.", c.moe.shared_expert_intermediate_size);
+      specs.push_back(
+          {moe + "shared_expert_gate.weight", {1, c.hidden_size}, ParameterInit::kLinear});
     }
   }
   return specs;
 }
 
-std::vector<nn::MoeWeights> MixtralMoeWeights(const StateDict& weights, const ModelConfig& c) {
+std::vector<nn::MoeWeights> SparseMoeWeights(const StateDict& weights, const ModelConfig& c,
+                                             const SparseMoeNames& names) {
   const auto linear = [&](const std::string& name) {
     return nn::LinearWeights{MatrixParameter(weights, name + ".weight"), nn::Vector()};
   };
+  // gate, up, down in nn's order; Mixtral's w2(act(w1 x) * w3 x) is down(act(gate x) * up x).
+  const auto mlp = [&](const std::string& prefix) {
+    return nn::MlpWeights{linear(prefix + std::string(names.gate)),
+                          linear(prefix + std::string(names.up)),
+                          linear(prefix + std::string(names.down))};
+  };
   std::vector<nn::MoeWeights> out;
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-    const std::string moe = "model.layers." + std::to_string(i) + ".block_sparse_moe.";
+    const std::string moe =
+        "model.layers." + std::to_string(i) + "." + std::string(names.block) + ".";
     nn::MoeWeights w;
     w.gate = linear(moe + "gate");
     for (int64_t e = 0; e < c.moe.num_experts; ++e) {
-      const std::string expert = moe + "experts." + std::to_string(e) + ".";
-      // MixtralBlockSparseTop2MLP: w2(act(w1 x) * w3 x).
-      w.experts.push_back({linear(expert + "w1"), linear(expert + "w3"), linear(expert + "w2")});
+      w.experts.push_back(mlp(moe + "experts." + std::to_string(e) + "."));
+    }
+    if (c.moe.shared_expert_intermediate_size > 0) {
+      w.shared_expert = mlp(moe + "shared_expert.");
+      w.shared_expert_gate = linear(moe + "shared_expert_gate");
     }
     out.push_back(std::move(w));
   }
@@ -203,24 +239,33 @@ std::span<const ComponentKind> MixtralFamily::Components() const {
 }
 
 ModuleNode MixtralFamily::ReferenceTree(const ModelConfig& c) const {
+  const SparseMoeNames names = MoeNames();
   ModuleNode root = LlamaFamily::ReferenceTree(c);
-  const int64_t h = c.hidden_size, inter = c.moe.moe_intermediate_size;
+  const int64_t h = c.hidden_size;
   const std::string act = c.hidden_act == HiddenAct::kSilu   ? "SiLU"
                           : c.hidden_act == HiddenAct::kGelu ? "GELUActivation"
                                                              : "PytorchGELUTanh";
+  const auto mlp = [&](std::string name, int64_t inter) {
+    return ModuleNode{
+        std::move(name),
+        std::string(names.expert_class),
+        {},
+        {LinearNode(std::string(names.gate), inter, h),
+         LinearNode(std::string(names.down), h, inter), LinearNode(std::string(names.up), inter, h),
+         ModuleNode{"act_fn", act, {}, {}}}};
+  };
   ModuleNode experts{"experts", "ModuleList", {}, {}};
   for (int64_t e = 0; e < c.moe.num_experts; ++e) {
-    experts.children.push_back(
-        ModuleNode{std::to_string(e),
-                   "MixtralBlockSparseTop2MLP",
-                   {},
-                   {LinearNode("w1", inter, h), LinearNode("w2", h, inter),
-                    LinearNode("w3", inter, h), ModuleNode{"act_fn", act, {}, {}}}});
+    experts.children.push_back(mlp(std::to_string(e), c.moe.moe_intermediate_size));
   }
-  const ModuleNode moe{"block_sparse_moe",
-                       "MixtralSparseMoeBlock",
-                       {},
-                       {LinearNode("gate", c.moe.num_experts, h), std::move(experts)}};
+  ModuleNode moe{std::string(names.block),
+                 std::string(names.block_class),
+                 {},
+                 {LinearNode("gate", c.moe.num_experts, h), std::move(experts)}};
+  if (c.moe.shared_expert_intermediate_size > 0) {
+    moe.children.push_back(mlp("shared_expert", c.moe.shared_expert_intermediate_size));
+    moe.children.push_back(LinearNode("shared_expert_gate", 1, h));
+  }
   for (ModuleNode& model : root.children) {
     for (ModuleNode& layers : model.children) {
       if (layers.name != "layers") continue;
@@ -238,15 +283,15 @@ std::unique_ptr<Reference> MixtralFamily::MakeReference(const ModelConfig& confi
                                                         const StateDict& weights,
                                                         nn::Precision precision) const {
   return std::make_unique<MixtralReference>(
-      config, LlamaWeights(weights, config, /*qk_norm=*/false, /*dense_mlp=*/false),
-      MixtralMoeWeights(weights, config), precision);
+      config, LlamaWeights(weights, config, QkNorm(), /*dense_mlp=*/false),
+      SparseMoeWeights(weights, config, MoeNames()), precision);
 }
 
 std::unique_ptr<Port> MixtralFamily::MakeBuiltinPort(const PortContext& context) const {
   const std::span<const nxd::NxdFault> catalogs[] = {nxd::NxdFaults(), OwnPortFaults()};
   return std::make_unique<nxd::NxdMoePort>(
-      context.config, LlamaWeights(context.weights, context.config, false, false),
-      MixtralMoeWeights(context.weights, context.config), context.device,
+      context.config, LlamaWeights(context.weights, context.config, QkNorm(), false),
+      SparseMoeWeights(context.weights, context.config, MoeNames()), context.device,
       nxd::StepsWith(context.faults, catalogs), PortNaming(context.config));
 }
 

@@ -13,6 +13,16 @@
 
 namespace equiv {
 
+// How a family whose MLPs are sparse MoE blocks names HF's modules: Mixtral's by default.
+struct SparseMoeNames {
+  std::string_view block = "block_sparse_moe";  // model.layers.{i}.<block>
+  std::string_view block_class = "MixtralSparseMoeBlock";
+  std::string_view expert_class = "MixtralBlockSparseTop2MLP";  // also the shared expert's
+  std::string_view gate = "w1", up = "w3", down = "w2";         // each expert's projections
+};
+
+// Mixtral, and the base of the other llama-like families with a sparse MoE block in place of
+// each MLP (families/qwen_moe/): they change the hooks below and their config rules.
 class MixtralFamily : public LlamaFamily {
  public:
   std::string_view name() const override { return "mixtral"; }
@@ -34,11 +44,18 @@ class MixtralFamily : public LlamaFamily {
  protected:
   std::string ClassPrefix(const ModelConfig&) const override { return "Mixtral"; }
   std::span<const nxd::NxdFault> OwnPortFaults() const override;
+  virtual SparseMoeNames MoeNames() const { return {}; }
 };
 
-// Every layer's block_sparse_moe from HF-named float32 parameters (equiv::Error naming a
-// missing or misshapen one).
-std::vector<nn::MoeWeights> MixtralMoeWeights(const StateDict& weights, const ModelConfig& config);
+// Every layer's MoE block from HF-named float32 parameters, with the shared expert and its gate
+// when the config has one (equiv::Error naming a missing or misshapen parameter).
+std::vector<nn::MoeWeights> SparseMoeWeights(const StateDict& weights, const ModelConfig& config,
+                                             const SparseMoeNames& names);
+
+// The router, experts and moe rows of a MoE family's component table, at these HF paths
+// (string literals: the table keeps views of them).
+std::vector<ComponentKind> SparseMoeComponents(std::string_view router, std::string_view experts,
+                                               std::string_view block);
 
 }  // namespace equiv
 

@@ -31,10 +31,12 @@ nn::Matrix MixtralReference::Layer(int64_t layer, const nn::Matrix& x,
 
 nn::Matrix MixtralReference::Run(std::string_view kind, int64_t layer,
                                  const ComponentInput& input) const {
+  const bool shared = kind == "shared_expert" || kind == "shared_expert_gate";
   const bool own =
-      kind == "router" || kind == "experts" || kind == "moe" || kind == "decoder_layer";
+      kind == "router" || kind == "experts" || kind == "moe" || kind == "decoder_layer" || shared;
   if (kind == "mlp") {
-    throw Error("reference mlp: mixtral's MLPs are mixtures of experts (router, experts, moe)");
+    throw Error("reference mlp: " + config_.model_type +
+                "'s MLPs are mixtures of experts (router, experts, moe)");
   }
   if (kind == "causal_lm") return Logits(input.ids);
   if (!own) return dense_.Run(kind, layer, input);
@@ -42,7 +44,16 @@ nn::Matrix MixtralReference::Run(std::string_view kind, int64_t layer,
     throw Error("reference " + std::string(kind) + ": layer " + std::to_string(layer) +
                 " is outside [0, " + std::to_string(config_.num_hidden_layers) + ")");
   }
+  if (shared && !moe_[layer].has_shared_expert()) {
+    throw Error("reference " + std::string(kind) + ": " + config_.model_type +
+                " has no shared expert");
+  }
   const nn::Matrix x = nn::Rounded(precision_, input.hidden);
+  if (kind == "shared_expert") {
+    return nn::GatedMlp(x, moe_[layer].shared_expert, config_.hidden_act, precision_);
+  }
+  if (kind == "shared_expert_gate")
+    return nn::Linear(x, moe_[layer].shared_expert_gate, precision_);
   if (kind == "router") return nn::Linear(x, moe_[layer].gate, precision_);
   if (kind == "experts") return nn::EveryExpert(x, moe_[layer], config_.hidden_act, precision_);
   if (kind == "moe") return Moe(layer, x);

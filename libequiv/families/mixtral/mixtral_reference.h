@@ -1,6 +1,7 @@
-// The mixtral family's reference: HF's MixtralForCausalLM under one precision. The attention,
-// norms, embedding and lm_head are the llama family's reference (its MLPs empty); each layer's
-// block_sparse_moe is nn::SparseMoe.
+// The mixtral family's reference: HF's MixtralForCausalLM under one precision (and
+// Qwen2MoeForCausalLM, Qwen3MoeForCausalLM: families/qwen_moe/). The attention, norms, embedding
+// and lm_head are the llama family's reference (its MLPs empty); each layer's MoE block is
+// nn::SparseMoe, with Qwen2-MoE's gated shared expert when the weights have one.
 #ifndef EQUIV_LIBEQUIV_FAMILIES_MIXTRAL_MIXTRAL_REFERENCE_H_
 #define EQUIV_LIBEQUIV_FAMILIES_MIXTRAL_MIXTRAL_REFERENCE_H_
 
@@ -22,7 +23,8 @@ class MixtralReference : public Reference {
                    const std::vector<nn::MoeWeights>& moe, nn::Precision precision);
 
   // Kinds router (logits [n, experts]), experts ([n, experts x hidden]), moe ([n, hidden]),
-  // decoder_layer and causal_lm here; the rest as the llama reference runs them.
+  // shared_expert ([n, hidden], ungated), shared_expert_gate (its logit [n, 1]), decoder_layer
+  // and causal_lm here; the rest as the llama reference runs them.
   nn::Matrix Run(std::string_view kind, int64_t layer, const ComponentInput& input) const override;
   nn::Matrix Logits(std::span<const int64_t> ids) const override;
   std::vector<nn::Matrix> RouterLogits(std::span<const int64_t> ids) const override;

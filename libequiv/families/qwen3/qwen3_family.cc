@@ -21,24 +21,7 @@ constexpr RootCauseTexts kHeadNormCauses = {
 
 std::vector<ComponentKind> MakeComponents() {
   std::vector<ComponentKind> table = LlamaComponents();
-  table.push_back({.name = "q_norm",
-                   .hf_paths = {"model.layers.{i}.self_attn.q_norm"},
-                   .contains = "RMSNorm over each query head, before rotary",
-                   .per_layer = true,
-                   .order_group = 2,
-                   .sub_order = 1,
-                   .input = InputShape::kQueryHeads,
-                   .inputs = {kNormal, kUniform, kSmallMagnitude},
-                   .causes = kHeadNormCauses});
-  table.push_back({.name = "k_norm",
-                   .hf_paths = {"model.layers.{i}.self_attn.k_norm"},
-                   .contains = "RMSNorm over each key head, before rotary",
-                   .per_layer = true,
-                   .order_group = 2,
-                   .sub_order = 2,
-                   .input = InputShape::kKeyHeads,
-                   .inputs = {kNormal, kUniform, kSmallMagnitude},
-                   .causes = kHeadNormCauses});
+  for (ComponentKind& kind : Qwen3HeadNormComponents()) table.push_back(std::move(kind));
   return table;
 }
 
@@ -65,6 +48,29 @@ std::vector<FaultInfo> MakeFaultInfos() {
 }
 
 }  // namespace
+
+std::vector<ComponentKind> Qwen3HeadNormComponents() {
+  std::vector<ComponentKind> table;
+  table.push_back({.name = "q_norm",
+                   .hf_paths = {"model.layers.{i}.self_attn.q_norm"},
+                   .contains = "RMSNorm over each query head, before rotary",
+                   .per_layer = true,
+                   .order_group = 2,
+                   .sub_order = 1,
+                   .input = InputShape::kQueryHeads,
+                   .inputs = {kNormal, kUniform, kSmallMagnitude},
+                   .causes = kHeadNormCauses});
+  table.push_back({.name = "k_norm",
+                   .hf_paths = {"model.layers.{i}.self_attn.k_norm"},
+                   .contains = "RMSNorm over each key head, before rotary",
+                   .per_layer = true,
+                   .order_group = 2,
+                   .sub_order = 2,
+                   .input = InputShape::kKeyHeads,
+                   .inputs = {kNormal, kUniform, kSmallMagnitude},
+                   .causes = kHeadNormCauses});
+  return table;
+}
 
 std::span<const std::string_view> Qwen3Family::model_types() const {
   static constexpr std::array<std::string_view, 1> kTypes = {"qwen3"};

@@ -25,6 +25,9 @@ class Qwen3Family : public LlamaFamily {
   std::span<const nxd::NxdFault> OwnPortFaults() const override;
 };
 
+// The rows qwen3 adds to the llama table: q_norm and k_norm (qwen3_moe has them too).
+std::vector<ComponentKind> Qwen3HeadNormComponents();
+
 }  // namespace equiv
 
 #endif  // EQUIV_LIBEQUIV_FAMILIES_QWEN3_QWEN3_FAMILY_H_

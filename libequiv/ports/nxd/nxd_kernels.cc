@@ -75,6 +75,14 @@ Matrix GatedMlpKernel(const MlpShards& mlp, const Matrix& x, HiddenAct act) {
   return mlp.down->ForwardSharded(products);
 }
 
+Matrix SigmoidGateKernel(const Matrix& logits) {
+  Matrix gate(logits.rows(), logits.cols());
+  for (Eigen::Index i = 0; i < logits.size(); ++i) {
+    gate(i) = nn::Round(kBf16, 1.0f / (1.0f + std::exp(-logits(i))));  // F.sigmoid, bf16 out
+  }
+  return gate;
+}
+
 NxdSteps DefaultSteps() {
   NxdSteps steps;
   steps.pack_qkv = StackQkv;
@@ -87,6 +95,7 @@ NxdSteps DefaultSteps() {
   steps.route = [](const Matrix& logits, const nn::RoutingRule& rule) {
     return nn::Route(logits, rule, kBf16);
   };
+  steps.shared_expert_gate = SigmoidGateKernel;
   return steps;
 }
 

@@ -51,6 +51,9 @@ Matrix AttentionKernel(const Matrix& q, const Matrix& k, const Matrix& v,
 // act(gate) * up per rank in bf16, then the row-parallel down projection.
 Matrix GatedMlpKernel(const MlpShards& mlp, const Matrix& x, HiddenAct act);
 
+// Qwen2-MoE's shared-expert gate: sigmoid of each logit in float32, rounded to bf16.
+Matrix SigmoidGateKernel(const Matrix& logits);
+
 }  // namespace equiv::nxd
 
 #endif  // EQUIV_LIBEQUIV_PORTS_NXD_NXD_KERNELS_H_

@@ -62,13 +62,24 @@ std::vector<NxdMoeLayer> ConvertMoeWeights(std::span<const nn::MoeWeights> hf,
     layer.router.emplace(w.gate.weight, w.gate.bias, replicated);
     for (int64_t slot = 0; slot < experts; ++slot) {
       const int64_t source = steps.expert_source(slot, experts);
-      const nn::MlpWeights& e = w.experts[static_cast<std::size_t>(source)];
+      nn::MlpWeights e = w.experts[static_cast<std::size_t>(source)];
+      steps.convert_expert(e);
       MlpShards shards;
       shards.gate.emplace(e.gate_proj.weight, e.gate_proj.bias, group);
       shards.up.emplace(e.up_proj.weight, e.up_proj.bias, group);
       shards.down.emplace(e.down_proj.weight, e.down_proj.bias, group);
       shards.down_full = e.down_proj;
       layer.experts.push_back(std::move(shards));
+    }
+    if (w.has_shared_expert()) {
+      const nn::MlpWeights& e = w.shared_expert;
+      MlpShards& shards = layer.shared_expert.emplace();
+      shards.gate.emplace(e.gate_proj.weight, e.gate_proj.bias, device);
+      shards.up.emplace(e.up_proj.weight, e.up_proj.bias, device);
+      shards.down.emplace(e.down_proj.weight, e.down_proj.bias, device);
+      shards.down_full = e.down_proj;
+      layer.shared_expert_gate.emplace(w.shared_expert_gate.weight, w.shared_expert_gate.bias,
+                                       replicated);
     }
     out.push_back(std::move(layer));
   }
@@ -79,7 +90,7 @@ ModuleNode NxdMoeModuleTree(const ModelConfig& c, const device::DeviceConfig& de
                             const NxdNaming& naming) {
   ModuleNode root = NxdModuleTree(c, device, naming);
   const int64_t experts = c.moe.num_experts, inter = c.moe.moe_intermediate_size;
-  const ModuleNode moe{
+  ModuleNode moe{
       "mlp",
       "MoE",
       {},
@@ -102,6 +113,17 @@ ModuleNode NxdMoeModuleTree(const ModelConfig& c, const device::DeviceConfig& de
                                           "ExpertFusedRowParallelLinear",
                                           {{"weight", {experts, inter, c.hidden_size}}},
                                           {}}}}}}}};
+  if (const int64_t shared = c.moe.shared_expert_intermediate_size; shared > 0) {
+    const int64_t h = c.hidden_size;
+    moe.children.push_back(
+        ModuleNode{"shared_experts",
+                   "SharedExperts",
+                   {},
+                   {ModuleNode{"gate_proj", "ColumnParallelLinear", {{"weight", {shared, h}}}, {}},
+                    ModuleNode{"up_proj", "ColumnParallelLinear", {{"weight", {shared, h}}}, {}},
+                    ModuleNode{"down_proj", "RowParallelLinear", {{"weight", {h, shared}}}, {}}}});
+    moe.children.push_back(ModuleNode{"shared_expert_gate", "Linear", {{"weight", {1, h}}}, {}});
+  }
   for (ModuleNode& model : root.children) {
     for (ModuleNode& layers : model.children) {
       if (layers.name != "layers") continue;
@@ -132,7 +154,10 @@ NxdMoePort::NxdMoePort(const ModelConfig& config, const nn::CausalLmWeights& den
 ModuleNode NxdMoePort::Tree() const { return NxdMoeModuleTree(config(), device(), naming()); }
 
 std::optional<bool> NxdMoePort::OwnKindTakesLayer(std::string_view kind) const {
-  if (kind == "router" || kind == "experts" || kind == "moe") return true;
+  if (kind == "router" || kind == "experts" || kind == "moe" || kind == "shared_expert" ||
+      kind == "shared_expert_gate") {
+    return true;
+  }
   return std::nullopt;
 }
 
@@ -140,6 +165,8 @@ std::optional<std::string_view> NxdMoePort::OwnLayerModuleKind(std::string_view 
   if (suffix == ".mlp") return "moe";
   if (suffix == ".mlp.router" || suffix == ".mlp.router.linear_router") return "router";
   if (suffix == ".mlp.expert_mlps") return "experts";
+  if (suffix == ".mlp.shared_experts") return "shared_expert";
+  if (suffix == ".mlp.shared_expert_gate") return "shared_expert_gate";
   return std::nullopt;
 }
 
@@ -148,6 +175,8 @@ std::optional<nn::Matrix> NxdMoePort::RunOwnKind(const ComponentCall& call,
   if (call.kind == "router") return Router(call.layer, x);
   if (call.kind == "experts") return Experts(call.layer, x);
   if (call.kind == "moe") return Moe(call.layer, x);
+  if (call.kind == "shared_expert") return SharedExpert(call.layer, x);
+  if (call.kind == "shared_expert_gate") return SharedExpertGate(call.layer, x);
   if (call.kind == "mlp") {
     throw Error("port mlp: this model's MLPs are mixtures of experts (router, experts, moe)");
   }
@@ -162,6 +191,24 @@ nn::Matrix NxdMoePort::AddFeedForward(int64_t layer, const nn::Matrix& h,
 nn::Matrix NxdMoePort::Router(int64_t layer, const nn::Matrix& x) const {
   if (const ComponentOverride* f = OverrideOf("router", layer)) return (*f)(Input(x), layer);
   return moe_[layer].router->Forward(x);
+}
+
+nn::Matrix NxdMoePort::SharedExpert(int64_t layer, const nn::Matrix& x) const {
+  if (const ComponentOverride* f = OverrideOf("shared_expert", layer)) return (*f)(Input(x), layer);
+  if (!moe_[layer].shared_expert) {
+    throw Error("port shared_expert: " + config().model_type + " has no shared expert");
+  }
+  return steps().mlp(*moe_[layer].shared_expert, x, steps().activation(config().hidden_act));
+}
+
+nn::Matrix NxdMoePort::SharedExpertGate(int64_t layer, const nn::Matrix& x) const {
+  if (const ComponentOverride* f = OverrideOf("shared_expert_gate", layer)) {
+    return (*f)(Input(x), layer);
+  }
+  if (!moe_[layer].shared_expert_gate) {
+    throw Error("port shared_expert_gate: " + config().model_type + " has no shared expert");
+  }
+  return moe_[layer].shared_expert_gate->Forward(x);
 }
 
 nn::Matrix NxdMoePort::Experts(int64_t layer, const nn::Matrix& x) const {
@@ -296,6 +343,16 @@ nn::Matrix NxdMoePort::Moe(int64_t layer, const nn::Matrix& x) const {
     for (const auto& [p, row] : contributions) {
       for (Eigen::Index col = 0; col < x.cols(); ++col) {
         out(p.token, col) = nn::Round(kBf16, out(p.token, col) + rows(row, col));
+      }
+    }
+  }
+  if (moe_[layer].shared_expert) {
+    // Qwen2-MoE: out + sigmoid(shared_expert_gate(x)) * shared_expert(x), each op rounded.
+    const Matrix gate = steps().shared_expert_gate(SharedExpertGate(layer, x));
+    const Matrix shared = SharedExpert(layer, x);
+    for (Eigen::Index t = 0; t < n; ++t) {
+      for (Eigen::Index col = 0; col < x.cols(); ++col) {
+        out(t, col) = nn::Round(kBf16, out(t, col) + nn::Round(kBf16, gate(t, 0) * shared(t, col)));
       }
     }
   }

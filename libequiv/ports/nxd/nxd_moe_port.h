@@ -1,11 +1,13 @@
-// The built-in port of a mixture-of-experts decoder (Mixtral): NxdPort's attention, graphs, KV
-// cache and patches, with each layer's MLP a sparse MoE block run with expert parallelism on
-// the simulated device. The router runs on every rank (replicated); the experts are spread over
-// ep_degree groups of tp_degree / ep_degree ranks, each expert tensor-parallel within its group.
-// A token travels to its experts by an all-to-all dispatch and back by an all-to-all combine
-// (bf16 payloads, device::AllToAll); each rank then adds its tokens' weighted expert outputs in
-// ascending expert order, one bf16 rounding per add, as HF's index_add_ does. With an expert
-// capacity an expert serves its tokens in rounds of that many (docs/device.md).
+// The built-in port of a mixture-of-experts decoder (Mixtral, Qwen2-MoE, Qwen3-MoE): NxdPort's
+// attention, graphs, KV cache and patches, with each layer's MLP a sparse MoE block run with expert
+// parallelism on the simulated device. The router runs on every rank (replicated); the experts are
+// spread over ep_degree groups of tp_degree / ep_degree ranks, each expert tensor-parallel within
+// its group. A token travels to its experts by an all-to-all dispatch and back by an all-to-all
+// combine (bf16 payloads, device::AllToAll); each rank then adds its tokens' weighted expert
+// outputs in ascending expert order, one bf16 rounding per add, as HF's index_add_ does.
+// Qwen2-MoE's shared expert runs as a dense tensor-parallel MLP on every token, is multiplied by
+// its sigmoid gate and added last. With an expert capacity an expert serves its tokens in rounds of
+// that many (docs/device.md).
 //
 //   NxdMoePort port(config, dense_weights, moe_weights, {.tp_degree = 4, .ep_degree = 2},
 //                   DefaultSteps(), {"NeuronMixtral"});
@@ -27,6 +29,10 @@ namespace equiv::nxd {
 struct NxdMoeLayer {
   std::optional<device::ColumnParallelLinear> router;  // replicated: every rank holds it whole
   std::vector<MlpShards> experts;  // slot e, tensor-parallel over its group's ranks
+  // Qwen2-MoE: the shared expert, tensor-parallel over all ranks as a dense MLP, and its gate
+  // [1, hidden], replicated.
+  std::optional<MlpShards> shared_expert;
+  std::optional<device::ColumnParallelLinear> shared_expert_gate;
 };
 
 // The experts of every layer from HF's float32 weights: rounded to bf16, the router
@@ -38,7 +44,9 @@ std::vector<NxdMoeLayer> ConvertMoeWeights(std::span<const nn::MoeWeights> hf,
                                            const NxdSteps& steps);
 
 // NxdModuleTree with each layer's mlp an NxD MoE module: router (RouterTopK > linear_router)
-// and expert_mlps (ExpertMLPs > mlp_op with the experts' fused gate_up_proj and down_proj).
+// and expert_mlps (ExpertMLPs > mlp_op with the experts' fused gate_up_proj and down_proj);
+// with a shared expert, shared_experts (SharedExperts: gate_proj, up_proj, down_proj) and
+// shared_expert_gate.
 ModuleNode NxdMoeModuleTree(const ModelConfig& config, const device::DeviceConfig& device,
                             const NxdNaming& naming);
 
@@ -63,6 +71,8 @@ class NxdMoePort : public NxdPort {
   nn::Matrix Router(int64_t layer, const nn::Matrix& x) const;
   nn::Matrix Experts(int64_t layer, const nn::Matrix& x) const;
   nn::Matrix Moe(int64_t layer, const nn::Matrix& x) const;
+  nn::Matrix SharedExpert(int64_t layer, const nn::Matrix& x) const;
+  nn::Matrix SharedExpertGate(int64_t layer, const nn::Matrix& x) const;
 
   std::vector<NxdMoeLayer> moe_;
 };

@@ -81,6 +81,11 @@ struct NxdSteps {
   std::function<int64_t(int64_t slot, int64_t experts)> expert_source = [](int64_t slot, int64_t) {
     return slot;
   };
+  // How the conversion loads one HF expert's gate, up and down weights (as they are).
+  std::function<void(nn::MlpWeights& expert)> convert_expert = [](nn::MlpWeights&) {};
+  // Qwen2-MoE's shared expert: the factor its output is multiplied by, from the gate's logits
+  // [n, 1] (HF: F.sigmoid, rounded to bf16).
+  std::function<Matrix(const Matrix& gate_logits)> shared_expert_gate;
   // Tokens over an expert's capacity: served in further rounds (false, what HF computes) or
   // dropped; the capacity (percent of tokens * top_k / experts) used when the device sets none
   // (0: unbounded).

