@@ -23,6 +23,8 @@ using nlohmann::json;
 
 // Layer indices, like every size in ModelConfig, fit in int32.
 constexpr int64_t kMaxValue = std::numeric_limits<int32_t>::max();
+constexpr std::string_view kSlidingLayers = "sliding_attention_layers";
+constexpr std::string_view kFullLayers = "full_attention_layers";
 // Many placeholders in a long path, times many combinations, must not exhaust memory.
 constexpr std::size_t kMaxExpandedBytes = std::size_t{64} << 20;
 
@@ -244,9 +246,18 @@ VariableValues VariableFromJson(const std::string& origin, const json& value,
     v.all_layers = true;
     return v;
   }
+  if (value.is_string() && value.get_ref<const std::string&>() == kSlidingLayers) {
+    v.layers_of_type = LayerAttention::kSliding;
+    return v;
+  }
+  if (value.is_string() && value.get_ref<const std::string&>() == kFullLayers) {
+    v.layers_of_type = LayerAttention::kFull;
+    return v;
+  }
   if (!value.is_array()) {
     throw Error(origin + ": " + field + " = " + ShowJson(value) +
-                " must be \"num_hidden_layers\" or a list of non-negative integers");
+                " must be \"num_hidden_layers\", \"sliding_attention_layers\", "
+                "\"full_attention_layers\" or a list of non-negative integers");
   }
   for (std::size_t k = 0; k < value.size(); ++k) {
     const json& element = value[k];
@@ -301,9 +312,14 @@ ComponentMapping FromJson(const json& doc, std::string_view origin_view) {
 }  // namespace
 
 std::vector<int64_t> VariableValues::Resolve(const ModelConfig& config) const {
-  if (!all_layers) return values;
+  if (!all_layers && !layers_of_type) return values;
   std::vector<int64_t> layers;
-  for (int64_t i = 0; i < config.num_hidden_layers; ++i) layers.push_back(i);
+  for (int64_t i = 0; i < config.num_hidden_layers; ++i) {
+    const LayerAttention type = config.layer_types.empty()
+                                    ? LayerAttention::kFull
+                                    : config.layer_types.at(static_cast<std::size_t>(i));
+    if (all_layers || type == *layers_of_type) layers.push_back(i);
+  }
   return layers;
 }
 
@@ -328,7 +344,7 @@ void CheckComponentMapping(const ComponentMapping& m) {
                   ", which is not an identifier (letters, digits and _, not starting with a "
                   "digit)");
     }
-    if (v.all_layers) continue;
+    if (v.all_layers || v.layers_of_type) continue;
     if (v.values.empty())
       throw Error(m.origin + ": " + field + " = [] must list at least one value");
     std::map<int64_t, std::size_t> seen;
@@ -434,6 +450,11 @@ void PrintTo(const MappingEntry& entry, std::ostream* os) {
 }
 
 void PrintTo(const VariableValues& values, std::ostream* os) {
+  if (values.layers_of_type) {
+    *os << json(*values.layers_of_type == LayerAttention::kSliding ? kSlidingLayers : kFullLayers)
+               .dump();
+    return;
+  }
   *os << (values.all_layers ? json("num_hidden_layers") : json(values.values)).dump();
 }
 

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -18,10 +19,13 @@
 
 namespace equiv {
 
-// The values of one variable: an explicit list, or every layer of the model.
+// The values of one variable: an explicit list, every layer of the model, or the layers of one
+// attention type (config.layer_types; a config without them has only full-attention layers).
 struct VariableValues {
   bool all_layers = false;      // "num_hidden_layers": 0 .. num_hidden_layers - 1
-  std::vector<int64_t> values;  // the explicit list (used when !all_layers), in file order
+  std::vector<int64_t> values;  // the explicit list (used when neither flag is set), in file order
+  // "sliding_attention_layers" / "full_attention_layers": the layers of that type.
+  std::optional<LayerAttention> layers_of_type = std::nullopt;
 
   std::vector<int64_t> Resolve(const ModelConfig& config) const;
   bool operator==(const VariableValues&) const = default;

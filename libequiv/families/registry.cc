@@ -23,10 +23,11 @@ namespace {
 const LlamaFamily kLlama{};
 const Qwen3Family kQwen3{};
 const GemmaFamily kGemma2{2};
+const GemmaFamily kGemma3{3};
 const MixtralFamily kMixtral{};
 const QwenMoeFamily kQwen2Moe{2}, kQwen3Moe{3};
-constexpr std::array<const Architecture*, 6> kFamilies = {&kLlama,   &kQwen3,    &kGemma2,
-                                                          &kMixtral, &kQwen2Moe, &kQwen3Moe};
+constexpr std::array<const Architecture*, 7> kFamilies = {
+    &kLlama, &kQwen3, &kGemma2, &kGemma3, &kMixtral, &kQwen2Moe, &kQwen3Moe};
 
 std::vector<FaultInfo> MakeCatalog() {
   std::vector<FaultInfo> all;

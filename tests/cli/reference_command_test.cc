@@ -5,10 +5,16 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <tuple>
 #include <utility>
+#include <vector>
 
+#include "generators/builtin_port_mapping.h"
+#include "generators/component_mapping.h"
+#include "generators/suite_cases.h"
 #include "libequiv/families/registry.h"
 #include "libequiv/io/npy.h"
 #include "libequiv/random/random_tensor.h"
@@ -143,6 +149,50 @@ TEST(ReferenceCommandTest, RunsMixtralsRouterExpertsAndBlock) {
               kExitPassed)
         << path << ": " << err.str();
     EXPECT_THAT(out.str(), HasSubstr(says)) << path;
+  }
+}
+
+// Gemma 3: every module set the built-in port's mapping maps (the q/k norms over heads, the
+// global and the local rotary on q | k, the scaled embedding on ids) runs from config.json.
+TEST(ReferenceCommandTest, RunsEveryGemma3ModuleTheMappingMaps) {
+  const std::string path = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-gemma3.json";
+  const ModelConfig config = LoadModelConfig(path);
+  const int64_t q = config.num_attention_heads * config.head_dim;
+  const int64_t k = config.num_key_value_heads * config.head_dim;
+  const std::string ids = Temp("g3_ids.npy"), output = Temp("g3_y.npy");
+  const std::vector<int64_t> id_values = {3, 1, 4, 1, 5};
+  WriteNpy(ids, ElementType::kI64, Shape({5}),
+           {reinterpret_cast<const std::uint8_t*>(id_values.data()), 8 * id_values.size()});
+  std::set<std::string> kinds;
+  for (const ExpandedEntry& e : Expand(BuiltinPortMapping(config), config)) {
+    if (e.source.empty()) continue;
+    const std::optional<KindAtLayer> found =
+        ReferenceComponentOf(e.source, ArchitectureOf(config).Components());
+    ASSERT_TRUE(found.has_value()) << e.Label();
+    const InputShape shape = found->kind->input;
+    std::string input = ids;
+    if (shape != InputShape::kIds) {
+      const int64_t width = shape == InputShape::kQueryHeads ? q
+                            : shape == InputShape::kKeyHeads ? k
+                            : shape == InputShape::kQueryKey ? q + k
+                                                             : config.hidden_size;
+      input = Temp("g3_x" + std::to_string(width) + ".npy");
+      WriteNpy(input, RandomNormal(Shape({5, width}), 7).view());
+    }
+    std::ostringstream out, err;
+    ASSERT_EQ(RunReference({.config = path,
+                            .components = e.source,
+                            .input = input,
+                            .precision = "bf16",
+                            .output = output},
+                           out, err),
+              kExitPassed)
+        << e.Label() << ": " << err.str();
+    EXPECT_THAT(out.str(), HasSubstr(std::string(found->kind->name) + " (bf16) [5, ")) << e.Label();
+    kinds.insert(std::string(found->kind->name));
+  }
+  for (const char* kind : {"q_norm", "k_norm", "rotary", "rotary_local", "embedding"}) {
+    EXPECT_EQ(kinds.count(kind), 1u) << kind;
   }
 }
 

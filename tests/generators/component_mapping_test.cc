@@ -153,8 +153,9 @@ TEST(ComponentMappingTest, BadVariableValues) {
             "component_mapping.json: variables.i[0] = 18446744073709551615 must be at most "
             "2147483647");
   EXPECT_EQ(error("layers"),
-            "component_mapping.json: variables.i = \"layers\" must be \"num_hidden_layers\" or a "
-            "list of non-negative integers");
+            "component_mapping.json: variables.i = \"layers\" must be \"num_hidden_layers\", "
+            "\"sliding_attention_layers\", \"full_attention_layers\" or a list of non-negative "
+            "integers");
   EXPECT_THAT(error(3), HasSubstr("variables.i = 3 must be \"num_hidden_layers\""));
 }
 
@@ -319,6 +320,28 @@ TEST(ComponentMappingTest, ExpandSubstitutesEveryCombination) {
   EXPECT_EQ(e[5].Label(), "mapping[2] (j = 5)");  // only the variables the entry uses
   EXPECT_TRUE(e[5].NoCounterpart());
   EXPECT_THAT(e[6].target, ElementsAre("w.3"));
+}
+
+// The layers of one attention type: tiny-gemma3's layer 0 slides, layer 1 attends fully;
+// tiny-llama has no layer_types, so every layer is a full-attention one.
+TEST(ComponentMappingTest, LayersOfAnAttentionType) {
+  json doc = {{"variables", {{"s", "sliding_attention_layers"}, {"g", "full_attention_layers"}}},
+              {"mapping",
+               {{{"model.rotary_emb_local"}, {"layers.{s}.rotary"}, "local"},
+                {{"model.rotary_emb"}, {"layers.{g}.rotary"}, "global"}}}};
+  const ComponentMapping m = Parse(doc);
+  EXPECT_EQ(m.variables.at("s").layers_of_type, LayerAttention::kSliding);
+  EXPECT_EQ(::testing::PrintToString(m.variables.at("g")), "\"full_attention_layers\"");
+  const ModelConfig gemma3 =
+      LoadModelConfig(std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-gemma3.json");
+  const std::vector<ExpandedEntry> e = Expand(m, gemma3);
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_THAT(e[0].target, ElementsAre("layers.0.rotary"));
+  EXPECT_THAT(e[1].target, ElementsAre("layers.1.rotary"));
+  const std::vector<ExpandedEntry> llama = Expand(m, TinyLlama());
+  ASSERT_EQ(llama.size(), 2u);  // no sliding layers: the first entry expands to nothing
+  EXPECT_THAT(llama[0].target, ElementsAre("layers.0.rotary"));
+  EXPECT_THAT(llama[1].target, ElementsAre("layers.1.rotary"));
 }
 
 TEST(ComponentMappingTest, ExpandRefusesAnExplosion) {

@@ -49,6 +49,7 @@ Layout as the reference safetensors writer makes it (see make_safetensors_golden
 """
 
 import argparse
+import copy
 import json
 import math
 import pathlib
@@ -789,6 +790,35 @@ class LlamaForCausalLM(nn.Module):
         return self.lm_head(self.model(input_ids))  # logits_to_keep=0: every position
 
 
+# configs/tiny-gemma3.json's shapes, copied likewise: a local rotary base (1e4) far from the
+# global one (1e6, linear scaling 8), sliding and full layers alternating (pattern 2), per-head
+# (1 + w) q/k norms, no soft-caps. The cases shrink its window to 5 < SEQ.
+TINY_GEMMA3 = {
+    "architectures": ["Gemma3ForCausalLM"],
+    "model_type": "gemma3_text",
+    "hidden_size": 112,
+    "intermediate_size": 320,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 32,
+    "query_pre_attn_scalar": 24,
+    "vocab_size": 256,
+    "max_position_embeddings": 256,
+    "rms_norm_eps": 1e-06,
+    "rope_theta": 1000000.0,
+    "rope_local_base_freq": 10000.0,
+    "rope_scaling": {"rope_type": "linear", "factor": 8.0},
+    "hidden_activation": "gelu_pytorch_tanh",
+    "attention_bias": False,
+    "sliding_window": 16,
+    "sliding_window_pattern": 2,
+    "attn_logit_softcapping": None,
+    "final_logit_softcapping": None,
+    "tie_word_embeddings": True,
+    "torch_dtype": "float32",
+}
+
 # ---- configuration_gemma2.py, modeling_gemma2.py (transformers 4.5x) ----
 
 class Gemma2Config(Config):
@@ -973,6 +1003,142 @@ class Gemma2ScaledEmbedding(nn.Module):
     def forward(self, input_ids):
         hidden_states = self.embed_tokens(input_ids)
         return hidden_states * gemma2_normalizer(self.config, hidden_states.dtype)
+
+# ---- configuration_gemma3.py, modeling_gemma3.py (transformers 4.50-4.5x, the text model) ----
+
+class Gemma3TextConfig(Gemma2Config):
+    """Gemma3TextConfig's defaults where config.json leaves a field out."""
+
+    def __init__(self, d):
+        super().__init__(d)
+        self.rope_theta = d.get("rope_theta", 1000000.0)
+        self.rope_local_base_freq = d.get("rope_local_base_freq", 10000.0)
+        # Read, but Gemma3Attention never passes it to the attention function.
+        self.attn_logit_softcapping = d.get("attn_logit_softcapping")
+        self.final_logit_softcapping = d.get("final_logit_softcapping")
+        pattern = d.get("sliding_window_pattern", 6)
+        self.layer_types = d.get("layer_types") or [
+            "sliding_attention" if (i + 1) % pattern else "full_attention"
+            for i in range(self.num_hidden_layers)]
+
+    def local_rope_config(self):
+        """Gemma3TextModel.__init__: a deep copy with rope_theta = rope_local_base_freq and
+        rope_scaling {"rope_type": "default"}, for rotary_emb_local."""
+        local = copy.deepcopy(self)
+        local.rope_theta = self.rope_local_base_freq
+        local.rope_scaling = {"rope_type": "default"}
+        return local
+
+
+Gemma3RMSNorm = Gemma2RMSNorm  # the same code: float32 inside, * (1 + w), one type_as
+Gemma3MLP = Gemma2MLP
+
+
+class Gemma3Attention(Gemma2Attention):
+    """Gemma2Attention with q_norm and k_norm (Gemma3RMSNorm over head_dim) before rotary, and
+    no soft-cap passed to the attention function."""
+
+    def __init__(self, config, layer_idx):
+        super().__init__(config, layer_idx)
+        self.is_sliding = config.layer_types[layer_idx] == "sliding_attention"
+        self.q_norm = Gemma3RMSNorm(config.head_dim, eps=config.rms_norm_eps)
+        self.k_norm = Gemma3RMSNorm(config.head_dim, eps=config.rms_norm_eps)
+
+    def forward(self, hidden_states, position_embeddings, attention_mask):
+        input_shape = hidden_states.shape[:-1]
+        hidden_shape = (*input_shape, -1, self.head_dim)
+        query_states = self.q_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+        key_states = self.k_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+        value_states = self.v_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+        query_states = self.q_norm(query_states)
+        key_states = self.k_norm(key_states)
+        cos, sin = position_embeddings
+        query_states, key_states = apply_rotary_pos_emb(query_states, key_states, cos, sin)
+        attn_output, _ = gemma2_eager_attention_forward(
+            self, query_states, key_states, value_states, attention_mask, scaling=self.scaling,
+            softcap=None)
+        attn_output = attn_output.reshape(*input_shape, -1).contiguous()
+        return self.o_proj(attn_output)
+
+
+class Gemma3DecoderLayer(Gemma2DecoderLayer):
+    """Gemma2DecoderLayer's four norms and residuals; forward takes both rotary tables and
+    uses the local one on a sliding layer."""
+
+    def __init__(self, config, layer_idx):
+        super().__init__(config, layer_idx)
+        self.self_attn = Gemma3Attention(config, layer_idx)
+
+    def forward(self, hidden_states, attention_mask, position_embeddings_global,
+                position_embeddings_local):
+        position_embeddings = (position_embeddings_local if self.self_attn.is_sliding
+                               else position_embeddings_global)
+        return super().forward(hidden_states, attention_mask, position_embeddings)
+
+
+class Gemma3TextScaledWordEmbedding(nn.Embedding):
+    """nn.Embedding times the float32 buffer hidden_size**0.5 cast to the weight's dtype."""
+
+    def __init__(self, num_embeddings, embedding_dim, embed_scale):
+        super().__init__(num_embeddings, embedding_dim)
+        self.register_buffer("embed_scale", torch.tensor(embed_scale), persistent=False)
+
+    def forward(self, input_ids):
+        return super().forward(input_ids) * self.embed_scale.to(self.weight.dtype)
+
+
+class Gemma3TextModel(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.embed_tokens = Gemma3TextScaledWordEmbedding(
+            config.vocab_size, config.hidden_size, embed_scale=config.hidden_size ** 0.5)
+        self.layers = nn.ModuleList(
+            [Gemma3DecoderLayer(config, i) for i in range(config.num_hidden_layers)])
+        self.norm = Gemma3RMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+        self.rotary_emb = LlamaRotaryEmbedding(config)  # Gemma3RotaryEmbedding: the same
+        self.rotary_emb_local = LlamaRotaryEmbedding(config.local_rope_config())
+
+    def forward(self, input_ids):
+        hidden_states = self.embed_tokens(input_ids)
+        cache_position = torch.arange(0, hidden_states.shape[1])
+        position_ids = cache_position.unsqueeze(0)
+        position_embeddings_global = self.rotary_emb(hidden_states, position_ids)
+        position_embeddings_local = self.rotary_emb_local(hidden_states, position_ids)
+        for layer_idx, decoder_layer in enumerate(self.layers):
+            mask = causal_mask_of(self.config, layer_idx, hidden_states.shape[1],
+                                  hidden_states.dtype, cache_position)
+            hidden_states = decoder_layer(hidden_states, mask, position_embeddings_global,
+                                          position_embeddings_local)
+        return self.norm(hidden_states)
+
+
+class Gemma3ForCausalLM(Gemma2ForCausalLM):
+    """Gemma2ForCausalLM's head and optional final soft-cap on Gemma3TextModel."""
+
+    def __init__(self, config):
+        nn.Module.__init__(self)
+        self.config = config
+        self.model = Gemma3TextModel(config)
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+        if config.tie_word_embeddings:
+            self.lm_head.weight = self.model.embed_tokens.weight
+
+
+class Gemma3QkNorms(nn.Module):
+    """Gemma3Attention's q_norm and k_norm alone, on q_proj and k_proj outputs viewed as
+    [.., heads, head_dim], as its forward applies them."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.head_dim = config.head_dim
+        self.q_norm = Gemma3RMSNorm(self.head_dim, eps=config.rms_norm_eps)
+        self.k_norm = Gemma3RMSNorm(self.head_dim, eps=config.rms_norm_eps)
+
+    def forward(self, q, k):
+        q_out = self.q_norm(q.view(*q.shape[:-1], -1, self.head_dim))
+        k_out = self.k_norm(k.view(*k.shape[:-1], -1, self.head_dim))
+        return q_out.reshape(q.shape), k_out.reshape(k.shape)
 
 # ---- seeded data ----
 
@@ -1268,6 +1434,72 @@ def case_gemma2_causal_lm(name, **changes):
     out = both(make, weights, lambda m, dt: m(ids[None])[0])
     return d, {"ids": ids}, weights, {"out": out}
 
+def gemma3_config(**changes):
+    d = config_with(base=TINY_GEMMA3, **changes)
+    return d, Gemma3TextConfig(d)
+
+
+def case_gemma3_qk_norm(name):
+    d, config = gemma3_config()
+    rng = Rng(name)
+    make = lambda: Gemma3QkNorms(config)
+    weights = rng.weights(make())
+    q = rng.hidden(SEQ, config.num_attention_heads * config.head_dim)
+    k = rng.hidden(SEQ, config.num_key_value_heads * config.head_dim)
+    q_out, k_out = zip(*both(make, weights, lambda m, dt: m(q.to(dt), k.to(dt))))
+    return d, {"q": q, "k": k}, weights, {"q_out": q_out, "k_out": k_out}
+
+
+def gemma3_rotary(config, layer_idx, hidden, positions):
+    """The layer's (cos, sin): rotary_emb_local on a sliding layer, rotary_emb on a full one."""
+    sliding = config.layer_types[layer_idx] == "sliding_attention"
+    rope = config.local_rope_config() if sliding else config
+    return LlamaRotaryEmbedding(rope)(hidden, positions[None])
+
+
+def case_gemma3_attention(name, layer_idx, **changes):
+    d, config = gemma3_config(**changes)
+    rng = Rng(name)
+    make = lambda: Gemma3Attention(config, layer_idx)
+    weights = rng.weights(make())
+    x = rng.normed_hidden(SEQ, config.hidden_size)
+    positions = torch.arange(SEQ, dtype=torch.int64)
+
+    def run(module, dtype):
+        hidden = x.to(dtype)[None]
+        mask = causal_mask_of(config, layer_idx, SEQ, dtype, positions)
+        return module(hidden, gemma3_rotary(config, layer_idx, hidden, positions), mask)[0]
+
+    return d, {"x": x, "positions": positions}, weights, {"out": both(make, weights, run)}
+
+
+def case_gemma3_decoder_layer(name, **changes):
+    d, config = gemma3_config(**changes)
+    rng = Rng(name)
+    make = lambda: Gemma3DecoderLayer(config, 0)
+    weights = rng.weights(make())
+    x = rng.hidden(SEQ, config.hidden_size) * config.hidden_size ** 0.5
+    positions = torch.arange(SEQ, dtype=torch.int64)
+
+    def run(module, dtype):
+        hidden = x.to(dtype)[None]
+        mask = causal_mask_of(config, 0, SEQ, dtype, positions)
+        position_global = LlamaRotaryEmbedding(config)(hidden, positions[None])
+        position_local = LlamaRotaryEmbedding(config.local_rope_config())(hidden, positions[None])
+        return module(hidden, mask, position_global, position_local)[0]
+
+    return d, {"x": x, "positions": positions}, weights, {"out": both(make, weights, run)}
+
+
+def case_gemma3_causal_lm(name, **changes):
+    d, config = gemma3_config(**changes)
+    rng = Rng(name)
+    make = lambda: Gemma3ForCausalLM(config)
+    weights = rng.weights(make())  # tied: lm_head.weight is model.embed_tokens.weight
+    ids = rng.ids(SEQ, config.vocab_size)
+    out = both(make, weights, lambda m, dt: m(ids[None])[0])
+    return d, {"ids": ids}, weights, {"out": out}
+
 def case_moe_block(name, **changes):
     d = config_with(**changes)
     config = Config(d)
@@ -1362,6 +1594,14 @@ CASES = {
     "attention_gemma2_global": lambda n: case_gemma2_attention(n, 1, sliding_window=5),
     "decoder_layer_gemma2": lambda n: case_gemma2_decoder_layer(n, sliding_window=5),
     "causal_lm_gemma2": lambda n: case_gemma2_causal_lm(n, sliding_window=5),
+    # Gemma 3 (text) on tiny-gemma3 with a window of 5 (< SEQ): the (1 + w) q/k norms, layer 0
+    # sliding with the local rotary (base 1e4, no scaling), layer 1 global with the global one
+    # (base 1e6, linear scaling 8), no attention soft-cap, no final soft-cap.
+    "qk_norm_gemma3": case_gemma3_qk_norm,
+    "attention_gemma3_sliding": lambda n: case_gemma3_attention(n, 0, sliding_window=5),
+    "attention_gemma3_global": lambda n: case_gemma3_attention(n, 1, sliding_window=5),
+    "decoder_layer_gemma3": lambda n: case_gemma3_decoder_layer(n, sliding_window=5),
+    "causal_lm_gemma3": lambda n: case_gemma3_causal_lm(n, sliding_window=5),
     # Mixtral on tiny-mixtral: 4 experts, top 2, SwiGLU experts, the MoE block in each layer.
     "moe_block_mixtral": lambda n: case_moe_block(n, base=TINY_MIXTRAL),
     "decoder_layer_mixtral": lambda n: case_decoder_layer(n, base=TINY_MIXTRAL),

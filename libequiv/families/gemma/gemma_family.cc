@@ -139,8 +139,10 @@ void GemmaFamily::ReadConfig(const ConfigFields& top, ModelConfig& c) const {
   }
   c.sliding_window = ReadWindow(top);
   c.layer_types = ReadLayerTypes(top, c, Gemma3());
-  c.attn_logit_softcapping = ReadSoftcap(
-      top, "attn_logit_softcapping", Gemma3() ? std::nullopt : std::optional(kGemma2AttnSoftcap));
+  // Gemma3TextConfig has attn_logit_softcapping (default null) but Gemma3Attention never passes
+  // it to the attention function: Gemma 3 does not soft-cap its attention logits.
+  c.attn_logit_softcapping = ReadSoftcap(top, "attn_logit_softcapping", kGemma2AttnSoftcap);
+  if (Gemma3()) c.attn_logit_softcapping.reset();
   c.final_logit_softcapping = ReadSoftcap(
       top, "final_logit_softcapping", Gemma3() ? std::nullopt : std::optional(kGemma2FinalSoftcap));
   if (const json* rope = top.Get("rope_parameters");

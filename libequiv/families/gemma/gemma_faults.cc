@@ -81,6 +81,23 @@ constexpr nxd::NxdFault kFaults[] = {
          spec.scaling = static_cast<float>(1.0 / std::sqrt(static_cast<double>(spec.head_dim)));
        });
      }},
+    // Gemma 3's own: tiny-gemma3 has a local base (1e4) far from the global one (1e6, linear
+    // scaling 8) and per-head q/k norms.
+    {{"local_rope_base_ignored", "rotary_local",
+      "the sliding layers' rotary built from rope_theta instead of rope_local_base_freq "
+      "(rope_local_base_freq not read, as a Gemma 2 config reader would)",
+      kComp, kWrongComputation, "tiny-gemma3"},
+     [](NxdSteps& s) {
+       s.read_config = [before = std::move(s.read_config)](ModelConfig& c) {
+         before(c);
+         if (c.rope_local_base_freq) c.rope_local_base_freq = c.rope_theta;
+       };
+     }},
+    {{"qk_norm_without_offset", "q_norm",
+      "Gemma 3's q/k norms applied as x * w, Qwen 3's per-head RMSNorm reused: the checkpoint "
+      "stores the w of x * (1 + w)",
+      kComp, kWrongComputation, "tiny-gemma3"},
+     [](NxdSteps& s) { s.head_norm = nxd::RmsNormKernel; }},
 };
 static_assert(nxd::UniqueFaultNames(kFaults), "two gemma faults share a name");
 

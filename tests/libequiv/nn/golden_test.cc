@@ -9,12 +9,13 @@
 //   R = ||ours_bf16 - torch_fp32|| / B in [0.9, 1.1].
 // Every run prints one "[ golden ]" line with the measured values.
 //
-// The qwen3, gemma2, mixtral, qwen2_moe and qwen3_moe cases run through the family's reference
-// (families/registry.h: ArchitectureOf(config).MakeReference), the way the suite runs it, on the
-// golden's module weights put into layer 0 of a seeded model; the q/k norm case also runs
-// nn::HeadRmsNorm directly. The gemma2 attention cases run at the layer the case names (0 slides, 1
-// attends fully); the norm case also runs nn::GemmaRmsNorm directly, and the embedding scale (which
-// no HF module of Gemma 2 returns) runs nn::ScaleEmbeddings.
+// The qwen3, gemma2, gemma3_text, mixtral, qwen2_moe and qwen3_moe cases run through the family's
+// reference (families/registry.h: ArchitectureOf(config).MakeReference), the way the suite runs
+// it, on the golden's module weights put into layer 0 of a seeded model; the q/k norm case also
+// runs nn::HeadRmsNorm directly (gemma3's nn::GemmaHeadRmsNorm). The gemma2 and gemma3 attention
+// cases run at the layer the case names (0 slides, 1 attends fully; gemma3's 0 with the local
+// rotary); the norm case also runs nn::GemmaRmsNorm directly, and the embedding scale (which no
+// HF module of Gemma 2 returns) runs nn::ScaleEmbeddings.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -89,6 +90,7 @@ enum class Kind {
   kReferenceDecoderLayer,  // kind decoder_layer, layer 0
   kReferenceCausalLm,      // Logits(ids)
   kGemmaNorm,              // nn::GemmaRmsNorm, and kind input_layernorm
+  kGemmaQkNorm,            // kinds q_norm and k_norm, and nn::GemmaHeadRmsNorm directly
   kGemmaEmbedScale,        // nn::ScaleEmbeddings on the embedding lookup
   kReferenceMoe,           // kinds moe and router, layer 0, and nn::Route on the router's logits
 };
@@ -141,6 +143,11 @@ const GoldenCase kCases[] = {
     {"attention_gemma2_global", Kind::kReferenceAttention, kModule, 1},
     {"decoder_layer_gemma2", Kind::kReferenceDecoderLayer, kDecoderLayer},
     {"causal_lm_gemma2", Kind::kReferenceCausalLm, kEndToEnd},
+    {"qk_norm_gemma3", Kind::kGemmaQkNorm, kSingleOp},
+    {"attention_gemma3_sliding", Kind::kReferenceAttention, kModule, 0},
+    {"attention_gemma3_global", Kind::kReferenceAttention, kModule, 1},
+    {"decoder_layer_gemma3", Kind::kReferenceDecoderLayer, kDecoderLayer},
+    {"causal_lm_gemma3", Kind::kReferenceCausalLm, kEndToEnd},
     {"moe_block_mixtral", Kind::kReferenceMoe, kModule},
     {"decoder_layer_mixtral", Kind::kReferenceDecoderLayer, kDecoderLayer},
     {"causal_lm_mixtral", Kind::kReferenceCausalLm, kEndToEnd},
@@ -332,14 +339,16 @@ Outputs RunCase(const Golden& g, const GoldenCase& c, Precision p) {
                                    0, p)}};
     case Kind::kCausalLm:
       return {{"out", CausalLmLogits(g.Ints("ids"), g.CausalLm().Rounded(p), config, p)}};
-    case Kind::kQkNorm: {
+    case Kind::kQkNorm:
+    case Kind::kGemmaQkNorm: {
       // The reference rounds its inputs and weights itself: it gets them in float32.
       const std::unique_ptr<Reference> ref = g.FamilyReference("model.layers.0.self_attn.", p);
       const double eps = config.rms_norm_eps;
-      return {{"q_out", HeadRmsNorm(input("q"), Rounded(p, g.Vec("q_norm.weight")), eps, p),
-               "nn::HeadRmsNorm"},
-              {"k_out", HeadRmsNorm(input("k"), Rounded(p, g.Vec("k_norm.weight")), eps, p),
-               "nn::HeadRmsNorm"},
+      const bool gemma = c.kind == Kind::kGemmaQkNorm;
+      const auto norm = gemma ? GemmaHeadRmsNorm : HeadRmsNorm;
+      const std::string via = gemma ? "nn::GemmaHeadRmsNorm" : "nn::HeadRmsNorm";
+      return {{"q_out", norm(input("q"), Rounded(p, g.Vec("q_norm.weight")), eps, p), via},
+              {"k_out", norm(input("k"), Rounded(p, g.Vec("k_norm.weight")), eps, p), via},
               {"q_out", ref->Run("q_norm", 0, {g.Mat("q"), {}, {}}), "reference q_norm"},
               {"k_out", ref->Run("k_norm", 0, {g.Mat("k"), {}, {}}), "reference k_norm"}};
     }

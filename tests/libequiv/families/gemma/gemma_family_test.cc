@@ -1,6 +1,7 @@
-// The gemma2 family: config.json as Gemma2Config reads it (defaults, layer types, soft-caps,
-// errors that name the field), what its reference components return at HF's module paths
-// (embed_tokens unscaled, lm_head without the final soft-cap) and its built-in port's tree.
+// The gemma2 and gemma3_text families: config.json as Gemma2Config / Gemma3TextConfig read it
+// (defaults, layer types, soft-caps, errors that name the field), what its reference components
+// return at HF's module paths (embed_tokens unscaled, lm_head without the final soft-cap) and its
+// built-in port's tree.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -180,6 +181,62 @@ TEST_F(GemmaReferenceTest, QNormIsNoComponentOfGemma2) {
         ref_->Run("q_norm", 0, {nn::Matrix::Zero(1, 128), {}, {}});
       },
       ::testing::ThrowsMessage<Error>(HasSubstr("this model has no q_norm")));
+}
+
+// google/gemma-3-1b-it: text only, model_type gemma3_text, every 6th layer global.
+TEST(Gemma3ConfigTest, PublishedGemma3_1b) {
+  const ModelConfig c = LoadModelConfig(ConfigPath("gemma-3-1b-it.json"));
+  EXPECT_EQ(c.model_type, "gemma3_text");
+  EXPECT_EQ(c.hidden_size, 1152);
+  EXPECT_EQ(c.num_hidden_layers, 26);
+  EXPECT_EQ(c.num_key_value_heads, 1);
+  EXPECT_EQ(c.head_dim, 256);
+  EXPECT_EQ(c.rope_theta, 1000000.0);
+  EXPECT_EQ(c.rope_local_base_freq, 10000.0);
+  EXPECT_EQ(c.sliding_window, 512);
+  EXPECT_FALSE(c.attn_logit_softcapping.has_value());
+  EXPECT_FALSE(c.final_logit_softcapping.has_value());
+  ASSERT_EQ(c.layer_types.size(), 26u);
+  EXPECT_EQ(c.layer_types[4], kSliding);
+  EXPECT_EQ(c.layer_types[5], kFull);
+  EXPECT_EQ(c.layer_types[11], kFull);
+  EXPECT_EQ(c.layer_types[25], kSliding);
+}
+
+// Gemma3Attention never passes attn_logit_softcapping on: a value in config.json is no cap.
+TEST(Gemma3ConfigTest, AttentionSoftcapIsNotRead) {
+  json j = Gemma2();
+  j["model_type"] = "gemma3_text";
+  j["attn_logit_softcapping"] = 50.0;
+  const ModelConfig c = ParseModelConfig(j.dump());
+  EXPECT_FALSE(c.attn_logit_softcapping.has_value());
+  EXPECT_EQ(c.rope_theta, 1000000.0);  // Gemma3TextConfig's default
+  EXPECT_EQ(c.rope_local_base_freq, 10000.0);
+  j["rope_local_base_freq"] = 1;
+  EXPECT_EQ(ErrorOf(j), "config.json: rope_local_base_freq = 1 must be > 1");
+}
+
+// Gemma 3's embed_tokens scales itself (Gemma3TextScaledWordEmbedding); its q/k norms are
+// (1 + w); its local rotary is not its global one on tiny-gemma3.
+TEST(Gemma3ReferenceTest, ScaledEmbeddingOnePlusWeightHeadNormsAndTwoRotaries) {
+  const ModelConfig config = LoadModelConfig(ConfigPath("tiny-gemma3.json"));
+  const StateDict weights = InitStateDict(config, 3);
+  const std::unique_ptr<Reference> ref =
+      ArchitectureOf(config).MakeReference(config, weights, nn::Precision::kFp32);
+  const std::vector<int64_t> ids = {3, 7};
+  const nn::Matrix e = ref->Run("embedding", -1, {nn::Matrix(), ids, {}});
+  const float table = weights.at("model.embed_tokens.weight").ToFloats()[7 * 112 + 5];
+  EXPECT_FLOAT_EQ(e(1, 5), table * std::sqrt(112.0f));
+
+  const nn::Matrix q = nn::Matrix::Ones(1, 128);
+  const std::vector<float> w = weights.at("model.layers.0.self_attn.q_norm.weight").ToFloats();
+  EXPECT_NEAR(ref->Run("q_norm", 0, {q, {}, {}})(0, 1), 1.0f + w[1], 1e-5);
+
+  const nn::Matrix qk = nn::Matrix::Ones(2, 192);
+  const std::vector<int64_t> positions = {5, 9};
+  const nn::Matrix global = ref->Run("rotary", 1, {qk, {}, positions});
+  const nn::Matrix local = ref->Run("rotary_local", 0, {qk, {}, positions});
+  EXPECT_GT((global - local).cwiseAbs().maxCoeff(), 0.1f);
 }
 
 TEST(GemmaPortTreeTest, HasFourNormsPerLayer) {

@@ -41,7 +41,7 @@ class CleanPortTest : public ::testing::TestWithParam<DeviceConfig> {};
 
 TEST_P(CleanPortTest, LogitsStayWithinTolerance) {
   for (const char* name :
-       {"tiny-llama", "tiny-mistral", "tiny-qwen2", "tiny-qwen3", "tiny-gemma2"}) {
+       {"tiny-llama", "tiny-mistral", "tiny-qwen2", "tiny-qwen3", "tiny-gemma2", "tiny-gemma3"}) {
     const ModelConfig config = TinyConfig(name);
     if (config.num_attention_heads % GetParam().tp_degree != 0) continue;
     const StateDict weights = InitStateDict(config, 5);
