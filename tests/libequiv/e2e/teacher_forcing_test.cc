@@ -98,7 +98,7 @@ TEST(TeacherForcingTest, PromptOnlyUsesContextEncoding) {
 // choice (R 24 at one position, 1.6 at p95 over every position, before ties were marked).
 // From a prompt's first near-tied router on, positions are kept but not judged; the rest pass,
 // and the fault that drops the top-k renormalization still fails on them.
-TEST(TeacherForcingTest, NearTiedRoutingLeavesTheRestOfAPromptUnjudged) {
+TEST(MoeTeacherForcingTest, NearTiedRoutingLeavesTheRestOfAPromptUnjudged) {
   const auto& m = Tiny("tiny-mixtral");
   const std::vector<Prompt> prompts = SeededPrompts(10, 16, m.config.vocab_size, 7);
   const TeacherForcedResult clean =
