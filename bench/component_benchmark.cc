@@ -21,11 +21,11 @@
 #include <utility>
 #include <vector>
 
+#include "libequiv/config/model_config.h"
 #include "libequiv/device/device_config.h"
 #include "libequiv/families/llama/llama_family.h"
 #include "libequiv/families/registry.h"
 #include "libequiv/models/port.h"
-#include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/nn/attention.h"
 #include "libequiv/nn/decoder_layer.h"
@@ -41,8 +41,8 @@
 
 namespace {
 
-using equiv::Port;
 using equiv::ModelConfig;
+using equiv::Port;
 using equiv::StateDict;
 using equiv::nn::Matrix;
 using equiv::nn::Precision;
@@ -261,14 +261,14 @@ void BM_PortAttention(benchmark::State& state) {
   PortComponent(state, "attention", AttentionFlops(Shape(state.range(0)).config));
 }
 void BM_PortDecoderLayer(benchmark::State& state) {
-  PortComponent(state, "decoder_layer",
-                DecoderLayerFlops(Shape(state.range(0)).config));
+  PortComponent(state, "decoder_layer", DecoderLayerFlops(Shape(state.range(0)).config));
 }
 
 // Rates are per CPU second of the main thread: run with EQUIV_THREADS=1 (nn::MatmulNT
 // otherwise spreads the matmuls over every core), and the port's ranks run in turn; CPU time is
-// less disturbed than wall time by other work on a shared machine. One iteration of an 8B decoder layer takes seconds, so the default minimum
-// time gives one to three; use --benchmark_repetitions for medians.
+// less disturbed than wall time by other work on a shared machine. One iteration of an 8B decoder
+// layer takes seconds, so the default minimum time gives one to three; use --benchmark_repetitions
+// for medians.
 void Shapes(benchmark::internal::Benchmark* b) {
   b->ArgName("shape")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 }

@@ -17,11 +17,11 @@
 #include <utility>
 #include <vector>
 
+#include "libequiv/config/model_config.h"
 #include "libequiv/e2e/greedy.h"
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/e2e/teacher_forcing.h"
 #include "libequiv/families/registry.h"
-#include "libequiv/config/model_config.h"
 #include "libequiv/models/state_dict.h"
 
 #ifndef EQUIV_CONFIG_DIR
@@ -81,9 +81,8 @@ void BM_TeacherForced(benchmark::State& state) {
   double seconds = 0;
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
-    const equiv::TeacherForcedResult r =
-        equiv::RunTeacherForced(m.config, m.weights, equiv::BuiltinPortOn(), m.prompts,
-                                state.range(0));
+    const equiv::TeacherForcedResult r = equiv::RunTeacherForced(
+        m.config, m.weights, equiv::BuiltinPortOn(), m.prompts, state.range(0));
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     benchmark::DoNotOptimize(r.r_ratio.p95);
     forwards = r.reference_token_forwards + r.port_token_forwards;

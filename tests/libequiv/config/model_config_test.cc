@@ -296,12 +296,13 @@ TEST(ModelConfigRulesTest, QwenMoeDefaultsAndDenseLayers) {
 }
 
 TEST(ModelConfigShippedTest, EveryShippedConfigRoundTrips) {
-  for (const char* name :
-       {"tiny-llama.json", "tiny-mistral.json", "tiny-qwen2.json", "tiny-llama-yarn.json",
-        "tiny-llama-long.json", "tiny-qwen3.json", "tiny-gemma2.json", "tiny-gemma3.json",
-        "tiny-mixtral.json", "tiny-qwen2-moe.json", "tiny-qwen3-moe.json", "llama-3.1-8b.json",
-        "mistral-7b-v0.1.json", "qwen2-7b.json", "qwen3-8b.json", "gemma-2-9b.json",
-        "gemma-3-1b-it.json", "mixtral-8x7b.json", "qwen1.5-moe-a2.7b.json", "qwen3-30b-a3b.json"}) {
+  for (const char* name : {"tiny-llama.json",        "tiny-mistral.json",    "tiny-qwen2.json",
+                           "tiny-llama-yarn.json",   "tiny-llama-long.json", "tiny-qwen3.json",
+                           "tiny-gemma2.json",       "tiny-gemma3.json",     "tiny-mixtral.json",
+                           "tiny-qwen2-moe.json",    "tiny-qwen3-moe.json",  "llama-3.1-8b.json",
+                           "mistral-7b-v0.1.json",   "qwen2-7b.json",        "qwen3-8b.json",
+                           "gemma-2-9b.json",        "gemma-3-1b-it.json",   "mixtral-8x7b.json",
+                           "qwen1.5-moe-a2.7b.json", "qwen3-30b-a3b.json"}) {
     SCOPED_TRACE(name);
     const ModelConfig c = LoadModelConfig(ConfigPath(name));
     EXPECT_EQ(ParseModelConfig(ToJson(c).dump()), c);
