@@ -88,19 +88,17 @@ std::vector<CleanRun> DefaultCleanRuns() {
   for (const Architecture* family : Families()) {
     if (family->tiny_config() == "tiny-llama") continue;
     const std::string config(family->tiny_config());
+    for (const int64_t tp : {1, 2, 4}) runs.push_back({config, {.tp_degree = tp}});
     const auto components = family->Components();
     if (std::any_of(components.begin(), components.end(),
                     [](const ComponentKind& kind) { return kind.routing; })) {
-      // A mixture of experts: TP 1 and 2, its experts over two expert-parallel ranks, and
-      // with a capacity that serves an expert's tokens in rounds. Not TP 4: there the bf16
-      // all-reduce of the attention moves a near-tied token to another expert in a decoder
-      // layer (R 3.2 on tiny-mixtral), which R cannot tell from a bug (docs/device.md).
-      for (const int64_t tp : {1, 2}) runs.push_back({config, {.tp_degree = tp}});
+      // A mixture of experts also runs its experts over two expert-parallel ranks, and with a
+      // capacity that serves an expert's tokens in rounds. At TP 4 the bf16 all-reduce of the
+      // attention moves near-tied tokens to other experts: the suite leaves those rows out
+      // (CaseOutputs::unjudged_rows), the teacher-forced comparison those positions.
       runs.push_back({config, {.tp_degree = 2, .ep_degree = 2}});
       runs.push_back({config, {.tp_degree = 2, .ep_degree = 2, .expert_capacity_percent = 50}});
-      continue;
     }
-    for (const int64_t tp : {1, 2, 4}) runs.push_back({config, {.tp_degree = tp}});
   }
   return runs;
 }

@@ -73,6 +73,17 @@ class Reference {
   virtual std::vector<nn::Matrix> RouterLogits(std::span<const int64_t> /*ids*/) const {
     return {};
   }
+
+  // The logits of the router inside one component on an input, [n, experts], when the
+  // component computes its router's input itself (a decoder layer of a mixture of experts:
+  // the attention comes first, and a port's own rounding there may flip a near-tied token);
+  // empty otherwise. The suite leaves out the rows whose expert choice bf16 may legitimately
+  // flip, as the teacher-forced comparison does with positions. An MoE block's router sees
+  // the case's input itself, so its cases judge every row.
+  virtual nn::Matrix RouterLogitsWithin(std::string_view /*kind*/, int64_t /*layer*/,
+                                        const ComponentInput& /*input*/) const {
+    return {};
+  }
 };
 
 }  // namespace equiv

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <string>
 #include <utility>
 
 #include "generators/suite_cases.h"
@@ -24,6 +25,45 @@ std::vector<nn::Matrix> RouterWeights(const ModelConfig& config, const StateDict
     break;
   }
   return routers;
+}
+
+// The rows whose top-k choice the reference leaves near-tied (RoutingDecided false).
+std::vector<int64_t> NearTiedRows(const nn::Matrix& fp32, const nn::Matrix& bf16, int64_t top_k) {
+  std::vector<int64_t> rows;
+  const int64_t experts = fp32.cols();
+  std::vector<double> a(experts), b(experts);
+  for (int64_t r = 0; r < fp32.rows(); ++r) {
+    for (int64_t e = 0; e < experts; ++e) {
+      a[e] = fp32(r, e);
+      b[e] = bf16(r, e);
+    }
+    if (!RoutingDecided(a.data(), b.data(), experts, {.top_k = top_k})) rows.push_back(r);
+  }
+  return rows;
+}
+
+// `m` without the rows listed (ascending).
+nn::Matrix WithoutRows(const nn::Matrix& m, const std::vector<int64_t>& drop) {
+  nn::Matrix kept(m.rows() - static_cast<int64_t>(drop.size()), m.cols());
+  std::size_t next = 0;
+  int64_t out = 0;
+  for (int64_t r = 0; r < m.rows(); ++r) {
+    if (next < drop.size() && drop[next] == r) {
+      ++next;
+      continue;
+    }
+    kept.row(out++) = m.row(r);
+  }
+  return kept;
+}
+
+std::string RowList(const std::vector<int64_t>& rows) {
+  std::string s;
+  for (std::size_t i = 0; i < rows.size() && i < 8; ++i) {
+    s += (i == 0 ? "" : ", ") + std::to_string(rows[i]);
+  }
+  if (rows.size() > 8) s += ", ...";
+  return s;
 }
 
 }  // namespace
@@ -84,6 +124,17 @@ CaseOutputs SuiteRunner::Outputs(const SuiteItem& item) const {
   // than the reference stay as they are, for the comparison to report the shapes.
   out.target =
       padded.rows() >= out.ref_fp32.rows() ? AlignRows(padded, out.ref_fp32.rows()) : padded;
+  out.input_rows = out.ref_fp32.rows();
+  if (c.kind->routing || out.target.rows() != out.ref_fp32.rows()) return out;
+  const nn::Matrix router_fp32 = ref_fp32_->RouterLogitsWithin(c.component, c.layer, input);
+  if (router_fp32.size() == 0) return out;
+  out.unjudged_rows =
+      NearTiedRows(router_fp32, ref_bf16_->RouterLogitsWithin(c.component, c.layer, input),
+                   spec_.config.moe.num_experts_per_tok);
+  if (out.unjudged_rows.empty()) return out;
+  out.ref_fp32 = WithoutRows(out.ref_fp32, out.unjudged_rows);
+  out.ref_bf16 = WithoutRows(out.ref_bf16, out.unjudged_rows);
+  out.target = WithoutRows(out.target, out.unjudged_rows);
   return out;
 }
 
@@ -93,6 +144,18 @@ CompareOptions SuiteRunner::Options(const SuiteItem& item) const {
 
 TripleComparison SuiteRunner::Compare(const SuiteItem& item, const CaseOutputs& outputs) const {
   TripleComparison comparison = CompareTriple(outputs.triple(), Options(item));
+  if (!outputs.unjudged_rows.empty() && outputs.ref_fp32.rows() == 0) {
+    // CompareTriple failed it as empty; say why.
+    comparison.message = "no row judged: all " + std::to_string(outputs.input_rows) +
+                         " rows send their token through a near-tied router (bf16 may pick "
+                         "other experts); give the case an input whose routing is decided";
+  } else if (!outputs.unjudged_rows.empty()) {
+    comparison.message += "; " + std::to_string(outputs.unjudged_rows.size()) + " of " +
+                          std::to_string(outputs.input_rows) + " rows not judged (" +
+                          (outputs.unjudged_rows.size() == 1 ? "row " : "rows ") +
+                          RowList(outputs.unjudged_rows) +
+                          "): their router's top-k is near-tied, bf16 may pick other experts";
+  }
   if (!item.component_case.kind->routing) return comparison;
   const RoutingComparison routing =
       CompareRouting(outputs.triple(), {.top_k = spec_.config.moe.num_experts_per_tok});

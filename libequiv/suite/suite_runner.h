@@ -60,6 +60,12 @@ struct SuiteItem {
 // The three runs of one item, aligned to the same rows.
 struct CaseOutputs {
   nn::Matrix ref_fp32, ref_bf16, target;
+  // Rows left out of the three, in the input's numbering: tokens the component sends through a
+  // router whose top-k choice is near-tied in the reference (metrics/routing.h), so bf16 may
+  // legitimately send them to other experts. Rows are independent after the attention, so
+  // the rest is judged exactly as before.
+  std::vector<int64_t> unjudged_rows;
+  int64_t input_rows = 0;
   Triple triple() const;  // views of the three
 };
 
@@ -81,7 +87,7 @@ class SuiteRunner {
   CompareOptions Options(const SuiteItem& item) const;  // the tau of the item's component
   // CompareTriple with the item's options; for a router (ComponentKind::routing) also the
   // exact expert selection (metrics/routing.h), which fails the comparison when it fails and
-  // adds its line to the message.
+  // adds its line to the message. Unjudged rows add a line; none judged fails.
   TripleComparison Compare(const SuiteItem& item, const CaseOutputs& outputs) const;
   // `errors` (ErrorDistributionOf the outputs) goes into the result for reports.
   static CaseResult Record(const SuiteItem& item, const TripleComparison& comparison,

@@ -1,6 +1,7 @@
 #include "libequiv/families/mixtral/mixtral_reference.h"
 
 #include <string>
+#include <utility>
 
 #include "libequiv/tensor/error.h"
 
@@ -15,8 +16,24 @@ MixtralReference::MixtralReference(const ModelConfig& config, const nn::CausalLm
   }
 }
 
+void MixtralReference::CheckLayer(std::string_view kind, int64_t layer) const {
+  if (layer < 0 || layer >= config_.num_hidden_layers) {
+    throw Error("reference " + std::string(kind) + ": layer " + std::to_string(layer) +
+                " is outside [0, " + std::to_string(config_.num_hidden_layers) + ")");
+  }
+}
+
 nn::Matrix MixtralReference::Moe(int64_t layer, const nn::Matrix& x) const {
   return nn::SparseMoe(x, moe_[layer], nn::RoutingRuleOf(config_), config_.hidden_act, precision_);
+}
+
+MixtralReference::AttentionHalf MixtralReference::Attend(
+    int64_t layer, const nn::Matrix& x, const std::vector<int64_t>& positions) const {
+  const nn::Matrix normed = dense_.Run("input_layernorm", layer, {x, {}, {}});
+  const nn::Matrix attn = dense_.Run("attention", layer, {normed, {}, positions});
+  nn::Matrix h = nn::Rounded(precision_, nn::Matrix(x + attn));
+  nn::Matrix moe_in = dense_.Run("post_attention_layernorm", layer, {h, {}, {}});
+  return {std::move(h), std::move(moe_in)};
 }
 
 // MixtralDecoderLayer: h = x + attn(norm1(x)); out = h + moe(norm2(h)), each add rounded.
@@ -24,12 +41,11 @@ nn::Matrix MixtralReference::Layer(int64_t layer, const nn::Matrix& x,
                                    const std::vector<int64_t>& positions,
                                    std::vector<nn::Matrix>* router_logits) const {
   const nn::Precision p = precision_;
-  const nn::Matrix normed = dense_.Run("input_layernorm", layer, {x, {}, {}});
-  const nn::Matrix attn = dense_.Run("attention", layer, {normed, {}, positions});
-  const nn::Matrix h = nn::Rounded(p, nn::Matrix(x + attn));
-  const nn::Matrix moe_in = dense_.Run("post_attention_layernorm", layer, {h, {}, {}});
-  if (router_logits != nullptr) router_logits->push_back(nn::Linear(moe_in, moe_[layer].gate, p));
-  return nn::Rounded(p, nn::Matrix(h + Moe(layer, moe_in)));
+  const AttentionHalf half = Attend(layer, x, positions);
+  if (router_logits != nullptr) {
+    router_logits->push_back(nn::Linear(half.moe_in, moe_[layer].gate, p));
+  }
+  return nn::Rounded(p, nn::Matrix(half.h + Moe(layer, half.moe_in)));
 }
 
 nn::Matrix MixtralReference::Run(std::string_view kind, int64_t layer,
@@ -43,10 +59,7 @@ nn::Matrix MixtralReference::Run(std::string_view kind, int64_t layer,
   }
   if (kind == "causal_lm") return Logits(input.ids);
   if (!own) return dense_.Run(kind, layer, input);
-  if (layer < 0 || layer >= config_.num_hidden_layers) {
-    throw Error("reference " + std::string(kind) + ": layer " + std::to_string(layer) +
-                " is outside [0, " + std::to_string(config_.num_hidden_layers) + ")");
-  }
+  CheckLayer(kind, layer);
   if (shared && !moe_[layer].has_shared_expert()) {
     throw Error("reference " + std::string(kind) + ": " + config_.model_type +
                 " has no shared expert");
@@ -61,6 +74,14 @@ nn::Matrix MixtralReference::Run(std::string_view kind, int64_t layer,
   if (kind == "experts") return nn::EveryExpert(x, moe_[layer], config_.hidden_act, precision_);
   if (kind == "moe") return Moe(layer, x);
   return Layer(layer, x, input.positions);
+}
+
+nn::Matrix MixtralReference::RouterLogitsWithin(std::string_view kind, int64_t layer,
+                                                const ComponentInput& input) const {
+  if (kind != "decoder_layer") return {};
+  CheckLayer(kind, layer);
+  const nn::Matrix x = nn::Rounded(precision_, input.hidden);
+  return nn::Linear(Attend(layer, x, input.positions).moe_in, moe_[layer].gate, precision_);
 }
 
 nn::Matrix MixtralReference::Forward(std::span<const int64_t> ids,

@@ -28,10 +28,20 @@ class MixtralReference : public Reference {
   nn::Matrix Run(std::string_view kind, int64_t layer, const ComponentInput& input) const override;
   nn::Matrix Logits(std::span<const int64_t> ids) const override;
   std::vector<nn::Matrix> RouterLogits(std::span<const int64_t> ids) const override;
+  // For decoder_layer: the router's logits on what the attention half makes of the input.
+  nn::Matrix RouterLogitsWithin(std::string_view kind, int64_t layer,
+                                const ComponentInput& input) const override;
   nn::Precision precision() const override { return precision_; }
 
  private:
+  void CheckLayer(std::string_view kind, int64_t layer) const;  // throws for a bad layer
   nn::Matrix Moe(int64_t layer, const nn::Matrix& x) const;
+  // A decoder layer's first half, h = x + attn(norm1(x)), and the MoE block's input norm2(h).
+  struct AttentionHalf {
+    nn::Matrix h, moe_in;
+  };
+  AttentionHalf Attend(int64_t layer, const nn::Matrix& x,
+                       const std::vector<int64_t>& positions) const;
   // `router_logits`, when given, receives the layer's router logits.
   nn::Matrix Layer(int64_t layer, const nn::Matrix& x, const std::vector<int64_t>& positions,
                    std::vector<nn::Matrix>* router_logits = nullptr) const;

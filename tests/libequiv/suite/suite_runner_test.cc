@@ -5,6 +5,7 @@
 
 #include "generators/builtin_port_mapping.h"
 #include "generators/suite_cases.h"
+#include "libequiv/tensor/error.h"
 #include "tests/libequiv/ports/nxd/port_harness.h"
 
 namespace equiv {
@@ -83,6 +84,63 @@ TEST(SuiteRunnerTest, RunRecordsTheErrorDistributions) {
     return;
   }
   FAIL() << "no qkv_proj case";
+}
+
+SuiteItem ItemNamed(const SuiteRunner& runner, const std::string& name) {
+  for (const SuiteItem& item :
+       runner.Items(SuiteCases(BuiltinPortMapping(runner.spec().config), runner.spec().config))) {
+    if (item.Name() == name) return item;
+  }
+  throw Error("no item " + name);
+}
+
+// At TP 4 the port's bf16 all-reduce of the attention sends a near-tied token of this case to
+// another expert (R 3.2 over every row). That row is left out, and the rest is judged.
+TEST(SuiteRunnerTest, MoeDecoderLayerLeavesNearTiedRowsOut) {
+  const SuiteRunner runner(Spec("tiny-mixtral", {.tp_degree = 4}));
+  const SuiteItem item = ItemNamed(runner, "layers_1_decoder_layer/normal");
+  const CaseOutputs out = runner.Outputs(item);
+  ASSERT_FALSE(out.unjudged_rows.empty());
+  EXPECT_EQ(out.ref_fp32.rows() + static_cast<int64_t>(out.unjudged_rows.size()), out.input_rows);
+  EXPECT_EQ(out.target.rows(), out.ref_fp32.rows());
+  const CaseResult r = runner.Run(item);
+  EXPECT_TRUE(r.passed) << r.message;
+  EXPECT_THAT(r.message,
+              ::testing::HasSubstr("rows not judged (row" +
+                                   std::string(out.unjudged_rows.size() == 1 ? " " : "s ") +
+                                   std::to_string(out.unjudged_rows[0])));
+  EXPECT_THAT(r.message, ::testing::HasSubstr("near-tied, bf16 may pick other experts"));
+}
+
+// Which rows are left out is the reference's decision alone: a faulty port cannot hide a
+// row, and a fault in the experts still fails the case.
+TEST(SuiteRunnerTest, RowsLeftOutDoNotDependOnThePort) {
+  const SuiteRunner clean(Spec("tiny-mixtral", {.tp_degree = 4}));
+  const SuiteRunner faulty(Spec("tiny-mixtral", {.tp_degree = 4}, {"expert_order_reversed"}));
+  const SuiteItem item = ItemNamed(clean, "layers_1_decoder_layer/normal");
+  EXPECT_EQ(clean.Outputs(item).unjudged_rows, faulty.Outputs(item).unjudged_rows);
+  EXPECT_FALSE(faulty.Run(item).passed);
+}
+
+// Only a router's own cases judge near-tied rows: the MoE block's router sees the case's input.
+TEST(SuiteRunnerTest, MoeBlockJudgesEveryRow) {
+  const SuiteRunner runner(Spec("tiny-mixtral", {.tp_degree = 4}));
+  const CaseOutputs out = runner.Outputs(ItemNamed(runner, "layers_1_moe/near_tied_router"));
+  EXPECT_TRUE(out.unjudged_rows.empty());
+  EXPECT_EQ(out.ref_fp32.rows(), out.input_rows);
+}
+
+TEST(SuiteRunnerTest, NoRowJudgedFailsAndSaysWhy) {
+  const SuiteRunner runner(Spec("tiny-mixtral"));
+  const SuiteItem item = ItemNamed(runner, "layers_0_decoder_layer/normal");
+  CaseOutputs none;
+  none.ref_fp32 = none.ref_bf16 = none.target = nn::Matrix(0, 128);
+  none.unjudged_rows = {0, 1, 2};
+  none.input_rows = 3;
+  const TripleComparison c = runner.Compare(item, none);
+  EXPECT_FALSE(c.passed);
+  EXPECT_THAT(c.message, ::testing::HasSubstr("no row judged: all 3 rows send their token "
+                                              "through a near-tied router"));
 }
 
 }  // namespace
