@@ -9,6 +9,7 @@
 
 #include "libequiv/families/gemma/gemma_reference.h"
 #include "libequiv/families/llama/llama_family.h"
+#include "libequiv/families/shipped_port_mappings.h"
 #include "libequiv/ports/nxd/nxd_port.h"
 
 namespace equiv {
@@ -310,6 +311,11 @@ std::span<const FaultInfo> GemmaFamily::Faults() const {
   static const std::vector<FaultInfo> kGemma2 = GemmaFaultsShownOn("tiny-gemma2");
   static const std::vector<FaultInfo> kGemma3 = GemmaFaultsShownOn("tiny-gemma3");
   return Gemma3() ? kGemma3 : kGemma2;
+}
+
+// configs/mappings/<name>-port.json, compiled in.
+std::string_view GemmaFamily::BuiltinPortMappingJson() const {
+  return ShippedPortMappingJson(name());
 }
 
 }  // namespace equiv

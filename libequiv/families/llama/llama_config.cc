@@ -82,18 +82,18 @@ void LlamaFamily::ReadConfig(const ConfigFields& top, ModelConfig& c) const {
   // Absent: llama uses num_attention_heads, but MistralConfig and Qwen2Config default to their
   // 7B values (8 and 32), which would silently fit a small model badly. Null: all three use
   // num_attention_heads.
-  ReadKeyValueHeads(
-      top, c,
-      c.model_type == "llama"     ? ""
-      : c.model_type == "mistral" ? "required for mistral: HF's default is 8, not num_attention_heads"
-                                  : "required for qwen2: HF's default is 32, not num_attention_heads");
+  ReadKeyValueHeads(top, c,
+                    c.model_type == "llama" ? ""
+                    : c.model_type == "mistral"
+                        ? "required for mistral: HF's default is 8, not num_attention_heads"
+                        : "required for qwen2: HF's default is 32, not num_attention_heads");
   if (c.model_type == "llama") {
     // LlamaAttention puts attention_bias on all four projections; no sliding window.
     c.qkv_bias = c.o_proj_bias = top.Bool("attention_bias", false);
     c.mlp_bias = top.Bool("mlp_bias", false);
   } else if (c.model_type == "mistral") {
     c.sliding_window = SlidingWindow(top);
-  } else {  // qwen2
+  } else {              // qwen2
     c.qkv_bias = true;  // Qwen2Attention: bias on q, k, v, never on o
     ReadQwenWindows(top, c);
   }

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "libequiv/families/llama/llama_reference.h"
+#include "libequiv/families/shipped_port_mappings.h"
 #include "libequiv/ports/nxd/nxd_port.h"
 
 namespace equiv {
@@ -39,5 +40,10 @@ std::unique_ptr<Port> LlamaFamily::MakeBuiltinPort(const PortContext& context) c
 }
 
 std::span<const FaultInfo> LlamaFamily::Faults() const { return {}; }
+
+// configs/mappings/<name>-port.json, compiled in.
+std::string_view LlamaFamily::BuiltinPortMappingJson() const {
+  return ShippedPortMappingJson(name());
+}
 
 }  // namespace equiv

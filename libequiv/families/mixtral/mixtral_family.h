@@ -38,7 +38,6 @@ class MixtralFamily : public LlamaFamily {
   std::unique_ptr<Port> MakeBuiltinPort(const PortContext& context) const override;
   ModuleNode BuiltinPortTree(const ModelConfig& config,
                              const device::DeviceConfig& device) const override;
-  std::string_view BuiltinPortMappingJson() const override;
   std::span<const FaultInfo> Faults() const override;
 
  protected:

@@ -16,7 +16,6 @@ class Qwen3Family : public LlamaFamily {
   void ReadConfig(const ConfigFields& fields, ModelConfig& config) const override;
   void WriteConfig(const ModelConfig& config, nlohmann::json& json) const override;
   std::span<const ComponentKind> Components() const override;
-  std::string_view BuiltinPortMappingJson() const override;
   std::span<const FaultInfo> Faults() const override;
 
  protected:

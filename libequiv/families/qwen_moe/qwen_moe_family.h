@@ -23,7 +23,6 @@ class QwenMoeFamily : public MixtralFamily {
   void ReadConfig(const ConfigFields& fields, ModelConfig& config) const override;
   void WriteConfig(const ModelConfig& config, nlohmann::json& json) const override;
   std::span<const ComponentKind> Components() const override;
-  std::string_view BuiltinPortMappingJson() const override;
   std::span<const FaultInfo> Faults() const override;
 
  protected:
