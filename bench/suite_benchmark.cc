@@ -1,0 +1,197 @@
+// The generated component suite of a model, timed: every item (case x input kind) of the
+// suite the built-in port's mapping gives with first-middle-last layer sampling, each run as
+// SuiteRunner::Outputs runs it: the reference in fp32, the reference in bf16 and the port,
+// on the same seeded input. tools/bench/torch_suite.py runs the same three forwards per item
+// in PyTorch (HF-style modules), for docs/benchmarks.md.
+//
+// BM_Suite/shape:N runs the whole suite once per iteration; counters ref_fp32_s, ref_bf16_s
+// and port_s split its time by side (inputs are made outside the timed part). After the runs
+// the program prints every item's three times (the fastest iteration's) and the totals.
+//
+// shape:0 is configs/tiny-llama.json as it is (the CTest smoke run). shape:1 is
+// configs/llama-3.1-8b.json: its cases are those of the 32-layer model (layers 0, 15 and 31),
+// but every layer's weights have the same shapes, so the three models are built with one
+// decoder layer, which runs the cases of every sampled layer, with at most 1024 vocabulary rows
+// and max_position_embeddings 128 (so long_sequence inputs have 128 positions, not 24,576),
+// from seeded weights (InitStateDict), freed once the models are built: a peak of about 5 GB.
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "generators/builtin_port_mapping.h"
+#include "generators/component_case.h"
+#include "generators/input_generator.h"
+#include "generators/layer_sampling.h"
+#include "generators/suite_cases.h"
+#include "libequiv/config/model_config.h"
+#include "libequiv/families/registry.h"
+#include "libequiv/models/component_input.h"
+#include "libequiv/models/component_kind.h"
+#include "libequiv/models/port.h"
+#include "libequiv/models/reference.h"
+#include "libequiv/models/state_dict.h"
+#include "libequiv/suite/suite_runner.h"
+#include "libequiv/tensor/error.h"
+
+#ifndef EQUIV_CONFIG_DIR
+#error "EQUIV_CONFIG_DIR (the repository's configs/ folder) must be defined"
+#endif
+
+namespace {
+
+using equiv::ComponentCase;
+using equiv::ModelConfig;
+
+constexpr int64_t kMaxVocab = 1024;
+constexpr int64_t kMaxPositions = 128;
+const char* const kConfigFiles[] = {"tiny-llama.json", "llama-3.1-8b.json"};
+
+// One item of the suite, and the case of the built models that runs it.
+struct Item {
+  std::string name;           // "layers_15_mlp/normal": the suite's name
+  ComponentCase run_case;     // the case at the built models' layer
+  equiv::InputKind input = equiv::InputKind::kNormal;
+  equiv::ComponentInput data;  // made once, outside the timed part
+  double best[3] = {1e300, 1e300, 1e300};  // the fastest ref_fp32, ref_bf16, port seconds
+};
+
+struct Suite {
+  std::string name;
+  ModelConfig config;  // as the suite's cases see it
+  ModelConfig built;   // as the models are built
+  std::unique_ptr<equiv::Reference> ref_fp32, ref_bf16;
+  std::unique_ptr<equiv::Port> port;
+  std::vector<Item> items;
+};
+
+// The built models' case for a case of the full model: the same component at layer 0 when
+// the built model has fewer layers (every layer has the same shapes).
+const ComponentCase& RunCase(const std::vector<ComponentCase>& built_cases,
+                             const ComponentCase& c, int64_t built_layers) {
+  const int64_t layer = c.layer < built_layers ? c.layer : 0;
+  for (const ComponentCase& b : built_cases) {
+    if (b.component == c.component && b.layer == layer) return b;
+  }
+  throw equiv::Error("suite_benchmark: no case " + c.component + " at layer " +
+                     std::to_string(layer) + " in the built model");
+}
+
+std::map<int64_t, std::unique_ptr<Suite>>& Suites() {
+  static std::map<int64_t, std::unique_ptr<Suite>> suites;
+  return suites;
+}
+
+Suite& SuiteOf(int64_t shape) {
+  std::unique_ptr<Suite>& slot = Suites()[shape];
+  if (slot) return *slot;
+  slot = std::make_unique<Suite>();
+  Suite& s = *slot;
+  const std::string file = kConfigFiles[shape];
+  s.name = file.substr(0, file.size() - 5);
+  s.config = equiv::LoadModelConfig(std::string(EQUIV_CONFIG_DIR) + "/" + file);
+  s.built = s.config;
+  if (shape > 0) {
+    s.built.num_hidden_layers = 1;
+    s.built.vocab_size = std::min(s.built.vocab_size, kMaxVocab);
+    s.built.max_position_embeddings = std::min(s.built.max_position_embeddings, kMaxPositions);
+  }
+  equiv::SuiteSpec spec;  // the suite runner's defaults: inputs, positions, seeds
+  spec.config = s.built;
+  {
+    const equiv::StateDict weights = equiv::InitStateDict(s.built, spec.weight_seed);
+    const equiv::Architecture& family = equiv::ArchitectureOf(s.built);
+    s.ref_fp32 = family.MakeReference(s.built, weights, equiv::nn::Precision::kFp32);
+    s.ref_bf16 = family.MakeReference(s.built, weights, equiv::nn::Precision::kBf16);
+    s.port = spec.port.Make(s.built, weights);
+  }  // the state dict is freed: the models hold their own weights
+  const auto sampling = equiv::LayerSampling::FirstMiddleLast();
+  const std::vector<ComponentCase> cases = equiv::SuiteCasesForPort(s.config, sampling);
+  const std::vector<ComponentCase> built_cases = equiv::SuiteCasesForPort(s.built);
+  for (const ComponentCase& c : cases) {
+    for (const equiv::InputKind kind : spec.inputs) {
+      if (!equiv::Applies(*c.kind, kind)) continue;
+      Item item;
+      item.name = equiv::SuiteItem{c, kind}.Name();
+      item.run_case = RunCase(built_cases, c, s.built.num_hidden_layers);
+      item.input = kind;
+      // As SuiteRunner::Outputs makes it (the llama family has no router).
+      item.data = equiv::MakeComponentInput(
+          s.built, *item.run_case.kind,
+          {.kind = kind, .positions = spec.positions, .seed = spec.input_seed + c.order},
+          spec.port.device);
+      s.items.push_back(std::move(item));
+    }
+  }
+  return s;
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void BM_Suite(benchmark::State& state) {
+  Suite& s = SuiteOf(state.range(0));
+  double side[3] = {0, 0, 0};
+  for (auto _ : state) {
+    for (Item& item : s.items) {
+      const ComponentCase& c = item.run_case;
+      double seconds[3];
+      auto start = std::chrono::steady_clock::now();
+      benchmark::DoNotOptimize(s.ref_fp32->Run(c.component, c.layer, item.data));
+      seconds[0] = SecondsSince(start);
+      start = std::chrono::steady_clock::now();
+      benchmark::DoNotOptimize(s.ref_bf16->Run(c.component, c.layer, item.data));
+      seconds[1] = SecondsSince(start);
+      start = std::chrono::steady_clock::now();
+      benchmark::DoNotOptimize(
+          s.port->Run({.kind = c.component, .layer = c.layer, .module_paths = c.target_paths},
+                      item.data));
+      seconds[2] = SecondsSince(start);
+      for (int k = 0; k < 3; ++k) {
+        side[k] += seconds[k];
+        item.best[k] = std::min(item.best[k], seconds[k]);
+      }
+    }
+  }
+  const auto per_iteration = benchmark::Counter::kAvgIterations;
+  state.counters["ref_fp32_s"] = benchmark::Counter(side[0], per_iteration);
+  state.counters["ref_bf16_s"] = benchmark::Counter(side[1], per_iteration);
+  state.counters["port_s"] = benchmark::Counter(side[2], per_iteration);
+  state.counters["items"] = static_cast<double>(s.items.size());
+  state.SetLabel(s.name);
+}
+
+BENCHMARK(BM_Suite)->ArgName("shape")->DenseRange(0, 1)->Unit(benchmark::kSecond)->UseRealTime();
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  for (const auto& [shape, suite] : Suites()) {  // the shapes that ran
+    const Suite& s = *suite;
+    if (s.items.empty() || s.items.front().best[0] > 1e299) continue;
+    std::printf("\n%s: %zu items, the fastest iteration's milliseconds per forward\n",
+                s.name.c_str(), s.items.size());
+    std::printf("  %-44s %10s %10s %10s\n", "item", "ref_fp32", "ref_bf16", "port");
+    double total[3] = {0, 0, 0};
+    for (const Item& item : s.items) {
+      std::printf("  %-44s %10.2f %10.2f %10.2f\n", item.name.c_str(), item.best[0] * 1e3,
+                  item.best[1] * 1e3, item.best[2] * 1e3);
+      for (int k = 0; k < 3; ++k) total[k] += item.best[k];
+    }
+    std::printf("  %-44s %10.1f %10.1f %10.1f   all three: %.1f ms\n", "total", total[0] * 1e3,
+                total[1] * 1e3, total[2] * 1e3, (total[0] + total[1] + total[2]) * 1e3);
+  }
+  benchmark::Shutdown();
+  return 0;
+}
