@@ -4,16 +4,17 @@
 // on the same seeded input. tools/bench/torch_suite.py runs the same three forwards per item
 // in PyTorch (HF-style modules), for docs/benchmarks.md.
 //
-// BM_Suite/shape:N runs the whole suite once per iteration; counters ref_fp32_s, ref_bf16_s
-// and port_s split its time by side (inputs are made outside the timed part). After the runs
-// the program prints every item's three times (the fastest iteration's) and the totals.
+// BM_Suite/<ref_fp32|ref_bf16|port>/shape:N runs every item of the suite through that side's
+// model once per iteration (inputs are made outside the timed part; one model is held at a
+// time). After the runs the program prints every item's three times (the fastest iteration's)
+// and their totals.
 //
 // shape:0 is configs/tiny-llama.json as it is (the CTest smoke run). shape:1 is
 // configs/llama-3.1-8b.json: its cases are those of the 32-layer model (layers 0, 15 and 31),
 // but every layer's weights have the same shapes, so the three models are built with one
 // decoder layer, which runs the cases of every sampled layer, with at most 1024 vocabulary rows
 // and max_position_embeddings 128 (so long_sequence inputs have 128 positions, not 24,576),
-// from seeded weights (InitStateDict), freed once the models are built: a peak of about 5 GB.
+// from seeded weights (InitStateDict).
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -56,26 +57,30 @@ const char* const kConfigFiles[] = {"tiny-llama.json", "llama-3.1-8b.json"};
 
 // One item of the suite, and the case of the built models that runs it.
 struct Item {
-  std::string name;           // "layers_15_mlp/normal": the suite's name
-  ComponentCase run_case;     // the case at the built models' layer
+  std::string name;        // "layers_15_mlp/normal": the suite's name
+  ComponentCase run_case;  // the case at the built models' layer
   equiv::InputKind input = equiv::InputKind::kNormal;
-  equiv::ComponentInput data;  // made once, outside the timed part
+  equiv::ComponentInput data;              // made once, outside the timed part
   double best[3] = {1e300, 1e300, 1e300};  // the fastest ref_fp32, ref_bf16, port seconds
 };
+
+// The three models of a suite, as SuiteRunner builds them.
+enum Side { kRefFp32, kRefBf16, kPort };
+const char* const kSideNames[] = {"ref_fp32", "ref_bf16", "port"};
 
 struct Suite {
   std::string name;
   ModelConfig config;  // as the suite's cases see it
   ModelConfig built;   // as the models are built
-  std::unique_ptr<equiv::Reference> ref_fp32, ref_bf16;
-  std::unique_ptr<equiv::Port> port;
+  equiv::SuiteSpec spec;
+  std::unique_ptr<equiv::StateDict> weights;
   std::vector<Item> items;
 };
 
 // The built models' case for a case of the full model: the same component at layer 0 when
 // the built model has fewer layers (every layer has the same shapes).
-const ComponentCase& RunCase(const std::vector<ComponentCase>& built_cases,
-                             const ComponentCase& c, int64_t built_layers) {
+const ComponentCase& RunCase(const std::vector<ComponentCase>& built_cases, const ComponentCase& c,
+                             int64_t built_layers) {
   const int64_t layer = c.layer < built_layers ? c.layer : 0;
   for (const ComponentCase& b : built_cases) {
     if (b.component == c.component && b.layer == layer) return b;
@@ -103,20 +108,13 @@ Suite& SuiteOf(int64_t shape) {
     s.built.vocab_size = std::min(s.built.vocab_size, kMaxVocab);
     s.built.max_position_embeddings = std::min(s.built.max_position_embeddings, kMaxPositions);
   }
-  equiv::SuiteSpec spec;  // the suite runner's defaults: inputs, positions, seeds
-  spec.config = s.built;
-  {
-    const equiv::StateDict weights = equiv::InitStateDict(s.built, spec.weight_seed);
-    const equiv::Architecture& family = equiv::ArchitectureOf(s.built);
-    s.ref_fp32 = family.MakeReference(s.built, weights, equiv::nn::Precision::kFp32);
-    s.ref_bf16 = family.MakeReference(s.built, weights, equiv::nn::Precision::kBf16);
-    s.port = spec.port.Make(s.built, weights);
-  }  // the state dict is freed: the models hold their own weights
+  s.spec.config = s.built;  // the suite runner's defaults otherwise: inputs, positions, seeds
+  s.weights = std::make_unique<equiv::StateDict>(equiv::InitStateDict(s.built, s.spec.weight_seed));
   const auto sampling = equiv::LayerSampling::FirstMiddleLast();
   const std::vector<ComponentCase> cases = equiv::SuiteCasesForPort(s.config, sampling);
   const std::vector<ComponentCase> built_cases = equiv::SuiteCasesForPort(s.built);
   for (const ComponentCase& c : cases) {
-    for (const equiv::InputKind kind : spec.inputs) {
+    for (const equiv::InputKind kind : s.spec.inputs) {
       if (!equiv::Applies(*c.kind, kind)) continue;
       Item item;
       item.name = equiv::SuiteItem{c, kind}.Name();
@@ -125,51 +123,69 @@ Suite& SuiteOf(int64_t shape) {
       // As SuiteRunner::Outputs makes it (the llama family has no router).
       item.data = equiv::MakeComponentInput(
           s.built, *item.run_case.kind,
-          {.kind = kind, .positions = spec.positions, .seed = spec.input_seed + c.order},
-          spec.port.device);
+          {.kind = kind, .positions = s.spec.positions, .seed = s.spec.input_seed + c.order},
+          s.spec.port.device);
       s.items.push_back(std::move(item));
     }
   }
   return s;
 }
 
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+// The model of the running benchmark, one at a time: the previous one is freed before the
+// next is built, so an 8B run holds the state dict and one model (about 3 GB) rather than
+// all three (over 7 GB).
+struct Model {
+  std::string key;
+  std::unique_ptr<equiv::Reference> reference;
+  std::unique_ptr<equiv::Port> port;
+};
+
+Model& ModelOf(int64_t shape, Side side) {
+  static Model model;
+  const std::string key = std::to_string(shape) + "/" + kSideNames[side];
+  if (model.key == key) return model;
+  model = Model{};
+  model.key = key;
+  const Suite& s = SuiteOf(shape);
+  if (side == kPort) {
+    model.port = s.spec.port.Make(s.built, *s.weights);
+  } else {
+    model.reference = equiv::ArchitectureOf(s.built).MakeReference(
+        s.built, *s.weights,
+        side == kRefFp32 ? equiv::nn::Precision::kFp32 : equiv::nn::Precision::kBf16);
+  }
+  return model;
 }
 
-void BM_Suite(benchmark::State& state) {
+// Every item of the suite through one side's model, once per iteration.
+void BM_Suite(benchmark::State& state, Side side) {
   Suite& s = SuiteOf(state.range(0));
-  double side[3] = {0, 0, 0};
+  const Model& model = ModelOf(state.range(0), side);
   for (auto _ : state) {
     for (Item& item : s.items) {
       const ComponentCase& c = item.run_case;
-      double seconds[3];
-      auto start = std::chrono::steady_clock::now();
-      benchmark::DoNotOptimize(s.ref_fp32->Run(c.component, c.layer, item.data));
-      seconds[0] = SecondsSince(start);
-      start = std::chrono::steady_clock::now();
-      benchmark::DoNotOptimize(s.ref_bf16->Run(c.component, c.layer, item.data));
-      seconds[1] = SecondsSince(start);
-      start = std::chrono::steady_clock::now();
-      benchmark::DoNotOptimize(
-          s.port->Run({.kind = c.component, .layer = c.layer, .module_paths = c.target_paths},
-                      item.data));
-      seconds[2] = SecondsSince(start);
-      for (int k = 0; k < 3; ++k) {
-        side[k] += seconds[k];
-        item.best[k] = std::min(item.best[k], seconds[k]);
+      const auto start = std::chrono::steady_clock::now();
+      if (side == kPort) {
+        benchmark::DoNotOptimize(model.port->Run(
+            {.kind = c.component, .layer = c.layer, .module_paths = c.target_paths}, item.data));
+      } else {
+        benchmark::DoNotOptimize(model.reference->Run(c.component, c.layer, item.data));
       }
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      item.best[side] = std::min(item.best[side], seconds);
     }
   }
-  const auto per_iteration = benchmark::Counter::kAvgIterations;
-  state.counters["ref_fp32_s"] = benchmark::Counter(side[0], per_iteration);
-  state.counters["ref_bf16_s"] = benchmark::Counter(side[1], per_iteration);
-  state.counters["port_s"] = benchmark::Counter(side[2], per_iteration);
   state.counters["items"] = static_cast<double>(s.items.size());
   state.SetLabel(s.name);
 }
 
-BENCHMARK(BM_Suite)->ArgName("shape")->DenseRange(0, 1)->Unit(benchmark::kSecond)->UseRealTime();
+void Shapes(benchmark::internal::Benchmark* b) {
+  b->ArgName("shape")->DenseRange(0, 1)->Unit(benchmark::kMillisecond)->UseRealTime();
+}
+BENCHMARK_CAPTURE(BM_Suite, ref_fp32, kRefFp32)->Apply(Shapes);
+BENCHMARK_CAPTURE(BM_Suite, ref_bf16, kRefBf16)->Apply(Shapes);
+BENCHMARK_CAPTURE(BM_Suite, port, kPort)->Apply(Shapes);
 
 }  // namespace
 
@@ -179,18 +195,31 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks();
   for (const auto& [shape, suite] : Suites()) {  // the shapes that ran
     const Suite& s = *suite;
-    if (s.items.empty() || s.items.front().best[0] > 1e299) continue;
     std::printf("\n%s: %zu items, the fastest iteration's milliseconds per forward\n",
                 s.name.c_str(), s.items.size());
-    std::printf("  %-44s %10s %10s %10s\n", "item", "ref_fp32", "ref_bf16", "port");
+    std::printf("  %-52s %10s %10s %10s\n", "item", "ref_fp32", "ref_bf16", "port");
     double total[3] = {0, 0, 0};
     for (const Item& item : s.items) {
-      std::printf("  %-44s %10.2f %10.2f %10.2f\n", item.name.c_str(), item.best[0] * 1e3,
-                  item.best[1] * 1e3, item.best[2] * 1e3);
-      for (int k = 0; k < 3; ++k) total[k] += item.best[k];
+      std::printf("  %-52s", item.name.c_str());
+      for (int k = 0; k < 3; ++k) {
+        total[k] += item.best[k];
+        if (item.best[k] < 1e299) {
+          std::printf(" %10.2f", item.best[k] * 1e3);
+        } else {
+          std::printf(" %10s", "-");
+        }
+      }
+      std::printf("\n");
     }
-    std::printf("  %-44s %10.1f %10.1f %10.1f   all three: %.1f ms\n", "total", total[0] * 1e3,
-                total[1] * 1e3, total[2] * 1e3, (total[0] + total[1] + total[2]) * 1e3);
+    std::printf("  %-52s", "total");
+    for (const double t : total) {
+      if (t < 1e299) {
+        std::printf(" %10.1f", t * 1e3);
+      } else {
+        std::printf(" %10s", "-");
+      }
+    }
+    std::printf("\n");
   }
   benchmark::Shutdown();
   return 0;
