@@ -6,7 +6,7 @@ of the built-in port's suite with first-middle-last layer sampling, each run as 
 in float32, the reference in bfloat16 and a port, with HF-style modules transcribed from
 transformers' modeling_llama.py (LlamaRMSNorm, the llama3 rotary embedding, eager
 LlamaAttention with a causal mask and a float32 softmax, LlamaMLP, LlamaDecoderLayer) since
-transformers is not installed. The port's stand-in is the bf16 model with its projections
+transformers is not installed; float32 matmuls through oneDNN by default (--fp32). The port's stand-in is the bf16 model with its projections
 fused as the built-in port fuses them (one q|k|v linear, one gate|up linear): a port on CPU is
 a bf16 model. Cut as suite_benchmark cuts the 8B model: one decoder layer runs every sampled
 layer's cases, at most 1024 vocabulary rows, max_position_embeddings 128. Prints every item's
@@ -85,9 +85,13 @@ def rotate_half(x):
 class Model:
     """One decoder layer, the embedding, the final norm and lm_head in one dtype."""
 
-    def __init__(self, cfg, weights, dtype, fused):
+    def __init__(self, cfg, weights, dtype, fused, onednn=False):
         self.cfg, self.dtype, self.fused = cfg, dtype, fused
         self.w = {k: v.to(dtype) for k, v in weights.items()}
+        # float32 matmuls through oneDNN, as torch.utils.mkldnn.to_mkldnn's MkldnnLinear runs
+        # them: this PyTorch's own float32 GEMM is a generic BLAS (BLAS_INFO=generic).
+        self.onednn = onednn and dtype == torch.float32
+        self.packed = {k: v.to_mkldnn() for k, v in self.w.items() if v.dim() == 2 and self.onednn}
         if fused:  # the port's layout: one q|k|v and one gate|up projection
             self.w["qkv"] = torch.cat([self.w["q"], self.w["k"], self.w["v"]], 0)
             self.w["gate_up"] = torch.cat([self.w["gate"], self.w["up"]], 0)
@@ -102,11 +106,23 @@ class Model:
         emb = torch.cat((freqs.T, freqs.T), dim=-1)
         return emb.cos().to(self.dtype), emb.sin().to(self.dtype)
 
+    def linear(self, x, name):
+        if self.onednn:
+            return torch._C._nn.mkldnn_linear(x.contiguous().to_mkldnn(), self.packed[name],
+                                              None).to_dense()
+        return F.linear(x, self.w[name])
+
+    def mm_nt(self, a, b):
+        """a @ b.T for 2-D a and b."""
+        if self.onednn:
+            return torch._C._nn.mkldnn_linear(a.contiguous().to_mkldnn(),
+                                              b.contiguous().to_mkldnn(), None).to_dense()
+        return F.linear(a, b)
+
     def qkv(self, x):
-        w = self.w
         if self.fused:
-            return F.linear(x, w["qkv"])
-        return torch.cat([F.linear(x, w["q"]), F.linear(x, w["k"]), F.linear(x, w["v"])], -1)
+            return self.linear(x, "qkv")
+        return torch.cat([self.linear(x, "q"), self.linear(x, "k"), self.linear(x, "v")], -1)
 
     def rotary(self, qk):
         n = qk.shape[0]
@@ -127,18 +143,23 @@ class Model:
         groups = self.heads // self.kv_heads
         k = k.repeat_interleave(groups, dim=0)
         v = v.repeat_interleave(groups, dim=0)
-        scores = torch.matmul(q, k.transpose(1, 2)) * hd ** -0.5
         mask = torch.full((n, n), torch.finfo(self.dtype).min, dtype=self.dtype).triu(1)
-        probs = F.softmax(scores + mask, dim=-1, dtype=torch.float32).to(self.dtype)
-        out = torch.matmul(probs, v).transpose(0, 1).reshape(n, -1)
-        return F.linear(out, self.w["o"])
+        if self.onednn:  # per head: torch.matmul's batched float32 product is the generic BLAS
+            scores = torch.stack([self.mm_nt(q[h], k[h]) for h in range(self.heads)])
+        else:
+            scores = torch.matmul(q, k.transpose(1, 2))
+        probs = F.softmax(scores * hd ** -0.5 + mask, dim=-1, dtype=torch.float32).to(self.dtype)
+        if self.onednn:
+            out = torch.stack([self.mm_nt(probs[h], v[h].T) for h in range(self.heads)])
+        else:
+            out = torch.matmul(probs, v)
+        return self.linear(out.transpose(0, 1).reshape(n, -1), "o")
 
     def mlp(self, x):
-        w = self.w
         if self.fused:
-            gate, up = F.linear(x, w["gate_up"]).chunk(2, dim=-1)
-            return F.linear(F.silu(gate) * up, w["down"])
-        return F.linear(F.silu(F.linear(x, w["gate"])) * F.linear(x, w["up"]), w["down"])
+            gate, up = self.linear(x, "gate_up").chunk(2, dim=-1)
+            return self.linear(F.silu(gate) * up, "down")
+        return self.linear(F.silu(self.linear(x, "gate")) * self.linear(x, "up"), "down")
 
     def decoder_layer(self, x):
         h = x + self.attention(rms_norm(x, self.w["input_norm"], self.eps))
@@ -164,7 +185,7 @@ class Model:
         if kind == "decoder_layer":
             return self.decoder_layer(x)
         if kind == "lm_head":
-            return F.linear(x, w["lm_head"])
+            return self.linear(x, "lm_head")
         raise ValueError(kind)
 
 
@@ -176,6 +197,9 @@ def main():
     parser.add_argument("--max-vocab", type=int, default=1024)
     parser.add_argument("--max-positions", type=int, default=128)
     parser.add_argument("--items", action="store_true", help="print every item's times")
+    parser.add_argument("--fp32", choices=["onednn", "generic"], default="onednn",
+                        help="float32 matmuls through oneDNN (torch.utils.mkldnn) or torch's "
+                             "own float32 GEMM (a generic BLAS in this build)")
     args = parser.parse_args()
     with open(args.config) as f:
         cfg = json.load(f)
@@ -197,7 +221,8 @@ def main():
                "v": normal(kv * hd, h), "o": normal(h, heads * hd), "gate": normal(i, h),
                "up": normal(i, h), "down": normal(h, i), "input_norm": torch.ones(h),
                "post_norm": torch.ones(h), "norm": torch.ones(h), "lm_head": normal(vocab, h)}
-    models = [Model(cfg, weights, torch.float32, False), Model(cfg, weights, torch.bfloat16, False),
+    models = [Model(cfg, weights, torch.float32, False, args.fp32 == "onednn"),
+              Model(cfg, weights, torch.bfloat16, False),
               Model(cfg, weights, torch.bfloat16, True)]
     del weights
     rs = cfg.get("rope_scaling") or {}
@@ -205,7 +230,7 @@ def main():
     long_n = min(long_n, max_pos)
     items = items_of(num_layers)
     print(f"torch {torch.__version__}, {args.config}: {len(items)} items, {args.threads} thread(s), "
-          f"vocab {vocab}, long_sequence {long_n} positions")
+          f"vocab {vocab}, long_sequence {long_n} positions, float32 matmuls: {args.fp32}")
     totals, cpu_total = [0.0, 0.0, 0.0], 0.0
     with torch.inference_mode():
         for name, kind, inp in items:
