@@ -133,7 +133,7 @@ void BM_MemoryRead(benchmark::State& state, Layout layout) {
 }
 
 void Sizes(benchmark::internal::Benchmark* b) {
-  b->Arg(1 << 20)->Arg(64 << 20)->UseRealTime()->Unit(benchmark::kMillisecond);
+  b->Arg(1 << 16)->Arg(1 << 20)->Arg(64 << 20)->UseRealTime()->Unit(benchmark::kMicrosecond);
 }
 
 BENCHMARK_CAPTURE(BM_MemoryRead, f32, Layout::kF32)->Apply(Sizes);
