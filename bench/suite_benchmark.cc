@@ -73,7 +73,7 @@ struct Suite {
   ModelConfig config;  // as the suite's cases see it
   ModelConfig built;   // as the models are built
   equiv::SuiteSpec spec;
-  std::unique_ptr<equiv::StateDict> weights;
+  std::unique_ptr<equiv::StateDict> weights;  // seeded, made when a model is first built
   std::vector<Item> items;
 };
 
@@ -109,7 +109,6 @@ Suite& SuiteOf(int64_t shape) {
     s.built.max_position_embeddings = std::min(s.built.max_position_embeddings, kMaxPositions);
   }
   s.spec.config = s.built;  // the suite runner's defaults otherwise: inputs, positions, seeds
-  s.weights = std::make_unique<equiv::StateDict>(equiv::InitStateDict(s.built, s.spec.weight_seed));
   const auto sampling = equiv::LayerSampling::FirstMiddleLast();
   const std::vector<ComponentCase> cases = equiv::SuiteCasesForPort(s.config, sampling);
   const std::vector<ComponentCase> built_cases = equiv::SuiteCasesForPort(s.built);
@@ -146,7 +145,11 @@ Model& ModelOf(int64_t shape, Side side) {
   if (model.key == key) return model;
   model = Model{};
   model.key = key;
-  const Suite& s = SuiteOf(shape);
+  Suite& s = SuiteOf(shape);
+  if (!s.weights) {
+    s.weights =
+        std::make_unique<equiv::StateDict>(equiv::InitStateDict(s.built, s.spec.weight_seed));
+  }
   if (side == kPort) {
     model.port = s.spec.port.Make(s.built, *s.weights);
   } else {
@@ -187,9 +190,28 @@ BENCHMARK_CAPTURE(BM_Suite, ref_fp32, kRefFp32)->Apply(Shapes);
 BENCHMARK_CAPTURE(BM_Suite, ref_bf16, kRefBf16)->Apply(Shapes);
 BENCHMARK_CAPTURE(BM_Suite, port, kPort)->Apply(Shapes);
 
+// --list_items=N: prints the items of shape N, "<name> <positions>" a line, and runs nothing
+// (tools/bench/torch_suite.py --list prints the same; a CTest compares the two).
+bool ListItems(int argc, char** argv) {
+  const std::string flag = "--list_items=";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg.rfind(flag, 0) != 0) continue;
+    const int64_t shape = std::stoll(arg.substr(flag.size()));
+    if (shape < 0 || shape > 1) throw equiv::Error("--list_items: shape " + arg + " is not 0 or 1");
+    for (const Item& item : SuiteOf(shape).items) {
+      std::printf("%s %lld\n", item.name.c_str(),
+                  static_cast<long long>(item.data.positions.size()));
+    }
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (ListItems(argc, argv)) return 0;
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

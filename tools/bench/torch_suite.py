@@ -6,11 +6,13 @@ of the built-in port's suite with first-middle-last layer sampling, each run as 
 in float32, the reference in bfloat16 and a port, with HF-style modules transcribed from
 transformers' modeling_llama.py (LlamaRMSNorm, the llama3 rotary embedding, eager
 LlamaAttention with a causal mask and a float32 softmax, LlamaMLP, LlamaDecoderLayer) since
-transformers is not installed; float32 matmuls through oneDNN by default (--fp32). The port's stand-in is the bf16 model with its projections
-fused as the built-in port fuses them (one q|k|v linear, one gate|up linear): a port on CPU is
-a bf16 model. Cut as suite_benchmark cuts the 8B model: one decoder layer runs every sampled
-layer's cases, at most 1024 vocabulary rows, max_position_embeddings 128. Prints every item's
-fastest time per forward and the totals, by wall clock, and the CPU time of the process.
+transformers is not installed. Float32 matmuls go through oneDNN by default (--fp32): this
+PyTorch's own float32 GEMM is a generic BLAS. The port's stand-in is the bf16 model with its
+projections fused as the built-in port fuses them (one q|k|v linear, one gate|up linear): a
+port on CPU is a bf16 model. Cut as suite_benchmark cuts the 8B model: one decoder layer runs
+every sampled layer's cases, at most 1024 vocabulary rows, max_position_embeddings 128 (the
+tiny configs run as they are). Prints the totals of every item's fastest forward per side, by
+wall clock and by CPU time of the process (--items: every item's wall times too).
 
     /usr/bin/python3 tools/bench/torch_suite.py --config configs/llama-3.1-8b.json --threads 1
 """
@@ -19,8 +21,11 @@ import json
 import math
 import time
 
-import torch
-import torch.nn.functional as F
+try:
+    import torch
+    import torch.nn.functional as F
+except ImportError:  # --list needs no PyTorch
+    torch = F = None
 
 # The input kinds of the suite runner's default (normal, outlier_channels, long_sequence) that
 # the llama family's component table lists for each kind; the order SuiteCases gives.
@@ -197,6 +202,9 @@ def main():
     parser.add_argument("--max-vocab", type=int, default=1024)
     parser.add_argument("--max-positions", type=int, default=128)
     parser.add_argument("--items", action="store_true", help="print every item's times")
+    parser.add_argument("--list", action="store_true",
+                        help="print the items, '<name> <positions>' a line, as "
+                             "suite_benchmark --list_items does, and run nothing")
     parser.add_argument("--fp32", choices=["onednn", "generic"], default="onednn",
                         help="float32 matmuls through oneDNN (torch.utils.mkldnn) or torch's "
                              "own float32 GEMM (a generic BLAS in this build)")
@@ -208,6 +216,13 @@ def main():
     vocab = cfg["vocab_size"] if small else min(cfg["vocab_size"], args.max_vocab)
     max_pos = cfg["max_position_embeddings"] if small else min(cfg["max_position_embeddings"],
                                                                args.max_positions)
+    rs = cfg.get("rope_scaling") or {}
+    long_n = min(max(64, 3 * rs.get("original_max_position_embeddings", 0)), max_pos)
+    items = items_of(num_layers)
+    if args.list:
+        for name, _, inp in items:
+            print(name, long_n if inp == "long_sequence" else 24)
+        return
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
     h, i = cfg["hidden_size"], cfg["intermediate_size"]
@@ -225,10 +240,6 @@ def main():
               Model(cfg, weights, torch.bfloat16, False),
               Model(cfg, weights, torch.bfloat16, True)]
     del weights
-    rs = cfg.get("rope_scaling") or {}
-    long_n = max(64, 3 * rs.get("original_max_position_embeddings", 0))
-    long_n = min(long_n, max_pos)
-    items = items_of(num_layers)
     print(f"torch {torch.__version__}, {args.config}: {len(items)} items, {args.threads} thread(s), "
           f"vocab {vocab}, long_sequence {long_n} positions, float32 matmuls: {args.fp32}")
     totals, cpu_totals = [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]
