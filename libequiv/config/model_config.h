@@ -57,6 +57,12 @@ struct MoeSettings {
   int64_t moe_intermediate_size = 0;  // each expert's; mixtral: intermediate_size
   // Qwen2-MoE's shared expert, gated by sigmoid(shared_expert_gate(x)); 0: none.
   int64_t shared_expert_intermediate_size = 0;
+  // gpt_oss: the router (with a bias) picks the top-k of its logits and softmaxes those k only;
+  // the experts' projections have biases and a SwiGLU clamped at swiglu_limit with gain
+  // swiglu_alpha: (clamp(up) + 1) * g * sigmoid(alpha * g), g = min(gate, limit). 0: Mixtral's.
+  bool softmax_after_topk = false;
+  double swiglu_limit = 0.0;
+  double swiglu_alpha = 0.0;
 
   bool operator==(const MoeSettings&) const = default;
 };

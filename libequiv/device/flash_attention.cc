@@ -38,6 +38,10 @@ void CheckInputs(const std::string& kernel, const Matrix& q, const Matrix& k, co
     throw Error(kernel + ": q " + ShapeStr(q) + " does not have num_heads * head_dim = " +
                 Str(spec.num_heads * spec.head_dim) + " columns");
   }
+  if (!spec.sinks.empty() && static_cast<int64_t>(spec.sinks.size()) != spec.num_heads) {
+    throw Error(kernel + ": " + Str(static_cast<int64_t>(spec.sinks.size())) + " sinks for " +
+                Str(spec.num_heads) + " heads");
+  }
   const int64_t kv_width = spec.num_kv_heads * spec.head_dim;
   if (k.cols() != kv_width || v.cols() != kv_width || k.rows() != v.rows()) {
     throw Error(kernel + ": k " + ShapeStr(k) + " and v " + ShapeStr(v) +
@@ -91,12 +95,16 @@ Matrix DeviceAttention(const Matrix& q, const Matrix& k, const Matrix& v,
         any = true;
       }
       if (!any) continue;  // no visible key: the row stays zero rather than 0/0
+      const bool sink = !spec.sinks.empty();
+      if (sink) max = std::max(max, spec.sinks[h]);
       float sum = 0.0f;
       for (int64_t j = 0; j < k.rows(); ++j) {
         if (!Visible(query_positions[i], key_positions[j], spec.sliding_window)) continue;
         p[j] = SoftmaxRound(bf16, std::exp(SoftmaxRound(bf16, scores(i, j) - max)));
         sum = SoftmaxRound(bf16, sum + p[j]);
       }
+      // The sink's column: in the sum, with no value row.
+      if (sink) sum = SoftmaxRound(bf16, sum + std::exp(SoftmaxRound(bf16, spec.sinks[h] - max)));
       RowVector acc = RowVector::Zero(d);
       for (int64_t j = 0; j < k.rows(); ++j) {
         if (!Visible(query_positions[i], key_positions[j], spec.sliding_window)) continue;
@@ -123,8 +131,10 @@ Matrix FlashAttention(const Matrix& q, const Matrix& k, const Matrix& v,
   for (int64_t h = 0; h < spec.num_heads; ++h) {
     const int64_t g = h / group;
     // Per query row: running max m, running sum l, unnormalized output acc.
-    std::vector<float> m(static_cast<std::size_t>(q.rows()), kMinusInf);
-    std::vector<float> l(static_cast<std::size_t>(q.rows()), 0.0f);
+    // A sink starts each row as a key of score sink and value zero: m = sink, l = exp(0) = 1.
+    const bool sink = !spec.sinks.empty();
+    std::vector<float> m(static_cast<std::size_t>(q.rows()), sink ? spec.sinks[h] : kMinusInf);
+    std::vector<float> l(static_cast<std::size_t>(q.rows()), sink ? 1.0f : 0.0f);
     Matrix acc = Matrix::Zero(q.rows(), d);
     for (int64_t b0 = 0; b0 < k.rows(); b0 += block) {
       const int64_t len = std::min(block, k.rows() - b0);

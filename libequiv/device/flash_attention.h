@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "libequiv/nn/numerics.h"
 
@@ -26,10 +27,13 @@ struct AttentionKernelSpec {
   // Gemma 2's attention-logit soft-cap: scaled scores become cap * tanh(score / cap), in
   // float32 inside the kernel, before the mask; none: scores as they are.
   std::optional<float> softcap = {};
+  // GPT-OSS: one sink logit per query head of this call (bf16 values): a column of the softmax
+  // with no value, so the probabilities of the keys sum to less than 1; empty: none.
+  std::vector<float> sinks = {};
 };
 
 // Scores q k^T in float32 (bf16 operands), times scaling, soft-capped when the spec says so,
-// masked, softmax in float32 (or bf16),
+// masked, softmax in float32 (or bf16) over the visible keys and the head's sink if any,
 // probabilities rounded to bf16, times v accumulated in float32, output rounded to bf16.
 // q [queries, heads * head_dim], k and v [keys, kv_heads * head_dim].
 Matrix DeviceAttention(const Matrix& q, const Matrix& k, const Matrix& v,
@@ -37,8 +41,9 @@ Matrix DeviceAttention(const Matrix& q, const Matrix& k, const Matrix& v,
                        std::span<const int64_t> key_positions, const AttentionKernelSpec& spec);
 
 // The same over key blocks of `block` keys with a running max and sum (online softmax) in
-// float32; probabilities stay in float32 (on chip), the output is rounded to bf16 once at the
-// end. Close to DeviceAttention, not bitwise, and a little more accurate (no bf16 probabilities).
+// float32, started from the head's sink (max = sink, sum = 1) when the spec has sinks;
+// probabilities stay in float32 (on chip), the output is rounded to bf16 once at the end. Close to
+// DeviceAttention, not bitwise, and a little more accurate (no bf16 probabilities).
 Matrix FlashAttention(const Matrix& q, const Matrix& k, const Matrix& v,
                       std::span<const int64_t> query_positions,
                       std::span<const int64_t> key_positions, const AttentionKernelSpec& spec,

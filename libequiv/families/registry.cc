@@ -5,6 +5,7 @@
 
 #include "libequiv/config/config_fields.h"
 #include "libequiv/families/gemma/gemma_family.h"
+#include "libequiv/families/gpt_oss/gpt_oss_family.h"
 #include "libequiv/families/llama/llama_family.h"
 #include "libequiv/families/mixtral/mixtral_family.h"
 #include "libequiv/families/qwen3/qwen3_family.h"
@@ -26,8 +27,9 @@ const GemmaFamily kGemma2{2};
 const GemmaFamily kGemma3{3};
 const MixtralFamily kMixtral{};
 const QwenMoeFamily kQwen2Moe{2}, kQwen3Moe{3};
-constexpr std::array<const Architecture*, 7> kFamilies = {
-    &kLlama, &kQwen3, &kGemma2, &kGemma3, &kMixtral, &kQwen2Moe, &kQwen3Moe};
+const GptOssFamily kGptOss{};
+constexpr std::array<const Architecture*, 8> kFamilies = {
+    &kLlama, &kQwen3, &kGemma2, &kGemma3, &kMixtral, &kQwen2Moe, &kQwen3Moe, &kGptOss};
 
 std::vector<FaultInfo> MakeCatalog() {
   std::vector<FaultInfo> all;

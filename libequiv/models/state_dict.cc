@@ -151,9 +151,9 @@ StateDict InitStateDict(std::span<const ParameterSpec> parameters, uint64_t seed
         t = RandomNormal(shape, stream, DType::kF32, 0.0, 1.0);
         break;
       case ParameterInit::kLinear: {
-        if (spec.shape.size() != 2) {
+        if (spec.shape.size() != 2 && spec.shape.size() != 3) {
           throw Error("InitStateDict: linear parameter " + spec.name + " has shape " +
-                      ShapeText(spec.shape) + ", expected [out, in]");
+                      ShapeText(spec.shape) + ", expected [out, in] or [experts, in, out]");
         }
         const double fan_in = static_cast<double>(spec.shape[1]);
         t = RandomNormal(shape, stream, DType::kF32, 0.0, 1.0 / std::sqrt(fan_in));
@@ -214,6 +214,23 @@ nn::Vector VectorParameter(const StateDict& weights, const std::string& name) {
   }
   const std::vector<float> values = t.ToFloats();
   return Eigen::Map<const nn::Vector>(values.data(), t.shape().dims()[0]);
+}
+
+std::vector<nn::Matrix> StackedMatrixParameter(const StateDict& weights, const std::string& name) {
+  const auto it = weights.find(name);
+  if (it == weights.end()) throw Error("parameter " + name + " is missing");
+  const Tensor& t = it->second;
+  if (t.shape().rank() != 3) {
+    throw Error("parameter " + name + " has shape " + ShapeText(t.shape().dims()) +
+                ", expected [experts, rows, cols]");
+  }
+  const std::vector<float> values = t.ToFloats();
+  const int64_t n = t.shape().dims()[0], rows = t.shape().dims()[1], cols = t.shape().dims()[2];
+  std::vector<nn::Matrix> out;
+  for (int64_t e = 0; e < n; ++e) {
+    out.push_back(Eigen::Map<const nn::Matrix>(values.data() + e * rows * cols, rows, cols));
+  }
+  return out;
 }
 
 }  // namespace equiv

@@ -23,7 +23,8 @@ using StateDict = std::map<std::string, Tensor>;  // f32 tensors
 // How a seeded initialisation draws a parameter, at the scale of PyTorch's module defaults so
 // attention is not uniform and every fault shows: linear weights N(0, 1/in_features),
 // embeddings N(0, 1), norm gains 1 + N(0, 0.1^2) and biases N(0, 0.1^2) (as in trained
-// checkpoints, where a dropped gain or bias matters).
+// checkpoints, where a dropped gain or bias matters). A kLinear parameter of rank 3 is HF's
+// stacked expert weights [experts, in, out] (GPT-OSS's x @ W layout): N(0, 1/in) likewise.
 enum class ParameterInit { kLinear, kEmbedding, kNormGain, kBias };
 
 struct ParameterSpec {
@@ -57,6 +58,8 @@ void SaveStateDict(const StateDict& weights, const std::string& path);
 // of another rank.
 nn::Matrix MatrixParameter(const StateDict& weights, const std::string& name);
 nn::Vector VectorParameter(const StateDict& weights, const std::string& name);
+// A rank-3 parameter [n, rows, cols] as n matrices [rows, cols] (HF's stacked expert weights).
+std::vector<nn::Matrix> StackedMatrixParameter(const StateDict& weights, const std::string& name);
 
 }  // namespace equiv
 

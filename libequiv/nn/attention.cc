@@ -15,7 +15,8 @@ namespace equiv::nn {
 AttentionWeights AttentionWeights::Rounded(Precision precision) const {
   return {q_proj.Rounded(precision),      k_proj.Rounded(precision),
           v_proj.Rounded(precision),      o_proj.Rounded(precision),
-          nn::Rounded(precision, q_norm), nn::Rounded(precision, k_norm)};
+          nn::Rounded(precision, q_norm), nn::Rounded(precision, k_norm),
+          nn::Rounded(precision, sinks)};
 }
 
 void AttentionWeights::Pack(Precision precision) {
@@ -79,7 +80,8 @@ void CheckShapes(ConstMatrixRef q, ConstMatrixRef k, ConstMatrixRef v, std::size
 // One query head: scores, softmax, probs * v, into out's columns of the head.
 void AttendHead(ConstMatrixRef qh, const PackedMatrix& kh, const PackedMatrix& vh,
                 std::span<const int64_t> query_positions, std::span<const int64_t> key_positions,
-                const AttentionSpec& spec, Precision precision, Eigen::Ref<Matrix> out) {
+                const AttentionSpec& spec, Precision precision, std::optional<float> sink,
+                Eigen::Ref<Matrix> out) {
   const float scaling = static_cast<float>(spec.scaling);
   // attn_weights = matmul(q, k^T) * scaling: two ops, two roundings under bf16.
   Matrix scores = MatmulNT(qh, kh, Vector(), precision, 1);
@@ -93,6 +95,22 @@ void AttendHead(ConstMatrixRef qh, const PackedMatrix& kh, const PackedMatrix& v
     float max = -std::numeric_limits<float>::infinity();
     for (Eigen::Index j = 0; j < scores.cols(); ++j) {
       if (Visible(query_positions[i], key_positions[j], spec)) max = std::max(max, scores(i, j));
+    }
+    if (sink) {
+      // GPT-OSS: cat([scores, sink]) - max, a bf16 op of its own; softmax of the shifted row
+      // (its max is 0) in float32; the sink's probability dropped.
+      max = std::max(max, *sink);
+      float sum = 0.0f;
+      for (Eigen::Index j = 0; j < scores.cols(); ++j) {
+        if (!Visible(query_positions[i], key_positions[j], spec)) continue;
+        probs(i, j) = std::exp(Round(precision, scores(i, j) - max));
+        sum += probs(i, j);
+      }
+      sum += std::exp(Round(precision, *sink - max));  // the sink is the last column
+      for (Eigen::Index j = 0; j < scores.cols(); ++j) {
+        probs(i, j) = Round(precision, probs(i, j) / sum);
+      }
+      continue;
     }
     if (max == -std::numeric_limits<float>::infinity()) continue;  // no visible key
     float sum = 0.0f;
@@ -113,8 +131,12 @@ void AttendHead(ConstMatrixRef qh, const PackedMatrix& kh, const PackedMatrix& v
 Matrix ScaledDotProductAttention(ConstMatrixRef q, ConstMatrixRef k, ConstMatrixRef v,
                                  std::span<const int64_t> query_positions,
                                  std::span<const int64_t> key_positions, const AttentionSpec& spec,
-                                 Precision precision) {
+                                 Precision precision, const Vector& sinks) {
   CheckShapes(q, k, v, query_positions.size(), key_positions.size(), spec);
+  if (sinks.size() != 0 && sinks.size() != spec.num_heads) {
+    throw Error("ScaledDotProductAttention: " + std::to_string(sinks.size()) + " sinks for " +
+                std::to_string(spec.num_heads) + " heads");
+  }
   const int64_t d = spec.head_dim;
   const int64_t group = spec.num_heads / spec.num_kv_heads;  // repeat_kv
   Matrix out(q.rows(), q.cols());
@@ -126,8 +148,10 @@ Matrix ScaledDotProductAttention(ConstMatrixRef q, ConstMatrixRef k, ConstMatrix
     const PackedMatrix kh(kv_k, OperandPrecision(kv_k, precision));
     const PackedMatrix vh = PackedMatrix::FromTransposed(kv_v, OperandPrecision(kv_v, precision));
     for (int64_t h = kv * group; h < (kv + 1) * group; ++h) {
+      const std::optional<float> sink =
+          sinks.size() != 0 ? std::optional<float>(sinks(h)) : std::nullopt;
       AttendHead(q.middleCols(h * d, d), kh, vh, query_positions, key_positions, spec, precision,
-                 out.middleCols(h * d, d));
+                 sink, out.middleCols(h * d, d));
     }
   });
   return out;
@@ -156,8 +180,8 @@ Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
   // (rotary's alone): 0 .. n-1, queries and keys alike.
   std::vector<int64_t> indices(positions.size());
   std::iota(indices.begin(), indices.end(), int64_t{0});
-  const Matrix attended =
-      ScaledDotProductAttention(qkv.q, qkv.k, qkv.v, indices, indices, spec, precision);
+  const Matrix attended = ScaledDotProductAttention(qkv.q, qkv.k, qkv.v, indices, indices, spec,
+                                                    precision, weights.sinks);
   return Linear(attended, weights.o_proj, precision);
 }
 

@@ -22,6 +22,8 @@ struct AttentionWeights {
   // Qwen3: RMSNorm over each query and key head before rotary, [head_dim]; empty: none.
   Vector q_norm = {};
   Vector k_norm = {};
+  // GPT-OSS: one learned sink logit per query head [heads]; empty: none.
+  Vector sinks = {};
 
   AttentionWeights Rounded(Precision precision) const;
   void Pack(Precision precision);  // the four projections' weights, for MatmulNT
@@ -58,11 +60,14 @@ Matrix SoftCap(const Matrix& x, double cap, Precision precision);
 // softmax runs in float32 and rounds, and the value matmul rounds. Output [queries, heads *
 // head_dim]. The kv heads run in parallel (EQUIV_THREADS); every output row depends only on its
 // query row and the keys, so the rows of a KV-cached step are those of a full forward, bit for
-// bit.
+// bit. With `sinks` (one per query head, GPT-OSS's eager_attention_forward): each row's scores
+// get the head's sink as one more column, the row's max is subtracted (rounded: a bf16 op), the
+// softmax runs in float32 and rounds, and the sink's column is dropped (the remaining
+// probabilities are not renormalized).
 Matrix ScaledDotProductAttention(ConstMatrixRef q, ConstMatrixRef k, ConstMatrixRef v,
                                  std::span<const int64_t> query_positions,
                                  std::span<const int64_t> key_positions, const AttentionSpec& spec,
-                                 Precision precision);
+                                 Precision precision, const Vector& sinks = Vector());
 
 // The attention inputs of hidden states x [positions, hidden]: the q, k and v projections, the
 // per-head q/k norms (when the weights have them; Gemma's with spec.gemma_head_norms), rotary on
@@ -77,7 +82,8 @@ QueryKeyValue ProjectQueryKeyValue(const Matrix& x, std::span<const int64_t> pos
                                    const RotaryFrequencies& rotary, Precision precision);
 
 // The whole module on hidden states x [positions, hidden]: ProjectQueryKeyValue, attention over
-// the same rows (the mask by row index, as HF's: positions need not be 0 .. n-1), o_proj.
+// the same rows (with the weights' sinks when they have them) (the mask by row index, as HF's:
+// positions need not be 0 .. n-1), o_proj.
 Matrix Attention(const Matrix& x, std::span<const int64_t> positions,
                  const AttentionWeights& weights, const AttentionSpec& spec,
                  const RotaryFrequencies& rotary, Precision precision);

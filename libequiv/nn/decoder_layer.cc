@@ -63,7 +63,7 @@ Matrix SelfAttention(const Matrix& x, std::span<const int64_t> positions,
   const std::span<const int64_t> queries =
       std::span<const int64_t>(keys).subspan(static_cast<std::size_t>(start));
   return Linear(ScaledDotProductAttention(qkv.q, cache->keys(), cache->values(), queries, keys,
-                                          spec, precision),
+                                          spec, precision, weights.sinks),
                 weights.o_proj, precision);
 }
 

@@ -33,6 +33,28 @@ Matrix Linear(const Matrix& x, const LinearWeights& linear, Precision precision)
                   linear.bias, precision);
 }
 
+Matrix LinearThenBias(const Matrix& x, const LinearWeights& linear, Precision precision) {
+  if (!linear.has_bias()) return Linear(x, linear, precision);
+  if (x.cols() != linear.weight.cols() || linear.bias.size() != linear.weight.rows()) {
+    throw Error("LinearThenBias: input has " + std::to_string(x.cols()) + " features, bias " +
+                std::to_string(linear.bias.size()) + " values, for a weight [" +
+                std::to_string(linear.weight.rows()) + ", " + std::to_string(linear.weight.cols()) +
+                "]");
+  }
+  const PackedMatrix* packed = linear.packed.get();
+  Matrix y =
+      packed != nullptr && packed->operands() == precision &&
+              packed->rows() == linear.weight.rows() && packed->cols() == linear.weight.cols()
+          ? MatmulNT(x, *packed, Vector(), precision)
+          : MatmulNT(x, PackedMatrix(linear.weight, OperandPrecision(linear.weight, precision)),
+                     Vector(), precision);
+  for (Eigen::Index r = 0; r < y.rows(); ++r) {
+    for (Eigen::Index c = 0; c < y.cols(); ++c)
+      y(r, c) = Round(precision, y(r, c) + linear.bias(c));
+  }
+  return y;
+}
+
 Matrix Embedding(const Matrix& table, std::span<const int64_t> ids) {
   Matrix out(static_cast<Eigen::Index>(ids.size()), table.cols());
   for (std::size_t i = 0; i < ids.size(); ++i) {

@@ -29,6 +29,10 @@ struct LinearWeights {
 // x's columns differ from the weight's in_features.
 Matrix Linear(const Matrix& x, const LinearWeights& linear, Precision precision);
 
+// x W^T, rounded, then + b, rounded: a matmul and a separate bias add, as HF's
+// `x @ W + b` on stacked expert weights (GPT-OSS) computes it. Without a bias: Linear.
+Matrix LinearThenBias(const Matrix& x, const LinearWeights& linear, Precision precision);
+
 // Rows of `table` [vocab, hidden] picked by id; exact in both precisions. Throws equiv::Error
 // naming the position and the id when an id is outside [0, vocab).
 Matrix Embedding(const Matrix& table, std::span<const int64_t> ids);

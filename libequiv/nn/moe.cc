@@ -40,7 +40,7 @@ MoeWeights MoeWeights::Rounded(Precision precision) const {
 }
 
 RoutingRule RoutingRuleOf(const ModelConfig& config) {
-  return {config.moe.num_experts_per_tok, config.moe.norm_topk_prob};
+  return {config.moe.num_experts_per_tok, config.moe.norm_topk_prob, config.moe.softmax_after_topk};
 }
 
 Routing Route(const Matrix& logits, const RoutingRule& rule, Precision precision) {
@@ -55,7 +55,24 @@ Routing Route(const Matrix& logits, const RoutingRule& rule, Precision precision
   r.weights.resize(logits.rows(), rule.top_k);
   std::vector<float> probs(static_cast<std::size_t>(experts));
   std::vector<int64_t> order(static_cast<std::size_t>(experts));
-  for (Eigen::Index t = 0; t < logits.rows(); ++t) {
+  for (Eigen::Index t = 0; t < logits.rows() && rule.softmax_after_topk; ++t) {
+    // topk of the logits (ties: the lower index), then softmax over the k values only.
+    std::iota(order.begin(), order.end(), int64_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return logits(t, a) > logits(t, b); });
+    const float max = logits(t, order[0]);
+    float sum = 0.0f;
+    for (int64_t s = 0; s < rule.top_k; ++s) {
+      probs[s] = std::exp(logits(t, order[s]) - max);
+      sum += probs[s];
+    }
+    const float inverse = 1.0f / sum;
+    for (int64_t s = 0; s < rule.top_k; ++s) {
+      r.experts[t * rule.top_k + s] = order[s];
+      r.weights(t, s) = Round(precision, probs[s] * inverse);
+    }
+  }
+  for (Eigen::Index t = 0; t < logits.rows() && !rule.softmax_after_topk; ++t) {
     // softmax(dtype=float32): the logits (bf16 values in a bf16 run) upcast, no rounding.
     float max = logits(t, 0);
     for (int64_t e = 1; e < experts; ++e) max = std::max(max, logits(t, e));

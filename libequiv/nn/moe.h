@@ -33,6 +33,8 @@ struct MoeWeights {
 struct RoutingRule {
   int64_t top_k = 2;
   bool renormalize = true;  // Mixtral always; Qwen's norm_topk_prob
+  // GPT-OSS: the top-k of the logits first, then a softmax over those k in the precision.
+  bool softmax_after_topk = false;
 };
 RoutingRule RoutingRuleOf(const ModelConfig& config);
 
@@ -45,8 +47,10 @@ struct Routing {
 };
 
 // HF's routing: softmax(logits, dim=-1, dtype=float32), topk, divided by their float32 sum when
-// the rule renormalizes, then cast to the precision (.to(hidden_states.dtype)). Throws
-// equiv::Error when top_k is outside [1, experts].
+// the rule renormalizes, then cast to the precision (.to(hidden_states.dtype)). With
+// softmax_after_topk (GptOssTopKRouter): topk of the logits, softmax over the k values
+// (dtype = the logits', float32 inside, one rounding). Throws equiv::Error when top_k is
+// outside [1, experts].
 Routing Route(const Matrix& logits, const RoutingRule& rule, Precision precision);
 
 // The block's output [n, hidden]: router logits, Route, each expert on its tokens, times the

@@ -53,6 +53,18 @@ Matrix RmsNorm(const Matrix& x, const Vector& weight, double eps, Precision prec
   return out;
 }
 
+Matrix RmsNormOneRounding(const Matrix& x, const Vector& weight, double eps, Precision precision) {
+  CheckWidth("RmsNormOneRounding", x, weight);
+  Matrix out(x.rows(), x.cols());
+  for (Eigen::Index r = 0; r < x.rows(); ++r) {
+    const float inv_rms = InverseRms(x, r, static_cast<float>(eps));
+    for (Eigen::Index c = 0; c < x.cols(); ++c) {
+      out(r, c) = Round(precision, weight[c] * (x(r, c) * inv_rms));
+    }
+  }
+  return out;
+}
+
 Matrix HeadRmsNorm(const Matrix& x, const Vector& weight, double eps, Precision precision) {
   return PerHead("HeadRmsNorm", x, weight,
                  [&](const Matrix& rows) { return RmsNorm(rows, weight, eps, precision); });

@@ -15,6 +15,10 @@ Matrix RmsNorm(const Matrix& x, const Vector& weight, double eps, Precision prec
 // q_norm and k_norm on q_proj(x).view(..., heads, head_dim)).
 Matrix HeadRmsNorm(const Matrix& x, const Vector& weight, double eps, Precision precision);
 
+// GptOssRMSNorm: h = x.float(); h = h * rsqrt(mean(h^2) + eps); (weight * h).to(input_dtype):
+// the weight times the float32 row, one rounding (HF keeps these norms' weights in float32).
+Matrix RmsNormOneRounding(const Matrix& x, const Vector& weight, double eps, Precision precision);
+
 // Gemma2RMSNorm / Gemma3RMSNorm: h = x.float(); h = h * rsqrt(mean(h^2) + eps);
 // h = h * (1 + w.float()); h.type_as(x): everything in float32, one rounding at the end. The
 // checkpoint stores the w of (1 + w).

@@ -34,8 +34,8 @@ TEST(FaultsCommandTest, JsonHasOneObjectPerFault) {
   EXPECT_EQ(tokengen["visible_in"], "end_to_end");
   EXPECT_EQ(tokengen["component"], "rotary");
   const nlohmann::json& last = j["faults"].back();
-  EXPECT_EQ(last["name"], "expert_gate_up_swapped");
-  EXPECT_EQ(last["showcase_config"], "tiny-qwen3-moe");
+  EXPECT_EQ(last["name"], "expert_sum_in_bf16");
+  EXPECT_EQ(last["showcase_config"], "tiny-gpt-oss");
 }
 
 }  // namespace

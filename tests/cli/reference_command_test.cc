@@ -227,6 +227,36 @@ TEST(ReferenceCommandTest, RunsQwenMoeRoutersExpertsAndSharedExpert) {
   }
 }
 
+// GPT-OSS: every module path its port maps, the router at mlp.router returning its logits
+// [n, experts], the experts every expert on every token unweighted.
+TEST(ReferenceCommandTest, RunsGptOssModules) {
+  const std::string config = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-gpt-oss.json";
+  const std::string input = Temp("gptoss_x.npy"), output = Temp("gptoss_y.npy");
+  WriteNpy(input, RandomNormal(Shape({5, 128}), 5).view());
+  const std::pair<const char*, const char*> paths[] = {
+      {"model.layers.0.input_layernorm", "input_layernorm (fp32) [5, 128]"},
+      {"model.layers.0.self_attn", "attention (fp32) [5, 128]"},
+      {"model.layers.1.self_attn", "attention (fp32) [5, 128]"},
+      {"model.layers.1.post_attention_layernorm", "post_attention_layernorm (fp32) [5, 128]"},
+      {"model.layers.0.mlp.router", "router (fp32) [5, 4]"},
+      {"model.layers.1.mlp.experts", "experts (fp32) [5, 512]"},
+      {"model.layers.0.mlp", "moe (fp32) [5, 128]"},
+      {"model.layers.1", "decoder_layer (fp32) [5, 128]"},
+      {"model.norm", "final_norm (fp32) [5, 128]"}};
+  for (const auto& [path, says] : paths) {
+    std::ostringstream out, err;
+    ASSERT_EQ(RunReference({.config = config,
+                            .components = {path},
+                            .input = input,
+                            .precision = "fp32",
+                            .output = output},
+                           out, err),
+              kExitPassed)
+        << path << ": " << err.str();
+    EXPECT_THAT(out.str(), HasSubstr(says)) << path;
+  }
+}
+
 TEST(ReferenceCommandTest, ErrorsNameWhatIsWrong) {
   const std::string input = Temp("ref_bad.npy");
   WriteNpy(input, RandomNormal(Shape({2, 3, 4}), 1).view());

@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
   std::string family;
   app.add_option("--family", family,
                  "only this family's faults and clean runs (llama, qwen3, gemma2, mixtral, "
-                 "qwen2_moe, qwen3_moe)");
+                 "qwen2_moe, qwen3_moe, gpt_oss)");
   CLI11_PARSE(app, argc, argv);
   try {
     equiv::DetectionMatrixOptions options;

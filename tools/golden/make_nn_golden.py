@@ -10,7 +10,8 @@ PyTorch, as transformers 4.48-4.5x has it (src/transformers/models/llama/modelin
 models/mistral/modeling_mistral.py, models/qwen2/modeling_qwen2.py, models/qwen3/
 modeling_qwen3.py (from 4.51), models/mixtral/modeling_mixtral.py, models/qwen2_moe/
 modeling_qwen2_moe.py and models/qwen3_moe/modeling_qwen3_moe.py (4.5x, before the fused
-experts of 5.0), modeling_rope_utils.py, activations.py): each function names
+experts of 5.0), models/gpt_oss/modeling_gpt_oss.py (4.55-4.5x, GptOssMLP in eval mode),
+modeling_rope_utils.py, activations.py): each function names
 the HF function it follows. The eager attention path is used, with the additive causal mask HF
 builds for it. Every case runs twice on the same fp32 weights and inputs: in float32, and in
 bfloat16 with the weights and inputs `.to(bfloat16)`, as `from_pretrained(torch_dtype=
@@ -224,6 +225,38 @@ TINY_QWEN3_MOE = {
 }
 
 
+# configs/tiny-gpt-oss.json, copied so that editing that file does not move these goldens:
+# YaRN (factor 32, no truncation), sinks, alternating sliding/full layers, 4 experts top 2,
+# swiglu_limit 1 so that the clamp bites at these scales. The cases shrink its window to 5 < SEQ.
+TINY_GPT_OSS = {
+    "architectures": ["GptOssForCausalLM"],
+    "model_type": "gpt_oss",
+    "hidden_size": 128,
+    "intermediate_size": 64,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 64,
+    "num_local_experts": 4,
+    "num_experts_per_tok": 2,
+    "vocab_size": 256,
+    "max_position_embeddings": 4096,
+    "rms_norm_eps": 1e-05,
+    "rope_theta": 150000.0,
+    "rope_scaling": {"rope_type": "yarn", "factor": 32.0, "beta_fast": 32.0, "beta_slow": 1.0,
+                     "truncate": False, "original_max_position_embeddings": 128},
+    "hidden_act": "silu",
+    "attention_bias": True,
+    "sliding_window": 8,
+    "layer_types": ["sliding_attention", "full_attention"],
+    "swiglu_limit": 1.0,
+    "tie_word_embeddings": False,
+    "router_aux_loss_coef": 0.9,
+    "output_router_logits": False,
+    "torch_dtype": "float32",
+}
+
+
 # ---- PyTorch 2.x bf16 kernels where 1.13 differs (see the docstring) ----
 
 def _float_once(op, x):
@@ -254,6 +287,14 @@ def tanh(x):  # unary ops on reduced types compute in float and round once
 
 def sigmoid(x):  # F.sigmoid; torch 2.x sigmoid_kernel, reduced types: float inside, one rounding
     return _float_once(torch.sigmoid, x)
+
+
+def softmax_same_dtype(x, dim):  # F.softmax(x, dim, dtype=x.dtype): torch 2.x float inside
+    return _float_once(lambda t: F.softmax(t, dim=dim), x)
+
+
+def sum_dim0(x):  # Tensor.sum(dim=0); torch 2.x reduces reduced types in float, rounds once
+    return _float_once(lambda t: t.sum(dim=0), x)
 
 # activations.py ACT2FN: "silu" -> nn.SiLU, "gelu" -> GELUActivation (erf),
 # "gelu_pytorch_tanh" -> PytorchGELUTanh (gelu(approximate="tanh")).
@@ -1140,6 +1181,241 @@ class Gemma3QkNorms(nn.Module):
         k_out = self.k_norm(k.view(*k.shape[:-1], -1, self.head_dim))
         return q_out.reshape(q.shape), k_out.reshape(k.shape)
 
+# ---- modeling_gpt_oss.py, configuration_gpt_oss.py ----
+
+class GptOssConfig:
+    """The GptOssConfig attributes the modeling code reads (the tiny config gives every field)."""
+
+    def __init__(self, d):
+        self.model_type = "gpt_oss"
+        for key in ("hidden_size", "intermediate_size", "num_hidden_layers",
+                    "num_attention_heads", "num_key_value_heads", "head_dim", "vocab_size",
+                    "max_position_embeddings", "rms_norm_eps", "rope_theta", "rope_scaling",
+                    "attention_bias", "sliding_window", "layer_types", "num_local_experts",
+                    "num_experts_per_tok", "swiglu_limit", "tie_word_embeddings"):
+            setattr(self, key, d[key])
+
+    def sliding_window_of_layer(self, layer_idx):  # GptOssAttention.sliding_window
+        if self.layer_types[layer_idx] == "sliding_attention":
+            return self.sliding_window
+        return None
+
+
+class GptOssRMSNorm(nn.Module):
+    def __init__(self, hidden_size, eps=1e-6):
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(hidden_size))
+        self.variance_epsilon = eps
+
+    def forward(self, hidden_states):
+        input_dtype = hidden_states.dtype
+        hidden_states = hidden_states.to(torch.float32)
+        variance = hidden_states.pow(2).mean(-1, keepdim=True)
+        hidden_states = hidden_states * torch.rsqrt(variance + self.variance_epsilon)
+        return (self.weight * hidden_states).to(input_dtype)  # one rounding, unlike Llama's
+
+
+class GptOssExperts(nn.Module):
+    """forward in eval mode: every expert on every token, weighted by the dense scores."""
+
+    def __init__(self, config):
+        super().__init__()
+        self.num_experts = config.num_local_experts
+        self.hidden_size = config.hidden_size
+        self.expert_dim = config.intermediate_size
+        self.gate_up_proj = nn.Parameter(
+            torch.empty(self.num_experts, self.hidden_size, 2 * self.expert_dim))
+        self.gate_up_proj_bias = nn.Parameter(torch.empty(self.num_experts, 2 * self.expert_dim))
+        self.down_proj = nn.Parameter(
+            torch.empty(self.num_experts, self.expert_dim, self.hidden_size))
+        self.down_proj_bias = nn.Parameter(torch.empty(self.num_experts, self.hidden_size))
+        self.alpha = 1.702
+        self.limit = config.swiglu_limit
+
+    def every_expert(self, hidden_states):
+        """[experts, tokens, hidden]: each expert's output before the routing weights."""
+        hidden_states = hidden_states.reshape(-1, self.hidden_size)
+        hidden_states = hidden_states.repeat(self.num_experts, 1)
+        hidden_states = hidden_states.view(self.num_experts, -1, self.hidden_size)
+        gate_up = torch.bmm(hidden_states, self.gate_up_proj) + self.gate_up_proj_bias[..., None, :]
+        gate, up = gate_up[..., ::2], gate_up[..., 1::2]
+        gate = gate.clamp(min=None, max=self.limit)
+        up = up.clamp(min=-self.limit, max=self.limit)
+        glu = gate * sigmoid(mul_scalar(gate, self.alpha))
+        next_states = torch.bmm(((up + 1) * glu), self.down_proj)
+        return next_states + self.down_proj_bias[..., None, :]
+
+    def forward(self, hidden_states, router_indices=None, routing_weights=None):
+        batch_size = hidden_states.shape[0]
+        next_states = self.every_expert(hidden_states)
+        next_states = next_states.view(self.num_experts, batch_size, -1, self.hidden_size)
+        next_states = next_states * routing_weights.transpose(0, 1).view(
+            self.num_experts, batch_size, -1)[..., None]
+        return sum_dim0(next_states)
+
+
+class GptOssTopKRouter(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.top_k = config.num_experts_per_tok
+        self.num_experts = config.num_local_experts
+        self.hidden_dim = config.hidden_size
+        self.weight = nn.Parameter(torch.empty(self.num_experts, self.hidden_dim))
+        self.bias = nn.Parameter(torch.empty(self.num_experts))
+
+    def route(self, hidden_states):
+        """forward's steps, also returning the logits and the top-k values the golden records."""
+        hidden_states = hidden_states.reshape(-1, self.hidden_dim)
+        router_logits = F.linear(hidden_states, self.weight, self.bias)
+        router_top_value, router_indices = torch.topk(router_logits, self.top_k, dim=-1)
+        router_top_value = softmax_same_dtype(router_top_value, dim=1)
+        router_scores = torch.zeros_like(router_logits).scatter_(1, router_indices,
+                                                                 router_top_value)
+        return router_scores, router_indices, router_logits, router_top_value
+
+    def forward(self, hidden_states):
+        return self.route(hidden_states)[:2]
+
+
+class GptOssMLP(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.router = GptOssTopKRouter(config)
+        self.experts = GptOssExperts(config)
+
+    def forward(self, hidden_states):
+        router_scores, router_indices = self.router(hidden_states)
+        routed_out = self.experts(hidden_states, router_indices=router_indices,
+                                  routing_weights=router_scores)
+        return routed_out, router_scores
+
+    def route(self, hidden_states):  # what case_moe_block records: logits, weights, indices
+        _, router_indices, router_logits, router_top_value = self.router.route(hidden_states)
+        return router_logits, router_top_value, router_indices
+
+
+class GptOssRotaryEmbedding(LlamaRotaryEmbedding):
+    """forward: emb = freqs, not cat((freqs, freqs)): cos and sin [.., head_dim / 2]."""
+
+    @torch.no_grad()
+    def forward(self, x, position_ids):
+        cos, sin = super().forward(x, position_ids)
+        half = cos.shape[-1] // 2
+        return cos[..., :half], sin[..., :half]
+
+
+def _apply_rotary_emb(x, cos, sin):
+    first_half, second_half = torch.chunk(x, 2, dim=-1)
+    first_ = first_half * cos - second_half * sin
+    second_ = second_half * cos + first_half * sin
+    return torch.cat((first_, second_), dim=-1)
+
+
+def gpt_oss_apply_rotary_pos_emb(q, k, cos, sin, unsqueeze_dim=1):
+    cos = cos.unsqueeze(unsqueeze_dim)
+    sin = sin.unsqueeze(unsqueeze_dim)
+    return _apply_rotary_emb(q, cos, sin), _apply_rotary_emb(k, cos, sin)
+
+
+def gpt_oss_eager_attention_forward(module, query, key, value, attention_mask, scaling):
+    key_states = repeat_kv(key, module.num_key_value_groups)
+    value_states = repeat_kv(value, module.num_key_value_groups)
+    attn_weights = mul_scalar(torch.matmul(query, key_states.transpose(2, 3)), scaling)
+    if attention_mask is not None:
+        causal_mask = attention_mask[:, :, :, : key_states.shape[-2]]
+        attn_weights = attn_weights + causal_mask
+    sinks = module.sinks.reshape(1, -1, 1, 1).expand(query.shape[0], -1, query.shape[-2], -1)
+    combined_logits = torch.cat([attn_weights, sinks], dim=-1)
+    combined_logits = combined_logits - combined_logits.max(dim=-1, keepdim=True).values
+    probs = softmax_same_dtype(combined_logits, dim=-1)
+    scores = probs[..., :-1]  # the sink dropped
+    attn_output = torch.matmul(scores, value_states)
+    return attn_output.transpose(1, 2).contiguous()
+
+
+class GptOssAttention(nn.Module):
+    def __init__(self, config, layer_idx):
+        super().__init__()
+        self.head_dim = config.head_dim
+        self.num_key_value_groups = config.num_attention_heads // config.num_key_value_heads
+        self.scaling = self.head_dim ** -0.5
+        bias = config.attention_bias
+        self.q_proj = nn.Linear(config.hidden_size, config.num_attention_heads * self.head_dim,
+                                bias=bias)
+        self.k_proj = nn.Linear(config.hidden_size, config.num_key_value_heads * self.head_dim,
+                                bias=bias)
+        self.v_proj = nn.Linear(config.hidden_size, config.num_key_value_heads * self.head_dim,
+                                bias=bias)
+        self.o_proj = nn.Linear(config.num_attention_heads * self.head_dim, config.hidden_size,
+                                bias=bias)
+        self.sinks = nn.Parameter(torch.empty(config.num_attention_heads))
+
+    def forward(self, hidden_states, position_embeddings, attention_mask):
+        input_shape = hidden_states.shape[:-1]
+        hidden_shape = (*input_shape, -1, self.head_dim)
+        query_states = self.q_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+        key_states = self.k_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+        value_states = self.v_proj(hidden_states).view(hidden_shape).transpose(1, 2)
+        cos, sin = position_embeddings
+        query_states, key_states = gpt_oss_apply_rotary_pos_emb(query_states, key_states, cos, sin)
+        attn_output = gpt_oss_eager_attention_forward(self, query_states, key_states, value_states,
+                                                      attention_mask, scaling=self.scaling)
+        attn_output = attn_output.reshape(*input_shape, -1).contiguous()
+        return self.o_proj(attn_output)
+
+
+class GptOssDecoderLayer(nn.Module):
+    def __init__(self, config, layer_idx):
+        super().__init__()
+        self.self_attn = GptOssAttention(config, layer_idx)
+        self.mlp = GptOssMLP(config)
+        self.input_layernorm = GptOssRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+        self.post_attention_layernorm = GptOssRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+
+    def forward(self, hidden_states, attention_mask, position_embeddings):
+        residual = hidden_states
+        hidden_states = self.input_layernorm(hidden_states)
+        hidden_states = self.self_attn(hidden_states, position_embeddings, attention_mask)
+        hidden_states = residual + hidden_states
+        residual = hidden_states
+        hidden_states = self.post_attention_layernorm(hidden_states)
+        hidden_states, _ = self.mlp(hidden_states)
+        return residual + hidden_states
+
+
+class GptOssModel(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.embed_tokens = nn.Embedding(config.vocab_size, config.hidden_size)
+        self.layers = nn.ModuleList(
+            [GptOssDecoderLayer(config, i) for i in range(config.num_hidden_layers)])
+        self.norm = GptOssRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+        self.rotary_emb = GptOssRotaryEmbedding(config)
+
+    def forward(self, input_ids):
+        inputs_embeds = self.embed_tokens(input_ids)
+        cache_position = torch.arange(0, inputs_embeds.shape[1])
+        position_ids = cache_position.unsqueeze(0)
+        hidden_states = inputs_embeds
+        position_embeddings = self.rotary_emb(hidden_states, position_ids)
+        for layer_idx, decoder_layer in enumerate(self.layers):
+            mask = causal_mask_of(self.config, layer_idx, inputs_embeds.shape[1],
+                                  inputs_embeds.dtype, cache_position)
+            hidden_states = decoder_layer(hidden_states, mask, position_embeddings)
+        return self.norm(hidden_states)
+
+
+class GptOssForCausalLM(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.model = GptOssModel(config)
+        self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
+
+    def forward(self, input_ids):
+        return self.lm_head(self.model(input_ids))
+
+
 # ---- seeded data ----
 
 class Rng:
@@ -1174,7 +1450,9 @@ class Rng:
         for name, p in module.named_parameters():  # tied parameters appear once
             if id(p) in gemma_norms:
                 out[name] = 0.1 * self.normal(*p.shape)
-            elif name.endswith("norm.weight") or isinstance(module, LlamaRMSNorm):
+            elif name.endswith("sinks"):  # GPT-OSS's per-head sink logits
+                out[name] = self.normal(*p.shape)
+            elif name.endswith("norm.weight") or isinstance(module, (LlamaRMSNorm, GptOssRMSNorm)):
                 out[name] = 1.0 + 0.1 * self.normal(*p.shape)
             elif name.endswith("bias"):
                 out[name] = 0.1 * self.normal(*p.shape)
@@ -1516,6 +1794,82 @@ def case_moe_block(name, **changes):
     return d, {"x": x, **selected}, weights, outputs
 
 
+def gpt_oss_config(**changes):
+    d = config_with(base=TINY_GPT_OSS, **changes)
+    return d, GptOssConfig(d)
+
+
+def case_gpt_oss_norm(name):
+    d, config = gpt_oss_config()
+    rng = Rng(name)
+    make = lambda: GptOssRMSNorm(config.hidden_size, eps=config.rms_norm_eps)
+    weights = rng.weights(make())
+    x = rng.hidden(SEQ, config.hidden_size)
+    out = both(make, weights, lambda m, dt: m(x.to(dt)[None])[0])
+    return d, {"x": x}, weights, {"out": out}
+
+
+def case_gpt_oss_attention(name, layer_idx, **changes):
+    d, config = gpt_oss_config(**changes)
+    rng = Rng(name)
+    make = lambda: GptOssAttention(config, layer_idx)
+    weights = rng.weights(make())
+    x = rng.normed_hidden(SEQ, config.hidden_size)
+    positions = torch.arange(SEQ, dtype=torch.int64)
+
+    def run(module, dtype):
+        hidden = x.to(dtype)[None]
+        position_embeddings = GptOssRotaryEmbedding(config)(hidden, positions[None])
+        mask = causal_mask_of(config, layer_idx, SEQ, dtype, positions)
+        return module(hidden, position_embeddings, mask)[0]
+
+    return d, {"x": x, "positions": positions}, weights, {"out": both(make, weights, run)}
+
+
+def case_gpt_oss_moe_block(name, **changes):
+    d, config = gpt_oss_config(**changes)
+    rng = Rng(name)
+    make = lambda: GptOssMLP(config)
+    weights = rng.weights(make())
+    x = rng.normed_hidden(SEQ, config.hidden_size)
+    results = both(make, weights, lambda m, dt: (m(x.to(dt)[None])[0][0], *m.route(x.to(dt)[None]),
+                                                m.experts.every_expert(x.to(dt)[None])))
+    # experts: [n, experts x hidden], expert-major, as the C++ experts component returns them.
+    outputs = {"out": tuple(r[0] for r in results),
+               "router_logits": tuple(r[1] for r in results),
+               "routing_weights": tuple(r[2] for r in results),
+               "experts": tuple(r[4].transpose(0, 1).reshape(SEQ, -1) for r in results)}
+    selected = {"selected_experts.fp32": results[0][3], "selected_experts.bf16": results[1][3]}
+    return d, {"x": x, **selected}, weights, outputs
+
+
+def case_gpt_oss_decoder_layer(name, layer_idx, **changes):
+    d, config = gpt_oss_config(**changes)
+    rng = Rng(name)
+    make = lambda: GptOssDecoderLayer(config, layer_idx)
+    weights = rng.weights(make())
+    x = rng.hidden(SEQ, config.hidden_size)
+    positions = torch.arange(SEQ, dtype=torch.int64)
+
+    def run(module, dtype):
+        hidden = x.to(dtype)[None]
+        position_embeddings = GptOssRotaryEmbedding(config)(hidden, positions[None])
+        mask = causal_mask_of(config, layer_idx, SEQ, dtype, positions)
+        return module(hidden, mask, position_embeddings)[0]
+
+    return d, {"x": x, "positions": positions}, weights, {"out": both(make, weights, run)}
+
+
+def case_gpt_oss_causal_lm(name, **changes):
+    d, config = gpt_oss_config(**changes)
+    rng = Rng(name)
+    make = lambda: GptOssForCausalLM(config)
+    weights = rng.weights(make())
+    ids = rng.ids(SEQ, config.vocab_size)
+    out = both(make, weights, lambda m, dt: m(ids[None])[0])
+    return d, {"ids": ids}, weights, {"out": out}
+
+
 LLAMA3 = {"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
           "original_max_position_embeddings": 32}
 
@@ -1616,6 +1970,15 @@ CASES = {
     "moe_block_qwen3_moe": lambda n: case_moe_block(n, base=TINY_QWEN3_MOE),
     "decoder_layer_qwen3_moe": lambda n: case_decoder_layer(n, base=TINY_QWEN3_MOE),
     "causal_lm_qwen3_moe": lambda n: case_causal_lm(n, base=TINY_QWEN3_MOE),
+    # GPT-OSS on tiny-gpt-oss (window 5 < SEQ): the one-rounding norm, the attention with sinks
+    # on a sliding and a full layer, the MoE block (top-k then softmax, interleaved gate_up,
+    # clamped SwiGLU, float32 sum over experts), a decoder layer, the model.
+    "rms_norm_gpt_oss": case_gpt_oss_norm,
+    "attention_gpt_oss_sliding": lambda n: case_gpt_oss_attention(n, 0, sliding_window=5),
+    "attention_gpt_oss_full": lambda n: case_gpt_oss_attention(n, 1, sliding_window=5),
+    "moe_block_gpt_oss": case_gpt_oss_moe_block,
+    "decoder_layer_gpt_oss": lambda n: case_gpt_oss_decoder_layer(n, 0, sliding_window=5),
+    "causal_lm_gpt_oss": lambda n: case_gpt_oss_causal_lm(n, sliding_window=5),
 }
 
 

@@ -75,6 +75,24 @@ Matrix GatedMlpKernel(const MlpShards& mlp, const Matrix& x, HiddenAct act) {
   return mlp.down->ForwardSharded(products);
 }
 
+Matrix ClampedSwigluKernel(const MlpShards& mlp, const Matrix& x, const nn::SwigluClamp& clamp) {
+  const std::vector<Matrix> gate = mlp.gate->ForwardSharded(x);
+  const std::vector<Matrix> up = mlp.up->ForwardSharded(x);
+  std::vector<Matrix> products;
+  for (std::size_t r = 0; r < gate.size(); ++r) {
+    Matrix h(gate[r].rows(), gate[r].cols());
+    for (Eigen::Index i = 0; i < h.size(); ++i) {
+      const float g = std::min(gate[r].data()[i], clamp.limit);
+      const float u = std::clamp(up[r].data()[i], -clamp.limit, clamp.limit);
+      const float sig =
+          nn::Round(kBf16, 1.0f / (1.0f + std::exp(-nn::Round(kBf16, g * clamp.alpha))));
+      h.data()[i] = nn::Round(kBf16, nn::Round(kBf16, u + 1.0f) * nn::Round(kBf16, g * sig));
+    }
+    products.push_back(std::move(h));
+  }
+  return mlp.down->ForwardSharded(products);
+}
+
 Matrix SigmoidGateKernel(const Matrix& logits) {
   Matrix gate(logits.rows(), logits.cols());
   for (Eigen::Index i = 0; i < logits.size(); ++i) {
@@ -96,6 +114,7 @@ NxdSteps DefaultSteps() {
     return nn::Route(logits, rule, kBf16);
   };
   steps.shared_expert_gate = SigmoidGateKernel;
+  steps.clamped_expert = ClampedSwigluKernel;
   return steps;
 }
 

@@ -12,6 +12,7 @@
 #include "libequiv/config/model_config.h"
 #include "libequiv/device/flash_attention.h"
 #include "libequiv/device/parallel_layers.h"
+#include "libequiv/nn/gpt_oss_moe.h"
 #include "libequiv/nn/linear.h"
 #include "libequiv/nn/rotary.h"
 
@@ -50,6 +51,11 @@ Matrix AttentionKernel(const Matrix& q, const Matrix& k, const Matrix& v,
 
 // act(gate) * up per rank in bf16, then the row-parallel down projection.
 Matrix GatedMlpKernel(const MlpShards& mlp, const Matrix& x, HiddenAct act);
+
+// GPT-OSS's expert: gate and up column-parallel (biases added in the projection), per rank in
+// bf16 gate = min(gate, limit), up = clamp(up, -limit, limit), (up + 1) * gate *
+// sigmoid(alpha * gate), then the row-parallel down projection with its bias.
+Matrix ClampedSwigluKernel(const MlpShards& mlp, const Matrix& x, const nn::SwigluClamp& clamp);
 
 // Qwen2-MoE's shared-expert gate: sigmoid of each logit in float32, rounded to bf16.
 Matrix SigmoidGateKernel(const Matrix& logits);

@@ -59,7 +59,9 @@ std::vector<NxdMoeLayer> ConvertMoeWeights(std::span<const nn::MoeWeights> hf,
                   " experts, num_experts is " + std::to_string(experts));
     }
     NxdMoeLayer layer;
-    layer.router.emplace(w.gate.weight, w.gate.bias, replicated);
+    nn::LinearWeights router = w.gate;
+    steps.convert_router(router);
+    layer.router.emplace(router.weight, router.bias, replicated);
     for (int64_t slot = 0; slot < experts; ++slot) {
       const int64_t source = steps.expert_source(slot, experts);
       nn::MlpWeights e = w.experts[static_cast<std::size_t>(source)];
@@ -218,9 +220,17 @@ nn::Matrix NxdMoePort::Experts(int64_t layer, const nn::Matrix& x) const {
   Matrix out(x.rows(), x.cols() * static_cast<Eigen::Index>(experts.size()));
   for (std::size_t e = 0; e < experts.size(); ++e) {
     out.middleCols(static_cast<Eigen::Index>(e) * x.cols(), x.cols()) =
-        steps().mlp(experts[e], x, act);
+        RunExpert(experts[e], x, act);
   }
   return out;
+}
+
+nn::Matrix NxdMoePort::RunExpert(const MlpShards& expert, const nn::Matrix& x,
+                                 HiddenAct act) const {
+  if (config().moe.swiglu_limit > 0) {
+    return steps().clamped_expert(expert, x, nn::SwigluClampOf(config()));
+  }
+  return steps().mlp(expert, x, act);
 }
 
 nn::Matrix NxdMoePort::Moe(int64_t layer, const nn::Matrix& x) const {
@@ -295,7 +305,7 @@ nn::Matrix NxdMoePort::Moe(int64_t layer, const nn::Matrix& x) const {
           rows.row(static_cast<Eigen::Index>(j - start)) =
               received[dst][at[j].first].row(at[j].second);
         }
-        const Matrix y = steps().mlp(slots[static_cast<std::size_t>(e)], rows, act);
+        const Matrix y = RunExpert(slots[static_cast<std::size_t>(e)], rows, act);
         for (std::size_t j = start; j < end; ++j) {
           const auto [src, i] = at[j];
           const Pair& p = pairs[src][dst][static_cast<std::size_t>(i)];
@@ -340,6 +350,19 @@ nn::Matrix NxdMoePort::Moe(int64_t layer, const nn::Matrix& x) const {
       return a.first.token != b.first.token ? a.first.token < b.first.token
                                             : a.first.expert < b.first.expert;
     });
+    if (steps().combine_in_float32) {
+      // GPT-OSS: sum(dim=0) over the experts in float32, one rounding per token.
+      std::vector<bool> touched(static_cast<std::size_t>(n), false);
+      for (const auto& [p, row] : contributions) {
+        out.row(p.token) += rows.row(row);
+        touched[static_cast<std::size_t>(p.token)] = true;
+      }
+      for (int64_t t = 0; t < n; ++t) {
+        if (touched[static_cast<std::size_t>(t)])
+          out.row(t) = nn::Rounded(kBf16, Matrix(out.row(t)));
+      }
+      continue;
+    }
     for (const auto& [p, row] : contributions) {
       for (Eigen::Index col = 0; col < x.cols(); ++col) {
         out(p.token, col) = nn::Round(kBf16, out(p.token, col) + rows(row, col));

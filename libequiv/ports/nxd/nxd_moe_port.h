@@ -68,6 +68,9 @@ class NxdMoePort : public NxdPort {
   std::optional<std::string_view> OwnLayerModuleKind(std::string_view suffix) const override;
 
  private:
+  // One expert on its rows: GPT-OSS's clamped SwiGLU when the config has a swiglu_limit, the
+  // gated MLP otherwise.
+  nn::Matrix RunExpert(const MlpShards& expert, const nn::Matrix& x, HiddenAct act) const;
   nn::Matrix Router(int64_t layer, const nn::Matrix& x) const;
   nn::Matrix Experts(int64_t layer, const nn::Matrix& x) const;
   nn::Matrix Moe(int64_t layer, const nn::Matrix& x) const;

@@ -257,7 +257,7 @@ void NxdPort::Rotate(int64_t layer, std::vector<QkvShard>& shards,
 }
 
 // One rank's attention over its heads.
-nn::Matrix NxdPort::AttendRank(const nn::Matrix& q, nn::Matrix k, nn::Matrix v,
+nn::Matrix NxdPort::AttendRank(int64_t rank, const nn::Matrix& q, nn::Matrix k, nn::Matrix v,
                                std::vector<int64_t> query_positions,
                                std::span<const int64_t> key_positions, int64_t layer) const {
   const nn::AttentionSpec hf = nn::AttentionSpecOf(config_, layer);
@@ -268,6 +268,10 @@ nn::Matrix NxdPort::AttendRank(const nn::Matrix& q, nn::Matrix k, nn::Matrix v,
   spec.scaling = static_cast<float>(hf.scaling);
   spec.sliding_window = hf.sliding_window;
   if (hf.softcap) spec.softcap = static_cast<float>(*hf.softcap);
+  if (const Vector& sinks = weights_.layers[layer].sinks; sinks.size() > 0) {
+    const Vector mine = sinks.segment(rank * spec.num_heads, spec.num_heads);  // rank's heads
+    spec.sinks.assign(mine.data(), mine.data() + mine.size());
+  }
   steps_.attention_spec(spec);
   steps_.expand_kv(k, v, spec);
   steps_.mask_positions(query_positions);
@@ -292,7 +296,7 @@ nn::Matrix NxdPort::Attention(int64_t layer, const nn::Matrix& x, const Attentio
     device::KvCache& cache = caches_[layer][r];
     if (pass.from_cache) {
       cache.Append(s.k, s.v);
-      outs.push_back(AttendRank(s.q, cache.keys(), cache.values(), pass.query_positions,
+      outs.push_back(AttendRank(r, s.q, cache.keys(), cache.values(), pass.query_positions,
                                 pass.key_positions, layer));
       continue;
     }
@@ -302,7 +306,7 @@ nn::Matrix NxdPort::Attention(int64_t layer, const nn::Matrix& x, const Attentio
       // Without a cache the mask is by row index, 0 .. rows-1 (HF's cache_position), whatever
       // the positions rotary used; with one, by cache index (key_positions).
       const std::vector<int64_t> rows = Iota(s.q.rows());
-      outs.push_back(AttendRank(s.q, s.k, s.v, rows, rows, layer));
+      outs.push_back(AttendRank(r, s.q, s.k, s.v, rows, rows, layer));
     }
   }
   if (patch != nullptr) return (*patch)(Input(x, pass.query_positions), layer);

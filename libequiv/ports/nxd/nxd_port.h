@@ -99,7 +99,7 @@ class NxdPort : public Port {
                                 int64_t seq_len) const;
   void Rotate(int64_t layer, std::vector<QkvShard>& shards, const std::vector<int64_t>& positions,
               const nn::RotaryTables& tables) const;
-  nn::Matrix AttendRank(const nn::Matrix& q, nn::Matrix k, nn::Matrix v,
+  nn::Matrix AttendRank(int64_t rank, const nn::Matrix& q, nn::Matrix k, nn::Matrix v,
                         std::vector<int64_t> query_positions,
                         std::span<const int64_t> key_positions, int64_t layer) const;
   nn::Matrix Attention(int64_t layer, const nn::Matrix& x, const AttentionPass& pass) const;

@@ -12,6 +12,7 @@
 
 #include "libequiv/config/model_config.h"
 #include "libequiv/device/flash_attention.h"
+#include "libequiv/nn/gpt_oss_moe.h"
 #include "libequiv/nn/moe.h"
 #include "libequiv/nn/numerics.h"
 #include "libequiv/nn/rotary.h"
@@ -39,6 +40,9 @@ using AttentionFn = std::function<Matrix(
 // The gated MLP on one layer's sharded weights (see nxd_kernels.h for the correct one).
 struct MlpShards;
 using MlpKernel = std::function<Matrix(const MlpShards& mlp, const Matrix& x, HiddenAct act)>;
+// GPT-OSS's expert on one expert's sharded weights (biases in the shards), clamped SwiGLU.
+using ClampedExpertKernel =
+    std::function<Matrix(const MlpShards& mlp, const Matrix& x, const nn::SwigluClamp& clamp)>;
 
 struct NxdSteps {
   // How the port reads config.json: the fields it uses, as it understands them.
@@ -83,6 +87,13 @@ struct NxdSteps {
   };
   // How the conversion loads one HF expert's gate, up and down weights (as they are).
   std::function<void(nn::MlpWeights& expert)> convert_expert = [](nn::MlpWeights&) {};
+  // How the conversion loads a router's weight and bias (as they are).
+  std::function<void(nn::LinearWeights& router)> convert_router = [](nn::LinearWeights&) {};
+  // GPT-OSS's experts (a config with swiglu_limit > 0), and how the combine adds a token's
+  // weighted expert outputs: in float32 with one rounding (GPT-OSS's sum over experts) or with
+  // a bf16 rounding per add (index_add_, the other MoE families).
+  ClampedExpertKernel clamped_expert;
+  bool combine_in_float32 = false;
   // Qwen2-MoE's shared expert: the factor its output is multiplied by, from the gate's logits
   // [n, 1] (HF: F.sigmoid, rounded to bf16).
   std::function<Matrix(const Matrix& gate_logits)> shared_expert_gate;

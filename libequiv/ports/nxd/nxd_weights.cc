@@ -18,6 +18,7 @@ NxdWeights ConvertWeights(const nn::CausalLmWeights& weights, const ModelConfig&
     layer.post_norm = w.post_attention_layernorm;
     layer.q_norm = w.self_attn.q_norm;
     layer.k_norm = w.self_attn.k_norm;
+    layer.sinks = w.self_attn.sinks;
     layer.pre_ff_norm = w.pre_feedforward_layernorm;
     layer.post_ff_norm = w.post_feedforward_layernorm;
     const nn::AttentionWeights& a = w.self_attn;

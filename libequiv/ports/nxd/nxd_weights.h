@@ -21,6 +21,7 @@ struct NxdLayer {
   Vector post_norm;
   Vector q_norm, k_norm;             // per-head norms [head_dim]; empty when the model has none
   Vector pre_ff_norm, post_ff_norm;  // Gemma's norms around the MLP; empty when none
+  Vector sinks;                      // GPT-OSS: one sink logit per query head; empty when none
   std::optional<device::ColumnParallelLinear> qkv;      // fused: rank r holds [q_r; k_r; v_r]
   std::optional<device::ColumnParallelLinear> q, k, v;  // unfused
   std::optional<device::RowParallelLinear> o_proj;

@@ -295,6 +295,53 @@ TEST(ModelConfigRulesTest, QwenMoeDefaultsAndDenseLayers) {
               HasSubstr("num_experts_per_tok is missing (HF's default 4 exceeds num_experts = 2)"));
 }
 
+// GptOssConfig's defaults: head_dim 64, YaRN over 4096 positions (factor 32, no truncation),
+// sliding and full layers alternating from a 128 window, top 4 of 128 experts, clamp 7.
+TEST(ModelConfigRulesTest, GptOssDefaultsAndUnsupportedFields) {
+  const std::string base = R"({"model_type": "gpt_oss", "hidden_size": 64,
+      "intermediate_size": 32, "num_hidden_layers": 3, "num_attention_heads": 4,
+      "vocab_size": 32, "max_position_embeddings": 131072)";
+  EXPECT_THAT(ErrorOfText(base + "}"),
+              HasSubstr("num_key_value_heads is missing (required for gpt_oss: HF's default is "
+                        "8"));
+  const std::string with_kv = base + R"(, "num_key_value_heads": 2)";
+  const ModelConfig c = ParseModelConfig(with_kv + "}");
+  EXPECT_EQ(c.head_dim, 64);
+  EXPECT_EQ(c.rope_theta, 150000.0);
+  EXPECT_EQ(c.rope_scaling.type, RopeType::kYarn);
+  EXPECT_EQ(c.rope_scaling.factor, 32.0);
+  EXPECT_EQ(c.rope_scaling.original_max_position_embeddings, 4096);
+  EXPECT_FALSE(c.rope_scaling.truncate);
+  EXPECT_NEAR(c.rope_scaling.attention_factor, 0.1 * std::log(32.0) + 1.0, 1e-15);
+  EXPECT_EQ(c.sliding_window, 128);
+  EXPECT_EQ(c.layer_types,
+            (std::vector<LayerAttention>{LayerAttention::kSliding, LayerAttention::kFull,
+                                         LayerAttention::kSliding}));
+  EXPECT_EQ(c.moe.num_experts, 128);
+  EXPECT_EQ(c.moe.num_experts_per_tok, 4);
+  EXPECT_EQ(c.moe.moe_intermediate_size, 32);
+  EXPECT_TRUE(c.moe.softmax_after_topk);
+  EXPECT_EQ(c.moe.swiglu_limit, 7.0);
+  EXPECT_EQ(c.moe.swiglu_alpha, 1.702);
+  EXPECT_TRUE(c.qkv_bias);
+  EXPECT_TRUE(c.o_proj_bias);
+  EXPECT_EQ(ParseModelConfig(ToJson(c).dump()), c);
+  EXPECT_THAT(ErrorOfText(with_kv + R"(, "quantization_config": {"quant_method": "mxfp4"}})"),
+              HasSubstr("quantization_config = {\"quant_method\":\"mxfp4\"} is not supported: give "
+                        "the checkpoint's weights dequantized"));
+  EXPECT_THAT(ErrorOfText(with_kv + R"(, "layer_types": ["full_attention"]})"),
+              HasSubstr("must have num_hidden_layers = 3 entries, has 1"));
+  EXPECT_THAT(
+      ErrorOfText(with_kv + R"(, "layer_types": ["full_attention", "global", "full_attention"]})"),
+      HasSubstr("layer_types[1] = \"global\" must be \"sliding_attention\" or \"full_attention\""));
+  EXPECT_THAT(ErrorOfText(with_kv + R"(, "experts_per_token": 2})"),
+              HasSubstr("experts_per_token = 2 differs from num_experts_per_tok = 4"));
+  EXPECT_THAT(ErrorOfText(with_kv + R"(, "swiglu_limit": 0})"), HasSubstr("swiglu_limit = 0"));
+  EXPECT_THAT(ErrorOfText(with_kv + R"(, "num_local_experts": 2})"),
+              HasSubstr("num_experts_per_tok is missing (HF's default 4 exceeds "
+                        "num_local_experts = 2)"));
+}
+
 TEST(ModelConfigShippedTest, EveryShippedConfigRoundTrips) {
   for (const char* name : {"tiny-llama.json",        "tiny-mistral.json",    "tiny-qwen2.json",
                            "tiny-llama-yarn.json",   "tiny-llama-long.json", "tiny-qwen3.json",
@@ -302,7 +349,8 @@ TEST(ModelConfigShippedTest, EveryShippedConfigRoundTrips) {
                            "tiny-qwen2-moe.json",    "tiny-qwen3-moe.json",  "llama-3.1-8b.json",
                            "mistral-7b-v0.1.json",   "qwen2-7b.json",        "qwen3-8b.json",
                            "gemma-2-9b.json",        "gemma-3-1b-it.json",   "mixtral-8x7b.json",
-                           "qwen1.5-moe-a2.7b.json", "qwen3-30b-a3b.json"}) {
+                           "qwen1.5-moe-a2.7b.json", "qwen3-30b-a3b.json",   "tiny-gpt-oss.json",
+                           "gpt-oss-20b.json"}) {
     SCOPED_TRACE(name);
     const ModelConfig c = LoadModelConfig(ConfigPath(name));
     EXPECT_EQ(ParseModelConfig(ToJson(c).dump()), c);

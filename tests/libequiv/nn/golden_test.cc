@@ -9,13 +9,13 @@
 //   R = ||ours_bf16 - torch_fp32|| / B in [0.9, 1.1].
 // Every run prints one "[ golden ]" line with the measured values.
 //
-// The qwen3, gemma2, gemma3_text, mixtral, qwen2_moe and qwen3_moe cases run through the family's
-// reference (families/registry.h: ArchitectureOf(config).MakeReference), the way the suite runs
-// it, on the golden's module weights put into layer 0 of a seeded model; the q/k norm case also
-// runs nn::HeadRmsNorm directly (gemma3's nn::GemmaHeadRmsNorm). The gemma2 and gemma3 attention
-// cases run at the layer the case names (0 slides, 1 attends fully; gemma3's 0 with the local
-// rotary); the norm case also runs nn::GemmaRmsNorm directly, and the embedding scale (which no
-// HF module of Gemma 2 returns) runs nn::ScaleEmbeddings.
+// The qwen3, gemma2, gemma3_text, mixtral, qwen2_moe, qwen3_moe and gpt_oss cases run through the
+// family's reference (families/registry.h: ArchitectureOf(config).MakeReference), the way the suite
+// runs it, on the golden's module weights put into layer 0 of a seeded model; the q/k norm case
+// also runs nn::HeadRmsNorm directly (gemma3's nn::GemmaHeadRmsNorm). The gemma2 and gemma3
+// attention cases run at the layer the case names (0 slides, 1 attends fully; gemma3's 0 with the
+// local rotary); the norm case also runs nn::GemmaRmsNorm directly, and the embedding scale (which
+// no HF module of Gemma 2 returns) runs nn::ScaleEmbeddings.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -93,6 +93,8 @@ enum class Kind {
   kGemmaQkNorm,            // kinds q_norm and k_norm, and nn::GemmaHeadRmsNorm directly
   kGemmaEmbedScale,        // nn::ScaleEmbeddings on the embedding lookup
   kReferenceMoe,           // kinds moe and router, layer 0, and nn::Route on the router's logits
+  kGptOssMoe,              // kReferenceMoe's outputs and kind experts (every expert, unweighted)
+  kGptOssNorm,             // nn::RmsNormOneRounding, and kind input_layernorm
 };
 
 struct GoldenCase {
@@ -157,6 +159,12 @@ const GoldenCase kCases[] = {
     {"moe_block_qwen3_moe", Kind::kReferenceMoe, kModule},
     {"decoder_layer_qwen3_moe", Kind::kReferenceDecoderLayer, kDecoderLayer},
     {"causal_lm_qwen3_moe", Kind::kReferenceCausalLm, kEndToEnd},
+    {"rms_norm_gpt_oss", Kind::kGptOssNorm, kSingleOp},
+    {"attention_gpt_oss_sliding", Kind::kReferenceAttention, kModule, 0},
+    {"attention_gpt_oss_full", Kind::kReferenceAttention, kModule, 1},
+    {"moe_block_gpt_oss", Kind::kGptOssMoe, kModule},
+    {"decoder_layer_gpt_oss", Kind::kReferenceDecoderLayer, kDecoderLayer},
+    {"causal_lm_gpt_oss", Kind::kReferenceCausalLm, kEndToEnd},
 };
 
 // Where a MoE golden's block weights go in the model: Mixtral's block_sparse_moe, Qwen's mlp.
@@ -371,14 +379,27 @@ Outputs RunCase(const Golden& g, const GoldenCase& c, Precision p) {
       return {{"out",
                ScaleEmbeddings(Embedding(Rounded(p, g.Mat("embed_tokens.weight")), g.Ints("ids")),
                                config.hidden_size, p)}};
-    case Kind::kReferenceMoe: {
+    case Kind::kReferenceMoe:
+    case Kind::kGptOssMoe: {
       const std::unique_ptr<Reference> ref = g.FamilyReference(MoePrefix(config), p);
       Matrix logits = ref->Run("router", 0, {g.Mat("x"), {}, {}});
       Matrix weights = Route(logits, RoutingRuleOf(config), p).weights;
-      return {{"out", ref->Run("moe", 0, {g.Mat("x"), {}, {}})},
-              {"router_logits", std::move(logits)},
-              {"routing_weights", std::move(weights)}};
+      Outputs out = {{"out", ref->Run("moe", 0, {g.Mat("x"), {}, {}})},
+                     {"router_logits", std::move(logits)},
+                     {"routing_weights", std::move(weights)}};
+      if (c.kind == Kind::kGptOssMoe) {
+        out.emplace_back("experts", ref->Run("experts", 0, {g.Mat("x"), {}, {}}));
+      }
+      return out;
     }
+    case Kind::kGptOssNorm:
+      return {{"out",
+               RmsNormOneRounding(input("x"), Rounded(p, g.Vec("weight")), config.rms_norm_eps, p),
+               "nn::RmsNormOneRounding"},
+              {"out",
+               g.FamilyReference(layer + "input_layernorm.", p)
+                   ->Run("input_layernorm", c.layer, {g.Mat("x"), {}, {}}),
+               "reference input_layernorm"}};
   }
   return {};
 }
@@ -529,7 +550,7 @@ INSTANTIATE_TEST_SUITE_P(Torch, NnGoldenTest, ::testing::ValuesIn(kCases),
 // The experts each token selects are exact: torch.topk's on the golden's router logits, in
 // both precisions, most probable first.
 TEST(NnGoldenMoeTest, SelectsTorchsExpertsInTorchsOrder) {
-  for (const std::string name : {"mixtral", "qwen2_moe", "qwen3_moe"}) {
+  for (const std::string name : {"mixtral", "qwen2_moe", "qwen3_moe", "gpt_oss"}) {
     const Golden g(GoldenDir() + "/moe_block_" + name + ".safetensors");
     for (const Precision p : {Precision::kFp32, Precision::kBf16}) {
       const std::unique_ptr<Reference> ref = g.FamilyReference(MoePrefix(g.config()), p);
