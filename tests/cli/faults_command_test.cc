@@ -34,7 +34,7 @@ TEST(FaultsCommandTest, JsonHasOneObjectPerFault) {
   EXPECT_EQ(tokengen["visible_in"], "end_to_end");
   EXPECT_EQ(tokengen["component"], "rotary");
   const nlohmann::json& last = j["faults"].back();
-  EXPECT_EQ(last["name"], "expert_sum_in_bf16");
+  EXPECT_EQ(last["name"], "yarn_attention_factor_missing");
   EXPECT_EQ(last["showcase_config"], "tiny-gpt-oss");
 }
 

@@ -232,17 +232,17 @@ TEST(ReferenceCommandTest, RunsQwenMoeRoutersExpertsAndSharedExpert) {
 TEST(ReferenceCommandTest, RunsGptOssModules) {
   const std::string config = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-gpt-oss.json";
   const std::string input = Temp("gptoss_x.npy"), output = Temp("gptoss_y.npy");
-  WriteNpy(input, RandomNormal(Shape({5, 128}), 5).view());
+  WriteNpy(input, RandomNormal(Shape({5, 96}), 5).view());
   const std::pair<const char*, const char*> paths[] = {
-      {"model.layers.0.input_layernorm", "input_layernorm (fp32) [5, 128]"},
-      {"model.layers.0.self_attn", "attention (fp32) [5, 128]"},
-      {"model.layers.1.self_attn", "attention (fp32) [5, 128]"},
-      {"model.layers.1.post_attention_layernorm", "post_attention_layernorm (fp32) [5, 128]"},
+      {"model.layers.0.input_layernorm", "input_layernorm (fp32) [5, 96]"},
+      {"model.layers.0.self_attn", "attention (fp32) [5, 96]"},
+      {"model.layers.1.self_attn", "attention (fp32) [5, 96]"},
+      {"model.layers.1.post_attention_layernorm", "post_attention_layernorm (fp32) [5, 96]"},
       {"model.layers.0.mlp.router", "router (fp32) [5, 4]"},
-      {"model.layers.1.mlp.experts", "experts (fp32) [5, 512]"},
-      {"model.layers.0.mlp", "moe (fp32) [5, 128]"},
-      {"model.layers.1", "decoder_layer (fp32) [5, 128]"},
-      {"model.norm", "final_norm (fp32) [5, 128]"}};
+      {"model.layers.1.mlp.experts", "experts (fp32) [5, 384]"},
+      {"model.layers.0.mlp", "moe (fp32) [5, 96]"},
+      {"model.layers.1", "decoder_layer (fp32) [5, 96]"},
+      {"model.norm", "final_norm (fp32) [5, 96]"}};
   for (const auto& [path, says] : paths) {
     std::ostringstream out, err;
     ASSERT_EQ(RunReference({.config = config,

@@ -66,7 +66,7 @@ constexpr nxd::NxdFault kFaults[] = {
     {{"swiglu_clamp_missing", "experts",
       "swiglu_limit not read: the experts' gate and up projections are not clamped before the "
       "SwiGLU",
-      kComp, kMissingAlgorithm, "tiny-gpt-oss"},
+      kComp, kWrongComputation, "tiny-gpt-oss"},
      [](NxdSteps& s) {
        ThenConfig(s,
                   [](ModelConfig& c) { c.moe.swiglu_limit = std::numeric_limits<float>::max(); });
@@ -96,15 +96,10 @@ constexpr nxd::NxdFault kFaults[] = {
     {{"yarn_attention_factor_missing", "rotary",
       "YaRN's attention factor (0.1 ln(factor) + 1) not applied to cos and sin: the port "
       "computes YaRN's frequencies only",
-      kComp, kWrongComputation, "tiny-gpt-oss"},
+      kComp, kMissingAlgorithm, "tiny-gpt-oss"},
      [](NxdSteps& s) {
        ThenConfig(s, [](ModelConfig& c) { c.rope_scaling.attention_factor = 1.0; });
      }},
-    {{"expert_sum_in_bf16", "moe",
-      "each token's weighted expert outputs added one by one in bf16 (index_add_, as Mixtral's "
-      "block does) where GPT-OSS sums them over the experts in float32 and rounds once",
-      kComp, kPossibleBug, "tiny-gpt-oss"},
-     [](NxdSteps& s) { s.combine_in_float32 = false; }},
 };
 static_assert(nxd::UniqueFaultNames(kFaults), "two gpt_oss faults share a name");
 

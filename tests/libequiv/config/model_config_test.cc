@@ -327,8 +327,8 @@ TEST(ModelConfigRulesTest, GptOssDefaultsAndUnsupportedFields) {
   EXPECT_TRUE(c.o_proj_bias);
   EXPECT_EQ(ParseModelConfig(ToJson(c).dump()), c);
   EXPECT_THAT(ErrorOfText(with_kv + R"(, "quantization_config": {"quant_method": "mxfp4"}})"),
-              HasSubstr("quantization_config = {\"quant_method\":\"mxfp4\"} is not supported: give "
-                        "the checkpoint's weights dequantized"));
+              HasSubstr("quantization_config = {...} is not supported: give the checkpoint's "
+                        "weights dequantized (bf16 or float32); MXFP4 checkpoints are issue 18"));
   EXPECT_THAT(ErrorOfText(with_kv + R"(, "layer_types": ["full_attention"]})"),
               HasSubstr("must have num_hidden_layers = 3 entries, has 1"));
   EXPECT_THAT(
@@ -556,7 +556,7 @@ TEST(ModelConfigErrorTest, MissingField) {
   config.erase("model_type");
   EXPECT_EQ(ErrorOf(config),
             "config.json: model_type is missing (llama, mistral, qwen2, qwen3, gemma2, "
-            "gemma3_text, mixtral, qwen2_moe, qwen3_moe)");
+            "gemma3_text, mixtral, qwen2_moe, qwen3_moe, gpt_oss)");
 }
 
 TEST(ModelConfigErrorTest, MissingKvHeadsForMistralAndQwen2) {
@@ -615,7 +615,7 @@ TEST(ModelConfigErrorTest, BadNumbers) {
 TEST(ModelConfigErrorTest, UnsupportedModelType) {
   EXPECT_EQ(ErrorOf(With(Llama(), "model_type", "gemma")),
             "config.json: model_type = \"gemma\" is not supported (llama, mistral, qwen2, qwen3, "
-            "gemma2, gemma3_text, mixtral, qwen2_moe, qwen3_moe)");
+            "gemma2, gemma3_text, mixtral, qwen2_moe, qwen3_moe, gpt_oss)");
 }
 
 TEST(ModelConfigErrorTest, UnknownRopeType) {
@@ -729,7 +729,7 @@ TEST(ModelConfigErrorTest, SourceAndPathNameTheFile) {
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(),
                  "models/x/config.json: model_type is missing (llama, mistral, qwen2, qwen3, "
-                 "gemma2, gemma3_text, mixtral, qwen2_moe, qwen3_moe)");
+                 "gemma2, gemma3_text, mixtral, qwen2_moe, qwen3_moe, gpt_oss)");
   }
   const std::string missing = ConfigPath("no-such-config.json");
   try {

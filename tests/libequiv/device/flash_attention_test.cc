@@ -58,7 +58,9 @@ MatrixD ReferenceAttention(const Matrix& q, const Matrix& k, const Matrix& v,
                spec.scaling;
         max = std::max(max, s[j]);
       }
-      double sum = 0;
+      const bool sink = !spec.sinks.empty();
+      if (sink) max = std::max(max, static_cast<double>(spec.sinks[h]));
+      double sum = sink ? std::exp(spec.sinks[h] - max) : 0.0;  // a column with no value
       for (double& x : s) sum += (x = std::exp(x - max));
       for (int64_t j = 0; j < k.rows(); ++j) {
         out.row(i).segment(h * d, d) += s[j] / sum * v.row(j).segment(g * d, d).cast<double>();
@@ -203,6 +205,25 @@ TEST(FlashAttentionTest, DecodeStepAgainstACache) {
   const MatrixD ref = ReferenceAttention(q, c.k, c.v, qpos, c.pos, c.spec);
   EXPECT_LT(RelativeError(DeviceAttention(q, c.k, c.v, qpos, c.pos, c.spec), ref), 0x1p-7);
   EXPECT_LT(RelativeError(FlashAttention(q, c.k, c.v, qpos, c.pos, c.spec, 16), ref), 0x1p-7);
+}
+
+// GPT-OSS's sinks: one more softmax column per head with no value row. Both kernels follow the
+// double reference (a large sink takes most of the mass, a negative one little), flash at every
+// block size with the sink seeding its running max and sum.
+TEST(FlashAttentionTest, SinksInBothKernels) {
+  Case c;
+  c.spec.sinks = {2.0f, -1.0f, 0.5f, 3.0f};
+  const MatrixD ref = c.Reference();
+  Case plain;
+  EXPECT_GT((ref - plain.Reference()).norm() / ref.norm(), 0.1);  // the sinks matter
+  const double device_error = RelativeError(c.Device(), ref);
+  EXPECT_LT(device_error, 0x1p-7);
+  for (int64_t block : {1, 16, 64}) {
+    EXPECT_LT(RelativeError(c.Flash(block), ref) / device_error, 1.2) << "block " << block;
+  }
+  c.spec.sinks = {1.0f};
+  EXPECT_EQ(ErrorOf([&] { c.Device(); }), "DeviceAttention: 1 sinks for 4 heads");
+  EXPECT_EQ(ErrorOf([&] { c.Flash(4); }), "FlashAttention: 1 sinks for 4 heads");
 }
 
 TEST(FlashAttentionTest, Errors) {

@@ -189,5 +189,30 @@ TEST(QwenMoePortTest, TreeHasTheSharedExpertAndItsGate) {
               HasSubstr("port shared_expert: qwen3_moe has no shared expert"));
 }
 
+// GPT-OSS on the same port: the one-rounding norms, the attention with its sinks in the kernel
+// (DeviceAttention, and FlashAttention in tp4_flash8), the biased router, the clamped experts,
+// the block with its float32 combine and the decoder layer agree with the reference on each
+// layout, both layers (0 slides, 1 attends fully).
+class GptOssPortTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(GptOssPortTest, ComponentsAgreeWithTheReference) {
+  const ModelConfig config = TinyConfig("tiny-gpt-oss");
+  const StateDict weights = InitStateDict(config, 7);
+  const std::unique_ptr<Port> port =
+      MakePort(config, weights, device::DeviceConfigFromName(GetParam()));
+  for (const std::string kind :
+       {"input_layernorm", "attention", "router", "experts", "moe", "decoder_layer"}) {
+    for (int64_t layer = 0; layer < config.num_hidden_layers; ++layer) {
+      const auto out =
+          RunComponent(config, weights, *port, kind, layer, MakeInput(config, kind, 24, 4));
+      EXPECT_TRUE(out.comparison.passed)
+          << GetParam() << " " << kind << " layer " << layer << ": R " << out.comparison.r_ratio;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Layouts, GptOssPortTest,
+                         ::testing::Values("tp1", "tp2", "tp2_ep2", "tp4_flash8"));
+
 }  // namespace
 }  // namespace equiv
