@@ -27,7 +27,6 @@ class GptOssFamily : public MixtralFamily {
   std::unique_ptr<Reference> MakeReference(const ModelConfig& config, const StateDict& weights,
                                            nn::Precision precision) const override;
   std::unique_ptr<Port> MakeBuiltinPort(const PortContext& context) const override;
-  std::string_view BuiltinPortMappingJson() const override;
   std::span<const FaultInfo> Faults() const override;
 
  protected:

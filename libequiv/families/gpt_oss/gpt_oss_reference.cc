@@ -1,6 +1,7 @@
 #include "libequiv/families/gpt_oss/gpt_oss_reference.h"
 
 #include <string>
+#include <utility>
 
 #include "libequiv/nn/rms_norm.h"
 #include "libequiv/tensor/error.h"
@@ -36,17 +37,39 @@ nn::Matrix GptOssReference::Moe(int64_t layer, const nn::Matrix& x) const {
                        precision_);
 }
 
+void GptOssReference::CheckLayer(std::string_view kind, int64_t layer) const {
+  if (layer < 0 || layer >= config_.num_hidden_layers) {
+    throw Error("reference " + std::string(kind) + ": layer " + std::to_string(layer) +
+                " is outside [0, " + std::to_string(config_.num_hidden_layers) + ")");
+  }
+}
+
+GptOssReference::AttentionHalf GptOssReference::Attend(
+    int64_t layer, const nn::Matrix& x, const std::vector<int64_t>& positions) const {
+  const nn::Matrix attn =
+      dense_.Run("attention", layer, {Norm("input_layernorm", layer, x), {}, positions});
+  nn::Matrix h = nn::Rounded(precision_, nn::Matrix(x + attn));
+  nn::Matrix moe_in = Norm("post_attention_layernorm", layer, h);
+  return {std::move(h), std::move(moe_in)};
+}
+
 // GptOssDecoderLayer: h = x + attn(norm1(x)); out = h + mlp(norm2(h)), each add rounded.
 nn::Matrix GptOssReference::Layer(int64_t layer, const nn::Matrix& x,
                                   const std::vector<int64_t>& positions,
                                   std::vector<nn::Matrix>* router_logits) const {
-  const nn::Precision p = precision_;
-  const nn::Matrix attn =
-      dense_.Run("attention", layer, {Norm("input_layernorm", layer, x), {}, positions});
-  const nn::Matrix h = nn::Rounded(p, nn::Matrix(x + attn));
-  const nn::Matrix moe_in = Norm("post_attention_layernorm", layer, h);
-  if (router_logits != nullptr) router_logits->push_back(nn::Linear(moe_in, moe_[layer].gate, p));
-  return nn::Rounded(p, nn::Matrix(h + Moe(layer, moe_in)));
+  const AttentionHalf half = Attend(layer, x, positions);
+  if (router_logits != nullptr) {
+    router_logits->push_back(nn::Linear(half.moe_in, moe_[layer].gate, precision_));
+  }
+  return nn::Rounded(precision_, nn::Matrix(half.h + Moe(layer, half.moe_in)));
+}
+
+nn::Matrix GptOssReference::RouterLogitsWithin(std::string_view kind, int64_t layer,
+                                               const ComponentInput& input) const {
+  if (kind != "decoder_layer") return {};
+  CheckLayer(kind, layer);
+  const nn::Matrix x = nn::Rounded(precision_, input.hidden);
+  return nn::Linear(Attend(layer, x, input.positions).moe_in, moe_[layer].gate, precision_);
 }
 
 nn::Matrix GptOssReference::Run(std::string_view kind, int64_t layer,
@@ -60,10 +83,7 @@ nn::Matrix GptOssReference::Run(std::string_view kind, int64_t layer,
   if (kind == "causal_lm") return Logits(input.ids);
   if (kind == "final_norm") return Norm(kind, -1, nn::Rounded(precision_, input.hidden));
   if (!own) return dense_.Run(kind, layer, input);
-  if (layer < 0 || layer >= config_.num_hidden_layers) {
-    throw Error("reference " + std::string(kind) + ": layer " + std::to_string(layer) +
-                " is outside [0, " + std::to_string(config_.num_hidden_layers) + ")");
-  }
+  CheckLayer(kind, layer);
   const nn::Matrix x = nn::Rounded(precision_, input.hidden);
   if (norm) return Norm(kind, layer, x);
   if (kind == "router") return nn::Linear(x, moe_[layer].gate, precision_);

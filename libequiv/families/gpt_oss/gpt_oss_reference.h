@@ -28,9 +28,19 @@ class GptOssReference : public Reference {
   nn::Matrix Run(std::string_view kind, int64_t layer, const ComponentInput& input) const override;
   nn::Matrix Logits(std::span<const int64_t> ids) const override;
   std::vector<nn::Matrix> RouterLogits(std::span<const int64_t> ids) const override;
+  // For decoder_layer: the router's logits on what the attention half makes of the input.
+  nn::Matrix RouterLogitsWithin(std::string_view kind, int64_t layer,
+                                const ComponentInput& input) const override;
   nn::Precision precision() const override { return precision_; }
 
  private:
+  void CheckLayer(std::string_view kind, int64_t layer) const;  // throws for a bad layer
+  // The MoE block's input norm2(x + attn(norm1(x))), and that residual sum h.
+  struct AttentionHalf {
+    nn::Matrix h, moe_in;
+  };
+  AttentionHalf Attend(int64_t layer, const nn::Matrix& x,
+                       const std::vector<int64_t>& positions) const;
   nn::Matrix Norm(std::string_view kind, int64_t layer, const nn::Matrix& x) const;
   nn::Matrix Moe(int64_t layer, const nn::Matrix& x) const;
   nn::Matrix Layer(int64_t layer, const nn::Matrix& x, const std::vector<int64_t>& positions,
