@@ -68,20 +68,7 @@ Tensor ReadMxfp4Parameter(const SafetensorsFile& file, const std::string& path,
                 " blocks of 32 per row, which dequantize to " + ShapeText(dims) +
                 ", the config needs " + ShapeText(spec.shape));
   }
-  if (values.shape().rank() != 3) return values;
-  Tensor transposed(Shape(dims), DType::kF32);
-  const std::span<const float> from = std::as_const(values).f32();
-  const std::span<float> to = transposed.f32();
-  const int64_t experts = dims[0], inner = dims[1], outer = dims[2];  // to: [e, inner, outer]
-  for (int64_t e = 0; e < experts; ++e) {
-    for (int64_t r = 0; r < outer; ++r) {
-      for (int64_t k = 0; k < inner; ++k) {
-        to[static_cast<std::size_t>((e * inner + k) * outer + r)] =
-            from[static_cast<std::size_t>((e * outer + r) * inner + k)];
-      }
-    }
-  }
-  return transposed;
+  return values.shape().rank() == 3 ? TransposeExperts(values) : values;
 }
 
 // An int8 weight-only parameter (`<name>` I8 and `<name>_scale`, one per output channel).

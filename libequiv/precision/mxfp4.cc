@@ -76,6 +76,25 @@ Tensor DequantizeMxfp4(std::string_view name, const SafetensorsRawTensor& blocks
   return out;
 }
 
+Tensor TransposeExperts(const Tensor& t) {
+  if (t.shape().rank() != 3) {
+    throw Error("TransposeExperts: shape " + t.shape().ToString() + ", expected [E, a, b]");
+  }
+  const std::int64_t e = t.shape().dim(0), a = t.shape().dim(1), b = t.shape().dim(2);
+  Tensor out(Shape{e, b, a}, DType::kF32);
+  const std::vector<float> from = t.ToFloats();
+  const std::span<float> to = out.f32();
+  for (std::int64_t i = 0; i < e; ++i) {
+    for (std::int64_t r = 0; r < a; ++r) {
+      for (std::int64_t c = 0; c < b; ++c) {
+        to[static_cast<std::size_t>((i * b + c) * a + r)] =
+            from[static_cast<std::size_t>((i * a + r) * b + c)];
+      }
+    }
+  }
+  return out;
+}
+
 std::uint8_t RoundToE2M1(float x) {
   const std::uint8_t sign = std::signbit(x) ? 0x8 : 0x0;
   const float a = std::fabs(x);

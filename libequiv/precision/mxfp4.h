@@ -64,6 +64,10 @@ Tensor DequantizeMxfp4(std::string_view name, const SafetensorsRawTensor& blocks
 // non-finite value (with its index).
 Mxfp4Tensor QuantizeMxfp4(std::string_view name, const Tensor& values);
 
+// [E, a, b] -> [E, b, a]: HF transposes dequantized GPT-OSS experts from the checkpoint's
+// [E, out, in] (blocks along `in`) to the module's [E, in, out]. Throws for a rank other than 3.
+Tensor TransposeExperts(const Tensor& t);
+
 // The nibble of the E2M1 value nearest to `x` (ties to even, saturating, sign kept).
 std::uint8_t RoundToE2M1(float x);
 
