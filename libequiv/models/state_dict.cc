@@ -162,25 +162,43 @@ std::map<std::string, std::string> ShardIndex(const std::string& index) {
   return shards;
 }
 
+// The file a checkpoint names: itself, or a folder's index or single file.
+std::string CheckpointFile(const std::string& checkpoint) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(checkpoint, ec)) return checkpoint;
+  const fs::path index = fs::path(checkpoint) / "model.safetensors.index.json";
+  const fs::path single = fs::path(checkpoint) / "model.safetensors";
+  if (fs::exists(index, ec)) return index.string();
+  if (fs::exists(single, ec)) return single.string();
+  throw Error(checkpoint +
+              ": a folder without model.safetensors.index.json or "
+              "model.safetensors");
+}
+
+bool IsQuantizedTensorName(std::string_view name) {
+  return EndsWith(name, "_blocks") || EndsWith(name, "_scales") || EndsWith(name, "_scale");
+}
+
 }  // namespace
 
-StateDict LoadParameters(const std::string& checkpoint, std::span<const ParameterSpec> parameters) {
-  namespace fs = std::filesystem;
-  std::string path = checkpoint;
-  std::error_code ec;
-  if (fs::is_directory(checkpoint, ec)) {
-    const fs::path index = fs::path(checkpoint) / "model.safetensors.index.json";
-    const fs::path single = fs::path(checkpoint) / "model.safetensors";
-    if (fs::exists(index, ec)) {
-      path = index.string();
-    } else if (fs::exists(single, ec)) {
-      path = single.string();
-    } else {
-      throw Error(checkpoint +
-                  ": a folder without model.safetensors.index.json or "
-                  "model.safetensors");
+bool HoldsQuantizedParameters(const std::string& checkpoint) {
+  const std::string path = CheckpointFile(checkpoint);
+  if (EndsWith(path, ".json")) {
+    for (const auto& [name, shard] : ShardIndex(path)) {
+      if (IsQuantizedTensorName(name)) return true;
     }
+    return false;
   }
+  const SafetensorsFile file = SafetensorsFile::Open(path);
+  for (const SafetensorsEntry& entry : file.entries()) {
+    if (IsQuantizedTensorName(entry.name) || entry.dtype == ElementType::kI8) return true;
+  }
+  return false;
+}
+
+StateDict LoadParameters(const std::string& checkpoint, std::span<const ParameterSpec> parameters) {
+  const std::string path = CheckpointFile(checkpoint);
   StateDict weights;
   if (!EndsWith(path, ".json")) {
     const SafetensorsFile file = SafetensorsFile::Open(path);

@@ -54,6 +54,11 @@ StateDict LoadStateDict(const std::string& path, std::span<const ParameterSpec> 
 // malformed index.
 StateDict LoadParameters(const std::string& checkpoint, std::span<const ParameterSpec> parameters);
 
+// Whether a checkpoint (as LoadParameters takes it) ships quantized parameters: MXFP4
+// `_blocks`/`_scales`, int8 `_scale` companions or I8 tensors (an index: by the names of its
+// weight_map). A regime then uses the dequantized weights as they are (models/regime.h).
+bool HoldsQuantizedParameters(const std::string& checkpoint);
+
 // Writes a state dict as a safetensors file in f32 (a checkpoint LoadStateDict reads back).
 void SaveStateDict(const StateDict& weights, const std::string& path);
 
