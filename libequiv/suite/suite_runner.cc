@@ -134,7 +134,7 @@ CaseOutputs SuiteRunner::Outputs(const SuiteItem& item) const {
   const nn::Matrix router_fp32 = ref_fp32_->RouterLogitsWithin(c.component, c.layer, input);
   if (router_fp32.size() == 0) return out;
   out.unjudged_rows =
-      NearTiedRows(router_fp32, ref_bf16_->RouterLogitsWithin(c.component, c.layer, input),
+      NearTiedRows(router_fp32, ref_regime_->RouterLogitsWithin(c.component, c.layer, input),
                    spec_.config.moe.num_experts_per_tok);
   if (out.unjudged_rows.empty()) return out;
   out.ref_fp32 = WithoutRows(out.ref_fp32, out.unjudged_rows);
