@@ -94,9 +94,18 @@ int main(int argc, char** argv) {
   reference_cmd->add_option("--input", reference.input, ".npy: [n, features] floats, or [n] ids")
       ->required();
   reference_cmd->add_option("--positions", reference.positions, ".npy of n integer positions");
-  reference_cmd->add_option("--precision", reference.precision, "fp32 or bf16")
+  reference_cmd
+      ->add_option("--precision", reference.precision,
+                   "fp32, bf16, fp16, or regime: the baseline of --regime (its weights, quantized "
+                   "then dequantized for a float checkpoint, in its precision)")
       ->default_val("fp32")
-      ->check(CLI::IsMember({"fp32", "bf16"}));
+      ->check(CLI::IsMember({"fp32", "bf16", "fp16", "regime"}));
+  reference_cmd
+      ->add_option("--regime", reference.regime,
+                   "the port's precision regime, for --precision regime: bf16, fp16, int8-weight, "
+                   "mxfp4-weight")
+      ->default_val("bf16")
+      ->check(CLI::IsMember({"bf16", "fp16", "int8-weight", "mxfp4-weight"}));
   reference_cmd->add_option("--out", reference.output, "the output .npy (float32)")->required();
 
   equiv::cli::InputsArgs inputs;

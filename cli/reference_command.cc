@@ -10,6 +10,7 @@
 #include "generators/suite_cases.h"
 #include "libequiv/families/registry.h"
 #include "libequiv/io/npy.h"
+#include "libequiv/models/regime.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {
@@ -230,9 +231,11 @@ int RunReference(const ReferenceArgs& args, std::ostream& out, std::ostream& err
                   std::to_string(config.num_hidden_layers) + ") (num_hidden_layers of " +
                   args.config + ")");
     }
-    if (args.precision != "fp32" && args.precision != "bf16") {
-      throw Error("--precision " + args.precision + " is neither fp32 nor bf16");
+    if (args.precision != "fp32" && args.precision != "bf16" && args.precision != "fp16" &&
+        args.precision != "regime") {
+      throw Error("--precision " + args.precision + " is none of fp32, bf16, fp16, regime");
     }
+    const Regime regime = ParseRegime(args.regime);
     if (args.weights.empty()) {
       if (const double bytes = ParameterBytes(config); bytes > kMaxSeededBytes) {
         throw Error("--config " + args.config + ": seeding its weights takes " + Gigabytes(bytes) +
@@ -279,9 +282,18 @@ int RunReference(const ReferenceArgs& args, std::ostream& out, std::ostream& err
     const ComponentModel run = args.weights.empty()
                                    ? ComponentModel{config, layer, InitStateDict(config, args.seed)}
                                    : LoadComponentModel(args, config, family, kind, layer);
-    const std::unique_ptr<Reference> model = family.MakeReference(
-        run.config, run.weights,
-        args.precision == "bf16" ? nn::Precision::kBf16 : nn::Precision::kFp32);
+    // --precision regime: the baseline a port in `regime` is judged against (ref_regime): the
+    // regime's weights (a float checkpoint quantized then dequantized) in its precision.
+    const bool in_regime = args.precision == "regime";
+    const nn::Precision precision = in_regime                  ? RegimePrecision(regime)
+                                    : args.precision == "bf16" ? nn::Precision::kBf16
+                                    : args.precision == "fp16" ? nn::Precision::kFp16
+                                                               : nn::Precision::kFp32;
+    const StateDict weights =
+        in_regime ? RegimeWeights(regime, run.weights, family.Parameters(run.config),
+                                  !args.weights.empty() && HoldsQuantizedParameters(args.weights))
+                  : run.weights;
+    const std::unique_ptr<Reference> model = family.MakeReference(run.config, weights, precision);
     const nn::Matrix y = [&] {
       try {
         return model->Run(kind.name, run.layer, in);
@@ -290,8 +302,9 @@ int RunReference(const ReferenceArgs& args, std::ostream& out, std::ostream& err
       }
     }();
     WriteNpy(args.output, nn::View(y));
-    out << args.output << ": " << kind.name << " (" << args.precision << ") [" << y.rows() << ", "
-        << y.cols() << "]\n";
+    const std::string what = in_regime ? "regime " + args.regime : args.precision;
+    out << args.output << ": " << kind.name << " (" << what << ") [" << y.rows() << ", " << y.cols()
+        << "]\n";
     return kExitPassed;
   });
 }

@@ -1,5 +1,6 @@
 // `equiv reference`: a reference component run on real inputs, so a team can produce ref_fp32
-// and ref_bf16 for tensors dumped from its device (docs/cli.md).
+// and ref_bf16 (or ref_regime: --precision regime --regime NAME) for tensors dumped from its
+// device (docs/cli.md).
 //
 //   equiv reference --config config.json --weights model.safetensors
 //       --component model.layers.3.mlp --input x.npy --precision bf16 --out y.npy
@@ -21,7 +22,8 @@ struct ReferenceArgs {
   std::vector<std::string> components = {};  // HF module paths; the three q/k/v_proj for qkv_proj
   std::string input = {};                    // .npy: [n, features] floats, or [n] token ids
   std::string positions = {};                // .npy of n integer positions; default 0..n-1
-  std::string precision = "fp32";            // or bf16
+  std::string precision = "fp32";            // or bf16, fp16, regime (the run of `regime`)
+  std::string regime = "bf16";               // models/regime.h; used by --precision regime
   std::string output = {};                   // .npy, float32 [n, out_features]
 };
 

@@ -9,6 +9,7 @@
 #     CONFIG     ${CMAKE_CURRENT_SOURCE_DIR}/config.json  # the reference model's config.json
 #     MAPPING    component_mapping.json                   # optional: the port's module paths
 #     THRESHOLDS thresholds.json                          # optional: tau and per-component taus
+#     REGIME     mxfp4-weight                             # optional: the port's precision regime (bf16)
 #     RESULTS    ${CMAKE_BINARY_DIR}/results/my_llama_dumps.json   # optional (this is the default)
 #     LABELS     device)                                  # optional; every test also has dump, suite
 #
@@ -17,7 +18,7 @@
 # ("my_llama_dumps.layers_0_attention/long_sequence"). When the dumps cannot be listed (none
 # yet, a malformed file), the one test NAME.listing fails with the reason.
 function(equiv_add_dump_suite name)
-  cmake_parse_arguments(ARG "" "DUMPS;CONFIG;MAPPING;THRESHOLDS;RESULTS" "LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "" "DUMPS;CONFIG;MAPPING;THRESHOLDS;RESULTS;REGIME" "LABELS" ${ARGN})
   if(ARG_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "equiv_add_dump_suite(${name}): unknown arguments ${ARG_UNPARSED_ARGUMENTS}")
   endif()
@@ -38,6 +39,9 @@ function(equiv_add_dump_suite name)
       list(APPEND args --${flag} "${path}")
     endif()
   endforeach()
+  if(ARG_REGIME)
+    list(APPEND args --regime ${ARG_REGIME})
+  endif()
   if(NOT ARG_RESULTS)
     set(ARG_RESULTS "${CMAKE_BINARY_DIR}/results/${name}.json")
   endif()

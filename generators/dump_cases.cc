@@ -82,12 +82,13 @@ TripleMetadata ReadMetadata(const SafetensorsFile& file, const std::string& trip
   return m;
 }
 
-// Every NAME with a NAME.ref_fp32, .ref_bf16 or .target in the file, in file order.
+// Every NAME with a NAME.ref_fp32, .ref_bf16, .ref_regime or .target in the file, in file order.
 std::vector<std::string> TripleNames(const SafetensorsFile& file) {
   std::vector<std::string> names;
   std::unordered_set<std::string> seen;  // linear in the number of tensors
   for (const SafetensorsEntry& entry : file.entries()) {
-    for (const std::string_view suffix : {kDumpRefFp32, kDumpRefBf16, kDumpTarget}) {
+    for (const std::string_view suffix :
+         {kDumpRefFp32, kDumpRefBf16, kDumpRefRegime, kDumpTarget}) {
       if (!std::string_view(entry.name).ends_with(suffix)) continue;
       std::string name = entry.name.substr(0, entry.name.size() - suffix.size());
       if (seen.insert(name).second) names.push_back(std::move(name));
@@ -253,9 +254,13 @@ std::vector<DumpCase> DumpCases(const std::vector<std::string>& files,
       Label(c, m, labelling, mapping);
       std::string missing;
       for (const std::string_view suffix : {kDumpRefFp32, kDumpRefBf16, kDumpTarget}) {
-        if (!file.contains(name + std::string(suffix))) {
-          missing += (missing.empty() ? "" : ", ") + name + std::string(suffix);
+        const bool baseline = suffix == kDumpRefBf16;
+        if (file.contains(name + std::string(suffix)) ||
+            (baseline && file.contains(name + std::string(kDumpRefRegime)))) {
+          continue;
         }
+        missing += (missing.empty() ? "" : ", ") + name + std::string(suffix);
+        if (baseline) missing += " (or " + name + std::string(kDumpRefRegime) + ")";
       }
       if (!missing.empty()) c.error = "incomplete triple: " + path + " has no " + missing;
       cases.push_back(std::move(c));
@@ -305,7 +310,8 @@ Triple DumpTripleViews(const SafetensorsFile& file, const std::string& triple) {
     }
     return SqueezeBatch(file.View(name));
   };
-  return {view(kDumpRefFp32), view(kDumpRefBf16), view(kDumpTarget)};
+  const bool regime = file.contains(triple + std::string(kDumpRefRegime));
+  return {view(kDumpRefFp32), view(regime ? kDumpRefRegime : kDumpRefBf16), view(kDumpTarget)};
 }
 
 }  // namespace equiv

@@ -95,9 +95,12 @@ Triple DumpTripleViews(const SafetensorsFile& file, const std::string& triple);
 // (rank 3 only, so [1, f] stays [1, f]); other shapes unchanged.
 TensorView SqueezeBatch(const TensorView& view);
 
-// The three tensor names of a triple: NAME.ref_fp32, NAME.ref_bf16, NAME.target.
+// The three tensor names of a triple: NAME.ref_fp32, NAME.ref_bf16, NAME.target. The baseline
+// may be named NAME.ref_regime instead (the reference in the port's precision regime,
+// models/regime.h); a triple with both reads NAME.ref_regime.
 inline constexpr std::string_view kDumpRefFp32 = ".ref_fp32";
 inline constexpr std::string_view kDumpRefBf16 = ".ref_bf16";
+inline constexpr std::string_view kDumpRefRegime = ".ref_regime";
 inline constexpr std::string_view kDumpTarget = ".target";
 // The metadata key of a triple's labels, + NAME: JSON {"module_path", "component", "layer",
 // "input_kind", "positions", "port_path"}, every field optional.

@@ -13,6 +13,7 @@ std::size_t ElementSize(ElementType type) {
     case ElementType::kF16:
     case ElementType::kBF16:
       return 2;
+    case ElementType::kI8:
     case ElementType::kU8:
     case ElementType::kBool:
       return 1;

@@ -10,7 +10,7 @@
 
 namespace equiv {
 
-enum class ElementType { kF64, kF32, kF16, kBF16, kI64, kI32, kU8, kBool };
+enum class ElementType { kF64, kF32, kF16, kBF16, kI64, kI32, kI8, kU8, kBool };
 
 // Bytes per element.
 std::size_t ElementSize(ElementType type);

@@ -24,7 +24,7 @@ using Json = nlohmann::json;
 constexpr std::string_view kMetadataKey = "__metadata__";
 constexpr ElementType kAllDTypes[] = {ElementType::kF32, ElementType::kF16, ElementType::kBF16,
                                       ElementType::kF64, ElementType::kI64, ElementType::kI32,
-                                      ElementType::kU8,  ElementType::kBool};
+                                      ElementType::kI8,  ElementType::kU8,  ElementType::kBool};
 // Deeper than any valid header (object > entry > shape array): refuse early, whatever the
 // JSON library's own limits are.
 constexpr int kMaxHeaderDepth = 16;
@@ -268,18 +268,20 @@ int ReferenceRank(ElementType dtype) {
       return 0;
     case ElementType::kU8:
       return 1;
-    case ElementType::kF16:
+    case ElementType::kI8:
       return 2;
-    case ElementType::kBF16:
+    case ElementType::kF16:
       return 3;
-    case ElementType::kI32:
+    case ElementType::kBF16:
       return 4;
-    case ElementType::kF32:
+    case ElementType::kI32:
       return 5;
-    case ElementType::kF64:
+    case ElementType::kF32:
       return 6;
-    case ElementType::kI64:
+    case ElementType::kF64:
       return 7;
+    case ElementType::kI64:
+      return 8;
   }
   return 0;
 }
@@ -415,6 +417,8 @@ std::string_view SafetensorsTypeName(ElementType dtype) {
       return "I64";
     case ElementType::kI32:
       return "I32";
+    case ElementType::kI8:
+      return "I8";
     case ElementType::kU8:
       return "U8";
     case ElementType::kBool:

@@ -113,7 +113,7 @@ class SafetensorsFile {
 // Writes a valid safetensors file atomically: a temporary file in the same directory,
 // flushed to disk, then renamed over `path`, so a crash leaves either the old file or the
 // new one, never half of one. The layout is the reference writer's: tensors ordered by
-// dtype (I64, F64, F32, I32, BF16, F16, U8, BOOL: element sizes never increase), then by
+// dtype (I64, F64, F32, I32, BF16, F16, I8, U8, BOOL: element sizes never increase), then by
 // name; "__metadata__" first; the header padded with spaces to a multiple of 8 bytes. So
 // every tensor is aligned when the file is mapped. Throws equiv::Error (naming
 // the tensor or the path) for duplicate or reserved names, bad byte counts, or I/O errors.

@@ -12,6 +12,8 @@
 #include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/io/safetensors.h"
+#include "libequiv/precision/int8_weight.h"
+#include "libequiv/precision/mxfp4.h"
 #include "libequiv/random/counter_rng.h"
 #include "libequiv/random/random_tensor.h"
 #include "libequiv/tensor/error.h"
@@ -39,11 +41,68 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// One parameter of `file`, checked against its spec and widened to float32.
+// A parameter that a checkpoint ships as MXFP4 (`<name>_blocks` and `<name>_scales`, as
+// GPT-OSS ships its experts), dequantized as HF's loader does; an expert tensor (rank 3) is
+// transposed to [experts, in, out] as HF's convert_moe_packed_tensors does.
+Tensor ReadMxfp4Parameter(const SafetensorsFile& file, const std::string& path,
+                          const ParameterSpec& spec) {
+  const std::string blocks_name = spec.name + "_blocks";
+  const std::string scales_name = spec.name + "_scales";
+  if (!file.contains(scales_name)) {
+    throw Error(path + ": parameter " + spec.name + ": " + blocks_name + " is there but " +
+                scales_name + " is missing");
+  }
+  Tensor values = [&] {
+    try {
+      return DequantizeMxfp4(spec.name, file.Raw(blocks_name), file.Raw(scales_name));
+    } catch (const Error& e) {
+      throw Error(path + ": parameter " + spec.name + ": " + e.what());
+    }
+  }();
+  std::vector<int64_t> dims = values.shape().dims();
+  if (dims.size() == 3) std::swap(dims[1], dims[2]);
+  if (dims != spec.shape) {
+    throw Error(path + ": parameter " + spec.name + ": " + blocks_name + " " +
+                file.entry(blocks_name).shape.ToString() + " holds " +
+                std::to_string(values.shape().dims().back() / kMxfp4BlockSize) +
+                " blocks of 32 per row, which dequantize to " + ShapeText(dims) +
+                ", the config needs " + ShapeText(spec.shape));
+  }
+  return values.shape().rank() == 3 ? TransposeExperts(values) : values;
+}
+
+// An int8 weight-only parameter (`<name>` I8 and `<name>_scale`, one per output channel).
+Tensor ReadInt8Parameter(const SafetensorsFile& file, const std::string& path,
+                         const ParameterSpec& spec) {
+  const std::string scale_name = spec.name + "_scale";
+  if (!file.contains(scale_name)) {
+    throw Error(path + ": parameter " + spec.name + " is I8 but " + scale_name +
+                " (its per-channel scales) is missing");
+  }
+  try {
+    return DequantizeInt8(spec.name, file.Raw(spec.name), file.View(scale_name));
+  } catch (const Error& e) {
+    throw Error(path + ": parameter " + spec.name + ": " + e.what());
+  }
+}
+
+// One parameter of `file`, checked against its spec and widened to float32; a quantized one
+// (MXFP4 or int8 weight-only) dequantized.
 Tensor ReadParameter(const SafetensorsFile& file, const std::string& path,
                      const ParameterSpec& spec) {
+  if (!file.contains(spec.name) && file.contains(spec.name + "_blocks")) {
+    return ReadMxfp4Parameter(file, path, spec);
+  }
   if (!file.contains(spec.name)) {
     throw Error(path + ": parameter " + spec.name + " " + ShapeText(spec.shape) + " is missing");
+  }
+  if (file.entry(spec.name).dtype == ElementType::kI8) {
+    Tensor t = ReadInt8Parameter(file, path, spec);
+    if (t.shape().dims() != spec.shape) {
+      throw Error(path + ": parameter " + spec.name + " has shape " + ShapeText(t.shape().dims()) +
+                  ", the config needs " + ShapeText(spec.shape));
+    }
+    return t;
   }
   const TensorView view = [&] {
     try {
@@ -61,6 +120,17 @@ Tensor ReadParameter(const SafetensorsFile& file, const std::string& path,
   view.Decode(0, view.size(), values.data());
   for (std::size_t i = 0; i < values.size(); ++i) t.f32()[i] = static_cast<float>(values[i]);
   return t;
+}
+
+// The tensors a quantized parameter is stored as, beside its own name.
+bool IsQuantizationCompanion(std::string_view name, const std::set<std::string>& expected) {
+  for (std::string_view suffix : {"_blocks", "_scales", "_scale"}) {
+    if (EndsWith(name, suffix) &&
+        expected.contains(std::string(name.substr(0, name.size() - suffix.size())))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 // The shard of every tensor from HF's model.safetensors.index.json, paths made relative to
@@ -92,25 +162,43 @@ std::map<std::string, std::string> ShardIndex(const std::string& index) {
   return shards;
 }
 
+// The file a checkpoint names: itself, or a folder's index or single file.
+std::string CheckpointFile(const std::string& checkpoint) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(checkpoint, ec)) return checkpoint;
+  const fs::path index = fs::path(checkpoint) / "model.safetensors.index.json";
+  const fs::path single = fs::path(checkpoint) / "model.safetensors";
+  if (fs::exists(index, ec)) return index.string();
+  if (fs::exists(single, ec)) return single.string();
+  throw Error(checkpoint +
+              ": a folder without model.safetensors.index.json or "
+              "model.safetensors");
+}
+
+bool IsQuantizedTensorName(std::string_view name) {
+  return EndsWith(name, "_blocks") || EndsWith(name, "_scales") || EndsWith(name, "_scale");
+}
+
 }  // namespace
 
-StateDict LoadParameters(const std::string& checkpoint, std::span<const ParameterSpec> parameters) {
-  namespace fs = std::filesystem;
-  std::string path = checkpoint;
-  std::error_code ec;
-  if (fs::is_directory(checkpoint, ec)) {
-    const fs::path index = fs::path(checkpoint) / "model.safetensors.index.json";
-    const fs::path single = fs::path(checkpoint) / "model.safetensors";
-    if (fs::exists(index, ec)) {
-      path = index.string();
-    } else if (fs::exists(single, ec)) {
-      path = single.string();
-    } else {
-      throw Error(checkpoint +
-                  ": a folder without model.safetensors.index.json or "
-                  "model.safetensors");
+bool HoldsQuantizedParameters(const std::string& checkpoint) {
+  const std::string path = CheckpointFile(checkpoint);
+  if (EndsWith(path, ".json")) {
+    for (const auto& [name, shard] : ShardIndex(path)) {
+      if (IsQuantizedTensorName(name)) return true;
     }
+    return false;
   }
+  const SafetensorsFile file = SafetensorsFile::Open(path);
+  for (const SafetensorsEntry& entry : file.entries()) {
+    if (IsQuantizedTensorName(entry.name) || entry.dtype == ElementType::kI8) return true;
+  }
+  return false;
+}
+
+StateDict LoadParameters(const std::string& checkpoint, std::span<const ParameterSpec> parameters) {
+  const std::string path = CheckpointFile(checkpoint);
   StateDict weights;
   if (!EndsWith(path, ".json")) {
     const SafetensorsFile file = SafetensorsFile::Open(path);
@@ -122,7 +210,8 @@ StateDict LoadParameters(const std::string& checkpoint, std::span<const Paramete
   const std::map<std::string, std::string> shards = ShardIndex(path);
   std::map<std::string, std::unique_ptr<SafetensorsFile>> open;  // only the shards needed
   for (const ParameterSpec& spec : parameters) {
-    const auto shard = shards.find(spec.name);
+    auto shard = shards.find(spec.name);
+    if (shard == shards.end()) shard = shards.find(spec.name + "_blocks");  // MXFP4
     if (shard == shards.end()) {
       throw Error(path + ": parameter " + spec.name + " " + ShapeText(spec.shape) +
                   " is in no shard of the weight_map");
@@ -178,7 +267,7 @@ StateDict LoadStateDict(const std::string& path, std::span<const ParameterSpec> 
     const bool allowed =
         std::find(tolerated.begin(), tolerated.end(), entry.name) != tolerated.end();
     if (!expected.contains(entry.name) && !EndsWith(entry.name, "rotary_emb.inv_freq") &&
-        !allowed) {
+        !IsQuantizationCompanion(entry.name, expected) && !allowed) {
       throw Error(path + ": unexpected tensor " + entry.name +
                   " (not a parameter of this config's model)");
     }

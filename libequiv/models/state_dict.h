@@ -38,18 +38,27 @@ struct ParameterSpec {
 StateDict InitStateDict(std::span<const ParameterSpec> parameters, uint64_t seed);
 
 // Reads every expected parameter from a safetensors file (F32, F16, BF16 or F64, widened to
-// float32). Throws equiv::Error naming the path and the parameter for a missing tensor, a
-// wrong shape, a non-floating dtype or an unexpected tensor (rotary inv_freq buffers and the
-// `tolerated` names excepted).
+// float32; a quantized parameter dequantized exactly as HF does: MXFP4 `<name>_blocks` and
+// `<name>_scales`, expert tensors of rank 3 transposed as HF's GPT-OSS loader does, or int8
+// weight-only `<name>` I8 with `<name>_scale`; precision/mxfp4.h, precision/int8_weight.h). Throws
+// equiv::Error naming the path and the parameter for a missing tensor, a wrong shape, a
+// non-floating dtype or an unexpected tensor (rotary inv_freq buffers and the `tolerated` names
+// excepted).
 StateDict LoadStateDict(const std::string& path, std::span<const ParameterSpec> parameters,
                         std::span<const std::string> tolerated = {});
 
 // Reads only `parameters` (widened to float32, shapes checked) from a checkpoint as real ones
 // ship: one safetensors file, HF's sharded index (model.safetensors.index.json: its weight_map
 // names each tensor's shard, and only the shards holding a parameter asked for are opened), or
-// a folder holding either. Other tensors are ignored. Throws equiv::Error naming the file and
-// the parameter for a missing one, a wrong shape or dtype, or a malformed index.
+// a folder holding either; quantized parameters as LoadStateDict. Other tensors are ignored. Throws
+// equiv::Error naming the file and the parameter for a missing one, a wrong shape or dtype, or a
+// malformed index.
 StateDict LoadParameters(const std::string& checkpoint, std::span<const ParameterSpec> parameters);
+
+// Whether a checkpoint (as LoadParameters takes it) ships quantized parameters: MXFP4
+// `_blocks`/`_scales`, int8 `_scale` companions or I8 tensors (an index: by the names of its
+// weight_map). A regime then uses the dequantized weights as they are (models/regime.h).
+bool HoldsQuantizedParameters(const std::string& checkpoint);
 
 // Writes a state dict as a safetensors file in f32 (a checkpoint LoadStateDict reads back).
 void SaveStateDict(const StateDict& weights, const std::string& path);

@@ -3,17 +3,34 @@
 #include <span>
 
 #include "libequiv/precision/bf16.h"
+#include "libequiv/precision/f16.h"
 
 namespace equiv::nn {
 
 std::string_view PrecisionName(Precision precision) {
-  return precision == Precision::kFp32 ? "fp32" : "bf16";
+  switch (precision) {
+    case Precision::kFp32:
+      return "fp32";
+    case Precision::kBf16:
+      return "bf16";
+    case Precision::kFp16:
+      return "fp16";
+  }
+  return "?";
 }
 
 void PrintTo(Precision precision, std::ostream* os) { *os << PrecisionName(precision); }
 
 float Round(Precision precision, float value) {
-  return precision == Precision::kFp32 ? value : Bf16BitsToFloat(FloatToBf16Bits(value));
+  switch (precision) {
+    case Precision::kFp32:
+      return value;
+    case Precision::kBf16:
+      return RoundToBf16(value);
+    case Precision::kFp16:
+      return RoundToF16(value);
+  }
+  return value;
 }
 
 namespace {

@@ -19,13 +19,14 @@ using Matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 using Vector = Eigen::VectorXf;
 
 // kFp32: everything float32. kBf16: weights and inputs hold bf16 values; every op computes in
-// float32 and rounds its output to bf16, as PyTorch eager on CPU does.
-enum class Precision { kFp32, kBf16 };
+// float32 and rounds its output to bf16, as PyTorch eager on CPU does. kFp16: the same with
+// IEEE half (the fp16 regime, models/regime.h).
+enum class Precision { kFp32, kBf16, kFp16 };
 
-std::string_view PrecisionName(Precision precision);  // "fp32", "bf16"
+std::string_view PrecisionName(Precision precision);  // "fp32", "bf16", "fp16"
 void PrintTo(Precision precision, std::ostream* os);
 
-// One value stored in the precision's format (round to nearest even for bf16).
+// One value stored in the precision's format (round to nearest even for bf16 and fp16).
 float Round(Precision precision, float value);
 // Every element rounded in place; a no-op for kFp32.
 void RoundInPlace(Precision precision, Matrix& m);

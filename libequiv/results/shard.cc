@@ -70,6 +70,7 @@ SuiteResults Merge(std::vector<SuiteResults> shards, const std::vector<std::stri
     if (s.suite != first.suite) disagree("suite", Quoted(s.suite), Quoted(first.suite));
     if (s.model != first.model) disagree("model", Quoted(s.model), Quoted(first.model));
     if (s.device != first.device) disagree("device", Quoted(s.device), Quoted(first.device));
+    if (s.regime != first.regime) disagree("regime", Quoted(s.regime), Quoted(first.regime));
     if (s.faults != first.faults) disagree("faults", Quoted(s.faults), Quoted(first.faults));
     if (s.dumps != first.dumps) {
       disagree("dumps", s.dumps ? Quoted(*s.dumps) : "none",

@@ -20,6 +20,7 @@
 #include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/metrics/triple_comparison.h"
+#include "libequiv/models/regime.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -51,7 +52,8 @@ json ToJson(const ElementValues& v) {
   return {{"flat", v.flat},
           {"index", v.index},
           {"ref_fp32", Number(v.ref_fp32)},
-          {"ref_bf16", Number(v.ref_bf16)},
+          {"ref_bf16", Number(v.ref_bf16)},  // the name before regimes: the same value
+          {"ref_regime", Number(v.ref_bf16)},
           {"target", Number(v.target)}};
 }
 
@@ -200,7 +202,7 @@ std::string NameList(const std::array<T, N>& values, NameOf name_of) {
 ElementValues WorstFromJson(const json& j, std::string_view origin, const std::string& path) {
   if (j.is_null()) return ElementValues{};
   Fields f(j, origin, path);
-  f.CheckObject({"flat", "index", "ref_fp32", "ref_bf16", "target"});
+  f.CheckObject({"flat", "index", "ref_fp32", "ref_bf16", "ref_regime", "target"});
   ElementValues v;
   v.flat = f.Int("flat");
   if (v.flat < 0) {
@@ -209,7 +211,12 @@ ElementValues WorstFromJson(const json& j, std::string_view origin, const std::s
   }
   v.index = f.Ints("index");
   v.ref_fp32 = f.NullableDouble("ref_fp32");
-  v.ref_bf16 = f.NullableDouble("ref_bf16");
+  // `ref_regime` since regimes (docs/results-json.md); files before them have only ref_bf16.
+  if (j.contains("ref_regime") || !j.contains("ref_bf16")) {
+    v.ref_bf16 = f.NullableDouble("ref_regime");
+  } else {
+    v.ref_bf16 = f.NullableDouble("ref_bf16");
+  }
   v.target = f.NullableDouble("target");
   return v;
 }
@@ -393,8 +400,8 @@ void RefuseOtherDocuments(const json& j, std::string_view origin) {
 SuiteResults FromJson(const json& j, std::string_view origin) {
   RefuseOtherDocuments(j, origin);
   Fields f(j, origin, "");
-  f.CheckObject({"schema", "schema_version", "suite", "model", "device", "faults", "dumps", "tau",
-                 "shard", "suite_cases", "complete", "totals", "cases"});
+  f.CheckObject({"schema", "schema_version", "suite", "model", "device", "regime", "faults",
+                 "dumps", "tau", "shard", "suite_cases", "complete", "totals", "cases"});
   const std::string schema = f.String("schema");
   if (schema != kSchema) {
     throw Error(std::string(origin) + ": schema is " + Show(json(schema)) + ", expected \"" +
@@ -410,6 +417,15 @@ SuiteResults FromJson(const json& j, std::string_view origin) {
   r.suite = f.String("suite");
   r.model = f.String("model");
   r.device = f.String("device");
+  // Files written before regimes have none: they are bf16 runs.
+  if (auto it = j.find("regime"); it != j.end()) {
+    r.regime = f.String("regime");
+    try {
+      ParseRegime(r.regime);
+    } catch (const Error& e) {
+      throw Error(std::string(origin) + ": regime: " + e.what());
+    }
+  }
   r.faults = f.Strings("faults");
   if (auto it = j.find("dumps"); it != j.end() && !it->is_null()) r.dumps = f.String("dumps");
   r.tau = f.Double("tau");
@@ -508,6 +524,7 @@ json ToJson(const SuiteResults& r) {
             {"suite", r.suite},
             {"model", r.model},
             {"device", r.device},
+            {"regime", r.regime},
             {"faults", r.faults},
             {"tau", r.tau},
             {"shard",

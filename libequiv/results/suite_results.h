@@ -24,9 +24,12 @@ inline constexpr int kSuiteResultsSchemaVersion = 1;
 
 struct SuiteResults {
   int schema_version = kSuiteResultsSchemaVersion;
-  std::string suite;                // the suite's name
-  std::string model;                // the model config's name or path
-  std::string device;               // DeviceConfig::Name(): "tp8_fusednorm"; "dumps" for a dump run
+  std::string suite;   // the suite's name
+  std::string model;   // the model config's name or path
+  std::string device;  // DeviceConfig::Name(): "tp8_fusednorm"; "dumps" for a dump run
+  // The precision regime (RegimeName): the baseline run ran in it. "bf16" for files written
+  // before regimes existed.
+  std::string regime = "bf16";
   std::vector<std::string> faults;  // fault names injected into the port, empty when clean
   // The dump files (or their folder) the targets were read from, when the port ran elsewhere
   // (a dump suite, `equiv compare --results`); nullopt for a suite that ran its port.

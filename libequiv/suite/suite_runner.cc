@@ -78,11 +78,16 @@ SuiteRunner::SuiteRunner(SuiteSpec spec)
 SuiteRunner::SuiteRunner(SuiteSpec spec, const StateDict& weights)
     : spec_(std::move(spec)),
       ref_fp32_(
-          ArchitectureOf(spec_.config).MakeReference(spec_.config, weights, nn::Precision::kFp32)),
-      ref_bf16_(
-          ArchitectureOf(spec_.config).MakeReference(spec_.config, weights, nn::Precision::kBf16)),
-      port_(spec_.port.Make(spec_.config, weights)),
-      routers_(RouterWeights(spec_.config, weights)) {}
+          ArchitectureOf(spec_.config).MakeReference(spec_.config, weights, nn::Precision::kFp32)) {
+  // The regime's weights (quantized then dequantized for a weight-only regime on a float
+  // checkpoint) feed the baseline run and the port; ground truth keeps the checkpoint's.
+  const Architecture& family = ArchitectureOf(spec_.config);
+  const StateDict regime_weights = RegimeWeights(
+      spec_.regime, weights, family.Parameters(spec_.config), spec_.quantized_checkpoint);
+  ref_regime_ = family.MakeReference(spec_.config, regime_weights, RegimePrecision(spec_.regime));
+  port_ = spec_.port.Make(spec_.config, regime_weights);
+  routers_ = RouterWeights(spec_.config, weights);
+}
 
 std::vector<SuiteItem> SuiteRunner::Items(const std::vector<ComponentCase>& cases) const {
   std::vector<SuiteItem> items;
@@ -117,7 +122,7 @@ CaseOutputs SuiteRunner::Outputs(const SuiteItem& item) const {
                          spec_.port.device);
   CaseOutputs out;
   out.ref_fp32 = ref_fp32_->Run(c.component, c.layer, input);
-  out.ref_bf16 = ref_bf16_->Run(c.component, c.layer, input);
+  out.ref_bf16 = ref_regime_->Run(c.component, c.layer, input);
   const nn::Matrix padded =
       port_->Run({.kind = c.component, .layer = c.layer, .module_paths = c.target_paths}, input);
   // Static shapes: the port returns its bucket's rows; the real ones come first. Fewer rows
@@ -129,7 +134,7 @@ CaseOutputs SuiteRunner::Outputs(const SuiteItem& item) const {
   const nn::Matrix router_fp32 = ref_fp32_->RouterLogitsWithin(c.component, c.layer, input);
   if (router_fp32.size() == 0) return out;
   out.unjudged_rows =
-      NearTiedRows(router_fp32, ref_bf16_->RouterLogitsWithin(c.component, c.layer, input),
+      NearTiedRows(router_fp32, ref_regime_->RouterLogitsWithin(c.component, c.layer, input),
                    spec_.config.moe.num_experts_per_tok);
   if (out.unjudged_rows.empty()) return out;
   out.ref_fp32 = WithoutRows(out.ref_fp32, out.unjudged_rows);
@@ -139,7 +144,10 @@ CaseOutputs SuiteRunner::Outputs(const SuiteItem& item) const {
 }
 
 CompareOptions SuiteRunner::Options(const SuiteItem& item) const {
-  return {.tau = spec_.thresholds.For(item.component_case.component)};
+  CompareOptions options{.tau = spec_.thresholds.For(item.component_case.component)};
+  // A degenerate baseline counts ulps of the regime's activation precision.
+  if (RegimePrecision(spec_.regime) == nn::Precision::kFp16) options.ulp_precision = DType::kF16;
+  return options;
 }
 
 TripleComparison SuiteRunner::Compare(const SuiteItem& item, const CaseOutputs& outputs) const {

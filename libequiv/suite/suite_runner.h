@@ -1,7 +1,8 @@
-// Runs the cases of a component suite: the family's reference in fp32 and in bf16 and the port
-// (any Port: the built-in one by default), all from the same float32 weights and the same
-// input, outputs aligned (bucket padding), compared with the R-ratio and recorded as a
-// CaseResult. RunSuite does all of it for every case.
+// Runs the cases of a component suite: the family's reference in fp32 and in the suite's
+// precision regime (bf16 by default; models/regime.h) and the port (any Port: the built-in one
+// by default), all from the same float32 weights (the regime's, for the regime run and the
+// port) and the same input, outputs aligned (bucket padding), compared with the R-ratio and
+// recorded as a CaseResult. RunSuite does all of it for every case.
 //
 //   SuiteRunner runner(SuiteSpec{.config = LoadModelConfig("configs/tiny-llama.json")});
 //   for (const SuiteItem& item : runner.Items(SuiteCases(BuiltinPortMapping(config), config)))
@@ -27,6 +28,7 @@
 #include "libequiv/models/fault.h"
 #include "libequiv/models/port.h"
 #include "libequiv/models/reference.h"
+#include "libequiv/models/regime.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/results/case_result.h"
 #include "libequiv/suite/thresholds.h"
@@ -48,6 +50,12 @@ struct SuiteSpec {
                                    InputKind::kOneExpert};
   int64_t positions = 24;  // rows of every input but kLongSequence
   uint64_t input_seed = 11;
+  // The precision regime of the port: the baseline run (`ref_regime`) runs in it, on its
+  // weights. bf16 keeps every verdict as it was before regimes existed.
+  Regime regime = Regime::kBf16;
+  // The weights came from a quantized checkpoint (LoadStateDict dequantized them): the regime
+  // uses them as they are instead of quantizing them again.
+  bool quantized_checkpoint = false;
 };
 
 // One test of a suite: a case under one input kind. Named "layers_0_attention/long_sequence".
@@ -57,7 +65,8 @@ struct SuiteItem {
   std::string Name() const;
 };
 
-// The three runs of one item, aligned to the same rows.
+// The three runs of one item, aligned to the same rows. `ref_bf16` holds the regime's run
+// (`ref_regime`; the bf16 run in the default regime), under the name the metrics use.
 struct CaseOutputs {
   nn::Matrix ref_fp32, ref_bf16, target;
   // Rows left out of the three, in the input's numbering: tokens the component sends through a
@@ -98,7 +107,7 @@ class SuiteRunner {
 
  private:
   SuiteSpec spec_;
-  std::unique_ptr<Reference> ref_fp32_, ref_bf16_;
+  std::unique_ptr<Reference> ref_fp32_, ref_regime_;
   std::unique_ptr<Port> port_;
   std::vector<nn::Matrix> routers_;  // per layer, for the routing input kinds; empty: none
 };

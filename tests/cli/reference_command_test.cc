@@ -17,6 +17,7 @@
 #include "generators/suite_cases.h"
 #include "libequiv/families/registry.h"
 #include "libequiv/io/npy.h"
+#include "libequiv/models/regime.h"
 #include "libequiv/random/random_tensor.h"
 
 namespace equiv::cli {
@@ -56,6 +57,39 @@ TEST(ReferenceCommandTest, RunsTheComponentOnTheInput) {
   ASSERT_EQ(y.shape(), Shape({6, 128}));
   for (int64_t i = 0; i < expected.size(); ++i) {
     ASSERT_EQ(y.view().Get(i), expected.data()[i]) << i;
+  }
+}
+
+// --precision regime: the reference on the regime's weights in the regime's precision.
+TEST(ReferenceCommandTest, WritesTheBaselineOfARegime) {
+  const Tensor x = RandomNormal(Shape({6, 128}), 3);
+  const std::string input = Temp("regime_x.npy"), output = Temp("regime_y.npy");
+  WriteNpy(input, x.view());
+  const ModelConfig config = LoadModelConfig(kConfig);
+  const std::vector<float> v = x.ToFloats();
+  ComponentInput in{Eigen::Map<const nn::Matrix>(v.data(), 6, 128), {}, {0, 1, 2, 3, 4, 5}};
+  const StateDict seeded = InitStateDict(config, 1);
+  for (const char* name : {"int8-weight", "mxfp4-weight", "fp16"}) {
+    const Regime regime = ParseRegime(name);
+    std::ostringstream out, err;
+    ASSERT_EQ(RunReference({.config = kConfig,
+                            .components = {"model.layers.1.mlp"},
+                            .input = input,
+                            .precision = "regime",
+                            .regime = name,
+                            .output = output},
+                           out, err),
+              kExitPassed)
+        << err.str();
+    EXPECT_THAT(out.str(), HasSubstr("mlp (regime " + std::string(name) + ") [6, 128]"));
+    const nn::Matrix expected =
+        ArchitectureOf(config)
+            .MakeReference(config,
+                           RegimeWeights(regime, seeded, ArchitectureOf(config).Parameters(config)),
+                           RegimePrecision(regime))
+            ->Run("mlp", 1, in);
+    const NpyArray y = NpyArray::Load(output);
+    for (int64_t i = 0; i < expected.size(); ++i) ASSERT_EQ(y.view().Get(i), expected.data()[i]);
   }
 }
 

@@ -109,6 +109,21 @@ TEST(DumpCasesTest, APathOfNoFamilyKeepsItsNameAndGoesLast) {
   EXPECT_EQ(cases[1].component, "");
 }
 
+TEST(DumpCasesTest, TheBaselineMayBeNamedRefRegime) {
+  const std::string path = Dir() + "/regime.safetensors";
+  WriteDump(path, {{.name = "model.layers.1.mlp/normal", .r = 2, .baseline = ".ref_regime"},
+                   {.name = "model.layers.0.mlp/normal", .baseline = ""}});
+  const std::vector<DumpCase> cases = DumpCases(DumpFiles(path));
+  ASSERT_EQ(cases.size(), 2u);
+  EXPECT_EQ(cases[0].Name(), "layers_0_mlp/normal");
+  EXPECT_THAT(cases[0].error, HasSubstr("has no model.layers.0.mlp/normal.ref_bf16 (or "
+                                        "model.layers.0.mlp/normal.ref_regime)"));
+  EXPECT_EQ(cases[1].error, "");
+  const SafetensorsFile file = SafetensorsFile::Open(path);
+  const Triple t = DumpTripleViews(file, cases[1].triple);
+  EXPECT_EQ(t.ref_bf16.data(), file.View("model.layers.1.mlp/normal.ref_regime").data());
+}
+
 TEST(DumpCasesTest, ErrorsNameTheFileAndTheTriple) {
   const ModelConfig config = TinyLlama();  // 2 layers
   const DumpLabelling labelling{.table = ArchitectureOf(config).Components(), .config = &config};

@@ -21,6 +21,7 @@ struct DumpedTriple {
   double r = 1;                             // the target's error is r times the baseline's
   std::vector<int64_t> shape = {1, 16, 8};  // as PyTorch dumps it: a batch of 1
   std::string metadata = {};                // JSON of equiv.triple.NAME; "" for none
+  std::string baseline = ".ref_bf16";       // or ".ref_regime"; "" for a triple without one
 };
 
 // ref_fp32 = sin(i); ref_bf16 adds e(i) = 1e-3 cos(1.3 i); the target adds r e(i), so R = r.
@@ -40,8 +41,9 @@ inline void WriteDump(const std::string& path, const std::vector<DumpedTriple>& 
       x[i] = static_cast<float>(f[i] + t.r * e);
     }
     for (auto& [suffix, values] : {std::pair<std::string, std::vector<float>*>{".ref_fp32", &f},
-                                   {".ref_bf16", &b},
+                                   {t.baseline, &b},
                                    {".target", &x}}) {
+      if (suffix.empty()) continue;
       tensors.push_back(Tensor::FromFloats(Shape(t.shape), *values));
       named.emplace_back(t.name + suffix, tensors.back().view());
     }

@@ -36,11 +36,11 @@ INTEGERS = {
     "bool": ([True, False, True], torch.bool),
 }
 # The reference writer's order, first to last.
-WRITE_ORDER = ["I64", "F64", "F32", "I32", "BF16", "F16", "U8", "BOOL"]
+WRITE_ORDER = ["I64", "F64", "F32", "I32", "BF16", "F16", "I8", "U8", "BOOL"]
 SAFETENSORS_DTYPES = {
     torch.float64: "F64", torch.float32: "F32", torch.float16: "F16",
     torch.bfloat16: "BF16", torch.int64: "I64", torch.int32: "I32",
-    torch.uint8: "U8", torch.bool: "BOOL",
+    torch.int8: "I8", torch.uint8: "U8", torch.bool: "BOOL",
 }
 
 

@@ -429,7 +429,7 @@ TEST(SafetensorsValidationTest, NestingDeeperThanAnyHeader) {
 TEST(SafetensorsValidationTest, UnsupportedDType) {
   EXPECT_THAT(ErrorOf(R"({"t":{"dtype":"F8_E4M3","shape":[2],"data_offsets":[0,2]}})", 2),
               HasSubstr("tensor \"t\": unsupported dtype \"F8_E4M3\" (supported: F32, F16, "
-                        "BF16, F64, I64, I32, U8, BOOL)"));
+                        "BF16, F64, I64, I32, I8, U8, BOOL)"));
   EXPECT_THAT(ErrorOf(R"({"t":{"dtype":"f32","shape":[2],"data_offsets":[0,8]}})", 8),
               HasSubstr("unsupported dtype \"f32\""));
   EXPECT_THAT(ErrorOf(R"({"t":{"dtype":4,"shape":[2],"data_offsets":[0,8]}})", 8),

@@ -7,16 +7,19 @@
 #include <filesystem>
 #include <string>
 
-#include "libequiv/io/safetensors.h"
-#include "libequiv/tensor/error.h"
 #include "libequiv/families/llama/llama_family.h"
 #include "libequiv/families/registry.h"
+#include "libequiv/io/safetensors.h"
+#include "libequiv/precision/int8_weight.h"
+#include "libequiv/precision/mxfp4.h"
+#include "libequiv/tensor/error.h"
 #include "tests/libequiv/ports/nxd/port_harness.h"
 
 namespace equiv {
 namespace {
 
 using ::equiv::testing::TinyConfig;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
@@ -50,7 +53,9 @@ TEST(StateDictTest, ExpectedParametersFollowTheHfNamesAndShapes) {
   EXPECT_EQ(find("model.layers.1.self_attn.k_proj.bias"), (std::vector<int64_t>{32}));
   EXPECT_TRUE(find("model.layers.1.self_attn.o_proj.bias").empty());  // qwen2: no o bias
   EXPECT_EQ(find("model.layers.0.mlp.down_proj.weight"), (std::vector<int64_t>{128, 320}));
-  EXPECT_EQ(ArchitectureOf(TinyConfig("tiny-llama")).Parameters(TinyConfig("tiny-llama")).back().name, "lm_head.weight");
+  EXPECT_EQ(
+      ArchitectureOf(TinyConfig("tiny-llama")).Parameters(TinyConfig("tiny-llama")).back().name,
+      "lm_head.weight");
 }
 
 TEST(StateDictTest, InitIsSeededPerParameterAtModuleScale) {
@@ -106,6 +111,82 @@ TEST(StateDictTest, LoadNamesWhatIsWrong) {
   EXPECT_THAT(
       [&] { LoadStateDict(path, config); },
       ThrowsMessage<Error>(HasSubstr("unexpected tensor model.layers.2.mlp.up_proj.weight")));
+  std::filesystem::remove(path);
+}
+
+// Raw float32 bytes of a tensor, for WriteSafetensorsRaw beside quantized tensors.
+SafetensorsRawTensor RawF32(const Tensor& t) {
+  const std::span<const float> f = t.f32();
+  return {ElementType::kF32, t.shape(),
+          std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(f.data()),
+                                        f.size() * sizeof(float))};
+}
+
+TEST(StateDictTest, LoadsMxfp4AndInt8ParametersDequantized) {
+  const ModelConfig config = TinyConfig("tiny-llama");
+  const StateDict weights = InitStateDict(config, 3);
+  const std::string q = "model.layers.0.self_attn.q_proj.weight";
+  const std::string up = "model.layers.1.mlp.up_proj.weight";
+  const Mxfp4Tensor q4 = QuantizeMxfp4(q, weights.at(q));
+  const Int8Weight up8 = QuantizeInt8PerChannel(up, weights.at(up));
+  std::vector<std::pair<std::string, SafetensorsRawTensor>> tensors;
+  for (const auto& [name, tensor] : weights) {
+    if (name != q) tensors.emplace_back(name, RawF32(tensor));
+  }
+  tensors.erase(
+      std::find_if(tensors.begin(), tensors.end(), [&](const auto& t) { return t.first == up; }));
+  tensors.emplace_back(q + "_blocks", q4.BlocksView());
+  tensors.emplace_back(q + "_scales", q4.ScalesView());
+  tensors.emplace_back(up, up8.ValuesView());
+  tensors.emplace_back(up + "_scale", RawF32(up8.scales));
+  const std::string path = TempPath("quantized.safetensors");
+  WriteSafetensorsRaw(path, tensors);
+  const StateDict loaded = LoadStateDict(path, config);
+  EXPECT_EQ(loaded.at(q).ToFloats(),
+            DequantizeMxfp4(q, q4.BlocksView(), q4.ScalesView()).ToFloats());
+  EXPECT_EQ(loaded.at(up).ToFloats(), DequantizeInt8(up, up8.ValuesView(), up8.scales).ToFloats());
+  EXPECT_EQ(loaded.at("model.norm.weight").ToFloats(), weights.at("model.norm.weight").ToFloats());
+
+  // One block too few per row: the error names the parameter and the block count.
+  Mxfp4Tensor short_rows = QuantizeMxfp4(q, Tensor(Shape{128, 96}, DType::kF32));
+  tensors.erase(std::find_if(tensors.begin(), tensors.end(),
+                             [&](const auto& t) { return t.first == q + "_blocks"; }));
+  tensors.erase(std::find_if(tensors.begin(), tensors.end(),
+                             [&](const auto& t) { return t.first == q + "_scales"; }));
+  tensors.emplace_back(q + "_blocks", short_rows.BlocksView());
+  tensors.emplace_back(q + "_scales", short_rows.ScalesView());
+  WriteSafetensorsRaw(path, tensors);
+  EXPECT_THAT([&] { LoadStateDict(path, config); },
+              ThrowsMessage<Error>(AllOf(HasSubstr("parameter " + q),
+                                         HasSubstr("holds 3 blocks of 32 per row"),
+                                         HasSubstr("the config needs [128, 128]"))));
+  std::filesystem::remove(path);
+}
+
+TEST(StateDictTest, TransposesMxfp4ExpertsAsHf) {
+  // GPT-OSS: experts.gate_up_proj [E, in, out] ships as blocks [E, out, in / 32, 16].
+  const std::vector<ParameterSpec> specs = {
+      {"experts.gate_up_proj", {2, 64, 3}, ParameterInit::kLinear}};
+  std::vector<float> x(2 * 3 * 64);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = kE2M1Values[i % 16];
+  const Mxfp4Tensor packed =
+      QuantizeMxfp4("experts.gate_up_proj", Tensor::FromFloats(Shape{2, 3, 64}, x));
+  const std::string path = TempPath("experts.safetensors");
+  WriteSafetensorsRaw(path, {{"experts.gate_up_proj_blocks", packed.BlocksView()},
+                             {"experts.gate_up_proj_scales", packed.ScalesView()}});
+  const StateDict loaded = LoadStateDict(path, specs);
+  const Tensor& w = loaded.at("experts.gate_up_proj");
+  ASSERT_EQ(w.shape(), (Shape{2, 64, 3}));
+  for (int e = 0; e < 2; ++e) {
+    for (int k = 0; k < 64; ++k) {
+      for (int r = 0; r < 3; ++r) {
+        ASSERT_EQ(w.Get((e * 64 + k) * 3 + r), x[static_cast<std::size_t>((e * 3 + r) * 64 + k)]);
+      }
+    }
+  }
+  WriteSafetensorsRaw(path, {{"experts.gate_up_proj_blocks", packed.BlocksView()}});
+  EXPECT_THAT([&] { LoadStateDict(path, specs); },
+              ThrowsMessage<Error>(HasSubstr("experts.gate_up_proj_scales is missing")));
   std::filesystem::remove(path);
 }
 

@@ -230,6 +230,25 @@ TEST(SuiteResultsTest, SuiteCasesRoundTripAndAreAbsentWhenUnknown) {
   EXPECT_EQ(back.suite_cases, r.suite_cases);
 }
 
+TEST(SuiteResultsTest, RegimeRoundTripsAndFilesBeforeRegimesAreBf16) {
+  SuiteResults r = Sample();
+  r.regime = "mxfp4-weight";
+  json j = ToJson(r);
+  EXPECT_EQ(j["cases"][0]["worst"]["ref_regime"], j["cases"][0]["worst"]["ref_bf16"]);
+  EXPECT_EQ(ParseSuiteResults(j.dump(), "results.json").regime, "mxfp4-weight");
+  // A file written before regimes: no regime, worst with ref_bf16 only.
+  j.erase("regime");
+  for (json& c : j["cases"]) {
+    if (c["worst"].is_object()) c["worst"].erase("ref_regime");
+  }
+  const SuiteResults old = ParseSuiteResults(j.dump(), "old.json");
+  EXPECT_EQ(old.regime, "bf16");
+  EXPECT_EQ(old.cases[0].worst.ref_bf16, 0.10009765625);
+  j["regime"] = "int4";
+  EXPECT_THAT(ErrorOf([&] { ParseSuiteResults(j.dump(), "bad.json"); }),
+              HasSubstr("bad.json: regime: unknown precision regime \"int4\""));
+}
+
 // The strict reader refuses a duplicate key (nlohmann alone keeps the last value silently) and
 // names where it is.
 TEST(LoadSuiteResultsTest, DuplicateKeysAreRefused) {

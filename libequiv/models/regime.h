@@ -1,0 +1,57 @@
+// A precision regime: how a port's weights are converted and in which precision its activations
+// are rounded. The reference's second run (`ref_regime`, historically `ref_bf16`) runs in the
+// port's regime, so R measures what the port adds beyond the regime's own error
+// (docs/concepts.md, "The baseline follows the regime"; docs/regimes.md).
+//
+//   const Regime regime = ParseRegime("int8-weight");
+//   StateDict w = RegimeWeights(regime, weights, family.Parameters(config));
+//   auto ref_regime = family.MakeReference(config, w, RegimePrecision(regime));
+#ifndef EQUIV_LIBEQUIV_MODELS_REGIME_H_
+#define EQUIV_LIBEQUIV_MODELS_REGIME_H_
+
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "libequiv/models/state_dict.h"
+#include "libequiv/nn/numerics.h"
+
+namespace equiv {
+
+enum class Regime {
+  kBf16,         // weights and activations bf16: today's baseline, the default
+  kFp16,         // weights and activations IEEE half
+  kInt8Weight,   // linear weights int8 per output channel (weight-only), activations bf16
+  kMxfp4Weight,  // linear weights MXFP4 (blocks of 32, E8M0 scales), activations bf16
+};
+
+enum class WeightConversion { kNone, kInt8PerChannel, kMxfp4 };
+
+// "bf16", "fp16", "int8-weight", "mxfp4-weight": the spelling of suites, results and the CLI.
+std::string_view RegimeName(Regime regime);
+// Throws equiv::Error quoting `text` and listing the names.
+Regime ParseRegime(std::string_view text);
+std::string RegimeNames();  // "bf16, fp16, int8-weight, mxfp4-weight"
+
+// The precision every op of the regime's run rounds to (kBf16 for the weight-only regimes).
+nn::Precision RegimePrecision(Regime regime);
+WeightConversion RegimeWeightConversion(Regime regime);
+
+// Whether a regime that converts weights converts this parameter: the linear weights inside
+// the decoder layers (rank 2, or rank 3 for stacked experts); not embeddings, norms, biases,
+// the LM head or a router, which quantized checkpoints keep in float.
+bool IsQuantizedParameter(const ParameterSpec& spec);
+
+// The weights the regime's runs see. For a float checkpoint (`quantized_checkpoint` false):
+// every parameter IsQuantizedParameter picks quantized then dequantized (QuantizeMxfp4 or
+// QuantizeInt8PerChannel, then the exact dequantization); the others as they are. For a
+// checkpoint that shipped quantized (LoadStateDict dequantized it), or a regime without weight
+// conversion, `weights` as they are. Throws equiv::Error naming a parameter the format cannot
+// hold (MXFP4: an input dimension that is not a multiple of 32).
+StateDict RegimeWeights(Regime regime, const StateDict& weights,
+                        std::span<const ParameterSpec> parameters,
+                        bool quantized_checkpoint = false);
+
+}  // namespace equiv
+
+#endif  // EQUIV_LIBEQUIV_MODELS_REGIME_H_

@@ -1,0 +1,55 @@
+// Suites in the precision regimes (models/regime.h): the baseline follows the regime.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "generators/builtin_port_mapping.h"
+#include "libequiv/suite/suite_runner.h"
+#include "tests/libequiv/ports/nxd/port_harness.h"
+
+namespace equiv {
+namespace {
+
+using ::equiv::testing::TinyConfig;
+
+std::vector<CaseResult> RunIn(Regime regime, device::DeviceConfig device = {}) {
+  SuiteSpec spec;
+  spec.config = TinyConfig("tiny-llama");
+  spec.port = BuiltinPortOn(device);
+  spec.regime = regime;
+  spec.inputs = {InputKind::kNormal, InputKind::kOutlierChannels};
+  return RunSuite(spec, InitStateDict(spec.config, spec.weight_seed),
+                  BuiltinPortMapping(spec.config));
+}
+
+std::map<std::string, CaseResult> ByName(const std::vector<CaseResult>& results) {
+  std::map<std::string, CaseResult> out;
+  for (const CaseResult& r : results) out.emplace(r.name, r);
+  return out;
+}
+
+TEST(RegimeSuiteTest, CleanPortPassesInTheWeightRegimes) {
+  for (Regime regime : {Regime::kInt8Weight, Regime::kMxfp4Weight}) {
+    for (const CaseResult& r : RunIn(regime, {.tp_degree = 2})) {
+      EXPECT_TRUE(r.passed) << RegimeName(regime) << " " << r.name << ": " << r.message;
+    }
+  }
+}
+
+TEST(RegimeSuiteTest, TheBaselineFollowsTheRegime) {
+  const auto bf16 = ByName(RunIn(Regime::kBf16));
+  const auto int8 = ByName(RunIn(Regime::kInt8Weight));
+  const auto mxfp4 = ByName(RunIn(Regime::kMxfp4Weight));
+  // A linear's baseline grows with the weight format's error: bf16 < int8 < MXFP4.
+  const std::string mlp = "layers_0_mlp/normal";
+  EXPECT_LT(bf16.at(mlp).baseline_error_norm, int8.at(mlp).baseline_error_norm);
+  EXPECT_LT(int8.at(mlp).baseline_error_norm, mxfp4.at(mlp).baseline_error_norm);
+  // The embedding is not quantized: its baseline is bf16's in every weight regime.
+  EXPECT_EQ(bf16.at("embedding/normal").baseline_error_norm,
+            int8.at("embedding/normal").baseline_error_norm);
+}
+
+}  // namespace
+}  // namespace equiv
