@@ -23,16 +23,24 @@ void MixtralReference::CheckLayer(std::string_view kind, int64_t layer) const {
   }
 }
 
+nn::Matrix MixtralReference::Norm(std::string_view kind, int64_t layer, const nn::Matrix& x) const {
+  return dense_.Run(kind, layer, {x, {}, {}});
+}
+
 nn::Matrix MixtralReference::Moe(int64_t layer, const nn::Matrix& x) const {
   return nn::SparseMoe(x, moe_[layer], nn::RoutingRuleOf(config_), config_.hidden_act, precision_);
 }
 
+nn::Matrix MixtralReference::Experts(int64_t layer, const nn::Matrix& x) const {
+  return nn::EveryExpert(x, moe_[layer], config_.hidden_act, precision_);
+}
+
 MixtralReference::AttentionHalf MixtralReference::Attend(
     int64_t layer, const nn::Matrix& x, const std::vector<int64_t>& positions) const {
-  const nn::Matrix normed = dense_.Run("input_layernorm", layer, {x, {}, {}});
-  const nn::Matrix attn = dense_.Run("attention", layer, {normed, {}, positions});
+  const nn::Matrix attn =
+      dense_.Run("attention", layer, {Norm("input_layernorm", layer, x), {}, positions});
   nn::Matrix h = nn::Rounded(precision_, nn::Matrix(x + attn));
-  nn::Matrix moe_in = dense_.Run("post_attention_layernorm", layer, {h, {}, {}});
+  nn::Matrix moe_in = Norm("post_attention_layernorm", layer, h);
   return {std::move(h), std::move(moe_in)};
 }
 
@@ -51,13 +59,15 @@ nn::Matrix MixtralReference::Layer(int64_t layer, const nn::Matrix& x,
 nn::Matrix MixtralReference::Run(std::string_view kind, int64_t layer,
                                  const ComponentInput& input) const {
   const bool shared = kind == "shared_expert" || kind == "shared_expert_gate";
-  const bool own =
-      kind == "router" || kind == "experts" || kind == "moe" || kind == "decoder_layer" || shared;
+  const bool norm = kind == "input_layernorm" || kind == "post_attention_layernorm";
+  const bool own = kind == "router" || kind == "experts" || kind == "moe" ||
+                   kind == "decoder_layer" || shared || norm;
   if (kind == "mlp") {
     throw Error("reference mlp: " + config_.model_type +
                 "'s MLPs are mixtures of experts (router, experts, moe)");
   }
   if (kind == "causal_lm") return Logits(input.ids);
+  if (kind == "final_norm") return Norm(kind, -1, nn::Rounded(precision_, input.hidden));
   if (!own) return dense_.Run(kind, layer, input);
   CheckLayer(kind, layer);
   if (shared && !moe_[layer].has_shared_expert()) {
@@ -65,13 +75,14 @@ nn::Matrix MixtralReference::Run(std::string_view kind, int64_t layer,
                 " has no shared expert");
   }
   const nn::Matrix x = nn::Rounded(precision_, input.hidden);
+  if (norm) return Norm(kind, layer, x);
   if (kind == "shared_expert") {
     return nn::GatedMlp(x, moe_[layer].shared_expert, config_.hidden_act, precision_);
   }
   if (kind == "shared_expert_gate")
     return nn::Linear(x, moe_[layer].shared_expert_gate, precision_);
   if (kind == "router") return nn::Linear(x, moe_[layer].gate, precision_);
-  if (kind == "experts") return nn::EveryExpert(x, moe_[layer], config_.hidden_act, precision_);
+  if (kind == "experts") return Experts(layer, x);
   if (kind == "moe") return Moe(layer, x);
   return Layer(layer, x, input.positions);
 }
@@ -97,8 +108,7 @@ nn::Matrix MixtralReference::Forward(std::span<const int64_t> ids,
 }
 
 nn::Matrix MixtralReference::Logits(std::span<const int64_t> ids) const {
-  const nn::Matrix h = Forward(ids, nullptr);
-  return dense_.Run("lm_head", -1, {dense_.Run("final_norm", -1, {h, {}, {}}), {}, {}});
+  return dense_.Run("lm_head", -1, {Norm("final_norm", -1, Forward(ids, nullptr)), {}, {}});
 }
 
 std::vector<nn::Matrix> MixtralReference::RouterLogits(std::span<const int64_t> ids) const {

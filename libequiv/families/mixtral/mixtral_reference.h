@@ -1,5 +1,6 @@
 // The mixtral family's reference: HF's MixtralForCausalLM under one precision (and
-// Qwen2MoeForCausalLM, Qwen3MoeForCausalLM: families/qwen_moe/). The attention, norms, embedding
+// Qwen2MoeForCausalLM, Qwen3MoeForCausalLM: families/qwen_moe/; GptOssForCausalLM derives from
+// it, families/gpt_oss/). The attention, norms, embedding
 // and lm_head are the llama family's reference (its MLPs empty); each layer's MoE block is
 // nn::SparseMoe, with Qwen2-MoE's gated shared expert when the weights have one.
 #ifndef EQUIV_LIBEQUIV_FAMILIES_MIXTRAL_MIXTRAL_REFERENCE_H_
@@ -23,8 +24,8 @@ class MixtralReference : public Reference {
                    const std::vector<nn::MoeWeights>& moe, nn::Precision precision);
 
   // Kinds router (logits [n, experts]), experts ([n, experts x hidden]), moe ([n, hidden]),
-  // shared_expert ([n, hidden], ungated), shared_expert_gate (its logit [n, 1]), decoder_layer
-  // and causal_lm here; the rest as the llama reference runs them.
+  // shared_expert ([n, hidden], ungated), shared_expert_gate (its logit [n, 1]), the norms,
+  // decoder_layer and causal_lm here; the rest as the llama reference runs them.
   nn::Matrix Run(std::string_view kind, int64_t layer, const ComponentInput& input) const override;
   nn::Matrix Logits(std::span<const int64_t> ids) const override;
   std::vector<nn::Matrix> RouterLogits(std::span<const int64_t> ids) const override;
@@ -33,9 +34,18 @@ class MixtralReference : public Reference {
                                 const ComponentInput& input) const override;
   nn::Precision precision() const override { return precision_; }
 
+ protected:
+  // The steps a family built on Mixtral's decoder layer changes (families/gpt_oss): its norms
+  // (input_layernorm, post_attention_layernorm, final_norm: the llama reference's here), its
+  // MoE block and its experts' unweighted outputs. `x` is rounded to the precision.
+  virtual nn::Matrix Norm(std::string_view kind, int64_t layer, const nn::Matrix& x) const;
+  virtual nn::Matrix Moe(int64_t layer, const nn::Matrix& x) const;
+  virtual nn::Matrix Experts(int64_t layer, const nn::Matrix& x) const;
+  const ModelConfig& config() const { return config_; }
+  const nn::MoeWeights& moe(int64_t layer) const { return moe_[layer]; }
+
  private:
   void CheckLayer(std::string_view kind, int64_t layer) const;  // throws for a bad layer
-  nn::Matrix Moe(int64_t layer, const nn::Matrix& x) const;
   // A decoder layer's first half, h = x + attn(norm1(x)), and the MoE block's input norm2(h).
   struct AttentionHalf {
     nn::Matrix h, moe_in;
