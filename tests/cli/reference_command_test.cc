@@ -31,6 +31,22 @@ std::string Temp(const std::string& name) {
   return (std::filesystem::path(::testing::TempDir()) / name).string();
 }
 
+// `equiv reference` runs the module `path` of `config` on the .npy `input` and says `says`
+// (its component, precision and shape).
+void ExpectRuns(const std::string& config, const std::string& path, const std::string& input,
+                const std::string& precision, const std::string& says) {
+  std::ostringstream out, err;
+  ASSERT_EQ(RunReference({.config = config,
+                          .components = {path},
+                          .input = input,
+                          .precision = precision,
+                          .output = Temp("runs_y.npy")},
+                         out, err),
+            kExitPassed)
+      << path << ": " << err.str();
+  EXPECT_THAT(out.str(), HasSubstr(says)) << config << " " << path;
+}
+
 // What `equiv reference` writes is what the reference component computes.
 TEST(ReferenceCommandTest, RunsTheComponentOnTheInput) {
   const Tensor x = RandomNormal(Shape({6, 128}), 3);
@@ -165,25 +181,14 @@ TEST(ReferenceCommandTest, ReadsOnlyTheComponentsParameters) {
 TEST(ReferenceCommandTest, RunsMixtralsRouterExpertsAndBlock) {
   const std::string config = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-mixtral.json";
   const Tensor x = RandomNormal(Shape({5, 128}), 4);
-  const std::string input = Temp("moe_x.npy"), output = Temp("moe_y.npy");
+  const std::string input = Temp("moe_x.npy");
   WriteNpy(input, x.view());
   const std::pair<const char*, const char*> paths[] = {
       {"model.layers.0.block_sparse_moe.gate", "router (bf16) [5, 4]"},
       {"model.layers.1.block_sparse_moe.experts", "experts (bf16) [5, 512]"},
       {"model.layers.1.block_sparse_moe", "moe (bf16) [5, 128]"},
       {"model.layers.0", "decoder_layer (bf16) [5, 128]"}};
-  for (const auto& [path, says] : paths) {
-    std::ostringstream out, err;
-    ASSERT_EQ(RunReference({.config = config,
-                            .components = {path},
-                            .input = input,
-                            .precision = "bf16",
-                            .output = output},
-                           out, err),
-              kExitPassed)
-        << path << ": " << err.str();
-    EXPECT_THAT(out.str(), HasSubstr(says)) << path;
-  }
+  for (const auto& [path, says] : paths) ExpectRuns(config, path, input, "bf16", says);
 }
 
 // Gemma 3: every module set the built-in port's mapping maps (the q/k norms over heads, the
@@ -235,7 +240,7 @@ TEST(ReferenceCommandTest, RunsEveryGemma3ModuleTheMappingMaps) {
 TEST(ReferenceCommandTest, RunsQwenMoeRoutersExpertsAndSharedExpert) {
   const std::string configs = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/";
   const Tensor x = RandomNormal(Shape({5, 128}), 4);
-  const std::string input = Temp("qmoe_x.npy"), output = Temp("qmoe_y.npy");
+  const std::string input = Temp("qmoe_x.npy");
   WriteNpy(input, x.view());
   const std::tuple<const char*, const char*, const char*> paths[] = {
       {"tiny-qwen2-moe.json", "model.layers.0.mlp.gate", "router (fp32) [5, 4]"},
@@ -248,16 +253,7 @@ TEST(ReferenceCommandTest, RunsQwenMoeRoutersExpertsAndSharedExpert) {
       {"tiny-qwen3-moe.json", "model.layers.0.mlp", "moe (fp32) [5, 128]"},
       {"tiny-qwen3-moe.json", "model.layers.1", "decoder_layer (fp32) [5, 128]"}};
   for (const auto& [config, path, says] : paths) {
-    std::ostringstream out, err;
-    ASSERT_EQ(RunReference({.config = configs + config,
-                            .components = {path},
-                            .input = input,
-                            .precision = "fp32",
-                            .output = output},
-                           out, err),
-              kExitPassed)
-        << path << ": " << err.str();
-    EXPECT_THAT(out.str(), HasSubstr(says)) << config << " " << path;
+    ExpectRuns(configs + config, path, input, "fp32", says);
   }
 }
 
@@ -265,7 +261,7 @@ TEST(ReferenceCommandTest, RunsQwenMoeRoutersExpertsAndSharedExpert) {
 // [n, experts], the experts every expert on every token unweighted.
 TEST(ReferenceCommandTest, RunsGptOssModules) {
   const std::string config = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-gpt-oss.json";
-  const std::string input = Temp("gptoss_x.npy"), output = Temp("gptoss_y.npy");
+  const std::string input = Temp("gptoss_x.npy");
   WriteNpy(input, RandomNormal(Shape({5, 96}), 5).view());
   const std::pair<const char*, const char*> paths[] = {
       {"model.layers.0.input_layernorm", "input_layernorm (fp32) [5, 96]"},
@@ -277,18 +273,7 @@ TEST(ReferenceCommandTest, RunsGptOssModules) {
       {"model.layers.0.mlp", "moe (fp32) [5, 96]"},
       {"model.layers.1", "decoder_layer (fp32) [5, 96]"},
       {"model.norm", "final_norm (fp32) [5, 96]"}};
-  for (const auto& [path, says] : paths) {
-    std::ostringstream out, err;
-    ASSERT_EQ(RunReference({.config = config,
-                            .components = {path},
-                            .input = input,
-                            .precision = "fp32",
-                            .output = output},
-                           out, err),
-              kExitPassed)
-        << path << ": " << err.str();
-    EXPECT_THAT(out.str(), HasSubstr(says)) << path;
-  }
+  for (const auto& [path, says] : paths) ExpectRuns(config, path, input, "fp32", says);
 }
 
 TEST(ReferenceCommandTest, ErrorsNameWhatIsWrong) {
