@@ -106,7 +106,7 @@ TEST(CompareCommandTest, SafetensorsTensorSpecs) {
 }
 
 TEST(CompareCommandTest, IncompleteTripleInADumpIsAnError) {
-  const std::string path = testing::TempDir() + "incomplete.safetensors";
+  const std::string path = testing_support::TestDir() + "/incomplete.safetensors";
   const Tensor t = Tensor::FromFloats(Shape{2}, std::vector<float>{1.0f, 2.0f});
   WriteSafetensors(path, {{"a.ref_fp32", t}, {"a.ref_bf16", t}});
   const CommandRun run = Compare({path});
@@ -140,7 +140,7 @@ TEST(CompareCommandTest, BadInputsAreErrorsThatNameThem) {
 
 // What PyTorch dumps ([1, n, f]) and what equiv reference writes ([n, f]) compare as one pair.
 TEST(CompareCommandTest, ABatchOfOneIsSqueezedOnEveryTensor) {
-  const std::string dir = testing_support::TestDir("compare_command_test");
+  const std::string dir = testing_support::TestDir();
   std::vector<float> f(32), b(32);
   for (int i = 0; i < 32; ++i) {
     f[i] = static_cast<float>(i) / 7;
@@ -156,7 +156,7 @@ TEST(CompareCommandTest, ABatchOfOneIsSqueezedOnEveryTensor) {
 
 // compare --results: a suite results file, labelled from the module paths, that report reads.
 TEST(CompareCommandTest, ResultsFileIsLabelledAndReportReadsIt) {
-  const std::string dir = testing_support::TestDir("compare_command_test");
+  const std::string dir = testing_support::TestDir();
   const std::string dump = dir + "/rope.safetensors";
   testing_support::WriteDump(dump, {{.name = "model.layers.0.mlp/normal", .r = 1},
                                     {.name = "model.layers.0.self_attn/long_sequence",
@@ -193,7 +193,7 @@ TEST(CompareCommandTest, ResultsFileIsLabelledAndReportReadsIt) {
 
 // The JSON of compare is not a results file: report says what to do instead.
 TEST(CompareCommandTest, ReportGivenCompareJsonSaysWhatToDo) {
-  const std::string dir = testing_support::TestDir("compare_command_test");
+  const std::string dir = testing_support::TestDir();
   const std::string json = testing_support::WriteText(
       dir + "/compare.json", Compare({kData + "dump.safetensors"}, /*json=*/true).out);
   std::ostringstream out, err;

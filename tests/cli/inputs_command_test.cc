@@ -31,7 +31,7 @@ InputsRun Inputs(InputsArgs args) {
 }
 
 TEST(InputsCommandTest, WritesEachComponentsInputsInTheLayoutFeedReads) {
-  const std::string dir = testing_support::TestDir("inputs_command_test") + "/inputs";
+  const std::string dir = testing_support::TestDir() + "/inputs";
   const InputsRun run = Inputs({.config = kConfig, .output = dir});
   ASSERT_EQ(run.code, kExitPassed) << run.err;
   // tiny-llama: rope scaling from 64 original positions, 3 x 64 = 192 < 256 keys.
@@ -66,14 +66,14 @@ TEST(InputsCommandTest, WritesEachComponentsInputsInTheLayoutFeedReads) {
   EXPECT_TRUE(found);
 
   // Seeded: the same bytes on every run.
-  const std::string again = testing_support::TestDir("inputs_command_test") + "/again";
+  const std::string again = testing_support::TestDir() + "/again";
   ASSERT_EQ(Inputs({.config = kConfig, .output = again}).code, kExitPassed);
   EXPECT_EQ(ReadText(again + "/attention/long_sequence/hidden.npy"),
             ReadText(dir + "/attention/long_sequence/hidden.npy"));
 }
 
 TEST(InputsCommandTest, KindsAndLengthsAreChosen) {
-  const std::string dir = testing_support::TestDir("inputs_command_test");
+  const std::string dir = testing_support::TestDir();
   const InputsRun run = Inputs({.config = kConfig,
                                 .output = dir + "/long",
                                 .kinds = {"long_sequence"},
@@ -86,7 +86,7 @@ TEST(InputsCommandTest, KindsAndLengthsAreChosen) {
 }
 
 TEST(InputsCommandTest, ErrorsExitTwoNamingTheOption) {
-  const std::string dir = testing_support::TestDir("inputs_command_test");
+  const std::string dir = testing_support::TestDir();
   InputsRun run = Inputs({.config = kConfig, .output = dir, .kinds = {"long"}});
   EXPECT_EQ(run.code, kExitError);
   EXPECT_THAT(run.err, HasSubstr("equiv inputs: --kinds: "));

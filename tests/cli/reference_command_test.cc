@@ -19,6 +19,7 @@
 #include "libequiv/io/npy.h"
 #include "libequiv/models/regime.h"
 #include "libequiv/random/random_tensor.h"
+#include "tests/support/test_files.h"
 
 namespace equiv::cli {
 namespace {
@@ -27,9 +28,7 @@ using ::testing::HasSubstr;
 
 const std::string kConfig = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-llama.json";
 
-std::string Temp(const std::string& name) {
-  return (std::filesystem::path(::testing::TempDir()) / name).string();
-}
+std::string Temp(const std::string& name) { return testing_support::TestDir() + "/" + name; }
 
 // `equiv reference` runs the module `path` of `config` on the .npy `input` and says `says`
 // (its component, precision and shape).

@@ -5,12 +5,11 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "libequiv/analysis/localization.h"
 #include "libequiv/results/suite_results.h"
+#include "tests/support/test_files.h"
 
 namespace equiv::cli {
 namespace {
@@ -19,24 +18,13 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-std::string Dir() {
-  const std::string dir = ::testing::TempDir() + "/report_command_test";
-  std::filesystem::create_directories(dir);
-  return dir;
-}
+std::string Dir() { return testing_support::TestDir(); }
 
 std::string Write(const std::string& name, const std::string& text) {
-  const std::string path = Dir() + "/" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
+  return testing_support::WriteText(Dir() + "/" + name, text);
 }
 
-std::string Read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string Read(const std::string& path) { return testing_support::ReadText(path); }
 
 SuiteResults Results() {
   SuiteResults r;

@@ -20,7 +20,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-std::string Dir() { return testing_support::TestDir("report_markdown_test"); }
+std::string Dir() { return testing_support::TestDir(); }
 
 std::string Write(const std::string& name, const std::string& text) {
   return testing_support::WriteText(Dir() + "/" + name, text);

@@ -10,6 +10,7 @@
 #include "libequiv/results/results_writer.h"
 #include "libequiv/results/shard.h"
 #include "libequiv/results/suite_results.h"
+#include "tests/support/test_files.h"
 
 namespace equiv::cli {
 namespace {
@@ -34,7 +35,7 @@ CaseResult Case(std::string name, std::string c, int64_t order, double r, bool p
 
 std::string Write(const std::string& name, std::optional<Shard> shard,
                   const std::vector<CaseResult>& cases) {
-  const std::string path = (std::filesystem::path(::testing::TempDir()) / name).string();
+  const std::string path = testing_support::TestDir() + "/" + name;
   SuiteResults header;
   header.suite = "s";
   header.shard = shard;
@@ -50,7 +51,7 @@ TEST(MergeCommandTest, MergesShardsIntoOneFile) {
       Write("m.shard-1-of-2.json", Shard{0, 2}, {Case("layers_0_mlp", "mlp", 0, 1.0, true)});
   const std::string b = Write("m.shard-2-of-2.json", Shard{1, 2},
                               {Case("layers_0_attention", "attention", 1, 5.0, false)});
-  const std::string merged = (std::filesystem::path(::testing::TempDir()) / "m.json").string();
+  const std::string merged = testing_support::TestDir() + "/m.json";
   std::ostringstream out, err;
   ASSERT_EQ(RunMerge({.shards = {a, b}, .output = merged}, out, err), kExitPassed) << err.str();
   EXPECT_THAT(out.str(), HasSubstr("2 shards, 2 cases (1 passed, 1 failed"));

@@ -21,7 +21,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using testing_support::LogitsDump;
 
-std::string Dir() { return testing_support::TestDir("teacher_forced_command_test"); }
+std::string Dir() { return testing_support::TestDir(); }
 
 struct CommandRun {
   int code;

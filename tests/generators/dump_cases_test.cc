@@ -21,7 +21,7 @@ using testing_support::DumpedTriple;
 using testing_support::ErrorOf;
 using testing_support::WriteDump;
 
-std::string Dir() { return testing_support::TestDir("dump_cases_test"); }
+std::string Dir() { return testing_support::TestDir(); }
 
 ModelConfig TinyLlama() {
   return LoadModelConfig(std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/tiny-llama.json");

@@ -11,11 +11,12 @@
 
 namespace equiv::testing_support {
 
-// TempDir()/<program>/<test name>, created: ctest -j runs the tests of one program in parallel
-// processes, so a folder shared by its tests would have them overwrite each other's files.
-inline std::string TestDir(const std::string& program) {
-  const std::string dir = ::testing::TempDir() + "/" + program + "/" +
-                          ::testing::UnitTest::GetInstance()->current_test_info()->name();
+// TempDir()/<test suite>/<test name>, created: ctest -j runs the tests of one program in
+// parallel processes, so a folder shared by its tests would have them overwrite each other's
+// files. Every test that writes a file writes it here.
+inline std::string TestDir() {
+  const ::testing::TestInfo* test = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string dir = ::testing::TempDir() + "/" + test->test_suite_name() + "/" + test->name();
   std::filesystem::create_directories(dir);
   return dir;
 }

@@ -10,6 +10,7 @@
 
 #include "libequiv/families/registry.h"
 #include "libequiv/tensor/error.h"
+#include "tests/support/test_files.h"
 
 namespace equiv {
 namespace {
@@ -745,7 +746,7 @@ TEST(ModelConfigErrorTest, SourceAndPathNameTheFile) {
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), directory + ": is a directory");
   }
-  const std::string path = ::testing::TempDir() + "model_config_test_broken.json";
+  const std::string path = testing_support::TestDir() + "/broken.json";
   std::ofstream(path) << "{\"model_type\": \"llama\", \"hidden_size\": -3}";
   try {
     LoadModelConfig(path);

@@ -18,6 +18,7 @@
 #include "libequiv/io/safetensors.h"
 #include "tests/support/error_of.h"
 #include "tests/support/files.h"
+#include "tests/support/test_files.h"
 
 namespace equiv {
 namespace {
@@ -31,7 +32,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 std::string FreshDir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "/atomic_file_test_" + name;
+  const std::string dir = testing_support::TestDir() + "/" + name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;

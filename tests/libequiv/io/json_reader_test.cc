@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tests/support/error_of.h"
+#include "tests/support/test_files.h"
 
 namespace equiv {
 namespace {
@@ -79,7 +80,7 @@ TEST(JsonReaderTest, DepthAndSizeAreCapped) {
 }
 
 TEST(JsonReaderTest, ReadJsonFileCapsTheFileAndNamesIt) {
-  const std::string path = ::testing::TempDir() + "/json_reader_big.json";
+  const std::string path = testing_support::TestDir() + "/big.json";
   std::ofstream(path) << "[" << std::string(100, ' ') << "]";
   EXPECT_EQ(ErrorOf([&] { ReadJsonFile(path, {.max_bytes = 50}); }),
             path + ": is 102 bytes, more than the limit of 50 bytes");

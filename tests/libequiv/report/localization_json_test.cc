@@ -8,6 +8,7 @@
 #include <string>
 
 #include "tests/support/error_of.h"
+#include "tests/support/test_files.h"
 
 namespace equiv {
 namespace {
@@ -73,7 +74,7 @@ TEST(LocalizationJsonTest, ErrorsNameTheField) {
 }
 
 TEST(LoadLocalizationTest, ErrorsNameThePath) {
-  const std::string dir = ::testing::TempDir() + "/localization_json_test";
+  const std::string dir = testing_support::TestDir();
   std::filesystem::create_directories(dir);
   EXPECT_THAT(ErrorOf([&] { LoadLocalization(dir + "/missing.json"); }),
               HasSubstr(dir + "/missing.json: cannot open: No such file or directory"));

@@ -12,6 +12,7 @@
 #include "libequiv/results/results_writer.h"
 #include "libequiv/results/suite_results.h"
 #include "tests/support/error_of.h"
+#include "tests/support/test_files.h"
 
 namespace equiv {
 namespace {
@@ -224,7 +225,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<MergeError>& info) { return info.param.what; });
 
 TEST(MergeShardFilesTest, MergesWrittenFilesAndNamesTheBadOne) {
-  const std::string dir = ::testing::TempDir() + "/shard_test_files";
+  const std::string dir = testing_support::TestDir() + "/files";
   std::filesystem::remove_all(dir);
   std::vector<std::string> paths;
   for (SuiteResults& shard : Split(7)) {

@@ -13,6 +13,7 @@
 
 #include "libequiv/metrics/error_distribution.h"
 #include "tests/support/error_of.h"
+#include "tests/support/test_files.h"
 
 namespace equiv {
 namespace {
@@ -327,7 +328,7 @@ INSTANTIATE_TEST_SUITE_P(
     [](const ::testing::TestParamInfo<Malformed>& info) { return info.param.what; });
 
 std::string WriteFile(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/suite_results_test_" + name;
+  const std::string path = testing_support::TestDir() + "/" + name;
   std::ofstream(path, std::ios::binary) << text;
   return path;
 }
@@ -338,7 +339,7 @@ TEST(LoadSuiteResultsTest, ReadsWhatWasWritten) {
 }
 
 TEST(LoadSuiteResultsTest, ErrorsNameThePath) {
-  const std::string missing = ::testing::TempDir() + "/suite_results_test_absent.json";
+  const std::string missing = testing_support::TestDir() + "/absent.json";
   EXPECT_THAT(ErrorOf([&] { LoadSuiteResults(missing); }),
               HasSubstr(missing + ": cannot open: No such file or directory"));
   EXPECT_THAT(ErrorOf([&] { LoadSuiteResults(::testing::TempDir()); }),
