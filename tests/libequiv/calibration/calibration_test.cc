@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "tests/support/error_of.h"
+#include "tests/support/test_files.h"
 
 namespace equiv {
 namespace {
@@ -133,7 +134,7 @@ TEST(CalibrationJsonTest, SuitesReadTheTausAndIgnoreTheRest) {
   EXPECT_EQ(json["evidence"]["teacher_forced_runs"], 0);
   EXPECT_FALSE(json.contains("teacher_forced"));  // readers keep the default criteria
 
-  const std::string path = (std::filesystem::temp_directory_path() / "equiv_calib.json").string();
+  const std::string path = testing_support::TestDir() + "/equiv_calib.json";
   WriteCalibration(c, path);
   EXPECT_EQ(LoadThresholds(path), c.components.thresholds);
   EXPECT_EQ(TeacherForcedCriteriaFromJson(json, "c.json").tau, TeacherForcedCriteria{}.tau);

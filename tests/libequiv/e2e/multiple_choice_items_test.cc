@@ -16,6 +16,7 @@
 #include "libequiv/families/registry.h"
 #include "tests/libequiv/e2e/e2e_support.h"
 #include "tests/support/error_of.h"
+#include "tests/support/test_files.h"
 
 namespace equiv {
 namespace {
@@ -90,7 +91,7 @@ TEST(ParseMultipleChoiceTest, NamesLineFieldAndValue) {
 }
 
 TEST(LoadMultipleChoiceTest, NamesTheFile) {
-  const std::string path = (std::filesystem::temp_directory_path() / "equiv_mc_bad.jsonl").string();
+  const std::string path = testing_support::TestDir() + "/equiv_mc_bad.jsonl";
   std::ofstream(path) << R"({"prompt": [1], "choices": [[2], [3]], "answer": 5})"
                       << "\n";
   EXPECT_EQ(ErrorOf([&] { LoadMultipleChoice(path); }),
@@ -170,7 +171,7 @@ TEST(GreedyMultipleChoiceTest, TinyFileIsReproducible) {
   std::ostringstream text;
   text << in.rdbuf();
   if (text.str() != expected) {
-    const std::string fresh = ::testing::TempDir() + "multiple_choice_tiny.jsonl";
+    const std::string fresh = testing_support::TestDir() + "/multiple_choice_tiny.jsonl";
     std::ofstream(fresh, std::ios::binary) << expected;
     ADD_FAILURE() << kTinyFile << " differs from GreedyMultipleChoice(tiny-llama, " << kTinyCount
                   << ", seed " << kTinySeed << "); to take the new one: cp " << fresh << " "

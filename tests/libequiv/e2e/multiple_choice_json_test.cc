@@ -11,6 +11,7 @@
 
 #include "tests/libequiv/e2e/e2e_support.h"
 #include "tests/support/error_of.h"
+#include "tests/support/test_files.h"
 
 namespace equiv {
 namespace {
@@ -24,8 +25,8 @@ const MultipleChoiceResult& Failing() {
     const auto& m = testing_support::Tiny("tiny-llama");
     MultipleChoiceSet set = GreedyMultipleChoice(m.config, m.weights, 20, 3);
     set.items[0].choices[1] = {7, 8, 9};  // a choice of its own length
-    MultipleChoiceResult r =
-        RunMultipleChoice(m.config, m.weights, BuiltinPortOn({.tp_degree = 2}, {"qkv_concat_order"}), set);
+    MultipleChoiceResult r = RunMultipleChoice(
+        m.config, m.weights, BuiltinPortOn({.tp_degree = 2}, {"qkv_concat_order"}), set);
     r.model = "tiny-llama";
     return r;
   }();
@@ -104,7 +105,7 @@ TEST(MultipleChoiceJsonTest, RefusesWhatItCannotTrust) {
   j = good;
   j["message"] = "all good";
   EXPECT_THAT(ErrorFor(j), HasSubstr("mc.json: message is \"all good\", but the results give "));
-  const std::string path = (std::filesystem::temp_directory_path() / "equiv_mc.json").string();
+  const std::string path = testing_support::TestDir() + "/equiv_mc.json";
   std::ofstream(path) << good.dump(2);
   EXPECT_EQ(LoadMultipleChoiceResult(path).message, Failing().message);
   EXPECT_THAT(ErrorOf([] { LoadMultipleChoiceResult("/nonexistent/mc.json"); }),

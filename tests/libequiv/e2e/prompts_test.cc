@@ -10,6 +10,7 @@
 
 #include "tests/libequiv/e2e/e2e_support.h"
 #include "tests/support/error_of.h"
+#include "tests/support/test_files.h"
 
 namespace equiv {
 namespace {
@@ -18,7 +19,7 @@ using ::testing::HasSubstr;
 using testing_support::ErrorOf;
 
 std::string WriteFile(const std::string& name, const std::string& text) {
-  const std::string path = (std::filesystem::temp_directory_path() / name).string();
+  const std::string path = testing_support::TestDir() + "/" + name;
   std::ofstream(path) << text;
   return path;
 }

@@ -21,7 +21,8 @@ std::vector<Prompt> Prompts() { return SeededPrompts(3, 8, 256, 7); }
 
 TEST(SmokeTest, CleanPortMatches) {
   const auto& m = Tiny("tiny-llama");
-  const SmokeTestResult r = RunSmokeTest(m.config, m.weights, BuiltinPortOn({.tp_degree = 2}), Prompts(), 8);
+  const SmokeTestResult r =
+      RunSmokeTest(m.config, m.weights, BuiltinPortOn({.tp_degree = 2}), Prompts(), 8);
   std::cout << "[ MEASURED ] clean tp2 match rate " << FormatFull(r.match_rate) << "\n";
   ASSERT_EQ(r.prompts.size(), 3u);
   EXPECT_EQ(r.threshold, 0.3);
@@ -35,8 +36,8 @@ TEST(SmokeTest, CleanPortMatches) {
 
 TEST(SmokeTest, BrokenPortDiverges) {
   const auto& m = Tiny("tiny-llama");
-  const SmokeTestResult r =
-      RunSmokeTest(m.config, m.weights, BuiltinPortOn({}, {"attention_scale_missing"}), Prompts(), 8);
+  const SmokeTestResult r = RunSmokeTest(
+      m.config, m.weights, BuiltinPortOn({}, {"attention_scale_missing"}), Prompts(), 8);
   std::cout << "[ MEASURED ] attention_scale_missing match rate " << FormatFull(r.match_rate)
             << "\n";
   EXPECT_FALSE(r.passed);
@@ -46,9 +47,9 @@ TEST(SmokeTest, BrokenPortDiverges) {
     EXPECT_EQ(p.reference[*p.first_divergence] == p.port[*p.first_divergence], false);
   }
   // The threshold is the caller's: at 0 anything is alive.
-  EXPECT_TRUE(
-      RunSmokeTest(m.config, m.weights, BuiltinPortOn({}, {"attention_scale_missing"}), Prompts(), 8, 0.0)
-          .passed);
+  EXPECT_TRUE(RunSmokeTest(m.config, m.weights, BuiltinPortOn({}, {"attention_scale_missing"}),
+                           Prompts(), 8, 0.0)
+                  .passed);
 }
 
 TEST(SmokeTest, JsonRoundTripsAndIsChecked) {

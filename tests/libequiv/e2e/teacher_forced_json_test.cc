@@ -12,6 +12,7 @@
 #include "libequiv/e2e/teacher_forcing.h"
 #include "tests/libequiv/e2e/e2e_support.h"
 #include "tests/support/error_of.h"
+#include "tests/support/test_files.h"
 
 namespace equiv {
 namespace {
@@ -99,7 +100,7 @@ TEST(TeacherForcedJsonTest, NamesThePathOfWhatItRefuses) {
 }
 
 TEST(TeacherForcedJsonTest, LoadsAFile) {
-  const std::string path = (std::filesystem::temp_directory_path() / "equiv_tf.json").string();
+  const std::string path = testing_support::TestDir() + "/equiv_tf.json";
   std::ofstream(path) << ToJson(Failing()).dump(2);
   EXPECT_EQ(ToJson(LoadTeacherForcedResult(path)), ToJson(Failing()));
   std::ofstream(path) << "{\"schema\": ";

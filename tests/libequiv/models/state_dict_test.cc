@@ -14,6 +14,7 @@
 #include "libequiv/precision/mxfp4.h"
 #include "libequiv/tensor/error.h"
 #include "tests/libequiv/ports/nxd/port_harness.h"
+#include "tests/support/test_files.h"
 
 namespace equiv {
 namespace {
@@ -24,7 +25,7 @@ using ::testing::HasSubstr;
 using ::testing::ThrowsMessage;
 
 std::string TempPath(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("equiv_state_dict_" + name)).string();
+  return testing_support::TestDir() + "/equiv_state_dict_" + name;
 }
 
 double Stddev(const Tensor& t) {
