@@ -1,6 +1,7 @@
 # Run by the build (cmake -P): every #include "folder/..." of a library's files must name a
-# header of the library itself or of a library below it (EquivLibrary.cmake). Prints every
-# violation, then fails; on success touches STAMP.
+# header of the library itself or of a library below it (EquivLibrary.cmake), and a header in
+# an internal/ folder only from its own library (examples: never). Prints every violation,
+# then fails; on success touches STAMP.
 #   cmake -DMANIFEST=equiv_layering.cmake -DSOURCE_DIR=... -DSTAMP=... -P EquivCheckLayering.cmake
 cmake_minimum_required(VERSION 3.25)
 include("${MANIFEST}")
@@ -37,6 +38,12 @@ foreach(name IN LISTS EQUIV_LIBRARIES)
       foreach(line IN LISTS includes)
         string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]*)\".*" "\\1" header "${line}")
         _owner("${header}" owner)
+        if(header MATCHES "/internal/" AND NOT owner STREQUAL "" AND NOT owner STREQUAL name)
+          string(APPEND violations
+                 "  ${relative} includes ${header}: an internal/ header is for equiv::${owner}'s "
+                 "own files (include a public header of equiv::${owner} instead)\n")
+          continue()
+        endif()
         if(owner STREQUAL "" OR owner STREQUAL name OR owner IN_LIST EQUIV_LIBRARY_${name}_ALLOWED)
           continue()
         endif()
@@ -50,6 +57,19 @@ foreach(name IN LISTS EQUIV_LIBRARIES)
                "equiv::${owner} (the libraries below it: ${below})\n")
       endforeach()
     endforeach()
+  endforeach()
+endforeach()
+
+# The examples are what users write: public headers only.
+file(GLOB_RECURSE example_files "${SOURCE_DIR}/examples/*.cpp" "${SOURCE_DIR}/examples/*.cc"
+     "${SOURCE_DIR}/examples/*.h")
+foreach(file IN LISTS example_files)
+  file(STRINGS "${file}" includes REGEX "^[ \t]*#[ \t]*include[ \t]*\"[^\"]*/internal/")
+  file(RELATIVE_PATH relative "${SOURCE_DIR}" "${file}")
+  foreach(line IN LISTS includes)
+    string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]*)\".*" "\\1" header "${line}")
+    string(APPEND violations
+           "  ${relative} includes ${header}: an example uses the public headers only\n")
   endforeach()
 endforeach()
 

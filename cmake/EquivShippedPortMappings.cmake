@@ -4,7 +4,7 @@
 #   equiv_shipped_port_mappings(OUT_FILE)
 #
 # writes a source defining ShippedPortMappingJson(family) (libequiv/families/
-# shipped_port_mappings.h) and sets OUT_FILE to its path. A new or edited file re-runs it.
+# internal/shipped_port_mappings.h) and sets OUT_FILE to its path. A new or edited file re-runs it.
 function(equiv_shipped_port_mappings out_file)
   file(GLOB mapping_files CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/configs/mappings/*-port.json")
   list(SORT mapping_files)
@@ -21,6 +21,6 @@ function(equiv_shipped_port_mappings out_file)
   endforeach()
   set(EQUIV_MAPPING_CASES "${cases}")
   set(path "${CMAKE_CURRENT_BINARY_DIR}/generated/shipped_port_mappings.cc")
-  configure_file("${PROJECT_SOURCE_DIR}/libequiv/families/shipped_port_mappings.cc.in" "${path}" @ONLY)
+  configure_file("${PROJECT_SOURCE_DIR}/libequiv/families/internal/shipped_port_mappings.cc.in" "${path}" @ONLY)
   set(${out_file} "${path}" PARENT_SCOPE)
 endfunction()

@@ -9,7 +9,7 @@
 
 #include "libequiv/e2e/teacher_forced_json.h"
 #include "libequiv/io/json_reader.h"
-#include "libequiv/report/report_plots.h"
+#include "libequiv/report/internal/report_plots.h"
 #include "libequiv/tensor/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

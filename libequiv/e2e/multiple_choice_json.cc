@@ -4,7 +4,7 @@
 #include <utility>
 #include <vector>
 
-#include "libequiv/e2e/json_fields.h"
+#include "libequiv/e2e/internal/json_fields.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/io/number_format.h"
 #include "libequiv/tensor/error.h"

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "generators/input_generator.h"
-#include "libequiv/e2e/json_fields.h"
+#include "libequiv/e2e/internal/json_fields.h"
 #include "libequiv/io/json_show.h"
 #include "libequiv/random/counter_rng.h"
 #include "libequiv/tensor/error.h"

@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "libequiv/e2e/greedy.h"
-#include "libequiv/e2e/json_fields.h"
+#include "libequiv/e2e/internal/json_fields.h"
 #include "libequiv/e2e/teacher_forcing.h"
 #include "libequiv/families/registry.h"
 #include "libequiv/io/json_show.h"

@@ -3,7 +3,7 @@
 #include <string>
 #include <utility>
 
-#include "libequiv/e2e/json_fields.h"
+#include "libequiv/e2e/internal/json_fields.h"
 #include "libequiv/e2e/teacher_forced_judge.h"
 #include "libequiv/io/json_reader.h"
 #include "libequiv/io/json_show.h"

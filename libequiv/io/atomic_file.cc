@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <utility>
 
-#include "libequiv/io/regular_file.h"
+#include "libequiv/io/internal/regular_file.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "libequiv/io/element_type.h"
-#include "libequiv/io/mapped_file.h"
+#include "libequiv/io/internal/mapped_file.h"
 #include "libequiv/tensor/dtype.h"
 #include "libequiv/tensor/shape.h"
 #include "libequiv/tensor/tensor_view.h"

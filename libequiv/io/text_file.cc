@@ -6,7 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "libequiv/io/regular_file.h"
+#include "libequiv/io/internal/regular_file.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {

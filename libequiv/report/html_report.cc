@@ -6,9 +6,9 @@
 #include <vector>
 
 #include "libequiv/io/number_format.h"
-#include "libequiv/report/html_escape.h"
-#include "libequiv/report/report_plots.h"
-#include "libequiv/report/svg_plot.h"
+#include "libequiv/report/internal/html_escape.h"
+#include "libequiv/report/internal/report_plots.h"
+#include "libequiv/report/internal/svg_plot.h"
 
 namespace equiv {
 namespace {

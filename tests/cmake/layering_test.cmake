@@ -1,6 +1,6 @@
 # The layering check (cmake/EquivLibrary.cmake, EquivCheckLayering.cmake) refuses what it must:
-# an #include of a library that is not below the includer, and libraries that depend on each
-# other in a cycle. Run by CTest:
+# an #include of a library that is not below the includer, an internal/ header included from
+# outside its library or from an example, and libraries that depend on each other in a cycle. Run by CTest:
 #   cmake -DSOURCE_DIR=... -DWORK_DIR=... -P layering_test.cmake
 cmake_minimum_required(VERSION 3.25)
 foreach(var SOURCE_DIR WORK_DIR)
@@ -14,6 +14,11 @@ file(REMOVE_RECURSE "${WORK_DIR}")
 set(tree "${WORK_DIR}/tree")
 file(WRITE "${tree}/low/low.h" "#include \"high/high.h\"\n")
 file(WRITE "${tree}/high/high.h" "#include \"low/low.h\"\n")
+# An internal/ header: low's own files may include it; high and an example may not.
+file(WRITE "${tree}/low/internal/detail.h" "int Detail();\n")
+file(WRITE "${tree}/low/low.cc" "#include \"low/internal/detail.h\"\n")
+file(WRITE "${tree}/high/high.cc" "#include \"low/internal/detail.h\"\n")
+file(WRITE "${tree}/examples/100-use.cpp" "#include \"low/internal/detail.h\"\n")
 file(WRITE "${WORK_DIR}/manifest.cmake"
      "set(EQUIV_LIBRARIES \"low;high\")\n"
      "set(EQUIV_LIBRARY_low_FOLDERS \"low\")\nset(EQUIV_LIBRARY_low_ALLOWED \"\")\n"
@@ -29,6 +34,18 @@ string(FIND "${err}" "low/low.h includes high/high.h: equiv::low may not depend 
        at)
 if(at EQUAL -1)
   message(FATAL_ERROR "layering_test: the check failed without naming the include:\n${err}")
+endif()
+foreach(expected
+    "high/high.cc includes low/internal/detail.h: an internal/ header is for equiv::low's own files"
+    "examples/100-use.cpp includes low/internal/detail.h: an example uses the public headers only")
+  string(FIND "${err}" "${expected}" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "layering_test: the check let an internal include pass:\n${err}")
+  endif()
+endforeach()
+string(FIND "${err}" "low/low.cc includes" at)
+if(NOT at EQUAL -1)
+  message(FATAL_ERROR "layering_test: low including its own internal header was refused:\n${err}")
 endif()
 string(FIND "${err}" "high/high.h includes" at)
 if(NOT at EQUAL -1)
@@ -55,4 +72,4 @@ string(FIND "${err}" "the libraries depend on each other in a cycle: a -> b -> a
 if(at EQUAL -1)
   message(FATAL_ERROR "layering_test: the configure failed without naming the cycle:\n${err}")
 endif()
-message(STATUS "layering_test: a bad include and a cycle are both refused")
+message(STATUS "layering_test: a bad include, an internal include and a cycle are all refused")

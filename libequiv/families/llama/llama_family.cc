@@ -3,7 +3,7 @@
 #include <array>
 
 #include "libequiv/families/llama/llama_reference.h"
-#include "libequiv/families/shipped_port_mappings.h"
+#include "libequiv/families/internal/shipped_port_mappings.h"
 #include "libequiv/ports/nxd/nxd_port.h"
 
 namespace equiv {

@@ -20,10 +20,10 @@
 #include "libequiv/device/kv_cache.h"
 #include "libequiv/models/port.h"
 #include "libequiv/nn/causal_lm.h"
-#include "libequiv/ports/nxd/head_sharding.h"
+#include "libequiv/ports/nxd/internal/head_sharding.h"
 #include "libequiv/ports/nxd/nxd_naming.h"
 #include "libequiv/ports/nxd/nxd_steps.h"
-#include "libequiv/ports/nxd/nxd_weights.h"
+#include "libequiv/ports/nxd/internal/nxd_weights.h"
 
 namespace equiv::nxd {
 

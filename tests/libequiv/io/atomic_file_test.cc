@@ -8,6 +8,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -131,14 +133,20 @@ INSTANTIATE_TEST_SUITE_P(
                    "it is a directory"},
         NotRegular{"socket",
                    [](const std::string& dir) {
-                     const std::string path = dir + "/out.sock";
+                     // Bound by a relative name from inside `dir`: sun_path holds 108 bytes,
+                     // fewer than a test folder's absolute path may have.
+                     const fs::path cwd = fs::current_path();
+                     fs::current_path(dir);
                      const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
                      sockaddr_un address{};
                      address.sun_family = AF_UNIX;
-                     path.copy(address.sun_path, sizeof(address.sun_path) - 1);
-                     ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
+                     std::string("out.sock").copy(address.sun_path, sizeof(address.sun_path) - 1);
+                     const int bound =
+                         ::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address);
                      ::close(fd);
-                     return path;
+                     fs::current_path(cwd);
+                     EXPECT_EQ(bound, 0) << "bind " << dir << "/out.sock: " << std::strerror(errno);
+                     return dir + "/out.sock";
                    },
                    "it is a socket"},
         NotRegular{"link_to_device",

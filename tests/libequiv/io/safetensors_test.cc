@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "libequiv/io/mapped_file.h"
+#include "libequiv/io/internal/mapped_file.h"
 #include "libequiv/precision/bf16.h"
 #include "libequiv/precision/f16.h"
 #include "libequiv/tensor/error.h"

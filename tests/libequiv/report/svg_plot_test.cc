@@ -1,4 +1,4 @@
-#include "libequiv/report/svg_plot.h"
+#include "libequiv/report/internal/svg_plot.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-#include "libequiv/report/html_escape.h"
+#include "libequiv/report/internal/html_escape.h"
 #include "libequiv/io/number_format.h"
 
 namespace equiv {

@@ -1,4 +1,4 @@
-#include "libequiv/e2e/json_fields.h"
+#include "libequiv/e2e/internal/json_fields.h"
 
 #include <cerrno>
 #include <cmath>

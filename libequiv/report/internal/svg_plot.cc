@@ -1,4 +1,4 @@
-#include "libequiv/report/svg_plot.h"
+#include "libequiv/report/internal/svg_plot.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <utility>
 
 #include "libequiv/io/number_format.h"
-#include "libequiv/report/html_escape.h"
+#include "libequiv/report/internal/html_escape.h"
 
 namespace equiv {
 namespace {

@@ -1,4 +1,4 @@
-#include "libequiv/ports/nxd/nxd_weights.h"
+#include "libequiv/ports/nxd/internal/nxd_weights.h"
 
 #include <utility>
 

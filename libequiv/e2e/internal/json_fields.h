@@ -5,8 +5,8 @@
 //   JsonFields f(doc, "run.json", "");
 //   f.CheckObject({"schema", "prompts"});
 //   int64_t n = f.Int("new_tokens");
-#ifndef EQUIV_LIBEQUIV_E2E_JSON_FIELDS_H_
-#define EQUIV_LIBEQUIV_E2E_JSON_FIELDS_H_
+#ifndef EQUIV_LIBEQUIV_E2E_INTERNAL_JSON_FIELDS_H_
+#define EQUIV_LIBEQUIV_E2E_INTERNAL_JSON_FIELDS_H_
 
 #include <cstdint>
 #include <initializer_list>
@@ -58,4 +58,4 @@ nlohmann::json LoadJsonFile(const std::string& path);
 
 }  // namespace equiv::e2e_internal
 
-#endif  // EQUIV_LIBEQUIV_E2E_JSON_FIELDS_H_
+#endif  // EQUIV_LIBEQUIV_E2E_INTERNAL_JSON_FIELDS_H_

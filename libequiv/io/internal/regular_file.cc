@@ -1,4 +1,4 @@
-#include "libequiv/io/regular_file.h"
+#include "libequiv/io/internal/regular_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

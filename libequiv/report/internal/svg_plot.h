@@ -6,8 +6,8 @@
 //   plot.Line(1e-6, 1e-6, 1e-2, 1e-2, "identity");
 //   plot.Point(3e-4, 5e-4, "point", "q = 0.5");
 //   html += plot.Render();
-#ifndef EQUIV_LIBEQUIV_REPORT_SVG_PLOT_H_
-#define EQUIV_LIBEQUIV_REPORT_SVG_PLOT_H_
+#ifndef EQUIV_LIBEQUIV_REPORT_INTERNAL_SVG_PLOT_H_
+#define EQUIV_LIBEQUIV_REPORT_INTERNAL_SVG_PLOT_H_
 
 #include <string>
 #include <vector>
@@ -63,4 +63,4 @@ class SvgPlot {
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_REPORT_SVG_PLOT_H_
+#endif  // EQUIV_LIBEQUIV_REPORT_INTERNAL_SVG_PLOT_H_

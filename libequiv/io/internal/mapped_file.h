@@ -1,7 +1,7 @@
 // A read-only memory-mapped file: the readers' zero-copy storage. Move-only; the mapping
 // lives until the object is destroyed, and its address does not change when it is moved.
-#ifndef EQUIV_LIBEQUIV_IO_MAPPED_FILE_H_
-#define EQUIV_LIBEQUIV_IO_MAPPED_FILE_H_
+#ifndef EQUIV_LIBEQUIV_IO_INTERNAL_MAPPED_FILE_H_
+#define EQUIV_LIBEQUIV_IO_INTERNAL_MAPPED_FILE_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -41,4 +41,4 @@ class MappedFile {
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_IO_MAPPED_FILE_H_
+#endif  // EQUIV_LIBEQUIV_IO_INTERNAL_MAPPED_FILE_H_

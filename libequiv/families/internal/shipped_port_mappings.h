@@ -5,8 +5,8 @@
 //   std::string_view LlamaFamily::BuiltinPortMappingJson() const {
 //     return ShippedPortMappingJson(name());
 //   }
-#ifndef EQUIV_LIBEQUIV_FAMILIES_SHIPPED_PORT_MAPPINGS_H_
-#define EQUIV_LIBEQUIV_FAMILIES_SHIPPED_PORT_MAPPINGS_H_
+#ifndef EQUIV_LIBEQUIV_FAMILIES_INTERNAL_SHIPPED_PORT_MAPPINGS_H_
+#define EQUIV_LIBEQUIV_FAMILIES_INTERNAL_SHIPPED_PORT_MAPPINGS_H_
 
 #include <string_view>
 
@@ -17,4 +17,4 @@ std::string_view ShippedPortMappingJson(std::string_view family);
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_FAMILIES_SHIPPED_PORT_MAPPINGS_H_
+#endif  // EQUIV_LIBEQUIV_FAMILIES_INTERNAL_SHIPPED_PORT_MAPPINGS_H_

@@ -1,4 +1,4 @@
-#include "libequiv/io/mapped_file.h"
+#include "libequiv/io/internal/mapped_file.h"
 
 #include <sys/mman.h>
 
@@ -7,7 +7,7 @@
 #include <limits>
 #include <utility>
 
-#include "libequiv/io/regular_file.h"
+#include "libequiv/io/internal/regular_file.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {

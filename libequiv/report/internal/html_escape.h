@@ -1,8 +1,8 @@
 // Text from results files (names, messages, paths) as it may appear in HTML and SVG.
 //
 //   out << "<td>" << HtmlEscape(result.message) << "</td>";
-#ifndef EQUIV_LIBEQUIV_REPORT_HTML_ESCAPE_H_
-#define EQUIV_LIBEQUIV_REPORT_HTML_ESCAPE_H_
+#ifndef EQUIV_LIBEQUIV_REPORT_INTERNAL_HTML_ESCAPE_H_
+#define EQUIV_LIBEQUIV_REPORT_INTERNAL_HTML_ESCAPE_H_
 
 #include <string>
 #include <string_view>
@@ -15,4 +15,4 @@ std::string HtmlEscape(std::string_view text);
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_REPORT_HTML_ESCAPE_H_
+#endif  // EQUIV_LIBEQUIV_REPORT_INTERNAL_HTML_ESCAPE_H_

@@ -2,8 +2,8 @@
 //
 //   html += RChart(cases_in_suite_order, results.tau);
 //   if (c.errors) html += QqPlot(*c.errors) + ErrorHistogram(*c.errors);
-#ifndef EQUIV_LIBEQUIV_REPORT_REPORT_PLOTS_H_
-#define EQUIV_LIBEQUIV_REPORT_REPORT_PLOTS_H_
+#ifndef EQUIV_LIBEQUIV_REPORT_INTERNAL_REPORT_PLOTS_H_
+#define EQUIV_LIBEQUIV_REPORT_INTERNAL_REPORT_PLOTS_H_
 
 #include <nlohmann/json.hpp>
 #include <string>
@@ -33,4 +33,4 @@ std::string TeacherForcedPlots(const nlohmann::json& teacher_forced);
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_REPORT_REPORT_PLOTS_H_
+#endif  // EQUIV_LIBEQUIV_REPORT_INTERNAL_REPORT_PLOTS_H_

@@ -3,8 +3,8 @@
 // and refuses anything but a regular file (a FIFO, a device such as /dev/zero, a socket).
 //
 //   RegularFile file = RegularFile::Open(path);  // check file.error() and file.not_regular()
-#ifndef EQUIV_LIBEQUIV_IO_REGULAR_FILE_H_
-#define EQUIV_LIBEQUIV_IO_REGULAR_FILE_H_
+#ifndef EQUIV_LIBEQUIV_IO_INTERNAL_REGULAR_FILE_H_
+#define EQUIV_LIBEQUIV_IO_INTERNAL_REGULAR_FILE_H_
 
 #include <cstdint>
 #include <string>
@@ -44,4 +44,4 @@ std::string FileKindOf(unsigned mode);
 
 }  // namespace equiv
 
-#endif  // EQUIV_LIBEQUIV_IO_REGULAR_FILE_H_
+#endif  // EQUIV_LIBEQUIV_IO_INTERNAL_REGULAR_FILE_H_

@@ -1,8 +1,8 @@
 // The NxD-like port's state-dict conversion: HF-named weights (as the reference components
 // hold them) rounded to bf16 and laid out as the port's modules hold them: the fused QKV
 // weight per rank, column- and row-parallel shards, the vocabulary-parallel embedding.
-#ifndef EQUIV_LIBEQUIV_PORTS_NXD_NXD_WEIGHTS_H_
-#define EQUIV_LIBEQUIV_PORTS_NXD_NXD_WEIGHTS_H_
+#ifndef EQUIV_LIBEQUIV_PORTS_NXD_INTERNAL_NXD_WEIGHTS_H_
+#define EQUIV_LIBEQUIV_PORTS_NXD_INTERNAL_NXD_WEIGHTS_H_
 
 #include <optional>
 #include <vector>
@@ -10,7 +10,7 @@
 #include "libequiv/device/device_config.h"
 #include "libequiv/device/parallel_layers.h"
 #include "libequiv/nn/causal_lm.h"
-#include "libequiv/ports/nxd/head_sharding.h"
+#include "libequiv/ports/nxd/internal/head_sharding.h"
 #include "libequiv/ports/nxd/nxd_kernels.h"
 #include "libequiv/ports/nxd/nxd_steps.h"
 
@@ -42,4 +42,4 @@ NxdWeights ConvertWeights(const nn::CausalLmWeights& hf, const ModelConfig& conf
 
 }  // namespace equiv::nxd
 
-#endif  // EQUIV_LIBEQUIV_PORTS_NXD_NXD_WEIGHTS_H_
+#endif  // EQUIV_LIBEQUIV_PORTS_NXD_INTERNAL_NXD_WEIGHTS_H_

@@ -1,8 +1,8 @@
 // How the NxD-like port splits attention heads over TP ranks: query heads in equal slices; key
 // and value heads sliced when the TP degree divides them, replicated otherwise (GQA with
 // fewer kv heads than ranks), as NxD's GroupQueryAttention does.
-#ifndef EQUIV_LIBEQUIV_PORTS_NXD_HEAD_SHARDING_H_
-#define EQUIV_LIBEQUIV_PORTS_NXD_HEAD_SHARDING_H_
+#ifndef EQUIV_LIBEQUIV_PORTS_NXD_INTERNAL_HEAD_SHARDING_H_
+#define EQUIV_LIBEQUIV_PORTS_NXD_INTERNAL_HEAD_SHARDING_H_
 
 #include <cstdint>
 #include <vector>
@@ -51,4 +51,4 @@ class HeadSharding {
 
 }  // namespace equiv::nxd
 
-#endif  // EQUIV_LIBEQUIV_PORTS_NXD_HEAD_SHARDING_H_
+#endif  // EQUIV_LIBEQUIV_PORTS_NXD_INTERNAL_HEAD_SHARDING_H_

@@ -1,4 +1,4 @@
-#include "libequiv/ports/nxd/head_sharding.h"
+#include "libequiv/ports/nxd/internal/head_sharding.h"
 
 #include <algorithm>
 #include <string>

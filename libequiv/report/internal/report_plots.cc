@@ -1,12 +1,12 @@
-#include "libequiv/report/report_plots.h"
+#include "libequiv/report/internal/report_plots.h"
 
 #include <algorithm>
 #include <cmath>
 #include <string_view>
 
 #include "libequiv/io/number_format.h"
-#include "libequiv/report/html_escape.h"
-#include "libequiv/report/svg_plot.h"
+#include "libequiv/report/internal/html_escape.h"
+#include "libequiv/report/internal/svg_plot.h"
 
 namespace equiv {
 namespace {

@@ -1,4 +1,4 @@
-#include "libequiv/report/html_escape.h"
+#include "libequiv/report/internal/html_escape.h"
 
 #include "libequiv/io/json_show.h"
 
