@@ -56,6 +56,7 @@ ReferenceGeneration ReferenceGenerate(const Reference& model, std::span<const in
       out.tokens.push_back(ArgMax(next, 0));
     }
   }
+  if (decoder->length() > 0) out.router_logits = decoder->RouterLogits();
   Count(token_forwards, decoder->token_forwards());
   return out;
 }

@@ -29,9 +29,12 @@ std::vector<int64_t> ReferenceGreedy(const Reference& model, std::span<const int
 // A greedy generation with the logits it ran: `logits` [prompt + new_tokens - 1, vocab] are
 // those of every position of the generated sequence but its last (whose prediction nothing
 // needs): what Logits gives over that sequence, row by row.
+// `router_logits`: the routers' logits at the same positions, from the same forwards
+// (ReferenceDecoder::RouterLogits; empty for a family without routing).
 struct ReferenceGeneration {
   std::vector<int64_t> tokens;
   nn::Matrix logits;
+  std::vector<nn::Matrix> router_logits;
 };
 ReferenceGeneration ReferenceGenerate(const Reference& model, std::span<const int64_t> prompt,
                                       int64_t new_tokens, int64_t* token_forwards = nullptr);

@@ -1,8 +1,10 @@
 #include "libequiv/e2e/teacher_forcing.h"
 
+#include <memory>
 #include <span>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "libequiv/e2e/greedy.h"
 #include "libequiv/e2e/logit_metrics.h"
@@ -14,14 +16,25 @@
 namespace equiv {
 namespace {
 
+// One forward pass over ids: the logits and the routers' logits (empty without routing).
+struct ReferencePass {
+  nn::Matrix logits;
+  std::vector<nn::Matrix> router_logits;
+};
+ReferencePass OnePass(const Reference& model, std::span<const int64_t> ids) {
+  const std::unique_ptr<ReferenceDecoder> decoder = model.StartDecoding();
+  nn::Matrix logits = decoder->Append(ids);
+  return {std::move(logits), decoder->RouterLogits()};
+}
+
 // Marks every position from the first one where a router of the fp32 reference is near-tied
 // (metrics/routing.h: its top-k gap within 4x what bf16 moves the logits) on: a legitimate
-// bf16 flip there reaches every later position through the KV cache.
-void MarkRoutingTies(const Reference& fp32, const Reference& bf16, const ModelConfig& config,
-                     std::span<const int64_t> teacher, std::vector<PositionMetrics>& positions) {
-  const std::vector<nn::Matrix> fp32_logits = fp32.RouterLogits(teacher);
+// bf16 flip there reaches every later position through the KV cache. The router logits are
+// [positions, experts] per MoE layer, of the passes that gave the compared logits.
+void MarkRoutingTies(const std::vector<nn::Matrix>& fp32_logits,
+                     const std::vector<nn::Matrix>& bf16_logits, const ModelConfig& config,
+                     std::vector<PositionMetrics>& positions) {
   if (fp32_logits.empty()) return;
-  const std::vector<nn::Matrix> bf16_logits = bf16.RouterLogits(teacher);
   const RoutingOptions options{.top_k = config.moe.num_experts_per_tok};
   bool tied = false;
   for (PositionMetrics& m : positions) {
@@ -72,7 +85,8 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
     pr.prompt = prompt;
     pr.teacher = prompt;
     // The FP32 greedy generation through its KV cache gives every checked position's FP32
-    // logits (those of one pass over the teacher sequence); the BF16 reference runs one pass.
+    // logits and router logits (those of one pass over the teacher sequence); the BF16
+    // reference runs one pass.
     ReferenceGeneration generation =
         ReferenceGenerate(*fp32, prompt, new_tokens, &result.reference_token_forwards);
     pr.teacher.insert(pr.teacher.end(), generation.tokens.begin(), generation.tokens.end());
@@ -85,9 +99,11 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
         config.rope_scaling.type == RopeType::kDynamic && len > config.max_position_embeddings;
     std::span<const int64_t> pass(pr.teacher);
     if (!length_dependent) pass = pass.first(static_cast<std::size_t>(checked));
-    const nn::Matrix ref_fp32 = length_dependent ? nn::Matrix(fp32->Logits(pass).topRows(checked))
-                                                 : std::move(generation.logits);
-    const nn::Matrix ref_bf16 = bf16->Logits(pass).topRows(checked);
+    const ReferencePass ref_fp32 =
+        length_dependent
+            ? OnePass(*fp32, pass)
+            : ReferencePass{std::move(generation.logits), std::move(generation.router_logits)};
+    const ReferencePass ref_bf16 = OnePass(*bf16, pass);
     result.reference_token_forwards +=
         (length_dependent ? 2 : 1) * static_cast<int64_t>(pass.size());
 
@@ -100,8 +116,9 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
       target.row(p) = port->TokenGeneration(pr.teacher[p]).row(0);
       ++result.port_token_forwards;
     }
-    pr.positions = ComparePositions(ref_fp32, ref_bf16, target);
-    MarkRoutingTies(*fp32, *bf16, config, pr.teacher, pr.positions);
+    pr.positions = ComparePositions(ref_fp32.logits.topRows(checked),
+                                    ref_bf16.logits.topRows(checked), target);
+    MarkRoutingTies(ref_fp32.router_logits, ref_bf16.router_logits, config, pr.positions);
     SummarizePrompt(pr);
     result.prompts.push_back(std::move(pr));
   }

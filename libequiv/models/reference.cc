@@ -25,6 +25,7 @@ class RecomputingDecoder : public ReferenceDecoder {
   std::unique_ptr<ReferenceDecoder> Fork() const override {
     return std::make_unique<RecomputingDecoder>(*this);
   }
+  std::vector<nn::Matrix> RouterLogits() const override { return model_->RouterLogits(ids_); }
 
  private:
   const Reference* model_;
@@ -47,6 +48,7 @@ class KvCachedDecoder : public ReferenceDecoder {
   std::unique_ptr<ReferenceDecoder> Fork() const override {
     return std::make_unique<KvCachedDecoder>(*this);
   }
+  std::vector<nn::Matrix> RouterLogits() const override { return cache_.router_logits; }
 
  private:
   CausalLmStepFn step_;

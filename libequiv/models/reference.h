@@ -39,11 +39,16 @@ class ReferenceDecoder {
   virtual int64_t token_forwards() const = 0;
   // An independent copy of the state: a prompt encoded once, then several continuations.
   virtual std::unique_ptr<ReferenceDecoder> Fork() const = 0;
+  // The logits of every router at positions 0 .. length() - 1, [length(), experts] per MoE
+  // layer in order, from the forwards that gave the logits: the rows Reference::RouterLogits
+  // gives over the sequence so far. Empty for a family without routing.
+  virtual std::vector<nn::Matrix> RouterLogits() const = 0;
 };
 
 // A ReferenceDecoder over a per-layer KV cache: `step` runs ids at positions cache.length() ..
-// and appends them to the cache (nn::CausalLmStep, nn::GemmaStep). The step must stay valid
-// as long as the decoder (it usually reads the reference's weights).
+// and appends them to the cache (nn::CausalLmStep, nn::GemmaStep, MixtralReference's MoE step,
+// which also appends its routers' logits to cache.router_logits). The step must stay valid as
+// long as the decoder (it usually reads the reference's weights).
 using CausalLmStepFn =
     std::function<nn::Matrix(std::span<const int64_t> ids, nn::CausalLmCache& cache)>;
 std::unique_ptr<ReferenceDecoder> MakeKvCachedDecoder(CausalLmStepFn step);
@@ -74,15 +79,19 @@ class Reference {
     return {};
   }
 
-  // The logits of the router inside one component on an input, [n, experts], when the
-  // component computes its router's input itself (a decoder layer of a mixture of experts:
-  // the attention comes first, and a port's own rounding there may flip a near-tied token);
-  // empty otherwise. The suite leaves out the rows whose expert choice bf16 may legitimately
-  // flip, as the teacher-forced comparison does with positions. An MoE block's router sees
-  // the case's input itself, so its cases judge every row.
-  virtual nn::Matrix RouterLogitsWithin(std::string_view /*kind*/, int64_t /*layer*/,
-                                        const ComponentInput& /*input*/) const {
-    return {};
+  // A component's output (what Run gives) with the logits of the router inside it, [n, experts],
+  // from one pass, when the component computes its router's input itself (a decoder layer of a
+  // mixture of experts: the attention comes first, and a port's own rounding there may flip a
+  // near-tied token); router_logits empty otherwise. The suite leaves out the rows whose expert
+  // choice bf16 may legitimately flip, as the teacher-forced comparison does with positions. An
+  // MoE block's router sees the case's input itself, so its cases judge every row.
+  struct RoutedOutput {
+    nn::Matrix output;
+    nn::Matrix router_logits;
+  };
+  virtual RoutedOutput RunWithRouterLogits(std::string_view kind, int64_t layer,
+                                           const ComponentInput& input) const {
+    return {Run(kind, layer, input), {}};
   }
 };
 

@@ -35,6 +35,9 @@ Matrix CausalLmLogits(std::span<const int64_t> ids, const CausalLmWeights& weigh
 // An incremental forward: every layer's KV cache. Positions 0 .. length() - 1 have run.
 struct CausalLmCache {
   std::vector<LayerKvCache> layers;
+  // A mixture of experts' router logits at positions 0 .. length() - 1, [length(), experts] per
+  // MoE layer, when its step records them (MixtralReference's); empty otherwise.
+  std::vector<Matrix> router_logits;
   int64_t length() const { return layers.empty() ? 0 : layers.front().length(); }
 };
 // Logits [ids, vocab] of ids at positions cache.length() .., appended to the cache: the rows

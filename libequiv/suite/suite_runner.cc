@@ -121,8 +121,11 @@ CaseOutputs SuiteRunner::Outputs(const SuiteItem& item) const {
                           .router_weight = has_router ? &routers_[c.layer] : nullptr},
                          spec_.port.device);
   CaseOutputs out;
-  out.ref_fp32 = ref_fp32_->Run(c.component, c.layer, input);
-  out.ref_bf16 = ref_regime_->Run(c.component, c.layer, input);
+  // A decoder layer of a mixture of experts gives its router's logits from the same pass.
+  Reference::RoutedOutput fp32 = ref_fp32_->RunWithRouterLogits(c.component, c.layer, input);
+  Reference::RoutedOutput regime = ref_regime_->RunWithRouterLogits(c.component, c.layer, input);
+  out.ref_fp32 = std::move(fp32.output);
+  out.ref_bf16 = std::move(regime.output);
   const nn::Matrix padded =
       port_->Run({.kind = c.component, .layer = c.layer, .module_paths = c.target_paths}, input);
   // Static shapes: the port returns its bucket's rows; the real ones come first. Fewer rows
@@ -131,11 +134,9 @@ CaseOutputs SuiteRunner::Outputs(const SuiteItem& item) const {
       padded.rows() >= out.ref_fp32.rows() ? AlignRows(padded, out.ref_fp32.rows()) : padded;
   out.input_rows = out.ref_fp32.rows();
   if (c.kind->routing || out.target.rows() != out.ref_fp32.rows()) return out;
-  const nn::Matrix router_fp32 = ref_fp32_->RouterLogitsWithin(c.component, c.layer, input);
-  if (router_fp32.size() == 0) return out;
+  if (fp32.router_logits.size() == 0) return out;
   out.unjudged_rows =
-      NearTiedRows(router_fp32, ref_regime_->RouterLogitsWithin(c.component, c.layer, input),
-                   spec_.config.moe.num_experts_per_tok);
+      NearTiedRows(fp32.router_logits, regime.router_logits, spec_.config.moe.num_experts_per_tok);
   if (out.unjudged_rows.empty()) return out;
   out.ref_fp32 = WithoutRows(out.ref_fp32, out.unjudged_rows);
   out.ref_bf16 = WithoutRows(out.ref_bf16, out.unjudged_rows);

@@ -24,6 +24,8 @@ class LlamaReference : public Reference {
   // A KV cache per layer (nn::CausalLmStep): each Append runs only the new positions.
   std::unique_ptr<ReferenceDecoder> StartDecoding() const override;
   nn::Precision precision() const override { return precision_; }
+  // The weights rounded to the precision and packed (the MoE references' attention reads them).
+  const nn::CausalLmWeights& weights() const { return weights_; }
 
  private:
   ModelConfig config_;

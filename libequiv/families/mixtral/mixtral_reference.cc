@@ -1,8 +1,13 @@
 #include "libequiv/families/mixtral/mixtral_reference.h"
 
+#include <memory>
+#include <numeric>
 #include <string>
 #include <utility>
 
+#include "libequiv/nn/attention.h"
+#include "libequiv/nn/decoder_layer.h"
+#include "libequiv/nn/rotary.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -35,10 +40,15 @@ nn::Matrix MixtralReference::Experts(int64_t layer, const nn::Matrix& x) const {
   return nn::EveryExpert(x, moe_[layer], config_.hidden_act, precision_);
 }
 
-MixtralReference::AttentionHalf MixtralReference::Attend(
-    int64_t layer, const nn::Matrix& x, const std::vector<int64_t>& positions) const {
-  const nn::Matrix attn =
-      dense_.Run("attention", layer, {Norm("input_layernorm", layer, x), {}, positions});
+MixtralReference::AttentionHalf MixtralReference::Attend(int64_t layer, const nn::Matrix& x,
+                                                         std::span<const int64_t> positions,
+                                                         nn::LayerKvCache* cache) const {
+  // The llama reference's attention (its "attention" kind without a cache).
+  const nn::RotaryFrequencies rotary =
+      nn::ComputeRotaryFrequencies(config_, nn::RotarySeqLen(positions, x.rows(), cache));
+  const nn::Matrix attn = nn::SelfAttention(
+      Norm("input_layernorm", layer, x), positions, dense_.weights().layers[layer].self_attn,
+      nn::AttentionSpecOf(config_, layer), rotary, precision_, cache);
   nn::Matrix h = nn::Rounded(precision_, nn::Matrix(x + attn));
   nn::Matrix moe_in = Norm("post_attention_layernorm", layer, h);
   return {std::move(h), std::move(moe_in)};
@@ -46,10 +56,11 @@ MixtralReference::AttentionHalf MixtralReference::Attend(
 
 // MixtralDecoderLayer: h = x + attn(norm1(x)); out = h + moe(norm2(h)), each add rounded.
 nn::Matrix MixtralReference::Layer(int64_t layer, const nn::Matrix& x,
-                                   const std::vector<int64_t>& positions,
-                                   std::vector<nn::Matrix>* router_logits) const {
+                                   std::span<const int64_t> positions,
+                                   std::vector<nn::Matrix>* router_logits,
+                                   nn::LayerKvCache* cache) const {
   const nn::Precision p = precision_;
-  const AttentionHalf half = Attend(layer, x, positions);
+  const AttentionHalf half = Attend(layer, x, positions, cache);
   if (router_logits != nullptr) {
     router_logits->push_back(nn::Linear(half.moe_in, moe_[layer].gate, p));
   }
@@ -87,28 +98,56 @@ nn::Matrix MixtralReference::Run(std::string_view kind, int64_t layer,
   return Layer(layer, x, input.positions);
 }
 
-nn::Matrix MixtralReference::RouterLogitsWithin(std::string_view kind, int64_t layer,
-                                                const ComponentInput& input) const {
-  if (kind != "decoder_layer") return {};
+Reference::RoutedOutput MixtralReference::RunWithRouterLogits(std::string_view kind, int64_t layer,
+                                                              const ComponentInput& input) const {
+  if (kind != "decoder_layer") return Reference::RunWithRouterLogits(kind, layer, input);
   CheckLayer(kind, layer);
-  const nn::Matrix x = nn::Rounded(precision_, input.hidden);
-  return nn::Linear(Attend(layer, x, input.positions).moe_in, moe_[layer].gate, precision_);
+  std::vector<nn::Matrix> router_logits;
+  nn::Matrix output =
+      Layer(layer, nn::Rounded(precision_, input.hidden), input.positions, &router_logits);
+  return {std::move(output), std::move(router_logits.front())};
 }
 
 nn::Matrix MixtralReference::Forward(std::span<const int64_t> ids,
-                                     std::vector<nn::Matrix>* router_logits) const {
+                                     std::vector<nn::Matrix>* router_logits,
+                                     nn::CausalLmCache* cache) const {
   const std::vector<int64_t> id_list(ids.begin(), ids.end());
   std::vector<int64_t> positions(id_list.size());
-  for (std::size_t i = 0; i < positions.size(); ++i) positions[i] = static_cast<int64_t>(i);
+  std::iota(positions.begin(), positions.end(), cache == nullptr ? 0 : cache->length());
   nn::Matrix h = dense_.Run("embedding", -1, {nn::Matrix(), id_list, {}});
+  if (cache != nullptr) cache->layers.resize(static_cast<std::size_t>(config_.num_hidden_layers));
   for (int64_t layer = 0; layer < config_.num_hidden_layers; ++layer) {
-    h = Layer(layer, h, positions, router_logits);
+    h = Layer(layer, h, positions, router_logits,
+              cache == nullptr ? nullptr : &cache->layers[static_cast<std::size_t>(layer)]);
   }
   return h;
 }
 
+nn::Matrix MixtralReference::Head(const nn::Matrix& hidden) const {
+  return dense_.Run("lm_head", -1, {Norm("final_norm", -1, hidden), {}, {}});
+}
+
 nn::Matrix MixtralReference::Logits(std::span<const int64_t> ids) const {
-  return dense_.Run("lm_head", -1, {Norm("final_norm", -1, Forward(ids, nullptr)), {}, {}});
+  return Head(Forward(ids, nullptr));
+}
+
+nn::Matrix MixtralReference::Step(std::span<const int64_t> ids, nn::CausalLmCache& cache) const {
+  std::vector<nn::Matrix> router_logits;
+  const nn::Matrix hidden = Forward(ids, &router_logits, &cache);
+  cache.router_logits.resize(router_logits.size());
+  for (std::size_t layer = 0; layer < router_logits.size(); ++layer) {
+    nn::Matrix& all = cache.router_logits[layer];
+    const nn::Matrix& rows = router_logits[layer];
+    const Eigen::Index old_rows = all.rows();
+    all.conservativeResize(old_rows + rows.rows(), rows.cols());
+    all.bottomRows(rows.rows()) = rows;
+  }
+  return Head(hidden);
+}
+
+std::unique_ptr<ReferenceDecoder> MixtralReference::StartDecoding() const {
+  return MakeKvCachedDecoder(
+      [this](std::span<const int64_t> ids, nn::CausalLmCache& cache) { return Step(ids, cache); });
 }
 
 std::vector<nn::Matrix> MixtralReference::RouterLogits(std::span<const int64_t> ids) const {

@@ -1,7 +1,8 @@
 // Reference::StartDecoding: the KV-cached rows are the rows of one forward pass over the whole
 // sequence, bit for bit, on every tiny family in both precisions (past mistral's sliding
-// window, and past gemma2's on its sliding layer, with its soft-caps); forks are independent;
-// token-forwards count each position once.
+// window, past gemma2's on its sliding layer, with its soft-caps, and past gpt-oss's with its
+// sinks; the mixtures of experts' router logits too); forks are independent; token-forwards
+// count each position once.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -31,6 +32,16 @@ std::vector<int64_t> Ids(int64_t n, int64_t vocab) {
   return ids;
 }
 
+// The decoder's router logits are those of one forward over the sequence (none without
+// routing).
+void ExpectSameRouterLogits(const std::vector<nn::Matrix>& decoded,
+                            const std::vector<nn::Matrix>& full) {
+  ASSERT_EQ(decoded.size(), full.size());
+  for (std::size_t layer = 0; layer < full.size(); ++layer) {
+    EXPECT_TRUE(SameBits(decoded[layer], full[layer])) << "layer " << layer;
+  }
+}
+
 struct Case {
   std::string config;
   nn::Precision precision;
@@ -54,6 +65,7 @@ TEST_P(ReferenceDecoderTest, CachedRowsAreTheFullForwardsRows) {
   EXPECT_TRUE(SameBits(decoder->Append(all.subspan(20)), full.bottomRows(4)));  // a chunk
   EXPECT_EQ(decoder->length(), 24);
   EXPECT_EQ(decoder->token_forwards(), 24);
+  ExpectSameRouterLogits(decoder->RouterLogits(), ref->RouterLogits(ids));
 }
 
 TEST_P(ReferenceDecoderTest, ForksAreIndependent) {
@@ -74,6 +86,8 @@ TEST_P(ReferenceDecoderTest, ForksAreIndependent) {
   EXPECT_TRUE(SameBits(own_rows, ref->Logits(with_b).bottomRows(1)));
   EXPECT_EQ(fork->length(), 8);
   EXPECT_EQ(decoder->length(), 7);
+  ExpectSameRouterLogits(fork->RouterLogits(), ref->RouterLogits(with_a));
+  ExpectSameRouterLogits(decoder->RouterLogits(), ref->RouterLogits(with_b));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -84,7 +98,11 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"tiny-qwen2", nn::Precision::kFp32}, Case{"tiny-qwen2", nn::Precision::kBf16},
         Case{"tiny-qwen3", nn::Precision::kFp32}, Case{"tiny-qwen3", nn::Precision::kBf16},
         Case{"tiny-llama-yarn", nn::Precision::kBf16}, Case{"tiny-gemma2", nn::Precision::kFp32},
-        Case{"tiny-gemma2", nn::Precision::kBf16}),
+        Case{"tiny-gemma2", nn::Precision::kBf16}, Case{"tiny-mixtral", nn::Precision::kFp32},
+        Case{"tiny-mixtral", nn::Precision::kBf16}, Case{"tiny-qwen2-moe", nn::Precision::kFp32},
+        Case{"tiny-qwen2-moe", nn::Precision::kBf16}, Case{"tiny-qwen3-moe", nn::Precision::kFp32},
+        Case{"tiny-qwen3-moe", nn::Precision::kBf16}, Case{"tiny-gpt-oss", nn::Precision::kFp32},
+        Case{"tiny-gpt-oss", nn::Precision::kBf16}),
     [](const ::testing::TestParamInfo<Case>& info) {
       std::string name = info.param.config + "_" +
                          (info.param.precision == nn::Precision::kFp32 ? "fp32" : "bf16");
