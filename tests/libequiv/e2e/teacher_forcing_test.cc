@@ -116,6 +116,9 @@ TEST(MoeTeacherForcingTest, NearTiedRoutingLeavesTheRestOfAPromptUnjudged) {
   EXPECT_EQ(clean.routing_tie_positions, ties);
   EXPECT_GE(judged, kMinJudgedPositions);
   EXPECT_GT(ties, 0);
+  // Linear: per prompt, the fp32 generation through the KV cache (47 positions) and one bf16
+  // pass (47), the router logits read from both; no further forward.
+  EXPECT_EQ(clean.reference_token_forwards, 10 * (47 + 47));
   const TeacherForcedResult faulty = RunTeacherForced(
       m.config, m.weights, BuiltinPortOn({}, {"router_renormalization_dropped"}), prompts, 32);
   ASSERT_FALSE(faulty.passed());
