@@ -28,12 +28,14 @@ std::string Name(std::optional<Band> band) { return band ? std::string(BandName(
 }  // namespace
 
 MatrixRun RunMatrixSuite(const DetectionMatrixOptions& options, const std::string& config_name,
-                         const device::DeviceConfig& device, const FaultSet& faults) {
+                         const device::DeviceConfig& device, const FaultSet& faults,
+                         Regime regime) {
   SuiteSpec spec;
   spec.model = config_name;
   spec.config = LoadModelConfig(options.configs_dir + "/" + config_name + ".json");
   spec.port = BuiltinPortOn(device, faults);
   spec.thresholds = options.thresholds;
+  spec.regime = regime;
   const StateDict weights = InitStateDict(spec.config, spec.weight_seed);
   MatrixRun run;
   run.results = RunSuite(spec, weights, BuiltinPortMapping(spec.config));
@@ -48,7 +50,7 @@ MatrixRun RunMatrixSuite(const DetectionMatrixOptions& options, const std::strin
   run.teacher_forced =
       RunTeacherForced(spec.config, weights, spec.port,
                        SeededPrompts(options.e2e_prompts, length, spec.config.vocab_size, 7),
-                       options.e2e_new_tokens, options.teacher_forced);
+                       options.e2e_new_tokens, options.teacher_forced, regime);
   return run;
 }
 
@@ -100,6 +102,11 @@ std::vector<CleanRun> DefaultCleanRuns() {
       runs.push_back({config, {.tp_degree = 2, .ep_degree = 2, .expert_capacity_percent = 50}});
     }
   }
+  // The weight-only regimes: the port dequantizes the packed weights itself.
+  for (const int64_t tp : {1, 2}) {
+    runs.push_back({"tiny-llama", {.tp_degree = tp}, Regime::kInt8Weight});
+    runs.push_back({"tiny-gpt-oss", {.tp_degree = tp}, Regime::kMxfp4Weight});
+  }
   return runs;
 }
 
@@ -114,7 +121,7 @@ DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options) {
     if (!in_family(std::string(info.showcase_config))) continue;
     if (options.progress) options.progress("fault " + std::string(info.name));
     const MatrixRun run = RunMatrixSuite(options, std::string(info.showcase_config),
-                                         ShowcaseDevice(info), FaultSet{info.name});
+                                         ShowcaseDevice(info), FaultSet{info.name}, info.regime);
     FaultRow row;
     row.info = &info;
     row.primary = run.localization.primary;
@@ -139,11 +146,15 @@ DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options) {
       options.clean_runs.empty() ? DefaultCleanRuns() : options.clean_runs;
   for (const CleanRun& c : clean) {
     if (!in_family(c.config)) continue;
-    if (options.progress) options.progress("clean " + c.config + " " + c.device.Name());
-    const MatrixRun run = RunMatrixSuite(options, c.config, c.device, {});
+    if (options.progress) {
+      options.progress("clean " + c.config + " " + c.device.Name() + " " +
+                       std::string(RegimeName(c.regime)));
+    }
+    const MatrixRun run = RunMatrixSuite(options, c.config, c.device, {}, c.regime);
     CleanRow row;
     row.config = c.config;
     row.device = c.device;
+    row.regime = c.regime;
     row.cases = static_cast<int64_t>(run.results.size());
     row.e2e_passed = run.teacher_forced.passed();
     row.e2e_r_p95 = run.teacher_forced.r_ratio.p95;
@@ -166,6 +177,7 @@ nlohmann::json ToJson(const DetectionMatrix& matrix) {
     faults.push_back({
         {"name", row.info->name},
         {"component", row.info->component},
+        {"regime", RegimeName(row.info->regime)},
         {"visible_in", VisibilityName(row.info->visible_in)},
         {"expected_band", BandName(row.info->expected_band)},
         {"component_detected", row.component_detected},
@@ -187,6 +199,7 @@ nlohmann::json ToJson(const DetectionMatrix& matrix) {
   for (const CleanRow& row : matrix.clean) {
     clean.push_back({{"config", row.config},
                      {"variant", row.device.Name()},
+                     {"regime", RegimeName(row.regime)},
                      {"cases", row.cases},
                      {"component_failures", row.component_failures},
                      {"max_r_ratio", row.max_r},
@@ -201,14 +214,16 @@ nlohmann::json ToJson(const DetectionMatrix& matrix) {
 std::string FormatDetectionMatrix(const DetectionMatrix& matrix) {
   std::ostringstream out;
   char line[512];
-  std::snprintf(line, sizeof line, "%-28s %-24s %-10s %-18s %-8s %-9s %-18s %10s %-4s %8s  %s\n",
-                "fault", "component", "visible", "expected band", "detected", "localized",
+  std::snprintf(line, sizeof line,
+                "%-30s %-24s %-12s %-10s %-18s %-8s %-9s %-18s %10s %-4s %8s  %s\n", "fault",
+                "component", "regime", "visible", "expected band", "detected", "localized",
                 "observed band", "R", "e2e", "e2e R95", "primary suspect");
   out << line;
   for (const FaultRow& row : matrix.faults) {
     std::snprintf(
-        line, sizeof line, "%-28s %-24s %-10s %-18s %-8s %-9s %-18s %10s %-4s %8s  %s%s\n",
+        line, sizeof line, "%-30s %-24s %-12s %-10s %-18s %-8s %-9s %-18s %10s %-4s %8s  %s%s\n",
         std::string(row.info->name).c_str(), std::string(row.info->component).c_str(),
+        std::string(RegimeName(row.info->regime)).c_str(),
         std::string(VisibilityName(row.info->visible_in)).c_str(),
         std::string(BandName(row.info->expected_band)).c_str(),
         row.component_detected ? "yes" : "no", row.localized ? "yes" : "no",
@@ -220,12 +235,13 @@ std::string FormatDetectionMatrix(const DetectionMatrix& matrix) {
     out << line;
   }
   out << "\n";
-  std::snprintf(line, sizeof line, "%-16s %-36s %6s %9s %10s %-4s %8s  %s\n", "clean config",
-                "variant", "cases", "failures", "max R", "e2e", "e2e R95", "worst case");
+  std::snprintf(line, sizeof line, "%-16s %-36s %-12s %6s %9s %10s %-4s %8s  %s\n",
+                "clean config", "variant", "regime", "cases", "failures", "max R", "e2e", "e2e R95", "worst case");
   out << line;
   for (const CleanRow& row : matrix.clean) {
-    std::snprintf(line, sizeof line, "%-16s %-36s %6lld %9lld %10s %-4s %8s  %s\n",
-                  row.config.c_str(), row.device.Name().c_str(), static_cast<long long>(row.cases),
+    std::snprintf(line, sizeof line, "%-16s %-36s %-12s %6lld %9lld %10s %-4s %8s  %s\n",
+                  row.config.c_str(), row.device.Name().c_str(),
+                  std::string(RegimeName(row.regime)).c_str(), static_cast<long long>(row.cases),
                   static_cast<long long>(row.component_failures), FormatShort(row.max_r).c_str(),
                   row.e2e_passed ? "ok" : "red", FormatShort(row.e2e_r_p95).c_str(),
                   row.worst_case.c_str());

@@ -18,14 +18,16 @@
 #include "libequiv/device/device_config.h"
 #include "libequiv/e2e/teacher_forced_result.h"
 #include "libequiv/models/fault.h"
+#include "libequiv/models/regime.h"
 #include "libequiv/suite/thresholds.h"
 
 namespace equiv {
 
-// A clean run: a family's tiny config on one device variant, no fault.
+// A clean run: a family's tiny config on one device variant in one precision regime, no fault.
 struct CleanRun {
   std::string config;  // "tiny-llama"
   device::DeviceConfig device;
+  Regime regime = Regime::kBf16;
 };
 
 struct DetectionMatrixOptions {
@@ -59,6 +61,7 @@ struct FaultRow {
 struct CleanRow {
   std::string config;
   device::DeviceConfig device;
+  Regime regime = Regime::kBf16;
   int64_t cases = 0;
   int64_t component_failures = 0;
   double max_r = 0;
@@ -78,24 +81,28 @@ struct DetectionMatrix {
 // unfused QKV.
 std::vector<device::DeviceConfig> DefaultCleanVariants();
 // Every default variant on tiny-llama; TP 1, 2 and 4 on each other family's tiny config, but
-// for a mixture of experts TP 1 and 2, tp2_ep2 and tp2_ep2_cap50.
+// for a mixture of experts TP 1 and 2, tp2_ep2 and tp2_ep2_cap50; then the weight-only regimes
+// on the families that use them: tiny-llama in int8-weight, tiny-gpt-oss in mxfp4-weight (TP 1
+// and 2 each).
 std::vector<CleanRun> DefaultCleanRuns();
 
 // One run of the matrix: the built-in port's suite (built-in mapping) with localization, and
-// the teacher-forced comparison on prompts long enough for the faults to matter.
+// the teacher-forced comparison on prompts long enough for the faults to matter, both in
+// `regime` (a fault's own: FaultInfo::regime).
 struct MatrixRun {
   std::vector<CaseResult> results;
   Localization localization;
   TeacherForcedResult teacher_forced;
 };
 MatrixRun RunMatrixSuite(const DetectionMatrixOptions& options, const std::string& config_name,
-                         const device::DeviceConfig& device, const FaultSet& faults);
+                         const device::DeviceConfig& device, const FaultSet& faults,
+                         Regime regime = Regime::kBf16);
 
 DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options);
 
-// {"faults": [{"name", "component", "visible_in", "expected_band", "component_detected",
-//   "localized", "observed_band", "e2e_detected", ...}], "clean": [{"variant",
-//   "component_failures", "e2e_passed", ...}]}
+// {"faults": [{"name", "component", "regime", "visible_in", "expected_band",
+//   "component_detected", "localized", "observed_band", "e2e_detected", ...}], "clean":
+//   [{"config", "variant", "regime", "component_failures", "e2e_passed", ...}]}
 nlohmann::json ToJson(const DetectionMatrix& matrix);
 std::string FormatDetectionMatrix(const DetectionMatrix& matrix);
 

@@ -18,7 +18,8 @@ std::vector<std::string> TinyConfigs() {
 
 std::vector<CaseResult> RunBuiltinSuite(const std::string& configs_dir, const std::string& config,
                                         const device::DeviceConfig& device, FaultSet faults,
-                                        const Thresholds& thresholds, SuiteSeeds seeds) {
+                                        const Thresholds& thresholds, SuiteSeeds seeds,
+                                        Regime regime) {
   SuiteSpec spec;
   spec.model = config;
   spec.config = LoadModelConfig(configs_dir + "/" + config + ".json");
@@ -26,6 +27,7 @@ std::vector<CaseResult> RunBuiltinSuite(const std::string& configs_dir, const st
   spec.thresholds = thresholds;
   spec.weight_seed = seeds.weight_seed;
   spec.input_seed = seeds.input_seed;
+  spec.regime = regime;
   const std::string prefix = config + "/" + device.Name() + "/seeds_" +
                              std::to_string(seeds.weight_seed) + "_" +
                              std::to_string(seeds.input_seed) + "/";
@@ -90,7 +92,8 @@ std::vector<FaultSuiteRun> FaultSuiteRuns(const std::string& configs_dir,
   std::vector<FaultSuiteRun> runs;
   for (const FaultInfo& info : FaultCatalog()) {
     runs.push_back({&info, RunBuiltinSuite(configs_dir, std::string(info.showcase_config),
-                                           ShowcaseDevice(info), FaultSet{info.name}, thresholds)});
+                                           ShowcaseDevice(info), FaultSet{info.name}, thresholds,
+                                           {}, info.regime)});
   }
   return runs;
 }

@@ -14,6 +14,7 @@
 #include "libequiv/device/device_config.h"
 #include "libequiv/e2e/teacher_forced_result.h"
 #include "libequiv/models/fault.h"
+#include "libequiv/models/regime.h"
 #include "libequiv/results/case_result.h"
 #include "libequiv/suite/thresholds.h"
 
@@ -34,7 +35,8 @@ std::vector<std::string> TinyConfigs();
 // "tiny-llama/tp8/seeds_1_11/layers_1_mlp/normal".
 std::vector<CaseResult> RunBuiltinSuite(const std::string& configs_dir, const std::string& config,
                                         const device::DeviceConfig& device, FaultSet faults,
-                                        const Thresholds& thresholds, SuiteSeeds seeds = {});
+                                        const Thresholds& thresholds, SuiteSeeds seeds = {},
+                                        Regime regime = Regime::kBf16);
 
 // The suite on every (config, variant, seeds), judged at tau = 3 so that the current gate
 // does not censor the evidence (a case at R >= 3 still fails, and calibration refuses it).
@@ -44,8 +46,8 @@ std::vector<CaseResult> KnownGoodComponentRuns(const std::string& configs_dir,
                                                std::vector<SuiteSeeds> seeds = DefaultSeeds(),
                                                std::vector<std::string> configs = {});
 
-// One catalog fault's suite as the detection matrix runs it: TP 1, its showcase config, the
-// default seeds.
+// One catalog fault's suite as the detection matrix runs it: its showcase config, device and
+// regime, the default seeds.
 struct FaultSuiteRun {
   const FaultInfo* info = nullptr;
   std::vector<CaseResult> results;

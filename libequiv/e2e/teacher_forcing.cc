@@ -55,7 +55,8 @@ void MarkRoutingTies(const std::vector<nn::Matrix>& fp32_logits,
 
 TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict& weights,
                                      const PortSetup& setup, const std::vector<Prompt>& prompts,
-                                     int64_t new_tokens, const TeacherForcedCriteria& criteria) {
+                                     int64_t new_tokens, const TeacherForcedCriteria& criteria,
+                                     Regime regime) {
   if (new_tokens < 0) {
     throw Error("RunTeacherForced: new_tokens is " + std::to_string(new_tokens) +
                 ", expected >= 0");
@@ -71,9 +72,13 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
   const Architecture& family = ArchitectureOf(config);
   const std::unique_ptr<Reference> fp32 =
       family.MakeReference(config, weights, nn::Precision::kFp32);
+  // The baseline in the port's regime (the name bf16 stays: the default regime's).
+  const PackedWeights packed = RegimePackedWeights(regime, weights, family.Parameters(config));
+  const StateDict dequantized = packed.empty() ? StateDict() : WithDequantized(weights, packed);
+  const StateDict& regime_weights = packed.empty() ? weights : dequantized;
   const std::unique_ptr<Reference> bf16 =
-      family.MakeReference(config, weights, nn::Precision::kBf16);
-  const std::unique_ptr<Port> port = setup.Make(config, weights);
+      family.MakeReference(config, regime_weights, RegimePrecision(regime));
+  const std::unique_ptr<Port> port = setup.Make(config, regime_weights, &packed);
 
   TeacherForcedResult result;
   result.device = setup.Name();

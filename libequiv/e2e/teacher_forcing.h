@@ -19,6 +19,7 @@
 #include "libequiv/e2e/prompts.h"
 #include "libequiv/e2e/teacher_forced_result.h"
 #include "libequiv/models/port.h"
+#include "libequiv/models/regime.h"
 #include "libequiv/models/state_dict.h"
 
 namespace equiv {
@@ -27,11 +28,13 @@ namespace equiv {
 // the logits there predict teacher[p + 1]. Any port: `port` makes it for the model. Throws
 // equiv::Error (prompts checked as CheckPrompts does, "prompts" as origin) for a bad prompt,
 // new_tokens < 0, a teacher sequence of one token, or a port that cannot be made (a device
-// that does not fit the config). result.model is left empty for the caller to name.
+// that does not fit the config). result.model is left empty for the caller to name. In a
+// `regime` other than bf16 the baseline reference runs on the regime's weights in its precision
+// and the port receives the packed weights, as in a suite (SuiteRunner).
 TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict& weights,
                                      const PortSetup& port, const std::vector<Prompt>& prompts,
-                                     int64_t new_tokens,
-                                     const TeacherForcedCriteria& criteria = {});
+                                     int64_t new_tokens, const TeacherForcedCriteria& criteria = {},
+                                     Regime regime = Regime::kBf16);
 
 }  // namespace equiv
 

@@ -20,6 +20,7 @@
 
 #include "libequiv/device/device_config.h"
 #include "libequiv/metrics/band.h"
+#include "libequiv/models/regime.h"
 
 namespace equiv {
 
@@ -41,6 +42,9 @@ struct FaultInfo {
   // The simulated device it needs, as device::DeviceConfigFromName reads it ("tp2_ep2": a bug
   // in the expert-parallel combine); empty for the default device (tp1).
   std::string_view showcase_device = {};
+  // The precision regime it needs (a fault of a weight-only regime's dequantization does
+  // nothing where no weight is packed); bf16 for the others.
+  Regime regime = Regime::kBf16;
 };
 
 std::string_view VisibilityName(Visibility visibility);  // "component", "end_to_end"

@@ -19,8 +19,9 @@ std::unique_ptr<Port> PortFactory::operator()(const PortContext& context) const 
   return port;
 }
 
-std::unique_ptr<Port> PortSetup::Make(const ModelConfig& config, const StateDict& weights) const {
-  return factory({config, weights, device, faults});
+std::unique_ptr<Port> PortSetup::Make(const ModelConfig& config, const StateDict& weights,
+                                      const PackedWeights* packed) const {
+  return factory({config, weights, device, faults, packed});
 }
 
 std::string PortSetup::Name() const {

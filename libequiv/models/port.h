@@ -21,6 +21,7 @@
 #include "libequiv/models/component_input.h"
 #include "libequiv/models/fault.h"
 #include "libequiv/models/module_tree.h"
+#include "libequiv/models/regime.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/nn/numerics.h"
 
@@ -66,12 +67,17 @@ class Port {
 };
 
 // What a port is made from: the model (config and its float32 HF-named weights), the simulated
-// device it runs on, and catalog faults to switch on (only the built-in port knows them).
+// device it runs on, and catalog faults to switch on (only the built-in port knows them). In a
+// weight-only regime `packed` holds the converted parameters in their packed form (int8 and
+// its scales, MXFP4 blocks and scales), as a device receives them: a port that dequantizes
+// them itself (the built-in one) reads them there; `weights` holds the regime's dense weights
+// (RegimeWeights) for a port that does not.
 struct PortContext {
   const ModelConfig& config;
   const StateDict& weights;
   const device::DeviceConfig& device;
   const FaultSet& faults;
+  const PackedWeights* packed = nullptr;  // none: no weight conversion
 };
 
 // How to make a port for a run; `name` goes into results files ("builtin", "my_port").
@@ -89,7 +95,8 @@ struct PortSetup {
   device::DeviceConfig device = {};
   FaultSet faults = {};
 
-  std::unique_ptr<Port> Make(const ModelConfig& config, const StateDict& weights) const;
+  std::unique_ptr<Port> Make(const ModelConfig& config, const StateDict& weights,
+                             const PackedWeights* packed = nullptr) const;
   // "tp2_bucket32-64" for the built-in port, "my_port/tp2" for another (results files).
   std::string Name() const;
 };

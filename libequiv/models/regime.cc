@@ -1,6 +1,8 @@
 #include "libequiv/models/regime.h"
 
+#include <algorithm>
 #include <array>
+#include <cstdint>
 #include <string>
 #include <utility>
 
@@ -18,32 +20,71 @@ constexpr std::array<std::pair<Regime, std::string_view>, 4> kRegimes = {{
     {Regime::kMxfp4Weight, "mxfp4-weight"},
 }};
 
-Tensor Mxfp4RoundTrip(const std::string& name, const Tensor& w) {
-  const bool experts = w.shape().rank() == 3;
-  const Tensor rows_last = experts ? TransposeExperts(w) : w;  // [..., out, in]
-  const Mxfp4Tensor q = QuantizeMxfp4(name, rows_last);
-  const Tensor back = DequantizeMxfp4(name, q.BlocksView(), q.ScalesView());
-  return experts ? TransposeExperts(back) : back;
-}
-
-Tensor Int8RoundTrip(const std::string& name, const Tensor& w) {
-  if (w.shape().rank() == 2) {
-    const Int8Weight q = QuantizeInt8PerChannel(name, w);
-    return DequantizeInt8(name, q.ValuesView(), q.scales);
+PackedWeight Pack(WeightConversion conversion, const std::string& name, const Tensor& w) {
+  PackedWeight packed;
+  packed.format = conversion;
+  packed.experts = w.shape().rank() == 3;
+  const Tensor rows_last = packed.experts ? TransposeExperts(w) : w;  // [..., out, in]
+  if (conversion == WeightConversion::kMxfp4) {
+    packed.mxfp4 = QuantizeMxfp4(name, rows_last);
+    return packed;
   }
-  // Stacked experts [E, in, out]: each expert's [out, in] per output channel.
-  const Tensor t = TransposeExperts(w);
-  const int64_t e = t.shape().dim(0), rows = t.shape().dim(1), cols = t.shape().dim(2);
-  Tensor out(t.shape(), DType::kF32);
-  const std::vector<float> all = t.ToFloats();
+  if (!packed.experts) {
+    packed.int8.push_back(QuantizeInt8PerChannel(name, rows_last));
+    return packed;
+  }
+  // Stacked experts: each expert's [out, in] per output channel.
+  const int64_t e = rows_last.shape().dim(0), rows = rows_last.shape().dim(1),
+                cols = rows_last.shape().dim(2);
+  const std::vector<float> all = rows_last.ToFloats();
   for (int64_t i = 0; i < e; ++i) {
     const std::span<const float> slice(all.data() + i * rows * cols,
                                        static_cast<std::size_t>(rows * cols));
-    const Int8Weight q = QuantizeInt8PerChannel(name, Tensor::FromFloats(Shape{rows, cols}, slice));
-    const std::vector<float> back = DequantizeInt8(name, q.ValuesView(), q.scales).ToFloats();
-    std::copy(back.begin(), back.end(), out.f32().begin() + i * rows * cols);
+    packed.int8.push_back(
+        QuantizeInt8PerChannel(name, Tensor::FromFloats(Shape{rows, cols}, slice)));
   }
-  return TransposeExperts(out);
+  return packed;
+}
+
+// The scales of `q` with block g of each row reading block g + shift (wrapping in the row).
+std::vector<std::uint8_t> ShiftedScales(const Mxfp4Tensor& q, int64_t shift) {
+  const int64_t blocks = q.scales_shape.dims().back();
+  std::vector<std::uint8_t> out(q.scales.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const int64_t row = static_cast<int64_t>(i) / blocks, g = static_cast<int64_t>(i) % blocks;
+    out[i] = q.scales[static_cast<std::size_t>(row * blocks + ((g + shift) % blocks))];
+  }
+  return out;
+}
+
+Tensor DequantizeRowsLast(std::string_view name, const PackedWeight& packed,
+                          const PackedLayout& layout) {
+  if (packed.format == WeightConversion::kMxfp4) {
+    if (layout.mxfp4_scale_shift == 0) {
+      return DequantizeMxfp4(name, packed.mxfp4.BlocksView(), packed.mxfp4.ScalesView(),
+                             layout.mxfp4);
+    }
+    const std::vector<std::uint8_t> scales = ShiftedScales(packed.mxfp4, layout.mxfp4_scale_shift);
+    return DequantizeMxfp4(name, packed.mxfp4.BlocksView(),
+                           {ElementType::kU8, packed.mxfp4.scales_shape, scales}, layout.mxfp4);
+  }
+  if (packed.format != WeightConversion::kInt8PerChannel || packed.int8.empty()) {
+    throw Error("packed weight '" + std::string(name) + "' holds no quantized values");
+  }
+  if (!packed.experts) {
+    return DequantizeInt8(name, packed.int8[0].ValuesView(), packed.int8[0].scales,
+                          layout.int8_axis);
+  }
+  const Shape& one = packed.int8[0].shape;
+  const int64_t e = static_cast<int64_t>(packed.int8.size()), size = one.NumElements();
+  Tensor out(Shape{e, one.dim(0), one.dim(1)}, DType::kF32);
+  for (int64_t i = 0; i < e; ++i) {
+    const Int8Weight& q = packed.int8[static_cast<std::size_t>(i)];
+    const std::vector<float> back =
+        DequantizeInt8(name, q.ValuesView(), q.scales, layout.int8_axis).ToFloats();
+    std::copy(back.begin(), back.end(), out.f32().begin() + i * size);
+  }
+  return out;
 }
 
 }  // namespace
@@ -100,19 +141,41 @@ bool IsQuantizedParameter(const ParameterSpec& spec) {
   return spec.init == ParameterInit::kLinear && in_layers && !router && rank_ok;
 }
 
-StateDict RegimeWeights(Regime regime, const StateDict& weights,
-                        std::span<const ParameterSpec> parameters, bool quantized_checkpoint) {
+PackedWeights RegimePackedWeights(Regime regime, const StateDict& weights,
+                                  std::span<const ParameterSpec> parameters,
+                                  bool quantized_checkpoint) {
   const WeightConversion conversion = RegimeWeightConversion(regime);
-  if (conversion == WeightConversion::kNone || quantized_checkpoint) return weights;
-  StateDict out = weights;
+  PackedWeights packed;
+  if (conversion == WeightConversion::kNone || quantized_checkpoint) return packed;
   for (const ParameterSpec& spec : parameters) {
     if (!IsQuantizedParameter(spec)) continue;
-    const auto it = out.find(spec.name);
-    if (it == out.end()) continue;
-    it->second = conversion == WeightConversion::kMxfp4 ? Mxfp4RoundTrip(spec.name, it->second)
-                                                        : Int8RoundTrip(spec.name, it->second);
+    const auto it = weights.find(spec.name);
+    if (it == weights.end()) continue;
+    packed.emplace(spec.name, Pack(conversion, spec.name, it->second));
+  }
+  return packed;
+}
+
+Tensor DequantizePacked(std::string_view name, const PackedWeight& packed,
+                        const PackedLayout& layout) {
+  const Tensor rows_last = DequantizeRowsLast(name, packed, layout);
+  return packed.experts ? TransposeExperts(rows_last) : rows_last;
+}
+
+StateDict WithDequantized(const StateDict& weights, const PackedWeights& packed) {
+  StateDict out = weights;
+  for (const auto& [name, p] : packed) {
+    const auto it = out.find(name);
+    if (it == out.end()) throw Error("packed weight '" + name + "' is no parameter of the model");
+    it->second = DequantizePacked(name, p);
   }
   return out;
+}
+
+StateDict RegimeWeights(Regime regime, const StateDict& weights,
+                        std::span<const ParameterSpec> parameters, bool quantized_checkpoint) {
+  return WithDequantized(weights,
+                         RegimePackedWeights(regime, weights, parameters, quantized_checkpoint));
 }
 
 }  // namespace equiv

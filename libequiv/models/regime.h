@@ -9,12 +9,16 @@
 #ifndef EQUIV_LIBEQUIV_MODELS_REGIME_H_
 #define EQUIV_LIBEQUIV_MODELS_REGIME_H_
 
+#include <map>
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "libequiv/models/state_dict.h"
 #include "libequiv/nn/numerics.h"
+#include "libequiv/precision/int8_weight.h"
+#include "libequiv/precision/mxfp4.h"
 
 namespace equiv {
 
@@ -51,6 +55,47 @@ bool IsQuantizedParameter(const ParameterSpec& spec);
 StateDict RegimeWeights(Regime regime, const StateDict& weights,
                         std::span<const ParameterSpec> parameters,
                         bool quantized_checkpoint = false);
+
+// One parameter in the packed form of a weight-only regime, as a quantized checkpoint and a
+// device kernel hold it: rows along the output channel, so the blocks (MXFP4) and the scales
+// (int8) run along the input channel and the output channel as the formats define. A rank-3
+// parameter (stacked experts, [E, in, out] in HF's module layout) is packed per expert from
+// [E, out, in], as GPT-OSS checkpoints ship it.
+struct PackedWeight {
+  WeightConversion format = WeightConversion::kNone;
+  bool experts = false;              // rank 3: dequantize to [E, out, in], then transpose
+  Mxfp4Tensor mxfp4;                 // kMxfp4: blocks [..., out, G, 16], scales [..., out, G]
+  std::vector<Int8Weight> int8;      // kInt8PerChannel: one [out, in] per expert (one for rank 2)
+};
+// By parameter name (HF's).
+using PackedWeights = std::map<std::string, PackedWeight, std::less<>>;
+
+// How a loader reads a packed weight. The defaults are the formats; the others exist so the
+// fault catalog can model a conversion that gets one of them wrong.
+struct PackedLayout {
+  Mxfp4Layout mxfp4 = {};
+  // Block g dequantized with the scale of block g + shift (wrapping along the row): 0 is the
+  // format, 1 "the block size off by one block".
+  int64_t mxfp4_scale_shift = 0;
+  Int8ScaleAxis int8_axis = Int8ScaleAxis::kPerOutputChannel;
+};
+
+// The packed form of every parameter the regime converts (IsQuantizedParameter), quantized
+// from `weights` (QuantizeMxfp4 or QuantizeInt8PerChannel); empty for a regime without weight
+// conversion or a checkpoint that shipped quantized (`quantized_checkpoint`: its loader already
+// dequantized it, and its ports get the dense weights). Throws equiv::Error as RegimeWeights.
+PackedWeights RegimePackedWeights(Regime regime, const StateDict& weights,
+                                  std::span<const ParameterSpec> parameters,
+                                  bool quantized_checkpoint = false);
+
+// `weights` with each parameter of `packed` replaced by its DequantizePacked: the regime's
+// weights (RegimeWeights), from packed weights already at hand.
+StateDict WithDequantized(const StateDict& weights, const PackedWeights& packed);
+
+// The dense float32 parameter (HF's module layout) of a packed one, read with `layout`. With
+// the default layout it is the value RegimeWeights gives, to the bit.
+Tensor DequantizePacked(std::string_view name, const PackedWeight& packed,
+                        const PackedLayout& layout = {});
 
 }  // namespace equiv
 

@@ -82,10 +82,13 @@ SuiteRunner::SuiteRunner(SuiteSpec spec, const StateDict& weights)
   // The regime's weights (quantized then dequantized for a weight-only regime on a float
   // checkpoint) feed the baseline run and the port; ground truth keeps the checkpoint's.
   const Architecture& family = ArchitectureOf(spec_.config);
-  const StateDict regime_weights = RegimeWeights(
+  // The port also receives them packed, to dequantize as device kernels do.
+  const PackedWeights packed = RegimePackedWeights(
       spec_.regime, weights, family.Parameters(spec_.config), spec_.quantized_checkpoint);
+  const StateDict dequantized = packed.empty() ? StateDict() : WithDequantized(weights, packed);
+  const StateDict& regime_weights = packed.empty() ? weights : dequantized;
   ref_regime_ = family.MakeReference(spec_.config, regime_weights, RegimePrecision(spec_.regime));
-  port_ = spec_.port.Make(spec_.config, regime_weights);
+  port_ = spec_.port.Make(spec_.config, regime_weights, &packed);
   routers_ = RouterWeights(spec_.config, weights);
 }
 

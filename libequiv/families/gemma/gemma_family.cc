@@ -11,6 +11,7 @@
 #include "libequiv/families/llama/llama_family.h"
 #include "libequiv/families/internal/shipped_port_mappings.h"
 #include "libequiv/ports/nxd/nxd_port.h"
+#include "libequiv/ports/nxd/nxd_weights.h"
 
 namespace equiv {
 namespace {
@@ -297,9 +298,11 @@ nxd::NxdNaming GemmaFamily::PortNaming() const {
 
 std::unique_ptr<Port> GemmaFamily::MakeBuiltinPort(const PortContext& context) const {
   const std::span<const nxd::NxdFault> catalogs[] = {GemmaPortFaults()};
-  return std::make_unique<nxd::NxdPort>(
-      context.config, GemmaWeightsOf(context.weights, context.config), context.device,
-      nxd::StepsWith(GemmaSteps(), context.faults, catalogs), PortNaming());
+  nxd::NxdSteps steps = nxd::StepsWith(GemmaSteps(), context.faults, catalogs);
+  StateDict storage;
+  const StateDict& weights = nxd::PortStateDict(context, steps, storage);
+  return std::make_unique<nxd::NxdPort>(context.config, GemmaWeightsOf(weights, context.config),
+                                        context.device, std::move(steps), PortNaming());
 }
 
 ModuleNode GemmaFamily::BuiltinPortTree(const ModelConfig& config,

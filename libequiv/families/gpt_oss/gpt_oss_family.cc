@@ -9,6 +9,7 @@
 
 #include "libequiv/families/gpt_oss/gpt_oss_reference.h"
 #include "libequiv/ports/nxd/nxd_moe_port.h"
+#include "libequiv/ports/nxd/nxd_weights.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -347,10 +348,13 @@ std::unique_ptr<Reference> GptOssFamily::MakeReference(const ModelConfig& config
 
 std::unique_ptr<Port> GptOssFamily::MakeBuiltinPort(const PortContext& context) const {
   const std::span<const nxd::NxdFault> catalogs[] = {nxd::NxdFaults(), OwnPortFaults()};
+  nxd::NxdSteps steps = nxd::StepsWith(GptOssSteps(), context.faults, catalogs);
+  StateDict storage;
+  const StateDict& weights = nxd::PortStateDict(context, steps, storage);
   return std::make_unique<nxd::NxdMoePort>(
-      context.config, GptOssDenseWeights(context.weights, context.config),
-      GptOssMoeWeights(context.weights, context.config), context.device,
-      nxd::StepsWith(GptOssSteps(), context.faults, catalogs), PortNaming(context.config));
+      context.config, GptOssDenseWeights(weights, context.config),
+      GptOssMoeWeights(weights, context.config), context.device, std::move(steps),
+      PortNaming(context.config));
 }
 
 std::span<const nxd::NxdFault> GptOssFamily::OwnPortFaults() const { return GptOssPortFaults(); }

@@ -1,10 +1,12 @@
 #include "libequiv/families/llama/llama_family.h"
 
 #include <array>
+#include <utility>
 
 #include "libequiv/families/llama/llama_reference.h"
 #include "libequiv/families/internal/shipped_port_mappings.h"
 #include "libequiv/ports/nxd/nxd_port.h"
+#include "libequiv/ports/nxd/nxd_weights.h"
 
 namespace equiv {
 
@@ -34,9 +36,12 @@ std::unique_ptr<Reference> LlamaFamily::MakeReference(const ModelConfig& config,
 
 std::unique_ptr<Port> LlamaFamily::MakeBuiltinPort(const PortContext& context) const {
   const std::span<const nxd::NxdFault> catalogs[] = {nxd::NxdFaults(), OwnPortFaults()};
-  return std::make_unique<nxd::NxdPort>(
-      context.config, LlamaWeights(context.weights, context.config, QkNorm()), context.device,
-      nxd::StepsWith(context.faults, catalogs), PortNaming(context.config));
+  nxd::NxdSteps steps = nxd::StepsWith(context.faults, catalogs);
+  StateDict storage;
+  const StateDict& weights = nxd::PortStateDict(context, steps, storage);
+  return std::make_unique<nxd::NxdPort>(context.config,
+                                        LlamaWeights(weights, context.config, QkNorm()),
+                                        context.device, std::move(steps), PortNaming(context.config));
 }
 
 std::span<const FaultInfo> LlamaFamily::Faults() const { return {}; }

@@ -8,6 +8,7 @@
 
 #include "libequiv/families/mixtral/mixtral_reference.h"
 #include "libequiv/ports/nxd/nxd_moe_port.h"
+#include "libequiv/ports/nxd/nxd_weights.h"
 
 namespace equiv {
 namespace {
@@ -289,10 +290,13 @@ std::unique_ptr<Reference> MixtralFamily::MakeReference(const ModelConfig& confi
 
 std::unique_ptr<Port> MixtralFamily::MakeBuiltinPort(const PortContext& context) const {
   const std::span<const nxd::NxdFault> catalogs[] = {nxd::NxdFaults(), OwnPortFaults()};
+  nxd::NxdSteps steps = nxd::StepsWith(context.faults, catalogs);
+  StateDict storage;
+  const StateDict& weights = nxd::PortStateDict(context, steps, storage);
   return std::make_unique<nxd::NxdMoePort>(
-      context.config, LlamaWeights(context.weights, context.config, QkNorm(), false),
-      SparseMoeWeights(context.weights, context.config, MoeNames()), context.device,
-      nxd::StepsWith(context.faults, catalogs), PortNaming(context.config));
+      context.config, LlamaWeights(weights, context.config, QkNorm(), false),
+      SparseMoeWeights(weights, context.config, MoeNames()), context.device, std::move(steps),
+      PortNaming(context.config));
 }
 
 ModuleNode MixtralFamily::BuiltinPortTree(const ModelConfig& config,

@@ -122,6 +122,17 @@ Matrix UntiedRandomHead(const Matrix& loaded, const ModelConfig& config) {
   return Eigen::Map<const Matrix>(values.data(), config.vocab_size, config.hidden_size);
 }
 
+// The regime faults: a dequantization step that reads the packed weights with `layout`, only
+// the stacked experts' (the MoE expert loader, which alone reads MXFP4 in GPT-OSS's
+// checkpoints) or every packed weight's.
+template <bool kExpertsOnly>
+void DequantizeWith(NxdSteps& s, PackedLayout layout) {
+  s.dequantize = [layout](std::string_view name, const PackedWeight& packed) {
+    return !kExpertsOnly || packed.experts ? DequantizePacked(name, packed, layout)
+                                           : DequantizePacked(name, packed);
+  };
+}
+
 constexpr NxdFault kFaults[] = {
     {{"yarn_scaling_ignored", "rotary",
       "rope_scaling of type yarn read as plain RoPE: no frequency blending, no attention factor",
@@ -212,6 +223,27 @@ constexpr NxdFault kFaults[] = {
       "than the reference, so not what the reference computes",
       kComp, kOverPrecision, "tiny-llama"},
      [](NxdSteps& s) { s.mlp = MlpInFloat32; }},
+    {{"mxfp4_scale_bias", "experts",
+      "MXFP4 expert scales decoded with exponent bias 128 instead of E8M0's 127: every expert "
+      "weight halved",
+      kComp, kWrongComputation, "tiny-gpt-oss", 0, {}, Regime::kMxfp4Weight},
+     [](NxdSteps& s) { DequantizeWith<true>(s, {.mxfp4 = {.scale_bias = 128}}); }},
+    {{"mxfp4_block_off_by_one", "experts",
+      "MXFP4 expert scales applied one block off: block g of 32 values scaled by the scale of "
+      "block g + 1",
+      kComp, kWrongComputation, "tiny-gpt-oss", 0, {}, Regime::kMxfp4Weight},
+     [](NxdSteps& s) { DequantizeWith<true>(s, {.mxfp4_scale_shift = 1}); }},
+    {{"mxfp4_nibble_order", "experts",
+      "MXFP4 expert nibbles read high nibble first: each byte's two E2M1 values swapped", kComp,
+      kWrongComputation, "tiny-gpt-oss", 0, {}, Regime::kMxfp4Weight},
+     [](NxdSteps& s) { DequantizeWith<true>(s, {.mxfp4 = {.low_nibble_first = false}}); }},
+    {{"int8_scales_per_input_channel", "qkv_proj",
+      "int8 weight scales applied per input channel (per column) instead of per output "
+      "channel (per row)",
+      kComp, kWrongComputation, "tiny-llama", 0, {}, Regime::kInt8Weight},
+     [](NxdSteps& s) {
+       DequantizeWith<false>(s, {.int8_axis = Int8ScaleAxis::kPerInputChannel});
+     }},
     {{"tokengen_rope_off_by_one", "rotary",
       "token generation rotates the new token at position cache_length - 1 (the last cached "
       "position) instead of cache_length",

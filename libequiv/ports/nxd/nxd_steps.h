@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "libequiv/config/model_config.h"
 #include "libequiv/device/flash_attention.h"
+#include "libequiv/models/regime.h"
 #include "libequiv/nn/gpt_oss_moe.h"
 #include "libequiv/nn/moe.h"
 #include "libequiv/nn/numerics.h"
@@ -49,6 +51,13 @@ struct NxdSteps {
   std::function<void(ModelConfig&)> read_config = [](ModelConfig&) {};
 
   // State-dict conversion.
+  // How it dequantizes a parameter a weight-only regime hands over packed (PortContext::packed):
+  // as the format defines (DequantizePacked); the conversion then rounds it to bf16 as every
+  // weight.
+  std::function<Tensor(std::string_view name, const PackedWeight& packed)> dequantize =
+      [](std::string_view name, const PackedWeight& packed) {
+        return DequantizePacked(name, packed);
+      };
   QkvPacking pack_qkv;
   QkvBiasPacking pack_qkv_bias;
   bool load_qkv_bias = true;

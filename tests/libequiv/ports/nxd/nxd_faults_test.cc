@@ -33,12 +33,20 @@ TEST_P(FaultCatalogTest, MovesItsComponentIntoItsBand) {
   const ModelConfig config = TinyConfig(std::string(info.showcase_config));
   const StateDict weights = InitStateDict(config, 7);
   const device::DeviceConfig device = ShowcaseDevice(info);
-  const std::unique_ptr<Port> faulty = MakePort(config, weights, device, {info.name});
-  const std::unique_ptr<Port> clean = MakePort(config, weights, device);
+  // A regime's fault: the port dequantizes the packed weights, the baseline runs on the
+  // regime's weights (every weight-only regime computes in bf16).
+  const PackedWeights packed =
+      RegimePackedWeights(info.regime, weights, ArchitectureOf(config).Parameters(config));
+  const StateDict regime_weights = WithDequantized(weights, packed);
+  const std::unique_ptr<Port> faulty =
+      MakePort(config, regime_weights, device, {info.name}, &packed);
+  const std::unique_ptr<Port> clean = MakePort(config, regime_weights, device, {}, &packed);
   const int64_t n = std::max<int64_t>(kSequence, info.min_sequence);
   const ComponentInput input = MakeInput(config, info.component, n, 11);
-  const auto bad = RunComponent(config, weights, *faulty, info.component, 0, input);
-  const auto good = RunComponent(config, weights, *clean, info.component, 0, input);
+  const auto bad =
+      RunComponent(config, weights, *faulty, info.component, 0, input, &regime_weights);
+  const auto good =
+      RunComponent(config, weights, *clean, info.component, 0, input, &regime_weights);
   std::printf("%-30s %-24s R = %10.4g  clean R = %.4g\n", std::string(info.name).c_str(),
               std::string(info.component).c_str(), bad.comparison.r_ratio, good.comparison.r_ratio);
   RecordProperty("r_ratio", std::to_string(bad.comparison.r_ratio));

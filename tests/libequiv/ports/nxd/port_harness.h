@@ -67,11 +67,13 @@ struct ComponentOutputs {
   TripleComparison comparison;
 };
 
-// The built-in port of the config's family.
+// The built-in port of the config's family; `packed`: a weight-only regime's packed weights
+// (`weights` then the regime's dense ones).
 inline std::unique_ptr<Port> MakePort(const ModelConfig& config, const StateDict& weights,
                                       const device::DeviceConfig& device = {},
-                                      FaultSet faults = {}) {
-  return BuiltinPortOn(device, std::move(faults)).Make(config, weights);
+                                      FaultSet faults = {},
+                                      const PackedWeights* packed = nullptr) {
+  return BuiltinPortOn(device, std::move(faults)).Make(config, weights, packed);
 }
 
 inline nn::Matrix ReferenceLogits(const ModelConfig& config, const StateDict& weights,
@@ -79,15 +81,17 @@ inline nn::Matrix ReferenceLogits(const ModelConfig& config, const StateDict& we
   return ArchitectureOf(config).MakeReference(config, weights, precision)->Logits(ids);
 }
 
+// `baseline`: the weights of the second reference run (a regime's), else `weights`.
 inline ComponentOutputs RunComponent(const ModelConfig& config, const StateDict& weights,
                                      const Port& port, std::string_view component, int64_t layer,
-                                     const ComponentInput& input) {
+                                     const ComponentInput& input,
+                                     const StateDict* baseline = nullptr) {
   const Architecture& family = ArchitectureOf(config);
   ComponentOutputs out;
   out.ref_fp32 =
       family.MakeReference(config, weights, nn::Precision::kFp32)->Run(component, layer, input);
-  out.ref_bf16 =
-      family.MakeReference(config, weights, nn::Precision::kBf16)->Run(component, layer, input);
+  out.ref_bf16 = family.MakeReference(config, baseline ? *baseline : weights, nn::Precision::kBf16)
+                     ->Run(component, layer, input);
   out.target = AlignRows(port.Run({.kind = component, .layer = layer}, input), out.ref_fp32.rows());
   out.comparison =
       CompareTriple({nn::View(out.ref_fp32), nn::View(out.ref_bf16), nn::View(out.target)});
