@@ -28,6 +28,9 @@ struct CleanRun {
   std::string config;  // "tiny-llama"
   device::DeviceConfig device;
   Regime regime = Regime::kBf16;
+  // Seeded prompts of its end-to-end run; 0: DetectionMatrixOptions::e2e_prompts. More where
+  // the regime leaves most routers near-tied (their positions are not judged).
+  int64_t e2e_prompts = 0;
 };
 
 struct DetectionMatrixOptions {
@@ -39,6 +42,8 @@ struct DetectionMatrixOptions {
   std::vector<CleanRun> clean_runs;      // empty: DefaultCleanRuns()
   // Only the faults and clean runs of this family ("mixtral"); empty: every family.
   std::string family;
+  // Only the faults and clean runs of this regime; none: every regime.
+  std::optional<Regime> regime;
   std::function<void(const std::string&)> progress;  // one line per run, when set
 };
 
@@ -96,7 +101,7 @@ struct MatrixRun {
 };
 MatrixRun RunMatrixSuite(const DetectionMatrixOptions& options, const std::string& config_name,
                          const device::DeviceConfig& device, const FaultSet& faults,
-                         Regime regime = Regime::kBf16);
+                         Regime regime = Regime::kBf16, int64_t e2e_prompts = 0);
 
 DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options);
 

@@ -1,5 +1,6 @@
 #include "libequiv/e2e/teacher_forcing.h"
 
+#include <algorithm>
 #include <memory>
 #include <span>
 #include <string>
@@ -51,6 +52,20 @@ void MarkRoutingTies(const std::vector<nn::Matrix>& fp32_logits,
   }
 }
 
+// In a weight-only regime the KL and cosine bounds admit what the regime's own run scores,
+// scaled as an error R times the baseline's scales them (KL and 1 - cosine grow as R^2): KL
+// p95 up to tau^2 times the baseline's, 1 - cosine p5 up to tau^2 times the baseline's. The
+// bf16 bounds stay when they are looser. No baseline (bf16, fp16): the criteria as given.
+TeacherForcedCriteria RegimeCriteria(TeacherForcedCriteria criteria,
+                                     const std::vector<double>& baseline_kl,
+                                     const std::vector<double>& baseline_cosine) {
+  if (baseline_kl.empty()) return criteria;
+  const double scale = criteria.tau * criteria.tau;
+  criteria.delta = std::max(criteria.delta, scale * Quantile(baseline_kl, 0.95));
+  criteria.theta = std::min(criteria.theta, 1.0 - scale * (1.0 - Quantile(baseline_cosine, 0.05)));
+  return criteria;
+}
+
 }  // namespace
 
 TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict& weights,
@@ -84,7 +99,9 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
   result.device = setup.Name();
   result.faults.assign(setup.faults.names().begin(), setup.faults.names().end());
   result.new_tokens = new_tokens;
-  result.criteria = criteria;
+  // What the regime's own run scores against fp32 (a weight-only regime's quantization moves
+  // the logits far more than bf16 does): the absolute KL and cosine bounds follow it below.
+  std::vector<double> baseline_kl, baseline_cosine;
   for (const Prompt& prompt : prompts) {
     PromptResult pr;
     pr.prompt = prompt;
@@ -123,12 +140,21 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
     }
     pr.positions = ComparePositions(ref_fp32.logits.topRows(checked),
                                     ref_bf16.logits.topRows(checked), target);
+    if (!packed.empty()) {
+      for (const PositionMetrics& m : ComparePositions(ref_fp32.logits.topRows(checked),
+                                                       ref_bf16.logits.topRows(checked),
+                                                       ref_bf16.logits.topRows(checked))) {
+        baseline_kl.push_back(m.kl);
+        baseline_cosine.push_back(m.cosine);
+      }
+    }
     MarkRoutingTies(ref_fp32.router_logits, ref_bf16.router_logits, config, pr.positions);
     SummarizePrompt(pr);
     result.prompts.push_back(std::move(pr));
   }
-  SummarizePooled(result, criteria.theta);
-  result.failures = JudgeTeacherForced(result, criteria);
+  result.criteria = RegimeCriteria(criteria, baseline_kl, baseline_cosine);
+  SummarizePooled(result, result.criteria.theta);
+  result.failures = JudgeTeacherForced(result, result.criteria);
   return result;
 }
 

@@ -30,7 +30,10 @@ namespace equiv {
 // new_tokens < 0, a teacher sequence of one token, or a port that cannot be made (a device
 // that does not fit the config). result.model is left empty for the caller to name. In a
 // `regime` other than bf16 the baseline reference runs on the regime's weights in its precision
-// and the port receives the packed weights, as in a suite (SuiteRunner).
+// and the port receives the packed weights, as in a suite (SuiteRunner); in a weight-only
+// regime the KL and cosine bounds then follow what the regime's own run scores against fp32
+// (KL p95 up to tau^2 times its p95, 1 - cosine p5 up to tau^2 times its), and
+// result.criteria holds the bounds judged.
 TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict& weights,
                                      const PortSetup& port, const std::vector<Prompt>& prompts,
                                      int64_t new_tokens, const TeacherForcedCriteria& criteria = {},

@@ -147,8 +147,14 @@ PackedWeights RegimePackedWeights(Regime regime, const StateDict& weights,
   const WeightConversion conversion = RegimeWeightConversion(regime);
   PackedWeights packed;
   if (conversion == WeightConversion::kNone || quantized_checkpoint) return packed;
+  // MXFP4 in a model with stacked experts converts those alone, as GPT-OSS ships them.
+  const bool experts_only =
+      conversion == WeightConversion::kMxfp4 &&
+      std::any_of(parameters.begin(), parameters.end(), [](const ParameterSpec& spec) {
+        return IsQuantizedParameter(spec) && spec.shape.size() == 3;
+      });
   for (const ParameterSpec& spec : parameters) {
-    if (!IsQuantizedParameter(spec)) continue;
+    if (!IsQuantizedParameter(spec) || (experts_only && spec.shape.size() != 3)) continue;
     const auto it = weights.find(spec.name);
     if (it == weights.end()) continue;
     packed.emplace(spec.name, Pack(conversion, spec.name, it->second));

@@ -47,7 +47,9 @@ WeightConversion RegimeWeightConversion(Regime regime);
 bool IsQuantizedParameter(const ParameterSpec& spec);
 
 // The weights the regime's runs see. For a float checkpoint (`quantized_checkpoint` false):
-// every parameter IsQuantizedParameter picks quantized then dequantized (QuantizeMxfp4 or
+// every parameter IsQuantizedParameter picks (in mxfp4-weight, when the model has stacked
+// experts, those alone: GPT-OSS ships its attention, router, embeddings and head in bf16)
+// quantized then dequantized (QuantizeMxfp4 or
 // QuantizeInt8PerChannel, then the exact dequantization); the others as they are. For a
 // checkpoint that shipped quantized (LoadStateDict dequantized it), or a regime without weight
 // conversion, `weights` as they are. Throws equiv::Error naming a parameter the format cannot
@@ -80,7 +82,7 @@ struct PackedLayout {
   Int8ScaleAxis int8_axis = Int8ScaleAxis::kPerOutputChannel;
 };
 
-// The packed form of every parameter the regime converts (IsQuantizedParameter), quantized
+// The packed form of every parameter the regime converts (as RegimeWeights says), quantized
 // from `weights` (QuantizeMxfp4 or QuantizeInt8PerChannel); empty for a regime without weight
 // conversion or a checkpoint that shipped quantized (`quantized_checkpoint`: its loader already
 // dequantized it, and its ports get the dense weights). Throws equiv::Error as RegimeWeights.

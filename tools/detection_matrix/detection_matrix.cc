@@ -22,11 +22,16 @@ int main(int argc, char** argv) {
   app.add_option("--family", family,
                  "only this family's faults and clean runs (llama, qwen3, gemma2, mixtral, "
                  "qwen2_moe, qwen3_moe, gpt_oss)");
+  std::string regime;
+  app.add_option("--regime", regime,
+                 "only the faults and clean runs of this precision regime (bf16, fp16, "
+                 "int8-weight, mxfp4-weight)");
   CLI11_PARSE(app, argc, argv);
   try {
     equiv::DetectionMatrixOptions options;
     options.configs_dir = configs;
     options.family = family;
+    if (!regime.empty()) options.regime = equiv::ParseRegime(regime);
     if (!thresholds.empty()) {
       options.thresholds = equiv::LoadThresholds(thresholds);
       options.teacher_forced = equiv::LoadTeacherForcedCriteria(thresholds);

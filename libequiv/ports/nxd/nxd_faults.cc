@@ -226,21 +226,21 @@ constexpr NxdFault kFaults[] = {
     {{"mxfp4_scale_bias", "experts",
       "MXFP4 expert scales decoded with exponent bias 128 instead of E8M0's 127: every expert "
       "weight halved",
-      kComp, kWrongComputation, "tiny-gpt-oss", 0, {}, Regime::kMxfp4Weight},
+      kComp, kLikelyBug, "tiny-gpt-oss", 0, {}, Regime::kMxfp4Weight},
      [](NxdSteps& s) { DequantizeWith<true>(s, {.mxfp4 = {.scale_bias = 128}}); }},
     {{"mxfp4_block_off_by_one", "experts",
       "MXFP4 expert scales applied one block off: block g of 32 values scaled by the scale of "
       "block g + 1",
-      kComp, kWrongComputation, "tiny-gpt-oss", 0, {}, Regime::kMxfp4Weight},
+      kComp, kLikelyBug, "tiny-gpt-oss", 0, {}, Regime::kMxfp4Weight},
      [](NxdSteps& s) { DequantizeWith<true>(s, {.mxfp4_scale_shift = 1}); }},
     {{"mxfp4_nibble_order", "experts",
       "MXFP4 expert nibbles read high nibble first: each byte's two E2M1 values swapped", kComp,
-      kWrongComputation, "tiny-gpt-oss", 0, {}, Regime::kMxfp4Weight},
+      kLikelyBug, "tiny-gpt-oss", 0, {}, Regime::kMxfp4Weight},
      [](NxdSteps& s) { DequantizeWith<true>(s, {.mxfp4 = {.low_nibble_first = false}}); }},
     {{"int8_scales_per_input_channel", "qkv_proj",
       "int8 weight scales applied per input channel (per column) instead of per output "
       "channel (per row)",
-      kComp, kWrongComputation, "tiny-llama", 0, {}, Regime::kInt8Weight},
+      kComp, kMissingAlgorithm, "tiny-llama", 0, {}, Regime::kInt8Weight},
      [](NxdSteps& s) {
        DequantizeWith<false>(s, {.int8_axis = Int8ScaleAxis::kPerInputChannel});
      }},
