@@ -7,6 +7,7 @@
 #     SOURCES  my_port.cc                  # compiled into the suite program
 #     MAPPING  builtin                     # or a component_mapping.json
 #     DEVICE   tp2_bucket32-64             # a DeviceConfig name
+#     REGIME   int8-weight                 # the precision regime (default bf16; docs/regimes.md)
 #     FAULTS   softmax_bf16                # catalog faults to switch on (none: a clean port)
 #     SAMPLING first-middle-last           # all (default), first-middle-last, every:K
 #     THRESHOLDS thresholds.json           # optional: tau and per-component taus
@@ -20,7 +21,7 @@ else()  # the source tree: this file is in generators/
 endif()
 
 function(equiv_add_component_suite name)
-  cmake_parse_arguments(ARG "" "CONFIG;PORT;MAPPING;DEVICE;SAMPLING;THRESHOLDS;RESULTS"
+  cmake_parse_arguments(ARG "" "CONFIG;PORT;MAPPING;DEVICE;REGIME;SAMPLING;THRESHOLDS;RESULTS"
                         "SOURCES;FAULTS;LABELS" ${ARGN})
   if(NOT ARG_CONFIG)
     message(FATAL_ERROR "equiv_add_component_suite(${name}): CONFIG is required")
@@ -37,6 +38,9 @@ function(equiv_add_component_suite name)
   endif()
   if(NOT ARG_DEVICE)
     set(ARG_DEVICE tp1)
+  endif()
+  if(NOT ARG_REGIME)
+    set(ARG_REGIME bf16)
   endif()
   if(NOT ARG_SAMPLING)
     set(ARG_SAMPLING all)
@@ -55,6 +59,7 @@ function(equiv_add_component_suite name)
     EQUIV_SUITE_PORT="${ARG_PORT}"
     EQUIV_SUITE_MAPPING="${ARG_MAPPING}"
     EQUIV_SUITE_DEVICE="${ARG_DEVICE}"
+    EQUIV_SUITE_REGIME="${ARG_REGIME}"
     EQUIV_SUITE_FAULTS="${faults}"
     EQUIV_SUITE_SAMPLING="${ARG_SAMPLING}"
     EQUIV_SUITE_THRESHOLDS="${ARG_THRESHOLDS}"

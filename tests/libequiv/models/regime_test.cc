@@ -6,6 +6,7 @@
 #include <cmath>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "libequiv/families/registry.h"
@@ -81,6 +82,78 @@ TEST(RegimeTest, Mxfp4NamesAParameterItCannotHold) {
   EXPECT_THAT([&] { RegimeWeights(Regime::kMxfp4Weight, weights, specs); },
               ThrowsMessage<Error>(AllOf(HasSubstr("'model.layers.0.mlp.down_proj.weight'"),
                                          HasSubstr("multiple of the block size 32"))));
+}
+
+// The packed form holds what the regime converts, and dequantizes to RegimeWeights' values.
+TEST(RegimeTest, PackedWeightsDequantizeToTheRegimeWeights) {
+  for (const auto& [name, regime] :
+       {std::pair{"tiny-llama", Regime::kInt8Weight}, std::pair{"tiny-llama", Regime::kMxfp4Weight},
+        std::pair{"tiny-gpt-oss", Regime::kMxfp4Weight}}) {
+    const ModelConfig config = TinyConfig(name);
+    const std::vector<ParameterSpec> specs = ArchitectureOf(config).Parameters(config);
+    const StateDict weights = InitStateDict(config, 2);
+    const PackedWeights packed = RegimePackedWeights(regime, weights, specs);
+    const StateDict dense = RegimeWeights(regime, weights, specs);
+    for (const ParameterSpec& spec : specs) {
+      // GPT-OSS ships MXFP4 experts; its attention stays in float.
+      const bool expected = IsQuantizedParameter(spec) &&
+                            (std::string(name) == "tiny-llama" || spec.shape.size() == 3);
+      ASSERT_EQ(packed.contains(spec.name), expected) << name << " " << spec.name;
+      if (!expected) {
+        EXPECT_EQ(dense.at(spec.name).ToFloats(), weights.at(spec.name).ToFloats()) << spec.name;
+        continue;
+      }
+      EXPECT_EQ(DequantizePacked(spec.name, packed.at(spec.name)).ToFloats(),
+                dense.at(spec.name).ToFloats())
+          << name << " " << spec.name;
+    }
+  }
+  const ModelConfig llama = TinyConfig("tiny-llama");
+  EXPECT_TRUE(RegimePackedWeights(Regime::kBf16, InitStateDict(llama, 2),
+                                  ArchitectureOf(llama).Parameters(llama))
+                  .empty());
+}
+
+// The layouts the fault catalog reads with, on one row of two MXFP4 blocks and a 2x3 int8
+// weight.
+TEST(RegimeTest, PackedLayoutsReadTheBytesAsTheirFaultsSay) {
+  PackedWeight mx;
+  mx.format = WeightConversion::kMxfp4;
+  mx.mxfp4.blocks_shape = Shape{1, 2, 16};
+  mx.mxfp4.blocks.assign(32, 0);
+  mx.mxfp4.blocks[0] = 0x72;   // values 0, 1: E2M1 1.0 (low nibble), then 6.0
+  mx.mxfp4.blocks[16] = 0x02;  // block 1, value 0: 1.0
+  mx.mxfp4.scales_shape = Shape{1, 2};
+  mx.mxfp4.scales = {127, 129};  // 2^0, 2^2
+  const auto at = [](const Tensor& t, int i) { return t.ToFloats()[static_cast<size_t>(i)]; };
+  const Tensor good = DequantizePacked("w", mx);
+  EXPECT_EQ(at(good, 0), 1.0f);
+  EXPECT_EQ(at(good, 1), 6.0f);
+  EXPECT_EQ(at(good, 32), 4.0f);
+  const Tensor bias = DequantizePacked("w", mx, {.mxfp4 = {.scale_bias = 128}});
+  EXPECT_EQ(at(bias, 0), 0.5f);
+  EXPECT_EQ(at(bias, 32), 2.0f);
+  const Tensor shifted = DequantizePacked("w", mx, {.mxfp4_scale_shift = 1});
+  EXPECT_EQ(at(shifted, 0), 4.0f);   // block 0 with block 1's scale
+  EXPECT_EQ(at(shifted, 32), 1.0f);  // block 1 wraps to block 0's
+  const Tensor swapped = DequantizePacked("w", mx, {.mxfp4 = {.low_nibble_first = false}});
+  EXPECT_EQ(at(swapped, 0), 6.0f);
+  EXPECT_EQ(at(swapped, 1), 1.0f);
+
+  PackedWeight q;
+  q.format = WeightConversion::kInt8PerChannel;
+  Int8Weight w;
+  w.shape = Shape{2, 3};
+  w.values = {1, 2, 3, 4, 5, 6};
+  w.scales = Tensor::FromFloats(Shape{2}, std::vector<float>{0.5f, 2.0f});
+  q.int8.push_back(w);
+  EXPECT_EQ(DequantizePacked("w", q).ToFloats(),
+            (std::vector<float>{0.5f, 1.0f, 1.5f, 8.0f, 10.0f, 12.0f}));
+  // Per input channel: column i reads scale[i % 2].
+  EXPECT_EQ(DequantizePacked("w", q, {.int8_axis = Int8ScaleAxis::kPerInputChannel}).ToFloats(),
+            (std::vector<float>{0.5f, 4.0f, 1.5f, 2.0f, 10.0f, 3.0f}));
+  EXPECT_THAT([] { DequantizePacked("w", PackedWeight{}); },
+              ThrowsMessage<Error>(HasSubstr("packed weight 'w' holds no quantized values")));
 }
 
 }  // namespace
