@@ -28,8 +28,8 @@ std::string Name(std::optional<Band> band) { return band ? std::string(BandName(
 }  // namespace
 
 MatrixRun RunMatrixSuite(const DetectionMatrixOptions& options, const std::string& config_name,
-                         const device::DeviceConfig& device, const FaultSet& faults,
-                         Regime regime, int64_t e2e_prompts) {
+                         const device::DeviceConfig& device, const FaultSet& faults, Regime regime,
+                         int64_t e2e_prompts) {
   SuiteSpec spec;
   spec.model = config_name;
   spec.config = LoadModelConfig(options.configs_dir + "/" + config_name + ".json");
@@ -49,7 +49,8 @@ MatrixRun RunMatrixSuite(const DetectionMatrixOptions& options, const std::strin
   }
   run.teacher_forced =
       RunTeacherForced(spec.config, weights, spec.port,
-                       SeededPrompts(e2e_prompts > 0 ? e2e_prompts : options.e2e_prompts, length, spec.config.vocab_size, 7),
+                       SeededPrompts(e2e_prompts > 0 ? e2e_prompts : options.e2e_prompts, length,
+                                     spec.config.vocab_size, 7),
                        options.e2e_new_tokens, options.teacher_forced, regime);
   return run;
 }
@@ -239,8 +240,8 @@ std::string FormatDetectionMatrix(const DetectionMatrix& matrix) {
     out << line;
   }
   out << "\n";
-  std::snprintf(line, sizeof line, "%-16s %-36s %-12s %6s %9s %10s %-4s %8s  %s\n",
-                "clean config", "variant", "regime", "cases", "failures", "max R", "e2e", "e2e R95", "worst case");
+  std::snprintf(line, sizeof line, "%-16s %-36s %-12s %6s %9s %10s %-4s %8s  %s\n", "clean config",
+                "variant", "regime", "cases", "failures", "max R", "e2e", "e2e R95", "worst case");
   out << line;
   for (const CleanRow& row : matrix.clean) {
     std::snprintf(line, sizeof line, "%-16s %-36s %-12s %6lld %9lld %10s %-4s %8s  %s\n",

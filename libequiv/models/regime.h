@@ -65,9 +65,9 @@ StateDict RegimeWeights(Regime regime, const StateDict& weights,
 // [E, out, in], as GPT-OSS checkpoints ship it.
 struct PackedWeight {
   WeightConversion format = WeightConversion::kNone;
-  bool experts = false;              // rank 3: dequantize to [E, out, in], then transpose
-  Mxfp4Tensor mxfp4;                 // kMxfp4: blocks [..., out, G, 16], scales [..., out, G]
-  std::vector<Int8Weight> int8;      // kInt8PerChannel: one [out, in] per expert (one for rank 2)
+  bool experts = false;          // rank 3: dequantize to [E, out, in], then transpose
+  Mxfp4Tensor mxfp4;             // kMxfp4: blocks [..., out, G, 16], scales [..., out, G]
+  std::vector<Int8Weight> int8;  // kInt8PerChannel: one [out, in] per expert (one for rank 2)
 };
 // By parameter name (HF's).
 using PackedWeights = std::map<std::string, PackedWeight, std::less<>>;

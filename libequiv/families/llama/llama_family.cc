@@ -39,9 +39,9 @@ std::unique_ptr<Port> LlamaFamily::MakeBuiltinPort(const PortContext& context) c
   nxd::NxdSteps steps = nxd::StepsWith(context.faults, catalogs);
   StateDict storage;
   const StateDict& weights = nxd::PortStateDict(context, steps, storage);
-  return std::make_unique<nxd::NxdPort>(context.config,
-                                        LlamaWeights(weights, context.config, QkNorm()),
-                                        context.device, std::move(steps), PortNaming(context.config));
+  return std::make_unique<nxd::NxdPort>(
+      context.config, LlamaWeights(weights, context.config, QkNorm()), context.device,
+      std::move(steps), PortNaming(context.config));
 }
 
 std::span<const FaultInfo> LlamaFamily::Faults() const { return {}; }

@@ -28,10 +28,9 @@ TEST_P(FaultEndToEndTest, FailsUnlessOverPrecision) {
   const FaultInfo& info = GetParam();
   const auto& m = Tiny(std::string(info.showcase_config));
   const int64_t length = PromptLengthFor(info, m.config, kNewTokens);
-  const TeacherForcedResult r =
-      RunTeacherForced(m.config, m.weights, BuiltinPortOn(ShowcaseDevice(info), {info.name}),
-                       SeededPrompts(3, length, m.config.vocab_size, 7), kNewTokens, {},
-                       info.regime);
+  const TeacherForcedResult r = RunTeacherForced(
+      m.config, m.weights, BuiltinPortOn(ShowcaseDevice(info), {info.name}),
+      SeededPrompts(3, length, m.config.vocab_size, 7), kNewTokens, {}, info.regime);
   std::cout << "[ MEASURED ] " << info.name << " on " << info.showcase_config << ", prompts of "
             << length << ": R p95 " << FormatFull(r.r_ratio.p95) << ", cosine p5 "
             << FormatFull(r.cosine.p5) << ", KL p95 " << FormatFull(r.kl.p95) << ", top-1 "

@@ -70,8 +70,7 @@ struct ComponentOutputs {
 // The built-in port of the config's family; `packed`: a weight-only regime's packed weights
 // (`weights` then the regime's dense ones).
 inline std::unique_ptr<Port> MakePort(const ModelConfig& config, const StateDict& weights,
-                                      const device::DeviceConfig& device = {},
-                                      FaultSet faults = {},
+                                      const device::DeviceConfig& device = {}, FaultSet faults = {},
                                       const PackedWeights* packed = nullptr) {
   return BuiltinPortOn(device, std::move(faults)).Make(config, weights, packed);
 }
