@@ -9,7 +9,6 @@
 
 #include "libequiv/families/gpt_oss/gpt_oss_reference.h"
 #include "libequiv/ports/nxd/nxd_moe_port.h"
-#include "libequiv/ports/nxd/nxd_weights.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {

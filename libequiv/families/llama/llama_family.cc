@@ -6,7 +6,6 @@
 #include "libequiv/families/llama/llama_reference.h"
 #include "libequiv/families/internal/shipped_port_mappings.h"
 #include "libequiv/ports/nxd/nxd_port.h"
-#include "libequiv/ports/nxd/nxd_weights.h"
 
 namespace equiv {
 

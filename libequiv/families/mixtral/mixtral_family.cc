@@ -8,7 +8,6 @@
 
 #include "libequiv/families/mixtral/mixtral_reference.h"
 #include "libequiv/ports/nxd/nxd_moe_port.h"
-#include "libequiv/ports/nxd/nxd_weights.h"
 
 namespace equiv {
 namespace {

@@ -504,4 +504,18 @@ nn::Matrix NxdPort::TokenGeneration(int64_t token) {
 
 ModuleNode NxdPort::Tree() const { return NxdModuleTree(config_, device_, naming_); }
 
+const StateDict& PortStateDict(const PortContext& context, const NxdSteps& steps,
+                               StateDict& storage) {
+  if (context.packed == nullptr || context.packed->empty()) return context.weights;
+  storage = context.weights;
+  for (const auto& [name, packed] : *context.packed) {
+    const auto it = storage.find(name);
+    if (it == storage.end()) {
+      throw Error("built-in port: packed parameter '" + name + "' is no parameter of the model");
+    }
+    it->second = steps.dequantize(name, packed);
+  }
+  return storage;
+}
+
 }  // namespace equiv::nxd

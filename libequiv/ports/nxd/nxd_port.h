@@ -21,9 +21,9 @@
 #include "libequiv/models/port.h"
 #include "libequiv/nn/causal_lm.h"
 #include "libequiv/ports/nxd/internal/head_sharding.h"
+#include "libequiv/ports/nxd/internal/nxd_weights.h"
 #include "libequiv/ports/nxd/nxd_naming.h"
 #include "libequiv/ports/nxd/nxd_steps.h"
-#include "libequiv/ports/nxd/internal/nxd_weights.h"
 
 namespace equiv::nxd {
 
@@ -126,6 +126,12 @@ class NxdPort : public Port {
   int64_t cache_length_ = 0;
   std::map<std::pair<std::string, int64_t>, ComponentOverride, std::less<>> overrides_;
 };
+
+// The HF-named float32 weights the port converts: `context.weights`, or, when the regime handed
+// packed parameters over (context.packed), a copy in `storage` with each of them dequantized by
+// the port's own step (steps.dequantize), as a device kernel dequantizes its tiles.
+const StateDict& PortStateDict(const PortContext& context, const NxdSteps& steps,
+                               StateDict& storage);
 
 }  // namespace equiv::nxd
 

@@ -2,23 +2,7 @@
 
 #include <utility>
 
-#include "libequiv/tensor/error.h"
-
 namespace equiv::nxd {
-
-const StateDict& PortStateDict(const PortContext& context, const NxdSteps& steps,
-                               StateDict& storage) {
-  if (context.packed == nullptr || context.packed->empty()) return context.weights;
-  storage = context.weights;
-  for (const auto& [name, packed] : *context.packed) {
-    const auto it = storage.find(name);
-    if (it == storage.end()) {
-      throw Error("built-in port: packed parameter '" + name + "' is no parameter of the model");
-    }
-    it->second = steps.dequantize(name, packed);
-  }
-  return storage;
-}
 
 NxdWeights ConvertWeights(const nn::CausalLmWeights& weights, const ModelConfig& config,
                           const device::DeviceConfig& device, const HeadSharding& heads,

@@ -9,7 +9,6 @@
 
 #include "libequiv/device/device_config.h"
 #include "libequiv/device/parallel_layers.h"
-#include "libequiv/models/port.h"
 #include "libequiv/nn/causal_lm.h"
 #include "libequiv/ports/nxd/internal/head_sharding.h"
 #include "libequiv/ports/nxd/nxd_kernels.h"
@@ -35,12 +34,6 @@ struct NxdWeights {
   Vector final_norm;
   std::optional<device::ColumnParallelLinear> lm_head;
 };
-
-// The HF-named float32 weights the port converts: `context.weights`, or, when the regime handed
-// packed parameters over (context.packed), a copy in `storage` with each of them dequantized by
-// the port's own step (steps.dequantize), as a device kernel dequantizes its tiles.
-const StateDict& PortStateDict(const PortContext& context, const NxdSteps& steps,
-                               StateDict& storage);
 
 // `hf` in float32 (lm_head already the embedding table when tied); rounded to bf16 here.
 NxdWeights ConvertWeights(const nn::CausalLmWeights& hf, const ModelConfig& config,
