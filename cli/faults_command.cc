@@ -20,7 +20,8 @@ int RunFaults(const FaultsArgs& args, std::ostream& out) {
                         {"visible_in", VisibilityName(f.visible_in)},
                         {"expected_band", BandName(f.expected_band)},
                         {"showcase_config", f.showcase_config},
-                        {"min_sequence", f.min_sequence}});
+                        {"min_sequence", f.min_sequence},
+                        {"regime", RegimeName(f.regime)}});
     }
     out << nlohmann::json{{"faults", faults}}.dump(2) << "\n";
     return kExitPassed;
@@ -31,6 +32,7 @@ int RunFaults(const FaultsArgs& args, std::ostream& out) {
   for (const FaultInfo& f : FaultCatalog()) {
     std::string config(f.showcase_config);
     if (f.min_sequence > 0) config += ", " + std::to_string(f.min_sequence) + " positions";
+    if (f.regime != Regime::kBf16) config += ", " + std::string(RegimeName(f.regime));
     out << std::setw(30) << f.name << std::setw(18) << f.component << std::setw(12)
         << VisibilityName(f.visible_in) << std::setw(19) << BandName(f.expected_band) << config
         << "\n"

@@ -33,6 +33,11 @@ TEST(FaultsCommandTest, JsonHasOneObjectPerFault) {
   EXPECT_EQ(tokengen["name"], "tokengen_rope_off_by_one");
   EXPECT_EQ(tokengen["visible_in"], "end_to_end");
   EXPECT_EQ(tokengen["component"], "rotary");
+  // The regime faults close the port's catalog, each naming its regime.
+  EXPECT_EQ(j["faults"][16]["name"], "mxfp4_scale_bias");
+  EXPECT_EQ(j["faults"][16]["regime"], "mxfp4-weight");
+  EXPECT_EQ(j["faults"][19]["regime"], "int8-weight");
+  EXPECT_EQ(tokengen["regime"], "bf16");
   const nlohmann::json& last = j["faults"].back();
   EXPECT_EQ(last["name"], "yarn_attention_factor_missing");
   EXPECT_EQ(last["showcase_config"], "tiny-gpt-oss");

@@ -223,6 +223,11 @@ constexpr NxdFault kFaults[] = {
       "than the reference, so not what the reference computes",
       kComp, kOverPrecision, "tiny-llama"},
      [](NxdSteps& s) { s.mlp = MlpInFloat32; }},
+    {{"tokengen_rope_off_by_one", "rotary",
+      "token generation rotates the new token at position cache_length - 1 (the last cached "
+      "position) instead of cache_length",
+      Visibility::kEndToEnd, kMissingAlgorithm, "tiny-llama"},
+     [](NxdSteps& s) { s.token_rotary_position = [](int64_t p) { return p - 1; }; }},
     {{"mxfp4_scale_bias",
       "experts",
       "MXFP4 expert scales decoded with exponent bias 128 instead of E8M0's 127: every expert "
@@ -266,11 +271,6 @@ constexpr NxdFault kFaults[] = {
       {},
       Regime::kInt8Weight},
      [](NxdSteps& s) { DequantizeWith<false>(s, {.int8_axis = Int8ScaleAxis::kPerInputChannel}); }},
-    {{"tokengen_rope_off_by_one", "rotary",
-      "token generation rotates the new token at position cache_length - 1 (the last cached "
-      "position) instead of cache_length",
-      Visibility::kEndToEnd, kMissingAlgorithm, "tiny-llama"},
-     [](NxdSteps& s) { s.token_rotary_position = [](int64_t p) { return p - 1; }; }},
 };
 static_assert(UniqueFaultNames(kFaults), "two faults of the catalog share a name");
 
