@@ -141,9 +141,9 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
     pr.positions = ComparePositions(ref_fp32.logits.topRows(checked),
                                     ref_bf16.logits.topRows(checked), target);
     if (!packed.empty()) {
-      for (const PositionMetrics& m : ComparePositions(ref_fp32.logits.topRows(checked),
-                                                       ref_bf16.logits.topRows(checked),
-                                                       ref_bf16.logits.topRows(checked))) {
+      for (const PositionMetrics& m :
+           ComparePositions(ref_fp32.logits.topRows(checked), ref_bf16.logits.topRows(checked),
+                            ref_bf16.logits.topRows(checked))) {
         baseline_kl.push_back(m.kl);
         baseline_cosine.push_back(m.cosine);
       }
