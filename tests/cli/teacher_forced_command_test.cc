@@ -133,7 +133,8 @@ TEST(TeacherForcedCommandTest, HostileFilesAreErrorsNamingThePath) {
   EXPECT_EQ(run.err, "equiv teacher-forced: cannot open \"" + Dir() +
                          "/none.safetensors\": No such file or directory\n");
 
-  // Every reader checks what it opened (libequiv/io/internal/regular_file.h): never a blocking open.
+  // Every reader checks what it opened (libequiv/io/internal/regular_file.h): never a blocking
+  // open.
   const std::string fifo = Dir() + "/fifo.safetensors";
   std::filesystem::remove(fifo);
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);

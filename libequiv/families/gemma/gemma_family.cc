@@ -8,8 +8,8 @@
 #include <utility>
 
 #include "libequiv/families/gemma/gemma_reference.h"
-#include "libequiv/families/llama/llama_family.h"
 #include "libequiv/families/internal/shipped_port_mappings.h"
+#include "libequiv/families/llama/llama_family.h"
 #include "libequiv/ports/nxd/nxd_port.h"
 
 namespace equiv {

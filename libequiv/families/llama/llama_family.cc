@@ -3,8 +3,8 @@
 #include <array>
 #include <utility>
 
-#include "libequiv/families/llama/llama_reference.h"
 #include "libequiv/families/internal/shipped_port_mappings.h"
+#include "libequiv/families/llama/llama_reference.h"
 #include "libequiv/ports/nxd/nxd_port.h"
 
 namespace equiv {

@@ -6,8 +6,8 @@
 #include <cmath>
 #include <limits>
 
-#include "libequiv/report/internal/html_escape.h"
 #include "libequiv/io/number_format.h"
+#include "libequiv/report/internal/html_escape.h"
 
 namespace equiv {
 namespace {
