@@ -17,6 +17,7 @@ namespace equiv {
 namespace {
 
 using enum Band;
+using nxd::AndThen;
 using nxd::NxdSteps;
 using Spec = device::AttentionKernelSpec;
 constexpr nn::Precision kBf16 = nn::Precision::kBf16;
@@ -29,15 +30,6 @@ constexpr Visibility kE2e = Visibility::kEndToEnd;
 nxd::Matrix GemmaNormKernel(const nxd::Matrix& x, const nxd::Vector& weight, float eps,
                             bool /*fused*/) {
   return nn::GemmaRmsNorm(x, weight, eps, kBf16);
-}
-
-// An attention-spec step that does what it did, then `more`.
-template <typename F>
-void ThenSpec(NxdSteps& s, F more) {
-  s.attention_spec = [before = std::move(s.attention_spec), more](Spec& spec) {
-    before(spec);
-    more(spec);
-  };
 }
 
 constexpr nxd::NxdFault kFaults[] = {
@@ -54,7 +46,7 @@ constexpr nxd::NxdFault kFaults[] = {
     {{"attn_softcap_missing", "attention",
       "the attention-logit soft-cap cap * tanh(scores / cap) left out of the attention kernel",
       kComp, kMissingAlgorithm, "tiny-gemma2"},
-     [](NxdSteps& s) { ThenSpec(s, [](Spec& spec) { spec.softcap.reset(); }); }},
+     [](NxdSteps& s) { AndThen(s.attention_spec, [](Spec& spec) { spec.softcap.reset(); }); }},
     {{"final_softcap_missing", "lm_head",
       "the final-logit soft-cap cap * tanh(logits / cap) not applied after lm_head", kE2e,
       kLikelyBug, "tiny-gemma2"},
@@ -64,20 +56,19 @@ constexpr nxd::NxdFault kFaults[] = {
       "(global layers slide, sliding layers attend globally)",
       kComp, kWrongComputation, "tiny-gemma2", 128},
      [](NxdSteps& s) {
-       s.read_config = [before = std::move(s.read_config)](ModelConfig& c) {
-         before(c);
+       AndThen(s.read_config, [](ModelConfig& c) {
          std::vector<LayerAttention> shifted;
          for (std::size_t i = 0; i < c.layer_types.size(); ++i) {
            shifted.push_back(c.layer_types[(i + 1) % c.layer_types.size()]);
          }
          c.layer_types = std::move(shifted);
-       };
+       });
      }},
     {{"query_pre_attn_scalar_ignored", "attention",
       "attention scores scaled by head_dim^-0.5 instead of query_pre_attn_scalar^-0.5", kComp,
       kMissingAlgorithm, "tiny-gemma2"},
      [](NxdSteps& s) {
-       ThenSpec(s, [](Spec& spec) {
+       AndThen(s.attention_spec, [](Spec& spec) {
          spec.scaling = static_cast<float>(1.0 / std::sqrt(static_cast<double>(spec.head_dim)));
        });
      }},
@@ -88,10 +79,9 @@ constexpr nxd::NxdFault kFaults[] = {
       "(rope_local_base_freq not read, as a Gemma 2 config reader would)",
       kComp, kWrongComputation, "tiny-gemma3"},
      [](NxdSteps& s) {
-       s.read_config = [before = std::move(s.read_config)](ModelConfig& c) {
-         before(c);
+       AndThen(s.read_config, [](ModelConfig& c) {
          if (c.rope_local_base_freq) c.rope_local_base_freq = c.rope_theta;
-       };
+       });
      }},
     {{"qk_norm_without_offset", "q_norm",
       "Gemma 3's q/k norms applied as x * w, Qwen 3's per-head RMSNorm reused: the checkpoint "

@@ -14,6 +14,7 @@ namespace equiv {
 namespace {
 
 using enum Band;
+using nxd::AndThen;
 using nxd::NxdSteps;
 using Spec = device::AttentionKernelSpec;
 constexpr nn::Precision kBf16 = nn::Precision::kBf16;
@@ -23,15 +24,6 @@ constexpr Visibility kComp = Visibility::kComponent;
 nxd::Matrix GptOssNormKernel(const nxd::Matrix& x, const nxd::Vector& weight, float eps,
                              bool /*fused*/) {
   return nn::RmsNormOneRounding(x, weight, eps, kBf16);
-}
-
-// A read_config step that does what it did, then `more`.
-template <typename F>
-void ThenConfig(NxdSteps& s, F more) {
-  s.read_config = [before = std::move(s.read_config), more](ModelConfig& c) {
-    before(c);
-    more(c);
-  };
 }
 
 // The fused gate_up_proj as HF stores it (row 2j gate j, row 2j + 1 up j, as nn::Linear rows)
@@ -57,19 +49,14 @@ constexpr nxd::NxdFault kFaults[] = {
       "the attention sinks left out of the flash-attention kernel: a plain softmax over the keys "
       "(a Llama attention kernel reused)",
       kComp, kMissingAlgorithm, "tiny-gpt-oss"},
-     [](NxdSteps& s) {
-       s.attention_spec = [before = std::move(s.attention_spec)](Spec& spec) {
-         before(spec);
-         spec.sinks.clear();
-       };
-     }},
+     [](NxdSteps& s) { AndThen(s.attention_spec, [](Spec& spec) { spec.sinks.clear(); }); }},
     {{"swiglu_clamp_missing", "experts",
       "swiglu_limit not read: the experts' gate and up projections are not clamped before the "
       "SwiGLU",
       kComp, kWrongComputation, "tiny-gpt-oss"},
      [](NxdSteps& s) {
-       ThenConfig(s,
-                  [](ModelConfig& c) { c.moe.swiglu_limit = std::numeric_limits<float>::max(); });
+       AndThen(s.read_config,
+               [](ModelConfig& c) { c.moe.swiglu_limit = std::numeric_limits<float>::max(); });
      }},
     {{"router_bias_dropped", "router",
       "the state-dict conversion loads the router's weight and drops its bias (a bias-free "
@@ -98,7 +85,7 @@ constexpr nxd::NxdFault kFaults[] = {
       "computes YaRN's frequencies only",
       kComp, kMissingAlgorithm, "tiny-gpt-oss"},
      [](NxdSteps& s) {
-       ThenConfig(s, [](ModelConfig& c) { c.rope_scaling.attention_factor = 1.0; });
+       AndThen(s.read_config, [](ModelConfig& c) { c.rope_scaling.attention_factor = 1.0; });
      }},
 };
 static_assert(nxd::UniqueFaultNames(kFaults), "two gpt_oss faults share a name");

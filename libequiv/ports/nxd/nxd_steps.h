@@ -9,6 +9,7 @@
 #include <functional>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "libequiv/config/model_config.h"
@@ -128,6 +129,16 @@ struct NxdSteps {
   std::function<void(Matrix& logits, const ModelConfig& config)> final_logits =
       [](Matrix&, const ModelConfig&) {};
 };
+
+// Makes `step` do what it did, then `more`: a fault that adjusts what a step reads or gives
+// (AndThen(s.read_config, [](ModelConfig& c) { ... })).
+template <typename T, typename F>
+void AndThen(std::function<void(T&)>& step, F more) {
+  step = [before = std::move(step), more = std::move(more)](T& value) {
+    before(value);
+    more(value);
+  };
+}
 
 // The correct steps.
 NxdSteps DefaultSteps();
