@@ -1,5 +1,6 @@
 #include "cli/calibrate_command.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "cli/command_guard.h"
@@ -8,30 +9,122 @@
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {
-namespace {}  // namespace
+namespace {
+
+std::string Join(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+// The regime's evidence, narrowed to the arguments' models, variants and seeds.
+RegimeEvidence Narrowed(const CalibrateArgs& args, Regime regime, std::vector<SuiteSeeds>& seeds) {
+  RegimeEvidence e = EvidenceOf(regime);
+  if (!args.models.empty()) {
+    for (const std::string& model : args.models) {
+      if (std::find(e.configs.begin(), e.configs.end(), model) == e.configs.end()) {
+        throw Error("--model " + Quote(model) + " is not in regime " +
+                    std::string(RegimeName(regime)) + "'s evidence (" + Join(e.configs) + ")");
+      }
+    }
+    e.configs = args.models;
+  }
+  if (!args.variants.empty()) {
+    e.variants.clear();
+    for (const std::string& name : args.variants) {
+      e.variants.push_back(device::DeviceConfigFromName(name));
+    }
+  }
+  seeds = DefaultSeeds();
+  if (args.seeds < 0 || args.seeds > static_cast<int64_t>(seeds.size())) {
+    throw Error("--seeds " + std::to_string(args.seeds) + " is outside [1, " +
+                std::to_string(seeds.size()) + "]");
+  }
+  if (args.seeds > 0) seeds.resize(static_cast<size_t>(args.seeds));
+  return e;
+}
+
+void PrintEvidence(const Calibration& c, const RegimeEvidence& e, size_t seeds, std::ostream& out) {
+  const ComponentCalibration& comp = c.components;
+  out << RegimeName(c.regime) << ": " << e.configs.size() << " configs (" << Join(e.configs)
+      << ") x " << e.variants.size() << " variants x " << seeds << " seeds: " << comp.cases
+      << " known-good cases (" << comp.not_by_ratio << " not judged by R)";
+  if (c.teacher_forced) out << ", " << c.teacher_forced->runs << " teacher-forced runs";
+  out << "\n";
+  char line[512];
+  std::snprintf(line, sizeof line, "  %-26s %8s %8s %8s %8s  %s\n", "kind", "samples", "Q R",
+                "max R", "tau", "worst case");
+  out << line;
+  const auto row = [&](const std::string& kind, const KindEvidence& k, double tau) {
+    std::snprintf(line, sizeof line, "  %-26s %8lld %8s %8s %8s  %s\n", kind.c_str(),
+                  static_cast<long long>(k.samples), FormatShort(k.quantile_r).c_str(),
+                  FormatShort(k.max_r).c_str(), FormatShort(tau).c_str(),
+                  Printable(k.worst_case).c_str());
+    out << line;
+  };
+  for (const auto& [kind, k] : comp.per_component) {
+    row(kind, k, comp.thresholds.tau_by_component.at(kind));
+  }
+  row("all (tau)", comp.all, comp.thresholds.tau);
+  if (c.teacher_forced) {
+    const TeacherForcedCalibration& t = *c.teacher_forced;
+    out << "  teacher forced: tau " << FormatShort(t.criteria.tau) << " (Q R p95 "
+        << FormatShort(t.quantile_r_p95) << "), theta " << FormatShort(t.criteria.theta)
+        << ", delta " << FormatShort(t.criteria.delta) << ", rho " << FormatShort(t.criteria.rho)
+        << "\n";
+  }
+}
+
+}  // namespace
 
 int RunCalibrate(const CalibrateArgs& args, std::ostream& out, std::ostream& err) {
   return GuardCommand("calibrate", err, [&] {
     ValidateRule(args.rule);
-    err << "running the component suite on known-good variants...\n";
-    const std::vector<CaseResult> cases = KnownGoodComponentRuns(args.configs);
-    std::vector<TeacherForcedResult> runs;
-    if (args.teacher_forced) {
-      err << "running the teacher-forced comparison on known-good variants...\n";
-      runs = KnownGoodTeacherForcedRuns(args.configs);
+    std::vector<Regime> regimes;
+    for (const std::string& name : args.regimes) {
+      const Regime regime = ParseRegime(name);
+      if (std::find(regimes.begin(), regimes.end(), regime) != regimes.end()) {
+        throw Error("--regime " + name + " is given twice");
+      }
+      regimes.push_back(regime);
     }
-    const Calibration calibration = Calibrate(cases, runs, args.rule);
-    WriteCalibration(calibration, args.output);
-    const Thresholds& t = calibration.components.thresholds;
-    out << args.output << ": from " << cases.size() << " known-good cases and " << runs.size()
-        << " teacher-forced runs\n  tau " << FormatShort(t.tau) << "\n";
-    for (const auto& [component, tau] : t.tau_by_component) {
-      out << "  tau " << component << " " << FormatShort(tau) << "\n";
+    if (regimes.empty()) regimes.push_back(Regime::kBf16);
+    // Every regime's evidence first: a regime that cannot run fails before any run.
+    std::vector<RegimeEvidence> evidence;
+    std::vector<std::vector<SuiteSeeds>> seeds(regimes.size());
+    for (size_t i = 0; i < regimes.size(); ++i) {
+      evidence.push_back(Narrowed(args, regimes[i], seeds[i]));
     }
-    if (calibration.teacher_forced) {
-      const TeacherForcedCriteria& c = calibration.teacher_forced->criteria;
-      out << "  teacher forced: tau " << FormatShort(c.tau) << ", theta " << FormatShort(c.theta)
-          << ", delta " << FormatShort(c.delta) << ", rho " << FormatShort(c.rho) << "\n";
+    std::vector<Calibration> calibrations;
+    for (size_t i = 0; i < regimes.size(); ++i) {
+      const RegimeEvidence& e = evidence[i];
+      const std::string regime(RegimeName(e.regime));
+      std::vector<CaseResult> cases;
+      std::vector<TeacherForcedResult> runs;
+      for (const std::string& config : e.configs) {
+        err << regime << ": " << config << ": the component suite on " << e.variants.size()
+            << " variants x " << seeds[i].size() << " seeds...\n"
+            << std::flush;
+        std::vector<CaseResult> some =
+            KnownGoodComponentRuns(args.configs, e.variants, seeds[i], {config}, e.regime);
+        cases.insert(cases.end(), std::make_move_iterator(some.begin()),
+                     std::make_move_iterator(some.end()));
+        if (!args.teacher_forced) continue;
+        err << regime << ": " << config << ": the teacher-forced comparison, " << e.e2e_prompts
+            << " prompts...\n"
+            << std::flush;
+        std::vector<TeacherForcedResult> more = KnownGoodTeacherForcedRuns(
+            args.configs, e.variants, seeds[i], {config}, e.e2e_prompts, 16, e.regime);
+        runs.insert(runs.end(), std::make_move_iterator(more.begin()),
+                    std::make_move_iterator(more.end()));
+      }
+      calibrations.push_back(Calibrate(cases, runs, args.rule, e.regime));
+    }
+    WriteCalibration(calibrations, args.output);
+    out << args.output << ": " << calibrations.size()
+        << (calibrations.size() == 1 ? " regime" : " regimes") << "\n";
+    for (size_t i = 0; i < calibrations.size(); ++i) {
+      PrintEvidence(calibrations[i], evidence[i], seeds[i].size(), out);
     }
     return kExitPassed;
   });

@@ -135,8 +135,9 @@ int main(int argc, char** argv) {
   CLI::App* calibrate_cmd = app.add_subcommand(
       "calibrate",
       "Derives thresholds (tau per component kind, the teacher-forced criteria) from known-good "
-      "runs of the built-in port on the tiny configs, by a quantile with a margin; writes the "
-      "JSON file suites and detection_matrix --thresholds read.");
+      "runs of the built-in port on the tiny configs, one set per precision regime from that "
+      "regime's own runs, by a quantile with a margin; writes the JSON file suites and "
+      "detection_matrix --thresholds read.");
   calibrate_cmd->add_option("--configs", calibrate.configs, "the folder of the tiny configs")
       ->required();
   calibrate_cmd->add_option("-o,--output", calibrate.output, "the thresholds file")->required();
@@ -146,6 +147,21 @@ int main(int argc, char** argv) {
       ->default_val(0.1);
   calibrate_cmd->add_flag("!--no-teacher-forced", calibrate.teacher_forced,
                           "calibrate the component taus only");
+  calibrate_cmd
+      ->add_option("--regime", calibrate.regimes,
+                   "a precision regime to calibrate from its own known-good runs (bf16, fp16, "
+                   "int8-weight, mxfp4-weight); repeatable or a comma list; default bf16")
+      ->delimiter(',');
+  calibrate_cmd
+      ->add_option("--model", calibrate.models,
+                   "only this tiny config of each regime's evidence (repeatable)")
+      ->delimiter(',');
+  calibrate_cmd
+      ->add_option("--variant", calibrate.variants,
+                   "only this device variant (tp1, tp8_f32cc, ...; repeatable)")
+      ->delimiter(',');
+  calibrate_cmd->add_option("--seeds", calibrate.seeds, "only the first N seed pairs (1..3)")
+      ->check(CLI::Range(1, 3));
 
   equiv::cli::MergeArgs merge;
   CLI::App* merge_cmd = app.add_subcommand(

@@ -170,9 +170,10 @@ TeacherForcedCalibration CalibrateTeacherForced(const std::vector<TeacherForcedR
 
 Calibration Calibrate(const std::vector<CaseResult>& cases,
                       const std::vector<TeacherForcedResult>& teacher_forced,
-                      const CalibrationRule& rule) {
+                      const CalibrationRule& rule, Regime regime) {
   Calibration c;
   c.rule = rule;
+  c.regime = regime;
   c.components = CalibrateComponents(cases, rule);
   if (!teacher_forced.empty()) c.teacher_forced = CalibrateTeacherForced(teacher_forced, rule);
   return c;
@@ -193,7 +194,10 @@ nlohmann::json ToJson(const CalibrationRule& r) {
           {"min_samples", r.min_samples}};
 }
 
-nlohmann::json ToJson(const Calibration& calibration) {
+namespace {
+
+// One regime's set: tau, tau_by_component, teacher_forced, evidence.
+nlohmann::json SetOf(const Calibration& calibration) {
   const ComponentCalibration& comp = calibration.components;
   nlohmann::json json = ToJson(comp.thresholds);
   const auto evidence = [](const KindEvidence& e) {
@@ -224,12 +228,42 @@ nlohmann::json ToJson(const Calibration& calibration) {
         {"quantile_kl_p95", t.quantile_kl_p95},
         {"quantile_low_cosine_fraction", t.quantile_low_cosine_fraction}};
   }
-  json["rule"] = ToJson(calibration.rule);
+  json.erase("version");
+  return json;
+}
+
+}  // namespace
+
+nlohmann::json ToJson(const Calibration& calibration) {
+  return ToJson(std::vector<Calibration>{calibration});
+}
+
+nlohmann::json ToJson(const std::vector<Calibration>& by_regime) {
+  nlohmann::json json = {{"version", 1}};
+  for (size_t i = 0; i < by_regime.size(); ++i) {
+    const Calibration& c = by_regime[i];
+    for (size_t j = 0; j < i; ++j) {
+      if (by_regime[j].regime == c.regime) {
+        throw Error("calibration: regime " + std::string(RegimeName(c.regime)) + " is given twice");
+      }
+    }
+    if (ToJson(c.rule) != ToJson(by_regime.front().rule)) {
+      throw Error("calibration: regime " + std::string(RegimeName(c.regime)) +
+                  " has another rule than " + std::string(RegimeName(by_regime.front().regime)) +
+                  "; one file holds one rule");
+    }
+    PutRegimeSet(json, c.regime, SetOf(c));
+  }
+  if (!by_regime.empty()) json["rule"] = ToJson(by_regime.front().rule);
   return json;
 }
 
 void WriteCalibration(const Calibration& calibration, const std::string& path) {
-  WriteFileAtomically(path, ToJson(calibration).dump(2) + "\n", "the calibration file");
+  WriteCalibration(std::vector<Calibration>{calibration}, path);
+}
+
+void WriteCalibration(const std::vector<Calibration>& by_regime, const std::string& path) {
+  WriteFileAtomically(path, ToJson(by_regime).dump(2) + "\n", "the calibration file");
 }
 
 }  // namespace equiv

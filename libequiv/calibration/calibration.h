@@ -1,5 +1,6 @@
-// Calibration: thresholds derived from known-good runs, able to tighten as well as loosen
-// (rule and numbers: docs/calibration.md).
+// Calibration: thresholds derived from known-good runs, able to tighten as well as loosen;
+// one calibration per precision regime, each from that regime's own runs (rule and numbers:
+// docs/calibration.md).
 //
 //   Calibration c = Calibrate(KnownGoodComponentRuns("configs"), teacher_forced_runs);
 //   WriteCalibration(c, "thresholds.json");  // LoadThresholds and
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "libequiv/e2e/teacher_forced_result.h"
+#include "libequiv/models/regime.h"
 #include "libequiv/results/case_result.h"
 #include "libequiv/suite/thresholds.h"
 
@@ -64,6 +66,7 @@ struct TeacherForcedCalibration {
 
 struct Calibration {
   CalibrationRule rule;
+  Regime regime = Regime::kBf16;  // the regime of its evidence: the set of the file it fills
   ComponentCalibration components;
   std::optional<TeacherForcedCalibration> teacher_forced;  // absent: no teacher-forced runs
 };
@@ -85,15 +88,22 @@ TeacherForcedCalibration CalibrateTeacherForced(const std::vector<TeacherForcedR
 // Both; no teacher-forced results leaves teacher_forced absent.
 Calibration Calibrate(const std::vector<CaseResult>& cases,
                       const std::vector<TeacherForcedResult>& teacher_forced = {},
-                      const CalibrationRule& rule = {});
+                      const CalibrationRule& rule = {}, Regime regime = Regime::kBf16);
 
 // {"version": 1, "tau", "tau_by_component", "teacher_forced": {...}, "rule": {...},
 //  "evidence": {"component_cases", "per_component": {"mlp": {"samples", "quantile_r", ...}},
 //  "teacher_forced_runs"}}
+// A calibration in another regime than bf16 goes under "regimes" (libequiv/suite/thresholds.h):
+// {"version": 1, "rule": {...}, "regimes": {"int8-weight": {"tau", "tau_by_component",
+//  "teacher_forced", "evidence"}}}.
 nlohmann::json ToJson(const CalibrationRule& rule);
 nlohmann::json ToJson(const Calibration& calibration);
+// One file of several regimes' calibrations (one each, same rule; throws equiv::Error naming a
+// regime given twice or a rule that differs).
+nlohmann::json ToJson(const std::vector<Calibration>& by_regime);
 // Written atomically (WriteFileAtomically); errors name the path.
 void WriteCalibration(const Calibration& calibration, const std::string& path);
+void WriteCalibration(const std::vector<Calibration>& by_regime, const std::string& path);
 
 }  // namespace equiv
 

@@ -34,7 +34,9 @@ MatrixRun RunMatrixSuite(const DetectionMatrixOptions& options, const std::strin
   spec.model = config_name;
   spec.config = LoadModelConfig(options.configs_dir + "/" + config_name + ".json");
   spec.port = BuiltinPortOn(device, faults);
-  spec.thresholds = options.thresholds;
+  const auto thresholds = options.thresholds_by_regime.find(regime);
+  spec.thresholds =
+      thresholds == options.thresholds_by_regime.end() ? options.thresholds : thresholds->second;
   spec.regime = regime;
   const StateDict weights = InitStateDict(spec.config, spec.weight_seed);
   MatrixRun run;
@@ -51,7 +53,11 @@ MatrixRun RunMatrixSuite(const DetectionMatrixOptions& options, const std::strin
       RunTeacherForced(spec.config, weights, spec.port,
                        SeededPrompts(e2e_prompts > 0 ? e2e_prompts : options.e2e_prompts, length,
                                      spec.config.vocab_size, 7),
-                       options.e2e_new_tokens, options.teacher_forced, regime);
+                       options.e2e_new_tokens,
+                       options.teacher_forced_by_regime.contains(regime)
+                           ? options.teacher_forced_by_regime.at(regime)
+                           : options.teacher_forced,
+                       regime);
   return run;
 }
 

@@ -9,6 +9,7 @@
 #define EQUIV_LIBEQUIV_CALIBRATION_DETECTION_MATRIX_H_
 
 #include <functional>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -37,9 +38,12 @@ struct DetectionMatrixOptions {
   std::string configs_dir;  // where tiny-llama.json and the faults' showcase configs are
   Thresholds thresholds;
   TeacherForcedCriteria teacher_forced;  // the end-to-end column's pass criteria
-  int64_t e2e_prompts = 3;               // seeded prompts per end-to-end run
-  int64_t e2e_new_tokens = 8;            // greedy tokens each prompt is extended by
-  std::vector<CleanRun> clean_runs;      // empty: DefaultCleanRuns()
+  // A regime's own (a thresholds file's set for it) replace the two above in its runs.
+  std::map<Regime, Thresholds> thresholds_by_regime;
+  std::map<Regime, TeacherForcedCriteria> teacher_forced_by_regime;
+  int64_t e2e_prompts = 3;           // seeded prompts per end-to-end run
+  int64_t e2e_new_tokens = 8;        // greedy tokens each prompt is extended by
+  std::vector<CleanRun> clean_runs;  // empty: DefaultCleanRuns()
   // Only the faults and clean runs of this family ("mixtral"); empty: every family.
   std::string family;
   // Only the faults and clean runs of this regime; none: every regime.

@@ -1,7 +1,10 @@
 // The evidence calibration reads: the built-in component suite run on clean device variants,
-// several weight and input seeds and the tiny configs, as the detection matrix runs it.
+// several weight and input seeds and the tiny configs, as the detection matrix runs it, in one
+// precision regime (each regime's own evidence: R is measured against its own baseline).
 //
 //   std::vector<CaseResult> good = KnownGoodComponentRuns("configs");
+//   std::vector<CaseResult> int8 =
+//       KnownGoodComponentRuns("configs", {}, DefaultSeeds(), {}, Regime::kInt8Weight);
 //   ComponentCalibration c = CalibrateComponents(good);
 //   std::vector<FaultSuiteRun> faults = FaultSuiteRuns("configs");  // one per catalog fault
 #ifndef EQUIV_LIBEQUIV_CALIBRATION_KNOWN_GOOD_H_
@@ -30,6 +33,22 @@ std::vector<SuiteSeeds> DefaultSeeds();
 // tiny-llama, tiny-llama-yarn, tiny-mistral, tiny-qwen2, tiny-qwen3.
 std::vector<std::string> TinyConfigs();
 
+// The known-good evidence of one precision regime. The one table of which tiny configs use a
+// regime is here (bf16: TinyConfigs(); int8-weight: the llama family's tiny-llama,
+// tiny-llama-yarn, tiny-mistral, tiny-qwen2; mxfp4-weight: tiny-gpt-oss; fp16: tiny-llama);
+// the device variants and the end-to-end prompt count are the detection matrix's clean runs in
+// that regime (DefaultCleanRuns; bf16: every DefaultCleanVariants()), so a regime joins when
+// the matrix runs it clean.
+struct RegimeEvidence {
+  Regime regime = Regime::kBf16;
+  std::vector<std::string> configs;
+  std::vector<device::DeviceConfig> variants;
+  int64_t e2e_prompts = 3;  // seeded prompts per teacher-forced run
+};
+// Throws equiv::Error for a regime the built-in port cannot run yet (no clean run of it in
+// DefaultCleanRuns), naming it.
+RegimeEvidence EvidenceOf(Regime regime);
+
 // Every case of the built-in suite (SuiteRunner + SuiteCases(BuiltinPortMapping(config), config))
 // of configs_dir/<config>.json, in suite order. Names are prefixed with the run:
 // "tiny-llama/tp8/seeds_1_11/layers_1_mlp/normal".
@@ -38,13 +57,15 @@ std::vector<CaseResult> RunBuiltinSuite(const std::string& configs_dir, const st
                                         const Thresholds& thresholds, SuiteSeeds seeds = {},
                                         Regime regime = Regime::kBf16);
 
-// The suite on every (config, variant, seeds), judged at tau = 3 so that the current gate
-// does not censor the evidence (a case at R >= 3 still fails, and calibration refuses it).
-// Empty variants: DefaultCleanVariants(); empty configs: TinyConfigs().
+// The suite on every (config, variant, seeds) in `regime`, judged at tau = 3 so that the
+// current gate does not censor the evidence (a case at R >= 3 still fails, and calibration
+// refuses it). Empty variants or configs: the regime's (EvidenceOf). Throws equiv::Error, as
+// EvidenceOf, for a regime the built-in port cannot run yet.
 std::vector<CaseResult> KnownGoodComponentRuns(const std::string& configs_dir,
                                                std::vector<device::DeviceConfig> variants = {},
                                                std::vector<SuiteSeeds> seeds = DefaultSeeds(),
-                                               std::vector<std::string> configs = {});
+                                               std::vector<std::string> configs = {},
+                                               Regime regime = Regime::kBf16);
 
 // One catalog fault's suite as the detection matrix runs it: its showcase config, device and
 // regime, the default seeds.
@@ -55,13 +76,14 @@ struct FaultSuiteRun {
 std::vector<FaultSuiteRun> FaultSuiteRuns(const std::string& configs_dir,
                                           const Thresholds& thresholds = {});
 
-// The teacher-forced comparison on the same (config, variant, seeds): `prompts` seeded prompts
-// of 16 ids, each extended by `new_tokens`, judged by criteria loose enough (tau 3, no
-// cosine, KL or top-1 bound) that the current defaults do not censor the evidence.
+// The teacher-forced comparison on the same (config, variant, seeds) in `regime`: `prompts`
+// seeded prompts (0: the regime's e2e_prompts) of 16 ids, each extended by `new_tokens`, judged
+// by criteria loose enough (tau 3, no cosine, KL or top-1 bound) that the current defaults do
+// not censor the evidence.
 std::vector<TeacherForcedResult> KnownGoodTeacherForcedRuns(
     const std::string& configs_dir, std::vector<device::DeviceConfig> variants = {},
     std::vector<SuiteSeeds> seeds = DefaultSeeds(), std::vector<std::string> configs = {},
-    int64_t prompts = 3, int64_t new_tokens = 16);
+    int64_t prompts = 0, int64_t new_tokens = 16, Regime regime = Regime::kBf16);
 
 }  // namespace equiv
 

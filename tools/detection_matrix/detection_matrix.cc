@@ -7,6 +7,8 @@
 #include <iostream>
 #include <string>
 
+#include "libequiv/io/json_reader.h"
+#include "libequiv/suite/thresholds.h"
 #include "libequiv/tensor/error.h"
 
 int main(int argc, char** argv) {
@@ -33,8 +35,22 @@ int main(int argc, char** argv) {
     options.family = family;
     if (!regime.empty()) options.regime = equiv::ParseRegime(regime);
     if (!thresholds.empty()) {
-      options.thresholds = equiv::LoadThresholds(thresholds);
-      options.teacher_forced = equiv::LoadTeacherForcedCriteria(thresholds);
+      // Each regime's runs are judged by the file's set for it; a regime the file has no set
+      // for keeps the defaults, and says so.
+      const nlohmann::json file = equiv::ReadJsonFile(thresholds);
+      for (const equiv::Regime r : equiv::ThresholdsRegimes(file, thresholds)) {
+        options.thresholds_by_regime[r] = equiv::ThresholdsFromJson(file, thresholds, r);
+        options.teacher_forced_by_regime[r] =
+            equiv::TeacherForcedCriteriaFromJson(file, thresholds, r);
+      }
+      for (const equiv::Regime r : {equiv::Regime::kBf16, equiv::Regime::kFp16,
+                                    equiv::Regime::kInt8Weight, equiv::Regime::kMxfp4Weight}) {
+        if ((!options.regime || *options.regime == r) &&
+            !options.thresholds_by_regime.contains(r)) {
+          std::cerr << "detection_matrix: " << thresholds << " has no thresholds for regime "
+                    << equiv::RegimeName(r) << ": its runs use the defaults\n";
+        }
+      }
     }
     options.progress = [](const std::string& line) { std::cerr << "running " << line << "\n"; };
     const equiv::DetectionMatrix matrix = equiv::RunDetectionMatrix(options);
