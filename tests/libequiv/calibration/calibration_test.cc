@@ -143,5 +143,43 @@ TEST(CalibrationJsonTest, SuitesReadTheTausAndIgnoreTheRest) {
               HasSubstr("/nonexistent/dir/c.json: cannot write the calibration file"));
 }
 
+TEST(CalibrationJsonTest, OneFileHoldsEachRegimesCalibration) {
+  std::vector<CaseResult> bf16_cases, int8_cases;
+  Add(bf16_cases, "mlp", {1.05, 1.11, 1.19, 1.02, 1.08});
+  Add(int8_cases, "mlp", {1.0, 1.01, 1.02, 1.0, 1.01});
+  const std::vector<Calibration> both = {Calibrate(bf16_cases),
+                                         Calibrate(int8_cases, {}, {}, Regime::kInt8Weight)};
+  const nlohmann::json json = ToJson(both);
+  EXPECT_EQ(json["tau"], both[0].components.thresholds.tau);
+  EXPECT_EQ(json["evidence"]["per_component"]["mlp"]["quantile_r"], 1.19);
+  EXPECT_EQ(json["regimes"]["int8-weight"]["evidence"]["per_component"]["mlp"]["quantile_r"], 1.02);
+  EXPECT_FALSE(json["regimes"]["int8-weight"].contains("rule"));  // one rule, at the top
+  EXPECT_EQ(json["rule"]["quantile"], 0.99);
+
+  const std::string path = testing_support::TestDir() + "/equiv_calib_regimes.json";
+  WriteCalibration(both, path);
+  EXPECT_EQ(LoadThresholds(path), both[0].components.thresholds);
+  EXPECT_EQ(LoadThresholds(path, Regime::kInt8Weight), both[1].components.thresholds);
+  EXPECT_DOUBLE_EQ(LoadThresholds(path, Regime::kInt8Weight).For("mlp"), 1.02 * 1.1);
+
+  // A weight regime alone: the top level holds no set, so bf16 is refused, not defaulted.
+  WriteCalibration(both[1], path);
+  EXPECT_THAT(ErrorOf([&] { LoadThresholds(path); }),
+              HasSubstr("has no thresholds for regime bf16 (it has int8-weight)"));
+  std::filesystem::remove(path);
+
+  EXPECT_EQ(ErrorOf([&] {
+              ToJson(std::vector<Calibration>{both[1], both[1]});
+            }),
+            "calibration: regime int8-weight is given twice");
+  Calibration other = both[1];
+  other.rule.margin = 0.2;
+  EXPECT_EQ(ErrorOf([&] {
+              ToJson(std::vector<Calibration>{both[0], other});
+            }),
+            "calibration: regime int8-weight has another rule than bf16; one file holds one "
+            "rule");
+}
+
 }  // namespace
 }  // namespace equiv
