@@ -205,6 +205,11 @@ int main(int argc, char** argv) {
   tf_cmd->add_option("dump", tf.dump, "DUMP.safetensors")->required();
   tf_cmd->add_option("--thresholds", tf.thresholds,
                      "a thresholds file (equiv calibrate): its teacher_forced criteria");
+  tf_cmd
+      ->add_option("--regime", tf.regime,
+                   "the precision regime the dump's port ran in: which set of the thresholds "
+                   "file applies (bf16, fp16, int8-weight, mxfp4-weight)")
+      ->default_val("bf16");
   tf_cmd->add_option("--tau", tf.tau, "R p95 < tau passes (1..3; default 1.35)");
   tf_cmd->add_option("--theta", tf.theta, "cosine p5 >= theta passes (-1..1; default 0.95)");
   tf_cmd->add_option("--delta", tf.delta, "KL p95 <= delta passes (>= 0; default 2e-4)");

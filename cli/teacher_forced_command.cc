@@ -18,7 +18,7 @@ namespace {
 TeacherForcedCriteria CriteriaOf(const TeacherForcedArgs& args) {
   TeacherForcedCriteria c;
   if (!args.thresholds.empty()) {
-    c = LoadTeacherForcedCriteria(args.thresholds);
+    c = LoadTeacherForcedCriteria(args.thresholds, ParseRegime(args.regime));
   }
   // The bounds of the thresholds file (libequiv/suite/thresholds.h).
   const struct {

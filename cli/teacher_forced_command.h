@@ -1,8 +1,9 @@
 // `equiv teacher-forced`: the teacher-forced end-to-end comparison of logits dumped from a port
 // that runs elsewhere, judged as the built-in run is (docs/teacher-forced.md#from-a-dump).
 //
-//   equiv teacher-forced DUMP.safetensors [--thresholds thresholds.json] [--tau T] [--theta C]
-//                        [--delta D] [--min-top1 A] [--rho F] [--json] [-o tf.json]
+//   equiv teacher-forced DUMP.safetensors [--thresholds thresholds.json] [--regime NAME]
+//                        [--tau T] [--theta C] [--delta D] [--min-top1 A] [--rho F] [--json]
+//                        [-o tf.json]
 #ifndef EQUIV_CLI_TEACHER_FORCED_COMMAND_H_
 #define EQUIV_CLI_TEACHER_FORCED_COMMAND_H_
 
@@ -21,6 +22,9 @@ struct TeacherForcedArgs {
   std::optional<double> tau = {}, theta = {}, delta = {}, min_top1 = {}, rho = {};
   bool json = false;
   std::string output = {};  // also write the JSON here, when set
+  // The precision regime the dump's port ran in (its prompt_K.ref_bf16 is that regime's run):
+  // the thresholds file's set that is read. A file without one is an error naming both.
+  std::string regime = "bf16";
 };
 
 // (Not RunTeacherForced: that is the built-in run, in namespace equiv.)

@@ -114,6 +114,25 @@ TEST(TeacherForcedCommandTest, CriteriaFromAThresholdsFileAndOptions) {
                                  "<= delta 1, top-1 > 0, low-cosine fraction <= rho 1"));
 }
 
+TEST(TeacherForcedCommandTest, ARegimesDumpReadsItsRegimesSetOfTheFile) {
+  const std::string thresholds = Dir() + "/regimes.json";
+  testing_support::WriteText(thresholds, R"({"teacher_forced": {"tau": 1.5},
+      "regimes": {"mxfp4-weight": {"teacher_forced": {"tau": 2.5, "delta": 0.5}}}})");
+  CommandRun run = TeacherForced(
+      {.dump = BuggyDump(), .thresholds = thresholds, .json = true, .regime = "mxfp4-weight"});
+  EXPECT_EQ(run.code, kExitPassed) << run.out << run.err;
+  const nlohmann::json criteria = nlohmann::json::parse(run.out)["criteria"];
+  EXPECT_EQ(criteria["tau"], 2.5);
+  EXPECT_EQ(criteria["delta"], 0.5);
+  run = TeacherForced({.dump = BuggyDump(), .thresholds = thresholds, .regime = "int8-weight"});
+  EXPECT_EQ(run.code, kExitError);
+  EXPECT_THAT(run.err, HasSubstr("regimes.json has no thresholds for regime int8-weight (it has "
+                                 "bf16, mxfp4-weight)"));
+  run = TeacherForced({.dump = BuggyDump(), .thresholds = thresholds, .regime = "int9"});
+  EXPECT_EQ(run.code, kExitError);
+  EXPECT_THAT(run.err, HasSubstr("int9"));
+}
+
 TEST(TeacherForcedCommandTest, BadCriteriaAreErrors) {
   CommandRun run = TeacherForced({.dump = CleanDump(), .tau = 0.5});
   EXPECT_EQ(run.code, kExitError);
