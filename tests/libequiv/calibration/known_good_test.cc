@@ -124,6 +124,26 @@ TEST_F(KnownGoodTest, CalibratedTausCatchWhatTheDefaultMisses) {
 
 // The report behind docs/calibration.md: every tiny config, clean variant and default seed.
 // Run with --gtest_also_run_disabled_tests; EQUIV_CALIBRATION_OUT=path also writes the file.
+// The matrix judges each run by its regime's thresholds (a thresholds file's set for it).
+TEST(DetectionMatrixRegimeTest, ARunIsJudgedByItsRegimesThresholds) {
+  DetectionMatrixOptions options;
+  options.configs_dir = kConfigs;
+  options.thresholds.tau = 1.3;
+  options.thresholds_by_regime[Regime::kInt8Weight] = {.tau = 1.11,
+                                                       .tau_by_component = {{"mlp", 1.07}}};
+  options.teacher_forced_by_regime[Regime::kInt8Weight].tau = 1.25;
+  options.e2e_prompts = 1;
+  const MatrixRun int8 =
+      RunMatrixSuite(options, "tiny-llama", {.tp_degree = 2}, {}, Regime::kInt8Weight);
+  for (const CaseResult& r : int8.results) {
+    EXPECT_EQ(r.tau, r.component == "mlp" ? 1.07 : 1.11) << r.name;
+  }
+  EXPECT_EQ(int8.teacher_forced.criteria.tau, 1.25);
+  const MatrixRun bf16 = RunMatrixSuite(options, "tiny-llama", {.tp_degree = 2}, {});
+  EXPECT_THAT(bf16.results, Each(Field(&CaseResult::tau, 1.3)));
+  EXPECT_EQ(bf16.teacher_forced.criteria.tau, TeacherForcedCriteria{}.tau);
+}
+
 TEST(KnownGoodReport, DISABLED_FullTinyCalibration) {
   const std::vector<CaseResult> good = KnownGoodComponentRuns(kConfigs);
   const Calibration calibration = Calibrate(good);
