@@ -17,6 +17,11 @@ std::string Join(const std::vector<std::string>& names) {
   return out;
 }
 
+// "1 config", "4 configs".
+std::string Count(size_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 // The regime's evidence, narrowed to the arguments' models, variants and seeds.
 RegimeEvidence Narrowed(const CalibrateArgs& args, Regime regime, std::vector<SuiteSeeds>& seeds) {
   RegimeEvidence e = EvidenceOf(regime);
@@ -46,10 +51,13 @@ RegimeEvidence Narrowed(const CalibrateArgs& args, Regime regime, std::vector<Su
 
 void PrintEvidence(const Calibration& c, const RegimeEvidence& e, size_t seeds, std::ostream& out) {
   const ComponentCalibration& comp = c.components;
-  out << RegimeName(c.regime) << ": " << e.configs.size() << " configs (" << Join(e.configs)
-      << ") x " << e.variants.size() << " variants x " << seeds << " seeds: " << comp.cases
-      << " known-good cases (" << comp.not_by_ratio << " not judged by R)";
-  if (c.teacher_forced) out << ", " << c.teacher_forced->runs << " teacher-forced runs";
+  out << RegimeName(c.regime) << ": " << Count(e.configs.size(), "config") << " ("
+      << Join(e.configs) << ") x " << Count(e.variants.size(), "variant") << " x "
+      << Count(seeds, "seed") << ": " << comp.cases << " known-good cases (" << comp.not_by_ratio
+      << " not judged by R)";
+  if (c.teacher_forced) {
+    out << ", " << Count(static_cast<size_t>(c.teacher_forced->runs), "teacher-forced run");
+  }
   out << "\n";
   char line[512];
   std::snprintf(line, sizeof line, "  %-26s %8s %8s %8s %8s  %s\n", "kind", "samples", "Q R",
@@ -102,8 +110,9 @@ int RunCalibrate(const CalibrateArgs& args, std::ostream& out, std::ostream& err
       std::vector<CaseResult> cases;
       std::vector<TeacherForcedResult> runs;
       for (const std::string& config : e.configs) {
-        err << regime << ": " << config << ": the component suite on " << e.variants.size()
-            << " variants x " << seeds[i].size() << " seeds...\n"
+        err << regime << ": " << config << ": the component suite on "
+            << Count(e.variants.size(), "variant") << " x " << Count(seeds[i].size(), "seed")
+            << "...\n"
             << std::flush;
         std::vector<CaseResult> some =
             KnownGoodComponentRuns(args.configs, e.variants, seeds[i], {config}, e.regime);

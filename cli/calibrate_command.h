@@ -4,8 +4,8 @@
 // read (docs/calibration.md).
 //
 //   equiv calibrate --configs configs -o thresholds.json [--regime bf16 --regime int8-weight]
-//                   [--quantile 0.99] [--margin 0.1] [--model tiny-llama] [--variant tp1]
-//                   [--seeds 3] [--no-teacher-forced]
+//                   [--quantile 0.99] [--margin 0.1] [--min-samples 5] [--model tiny-llama]
+//                   [--variant tp1] [--seeds 3] [--no-teacher-forced]
 #ifndef EQUIV_CLI_CALIBRATE_COMMAND_H_
 #define EQUIV_CLI_CALIBRATE_COMMAND_H_
 

@@ -145,6 +145,11 @@ int main(int argc, char** argv) {
       ->default_val(0.99);
   calibrate_cmd->add_option("--margin", calibrate.rule.margin, "relative headroom over it")
       ->default_val(0.1);
+  calibrate_cmd
+      ->add_option("--min-samples", calibrate.rule.min_samples,
+                   "the least evidence per component kind, and teacher-forced runs")
+      ->default_val(5)
+      ->check(CLI::PositiveNumber);
   calibrate_cmd->add_flag("!--no-teacher-forced", calibrate.teacher_forced,
                           "calibrate the component taus only");
   calibrate_cmd

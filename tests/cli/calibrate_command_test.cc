@@ -1,6 +1,7 @@
-// `equiv calibrate` with --regime on a small evidence set (one config, two variants): each
-// regime's set from its own runs, in one file the suites read by regime. The full calibration
-// (every config and variant of a regime) is the CLI run docs/calibration.md reports.
+// `equiv calibrate` with --regime on the smallest evidence set (one config, one variant, one
+// seed, min_samples 1: one suite run per regime, a few seconds under ASan): each regime's set
+// from its own runs, in one file the suites read by regime. The full calibration (every config,
+// variant and seed of a regime) is the CLI run docs/calibration.md reports.
 #include "cli/calibrate_command.h"
 
 #include <gmock/gmock.h>
@@ -36,7 +37,9 @@ CalibrateArgs Small(std::vector<std::string> regimes, const std::string& output)
   args.output = output;
   args.regimes = std::move(regimes);
   args.models = {"tiny-llama"};
-  args.variants = {"tp1", "tp2"};
+  args.variants = {"tp2"};
+  args.seeds = 1;
+  args.rule.min_samples = 1;
   return args;
 }
 
@@ -50,17 +53,23 @@ TEST(CalibrateCommandTest, EachRegimeIsCalibratedFromItsOwnRunsIntoOneFile) {
   const std::string path = testing_support::TestDir() + "/thresholds.json";
   const CommandRun run = RunCommand(Small({"bf16", "int8-weight"}, path));
   ASSERT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_THAT(run.err, HasSubstr("int8-weight: tiny-llama: the component suite on 2 variants x 3 "
-                                 "seeds...\nint8-weight: tiny-llama: the teacher-forced "
-                                 "comparison, 3 prompts...\n"));
-  EXPECT_THAT(run.out, StartsWith(path + ": 2 regimes\nbf16: 1 configs (tiny-llama) x 2 variants "
-                                         "x 3 seeds: 180 known-good cases (0 not judged by R), 6 "
-                                         "teacher-forced runs\n"));
-  EXPECT_THAT(run.out, HasSubstr("\nint8-weight: 1 configs (tiny-llama) x 2 variants x 3 seeds: "
-                                 "180 known-good cases (0 not judged by R), 6 teacher-forced "
-                                 "runs\n"));
+  EXPECT_EQ(run.err,
+            "bf16: tiny-llama: the component suite on 1 variant x 1 seed...\n"
+            "bf16: tiny-llama: the teacher-forced comparison, 3 prompts...\n"
+            "int8-weight: tiny-llama: the component suite on 1 variant x 1 seed...\n"
+            "int8-weight: tiny-llama: the teacher-forced comparison, 3 prompts...\n");
+  EXPECT_THAT(run.out,
+              StartsWith(path + ": 2 regimes\nbf16: 1 config (tiny-llama) x 1 variant x 1 seed: "
+                                "30 known-good cases (0 not judged by R), 1 teacher-forced "
+                                "run\n  kind                        samples      Q R    max R  "
+                                "    tau  worst case\n"));
+  EXPECT_THAT(run.out, HasSubstr("\nint8-weight: 1 config (tiny-llama) x 1 variant x 1 seed: 30 "
+                                 "known-good cases (0 not judged by R), 1 teacher-forced run\n"));
   // The evidence of each kind: its samples and its worst case, from the regime's own runs.
-  EXPECT_THAT(run.out, HasSubstr("tiny-llama/tp2/seeds_"));
+  EXPECT_THAT(run.out, ContainsRegex("\n  mlp +2 +[0-9.]+ +[0-9.]+ +[0-9.]+  "
+                                     "tiny-llama/tp2/seeds_1_11/layers_0_mlp/normal\n"));
+  EXPECT_THAT(run.out, ContainsRegex("\n  all \\(tau\\) +30 "));
+  EXPECT_THAT(run.out, HasSubstr("  teacher forced: tau "));
 
   const Thresholds bf16 = LoadThresholds(path);
   const Thresholds int8 = LoadThresholds(path, Regime::kInt8Weight);
@@ -68,10 +77,9 @@ TEST(CalibrateCommandTest, EachRegimeIsCalibratedFromItsOwnRunsIntoOneFile) {
   EXPECT_EQ(file["tau"], bf16.tau);  // bf16's at the top level, as before regimes
   const nlohmann::json& set = file["regimes"]["int8-weight"];
   EXPECT_EQ(set["tau"], int8.tau);
-  EXPECT_EQ(set["evidence"]["component_cases"], 180);
-  EXPECT_EQ(set["evidence"]["per_component"]["mlp"]["samples"], 12);
-  EXPECT_EQ(set["evidence"]["teacher_forced_runs"], 6);
-  EXPECT_THAT(run.out, ContainsRegex("\n  all \\(tau\\) +180 "));
+  EXPECT_EQ(set["evidence"]["component_cases"], 30);
+  EXPECT_EQ(set["evidence"]["per_component"]["mlp"]["samples"], 2);
+  EXPECT_EQ(set["evidence"]["teacher_forced_runs"], 1);
   EXPECT_THAT(run.out, HasSubstr(" " + FormatShort(int8.tau) + "  tiny-llama/"));
   // int8-weight's MLP baseline holds the int8 error: its R and tau are not bf16's.
   EXPECT_NE(int8.For("mlp"), bf16.For("mlp"));

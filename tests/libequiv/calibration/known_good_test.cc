@@ -128,7 +128,7 @@ TEST_F(KnownGoodTest, CalibratedTausCatchWhatTheDefaultMisses) {
 TEST(DetectionMatrixRegimeTest, ARunIsJudgedByItsRegimesThresholds) {
   DetectionMatrixOptions options;
   options.configs_dir = kConfigs;
-  options.thresholds.tau = 1.3;
+  options.thresholds.tau = 1.3;  // bf16's: not int8-weight's
   options.thresholds_by_regime[Regime::kInt8Weight] = {.tau = 1.11,
                                                        .tau_by_component = {{"mlp", 1.07}}};
   options.teacher_forced_by_regime[Regime::kInt8Weight].tau = 1.25;
@@ -139,9 +139,6 @@ TEST(DetectionMatrixRegimeTest, ARunIsJudgedByItsRegimesThresholds) {
     EXPECT_EQ(r.tau, r.component == "mlp" ? 1.07 : 1.11) << r.name;
   }
   EXPECT_EQ(int8.teacher_forced.criteria.tau, 1.25);
-  const MatrixRun bf16 = RunMatrixSuite(options, "tiny-llama", {.tp_degree = 2}, {});
-  EXPECT_THAT(bf16.results, Each(Field(&CaseResult::tau, 1.3)));
-  EXPECT_EQ(bf16.teacher_forced.criteria.tau, TeacherForcedCriteria{}.tau);
 }
 
 TEST(KnownGoodReport, DISABLED_FullTinyCalibration) {
