@@ -208,7 +208,70 @@ void ParseRope(const ConfigFields& top, ModelConfig& config) {
   }
 }
 
+// quantization_config: HF's Mxfp4Config, the only quant_method read.
+QuantizationConfig ParseQuantization(const ConfigFields& top, const json& value) {
+  if (!value.is_object()) top.Fail("quantization_config", value, "must be an object or null");
+  const ConfigFields q(value, top.source(), "quantization_config.");
+  QuantizationConfig out;
+  const json* method = q.Get("quant_method");
+  if (method == nullptr) q.FailMissing("quant_method", "\"mxfp4\" is the one read");
+  out.quant_method = q.String("quant_method", *method);
+  if (out.quant_method != "mxfp4") {
+    q.Fail("quant_method", *method,
+           "is not supported (mxfp4, as GPT-OSS ships its experts; give the checkpoint "
+           "dequantized, without quantization_config, for another)");
+  }
+  if (const json* modules = q.Get("modules_to_not_convert")) {
+    if (!modules->is_array()) {
+      q.Fail("modules_to_not_convert", *modules, "must be a list of module paths");
+    }
+    for (std::size_t i = 0; i < modules->size(); ++i) {
+      const json& m = (*modules)[i];
+      const std::string key = "modules_to_not_convert[" + std::to_string(i) + "]";
+      if (!m.is_string() || m.get<std::string>().empty()) {
+        q.Fail(key, m, "must be a module path (\"model.layers.*.self_attn\")");
+      }
+      out.modules_to_not_convert.push_back(m.get<std::string>());
+    }
+  }
+  out.dequantize = q.Bool("dequantize", false);
+  return out;
+}
+
+// fnmatch-style: '*' matches any run of characters (dots too), everything else itself.
+bool GlobMatches(std::string_view pattern, std::string_view text) {
+  std::size_t p = 0, t = 0, star = std::string_view::npos, resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
 }  // namespace
+
+bool ModuleNotConverted(const QuantizationConfig& quantization, std::string_view parameter) {
+  for (const std::string& pattern : quantization.modules_to_not_convert) {
+    // The parameter's module path or any prefix of it ending before a dot.
+    for (std::size_t end = parameter.find('.'); end != std::string_view::npos;
+         end = parameter.find('.', end + 1)) {
+      if (GlobMatches(pattern, parameter.substr(0, end))) return true;
+    }
+    if (GlobMatches(pattern, parameter)) return true;
+  }
+  return false;
+}
 
 ModelConfig ReadSharedConfigFields(const ConfigFields& top) {
   ModelConfig c;
@@ -255,6 +318,7 @@ ModelConfig ReadSharedConfigFields(const ConfigFields& top) {
   }
 
   c.tie_word_embeddings = top.Bool("tie_word_embeddings", false);
+  if (const json* q = top.Get("quantization_config")) c.quantization = ParseQuantization(top, *q);
   return c;
 }
 
@@ -301,6 +365,12 @@ nlohmann::json SharedConfigJson(const ModelConfig& c) {
       break;
   }
   j["rope_scaling"] = rope;
+  if (c.quantization) {
+    json q = {{"quant_method", c.quantization->quant_method},
+              {"modules_to_not_convert", c.quantization->modules_to_not_convert}};
+    if (c.quantization->dequantize) q["dequantize"] = true;
+    j["quantization_config"] = q;
+  }
   return j;
 }
 

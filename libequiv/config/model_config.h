@@ -67,6 +67,26 @@ struct MoeSettings {
   bool operator==(const MoeSettings&) const = default;
 };
 
+// config.json's quantization_config: the checkpoint ships weights quantized. Only HF's
+// Mxfp4Config is read ({"quant_method": "mxfp4", "modules_to_not_convert": [...]}, as
+// openai/gpt-oss-20b has it); the run's regime is then mxfp4-weight (RegimeForConfig,
+// models/regime.h; docs/regimes.md).
+struct QuantizationConfig {
+  std::string quant_method = "mxfp4";
+  // HF module paths left in float; "*" matches any run of characters ("model.layers.*.self_attn").
+  // A parameter is not converted when a pattern matches its module path or a prefix of it
+  // ending at a dot (ModuleNotConverted).
+  std::vector<std::string> modules_to_not_convert = {};
+  // HF's Mxfp4Config.dequantize: transformers dequantizes at load. Recorded and written back;
+  // it changes nothing here (the reference always runs dequantized weights, the port packed ones).
+  bool dequantize = false;
+
+  bool operator==(const QuantizationConfig&) const = default;
+};
+
+// Whether `parameter` (an HF parameter name) lies in a module of modules_to_not_convert.
+bool ModuleNotConverted(const QuantizationConfig& quantization, std::string_view parameter);
+
 // Every size is in [1, 2^31 - 1], so the product of two fits in int64_t.
 struct ModelConfig {
   std::string model_type = "llama";  // config.json's model_type; its family reads the rest
@@ -106,13 +126,15 @@ struct ModelConfig {
   // rope_theta and rope_scaling are the full-attention layers'.
   std::optional<double> rope_local_base_freq;
   MoeSettings moe;  // the experts of every decoder layer's MLP, when the family has them
+  // The checkpoint ships quantized (config.json's quantization_config); nullopt: float.
+  std::optional<QuantizationConfig> quantization;
 
   bool operator==(const ModelConfig&) const = default;
 };
 
 // The fields every family shares, read from the top level of config.json: model_type, the
 // sizes, head_dim, rms_norm_eps, rope_theta and rope_scaling (or rope_parameters), hidden_act,
-// tie_word_embeddings. Throws equiv::Error naming the field and its value.
+// tie_word_embeddings, quantization_config. Throws equiv::Error naming the field and its value.
 ModelConfig ReadSharedConfigFields(const ConfigFields& top);
 // Those fields as config.json has them; the family adds its own (families/registry.h: ToJson).
 nlohmann::json SharedConfigJson(const ModelConfig& config);

@@ -71,7 +71,7 @@ TeacherForcedCriteria RegimeCriteria(TeacherForcedCriteria criteria,
 TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict& weights,
                                      const PortSetup& setup, const std::vector<Prompt>& prompts,
                                      int64_t new_tokens, const TeacherForcedCriteria& criteria,
-                                     Regime regime) {
+                                     Regime regime, const PackedWeights* shipped) {
   if (new_tokens < 0) {
     throw Error("RunTeacherForced: new_tokens is " + std::to_string(new_tokens) +
                 ", expected >= 0");
@@ -87,13 +87,24 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
   const Architecture& family = ArchitectureOf(config);
   const std::unique_ptr<Reference> fp32 =
       family.MakeReference(config, weights, nn::Precision::kFp32);
-  // The baseline in the port's regime (the name bf16 stays: the default regime's).
-  const PackedWeights packed = RegimePackedWeights(regime, weights, family.Parameters(config));
-  const StateDict dequantized = packed.empty() ? StateDict() : WithDequantized(weights, packed);
-  const StateDict& regime_weights = packed.empty() ? weights : dequantized;
+  // The baseline in the port's regime (the name bf16 stays: the default regime's); a config
+  // that ships quantized implies its own.
+  regime = RegimeForConfig(config, regime);
+  const std::vector<ParameterSpec> parameters = family.Parameters(config);
+  // The port's packed weights: the checkpoint's own bytes when it shipped quantized (`weights`
+  // are then their dequantized values), else the regime's quantization of `weights`.
+  PackedWeights made;
+  if (shipped != nullptr) {
+    CheckShippedWeights(config, regime, parameters, *shipped, "RunTeacherForced");
+  } else {
+    made = RegimePackedWeights(regime, weights, parameters);
+  }
+  const StateDict dequantized = made.empty() ? StateDict() : WithDequantized(weights, made);
+  const StateDict& regime_weights = made.empty() ? weights : dequantized;
   const std::unique_ptr<Reference> bf16 =
       family.MakeReference(config, regime_weights, RegimePrecision(regime));
-  const std::unique_ptr<Port> port = setup.Make(config, regime_weights, &packed);
+  const std::unique_ptr<Port> port =
+      setup.Make(config, regime_weights, shipped != nullptr ? shipped : &made);
 
   TeacherForcedResult result;
   result.device = setup.Name();
@@ -140,7 +151,7 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
     }
     pr.positions = ComparePositions(ref_fp32.logits.topRows(checked),
                                     ref_bf16.logits.topRows(checked), target);
-    if (!packed.empty()) {
+    if (!made.empty()) {  // a shipped checkpoint: all three run its weights
       for (const PositionMetrics& m :
            ComparePositions(ref_fp32.logits.topRows(checked), ref_bf16.logits.topRows(checked),
                             ref_bf16.logits.topRows(checked))) {

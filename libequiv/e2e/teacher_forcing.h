@@ -33,11 +33,14 @@ namespace equiv {
 // and the port receives the packed weights, as in a suite (SuiteRunner); in a weight-only
 // regime the KL and cosine bounds then follow what the regime's own run scores against fp32
 // (KL p95 up to tau^2 times its p95, 1 - cosine p5 up to tau^2 times its), and
-// result.criteria holds the bounds judged.
+// result.criteria holds the bounds judged. A config that ships quantized runs the regime it
+// implies (RegimeForConfig). `shipped` (LoadCheckpoint's) hands the port the checkpoint's own
+// packed bytes, `weights` being their dequantized values, as SuiteSpec::shipped does.
 TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict& weights,
                                      const PortSetup& port, const std::vector<Prompt>& prompts,
                                      int64_t new_tokens, const TeacherForcedCriteria& criteria = {},
-                                     Regime regime = Regime::kBf16);
+                                     Regime regime = Regime::kBf16,
+                                     const PackedWeights* shipped = nullptr);
 
 }  // namespace equiv
 

@@ -1,7 +1,12 @@
 #include "libequiv/families/registry.h"
 
 #include <array>
+#include <filesystem>
+#include <memory>
 #include <set>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "libequiv/config/config_fields.h"
 #include "libequiv/families/gemma/gemma_family.h"
@@ -119,6 +124,27 @@ StateDict LoadStateDict(const std::string& path, const ModelConfig& config) {
                                                  ? std::vector<std::string>{"lm_head.weight"}
                                                  : std::vector<std::string>{};
   return LoadStateDict(path, ArchitectureOf(config).Parameters(config), tolerated);
+}
+
+Checkpoint LoadCheckpoint(const std::string& path, const ModelConfig& config) {
+  const std::vector<ParameterSpec> parameters = ArchitectureOf(config).Parameters(config);
+  PackedWeights shipped;
+  Checkpoint checkpoint;
+  std::error_code ec;
+  const bool one_file = !std::filesystem::is_directory(path, ec) && !path.ends_with(".json");
+  if (one_file) {
+    const std::vector<std::string> tolerated = config.tie_word_embeddings
+                                                   ? std::vector<std::string>{"lm_head.weight"}
+                                                   : std::vector<std::string>{};
+    checkpoint.weights = LoadStateDict(path, parameters, tolerated, &shipped);
+  } else {
+    checkpoint.weights = LoadParameters(path, parameters, &shipped);
+  }
+  CheckShippedWeights(config, RegimeForConfig(config, Regime::kBf16), parameters, shipped, path);
+  if (!shipped.empty()) {
+    checkpoint.shipped = std::make_shared<const PackedWeights>(std::move(shipped));
+  }
+  return checkpoint;
 }
 
 std::span<const FaultInfo> FaultCatalog() {

@@ -10,6 +10,7 @@
 #define EQUIV_LIBEQUIV_FAMILIES_REGISTRY_H_
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <span>
 #include <string>
@@ -19,6 +20,7 @@
 #include "libequiv/models/architecture.h"
 #include "libequiv/models/fault.h"
 #include "libequiv/models/port.h"
+#include "libequiv/models/regime.h"
 #include "libequiv/models/state_dict.h"
 
 namespace equiv {
@@ -43,6 +45,19 @@ nlohmann::json ToJson(const ModelConfig& config);
 // The family's parameters, seeded (InitStateDict in state_dict.h) or read from safetensors.
 StateDict InitStateDict(const ModelConfig& config, uint64_t seed);
 StateDict LoadStateDict(const std::string& path, const ModelConfig& config);
+
+// A checkpoint as loaded for a run: the dense float32 weights (the reference's; a quantized
+// parameter dequantized as HF does) and what it shipped packed (MXFP4 blocks and scales, int8
+// values and scales: the port's, PortContext::packed), null for a float checkpoint.
+struct Checkpoint {
+  StateDict weights;
+  std::shared_ptr<const PackedWeights> shipped;
+};
+// Reads a checkpoint as LoadParameters takes it (one safetensors file, read strictly as
+// LoadStateDict does; a sharded index or a folder), keeping what it ships packed; then checks
+// that against the config's quantization_config (CheckShippedWeights in the regime the config
+// implies, RegimeForConfig(config, bf16)). Throws equiv::Error naming the path and parameter.
+Checkpoint LoadCheckpoint(const std::string& path, const ModelConfig& config);
 
 // Every catalog fault: the built-in port's, then each family's own.
 std::span<const FaultInfo> FaultCatalog();

@@ -87,6 +87,35 @@ Tensor DequantizeRowsLast(std::string_view name, const PackedWeight& packed,
   return out;
 }
 
+// Whether the stacked experts alone are converted: MXFP4 in a model that has them, as GPT-OSS
+// ships them.
+bool ExpertsOnly(WeightConversion conversion, std::span<const ParameterSpec> parameters) {
+  return conversion == WeightConversion::kMxfp4 &&
+         std::any_of(parameters.begin(), parameters.end(), [](const ParameterSpec& spec) {
+           return IsQuantizedParameter(spec) && spec.shape.size() == 3;
+         });
+}
+
+bool Converts(bool experts_only, const ParameterSpec& spec) {
+  return IsQuantizedParameter(spec) && (!experts_only || spec.shape.size() == 3);
+}
+
+std::string_view FormatName(WeightConversion format) {
+  switch (format) {
+    case WeightConversion::kMxfp4:
+      return "MXFP4";
+    case WeightConversion::kInt8PerChannel:
+      return "int8";
+    case WeightConversion::kNone:
+      break;
+  }
+  return "float";
+}
+
+Regime RegimeOfFormat(WeightConversion format) {
+  return format == WeightConversion::kMxfp4 ? Regime::kMxfp4Weight : Regime::kInt8Weight;
+}
+
 }  // namespace
 
 std::string_view RegimeName(Regime regime) {
@@ -148,18 +177,63 @@ PackedWeights RegimePackedWeights(Regime regime, const StateDict& weights,
   PackedWeights packed;
   if (conversion == WeightConversion::kNone || quantized_checkpoint) return packed;
   // MXFP4 in a model with stacked experts converts those alone, as GPT-OSS ships them.
-  const bool experts_only =
-      conversion == WeightConversion::kMxfp4 &&
-      std::any_of(parameters.begin(), parameters.end(), [](const ParameterSpec& spec) {
-        return IsQuantizedParameter(spec) && spec.shape.size() == 3;
-      });
+  const bool experts_only = ExpertsOnly(conversion, parameters);
   for (const ParameterSpec& spec : parameters) {
-    if (!IsQuantizedParameter(spec) || (experts_only && spec.shape.size() != 3)) continue;
+    if (!Converts(experts_only, spec)) continue;
     const auto it = weights.find(spec.name);
     if (it == weights.end()) continue;
     packed.emplace(spec.name, Pack(conversion, spec.name, it->second));
   }
   return packed;
+}
+
+Regime RegimeForConfig(const ModelConfig& config, Regime asked) {
+  if (!config.quantization) return asked;
+  // ParseModelConfig reads mxfp4 alone.
+  const Regime implied = Regime::kMxfp4Weight;
+  if (asked == Regime::kBf16 || asked == implied) return implied;
+  throw Error("regime " + std::string(RegimeName(asked)) + " is refused for a " +
+              config.model_type + " config that ships quantized (quantization_config." +
+              "quant_method \"" + config.quantization->quant_method + "\"): its regime is " +
+              std::string(RegimeName(implied)) +
+              "; to run another, give a float checkpoint with a config without "
+              "quantization_config");
+}
+
+void CheckShippedWeights(const ModelConfig& config, Regime regime,
+                         std::span<const ParameterSpec> parameters, const PackedWeights& shipped,
+                         std::string_view source) {
+  const std::string where = std::string(source) + ": ";
+  const WeightConversion conversion = RegimeWeightConversion(regime);
+  for (const auto& [name, packed] : shipped) {
+    if (packed.format != conversion) {
+      throw Error(where + "parameter " + name + " is shipped in " +
+                  std::string(FormatName(packed.format)) + ", which the " +
+                  std::string(RegimeName(regime)) + " regime does not read: run it in " +
+                  std::string(RegimeName(RegimeOfFormat(packed.format))));
+    }
+  }
+  if (!config.quantization) return;
+  const QuantizationConfig& q = *config.quantization;
+  const bool experts_only = ExpertsOnly(WeightConversion::kMxfp4, parameters);
+  for (const ParameterSpec& spec : parameters) {
+    const bool listed = ModuleNotConverted(q, spec.name);
+    const bool converted = Converts(experts_only, spec) && !listed;
+    const bool packed = shipped.contains(spec.name);
+    if (packed && !converted) {
+      throw Error(where + "parameter " + spec.name + " is shipped in MXFP4 (" + spec.name +
+                  "_blocks), but the config's quantization_config " +
+                  (listed ? "lists its module in modules_to_not_convert"
+                          : "does not convert it (MXFP4 holds the experts' linear weights)"));
+    }
+    if (converted && !packed) {
+      throw Error(where + "parameter " + spec.name +
+                  " is shipped in float, but the config's quantization_config (quant_method "
+                  "\"mxfp4\") converts it: expected " +
+                  spec.name + "_blocks and " + spec.name +
+                  "_scales, or its module in modules_to_not_convert");
+    }
+  }
 }
 
 Tensor DequantizePacked(std::string_view name, const PackedWeight& packed,

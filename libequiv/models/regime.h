@@ -15,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "libequiv/config/model_config.h"
+#include "libequiv/models/packed_weight.h"
 #include "libequiv/models/state_dict.h"
 #include "libequiv/nn/numerics.h"
 #include "libequiv/precision/int8_weight.h"
@@ -29,8 +31,6 @@ enum class Regime {
   kMxfp4Weight,  // linear weights MXFP4 (blocks of 32, E8M0 scales), activations bf16
 };
 
-enum class WeightConversion { kNone, kInt8PerChannel, kMxfp4 };
-
 // "bf16", "fp16", "int8-weight", "mxfp4-weight": the spelling of suites, results and the CLI.
 std::string_view RegimeName(Regime regime);
 // Throws equiv::Error quoting `text` and listing the names.
@@ -40,6 +40,14 @@ std::string RegimeNames();  // "bf16, fp16, int8-weight, mxfp4-weight"
 // The precision every op of the regime's run rounds to (kBf16 for the weight-only regimes).
 nn::Precision RegimePrecision(Regime regime);
 WeightConversion RegimeWeightConversion(Regime regime);
+
+// The regime of a run on `config`. A config that ships quantized (quantization_config with
+// quant_method mxfp4) implies mxfp4-weight: `asked` bf16 (the default of suites, teacher
+// forcing and the CLI) becomes it, mxfp4-weight stays, and int8-weight or fp16 are refused
+// with an equiv::Error naming the config's quant_method (they would re-quantize or re-round
+// weights the checkpoint already quantized; give a float checkpoint, without
+// quantization_config, for them). A float config keeps `asked`.
+Regime RegimeForConfig(const ModelConfig& config, Regime asked);
 
 // Whether a regime that converts weights converts this parameter: the linear weights inside
 // the decoder layers (rank 2, or rank 3 for stacked experts); not embeddings, norms, biases,
@@ -58,20 +66,6 @@ StateDict RegimeWeights(Regime regime, const StateDict& weights,
                         std::span<const ParameterSpec> parameters,
                         bool quantized_checkpoint = false);
 
-// One parameter in the packed form of a weight-only regime, as a quantized checkpoint and a
-// device kernel hold it: rows along the output channel, so the blocks (MXFP4) and the scales
-// (int8) run along the input channel and the output channel as the formats define. A rank-3
-// parameter (stacked experts, [E, in, out] in HF's module layout) is packed per expert from
-// [E, out, in], as GPT-OSS checkpoints ship it.
-struct PackedWeight {
-  WeightConversion format = WeightConversion::kNone;
-  bool experts = false;          // rank 3: dequantize to [E, out, in], then transpose
-  Mxfp4Tensor mxfp4;             // kMxfp4: blocks [..., out, G, 16], scales [..., out, G]
-  std::vector<Int8Weight> int8;  // kInt8PerChannel: one [out, in] per expert (one for rank 2)
-};
-// By parameter name (HF's).
-using PackedWeights = std::map<std::string, PackedWeight, std::less<>>;
-
 // How a loader reads a packed weight. The defaults are the formats; the others exist so the
 // fault catalog can model a conversion that gets one of them wrong.
 struct PackedLayout {
@@ -84,11 +78,24 @@ struct PackedLayout {
 
 // The packed form of every parameter the regime converts (as RegimeWeights says), quantized
 // from `weights` (QuantizeMxfp4 or QuantizeInt8PerChannel); empty for a regime without weight
-// conversion or a checkpoint that shipped quantized (`quantized_checkpoint`: its loader already
-// dequantized it, and its ports get the dense weights). Throws equiv::Error as RegimeWeights.
+// conversion or a checkpoint that shipped quantized (`quantized_checkpoint`: its packed form is
+// the one it shipped, which LoadCheckpoint keeps and suites hand the port instead). Throws
+// equiv::Error as RegimeWeights.
 PackedWeights RegimePackedWeights(Regime regime, const StateDict& weights,
                                   std::span<const ParameterSpec> parameters,
                                   bool quantized_checkpoint = false);
+
+// Checks what a checkpoint shipped packed (`shipped`, from LoadCheckpoint) against its config
+// and the run's regime; throws equiv::Error naming `source` and the parameter:
+// - with quantization_config: every parameter the regime converts (as RegimePackedWeights
+//   picks it) and modules_to_not_convert does not list must be shipped packed, and every
+//   shipped one must be such a parameter (not one the config lists, nor a norm, embedding,
+//   router or head);
+// - every shipped parameter in the regime's format (an MXFP4 one in mxfp4-weight, an int8 one
+//   in int8-weight; none in bf16 or fp16: "run it in mxfp4-weight").
+void CheckShippedWeights(const ModelConfig& config, Regime regime,
+                         std::span<const ParameterSpec> parameters, const PackedWeights& shipped,
+                         std::string_view source);
 
 // `weights` with each parameter of `packed` replaced by its DequantizePacked: the regime's
 // weights (RegimeWeights), from packed weights already at hand.

@@ -45,7 +45,7 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 // GPT-OSS ships its experts), dequantized as HF's loader does; an expert tensor (rank 3) is
 // transposed to [experts, in, out] as HF's convert_moe_packed_tensors does.
 Tensor ReadMxfp4Parameter(const SafetensorsFile& file, const std::string& path,
-                          const ParameterSpec& spec) {
+                          const ParameterSpec& spec, PackedWeights* shipped) {
   const std::string blocks_name = spec.name + "_blocks";
   const std::string scales_name = spec.name + "_scales";
   if (!file.contains(scales_name)) {
@@ -68,36 +68,68 @@ Tensor ReadMxfp4Parameter(const SafetensorsFile& file, const std::string& path,
                 " blocks of 32 per row, which dequantize to " + ShapeText(dims) +
                 ", the config needs " + ShapeText(spec.shape));
   }
+  if (shipped != nullptr) {
+    // The checkpoint's bytes as they are: [..., out, G, 16] and [..., out, G].
+    const SafetensorsRawTensor blocks = file.Raw(blocks_name), scales = file.Raw(scales_name);
+    PackedWeight& packed = (*shipped)[spec.name];
+    packed.format = WeightConversion::kMxfp4;
+    packed.experts = values.shape().rank() == 3;
+    packed.mxfp4 = {blocks.shape,
+                    {blocks.bytes.begin(), blocks.bytes.end()},
+                    scales.shape,
+                    {scales.bytes.begin(), scales.bytes.end()}};
+  }
   return values.shape().rank() == 3 ? TransposeExperts(values) : values;
 }
 
 // An int8 weight-only parameter (`<name>` I8 and `<name>_scale`, one per output channel).
 Tensor ReadInt8Parameter(const SafetensorsFile& file, const std::string& path,
-                         const ParameterSpec& spec) {
+                         const ParameterSpec& spec, PackedWeights* shipped) {
   const std::string scale_name = spec.name + "_scale";
   if (!file.contains(scale_name)) {
     throw Error(path + ": parameter " + spec.name + " is I8 but " + scale_name +
                 " (its per-channel scales) is missing");
   }
-  try {
-    return DequantizeInt8(spec.name, file.Raw(spec.name), file.View(scale_name));
-  } catch (const Error& e) {
-    throw Error(path + ": parameter " + spec.name + ": " + e.what());
+  Tensor values = [&] {
+    try {
+      return DequantizeInt8(spec.name, file.Raw(spec.name), file.View(scale_name));
+    } catch (const Error& e) {
+      throw Error(path + ": parameter " + spec.name + ": " + e.what());
+    }
+  }();
+  if (shipped != nullptr) {
+    // The int8 values as they are; the scales widened to float32 (exact from bf16, f16, f32),
+    // [out] whether the file holds [out] or [out, 1].
+    const SafetensorsRawTensor q = file.Raw(spec.name);
+    const TensorView scales = file.View(scale_name);
+    std::vector<double> wide(static_cast<std::size_t>(scales.size()));
+    scales.Decode(0, scales.size(), wide.data());
+    const std::vector<float> narrow(wide.begin(), wide.end());
+    PackedWeight& packed = (*shipped)[spec.name];
+    packed.format = WeightConversion::kInt8PerChannel;
+    packed.experts = false;
+    Int8Weight w;
+    w.shape = q.shape;
+    w.values.resize(q.bytes.size());
+    std::copy(q.bytes.begin(), q.bytes.end(), reinterpret_cast<std::uint8_t*>(w.values.data()));
+    w.scales = Tensor::FromFloats(Shape{q.shape.dim(0)}, narrow);
+    packed.int8 = {std::move(w)};
   }
+  return values;
 }
 
 // One parameter of `file`, checked against its spec and widened to float32; a quantized one
 // (MXFP4 or int8 weight-only) dequantized.
 Tensor ReadParameter(const SafetensorsFile& file, const std::string& path,
-                     const ParameterSpec& spec) {
+                     const ParameterSpec& spec, PackedWeights* shipped) {
   if (!file.contains(spec.name) && file.contains(spec.name + "_blocks")) {
-    return ReadMxfp4Parameter(file, path, spec);
+    return ReadMxfp4Parameter(file, path, spec, shipped);
   }
   if (!file.contains(spec.name)) {
     throw Error(path + ": parameter " + spec.name + " " + ShapeText(spec.shape) + " is missing");
   }
   if (file.entry(spec.name).dtype == ElementType::kI8) {
-    Tensor t = ReadInt8Parameter(file, path, spec);
+    Tensor t = ReadInt8Parameter(file, path, spec, shipped);
     if (t.shape().dims() != spec.shape) {
       throw Error(path + ": parameter " + spec.name + " has shape " + ShapeText(t.shape().dims()) +
                   ", the config needs " + ShapeText(spec.shape));
@@ -197,13 +229,14 @@ bool HoldsQuantizedParameters(const std::string& checkpoint) {
   return false;
 }
 
-StateDict LoadParameters(const std::string& checkpoint, std::span<const ParameterSpec> parameters) {
+StateDict LoadParameters(const std::string& checkpoint, std::span<const ParameterSpec> parameters,
+                         PackedWeights* shipped) {
   const std::string path = CheckpointFile(checkpoint);
   StateDict weights;
   if (!EndsWith(path, ".json")) {
     const SafetensorsFile file = SafetensorsFile::Open(path);
     for (const ParameterSpec& spec : parameters) {
-      weights.emplace(spec.name, ReadParameter(file, path, spec));
+      weights.emplace(spec.name, ReadParameter(file, path, spec, shipped));
     }
     return weights;
   }
@@ -218,7 +251,7 @@ StateDict LoadParameters(const std::string& checkpoint, std::span<const Paramete
     }
     auto& file = open[shard->second];
     if (!file) file = std::make_unique<SafetensorsFile>(SafetensorsFile::Open(shard->second));
-    weights.emplace(spec.name, ReadParameter(*file, shard->second, spec));
+    weights.emplace(spec.name, ReadParameter(*file, shard->second, spec, shipped));
   }
   return weights;
 }
@@ -255,13 +288,13 @@ StateDict InitStateDict(std::span<const ParameterSpec> parameters, uint64_t seed
 }
 
 StateDict LoadStateDict(const std::string& path, std::span<const ParameterSpec> specs,
-                        std::span<const std::string> tolerated) {
+                        std::span<const std::string> tolerated, PackedWeights* shipped) {
   const SafetensorsFile file = SafetensorsFile::Open(path);
   std::set<std::string> expected;
   StateDict weights;
   for (const ParameterSpec& spec : specs) {
     expected.insert(spec.name);
-    weights.emplace(spec.name, ReadParameter(file, path, spec));
+    weights.emplace(spec.name, ReadParameter(file, path, spec, shipped));
   }
   for (const SafetensorsEntry& entry : file.entries()) {
     const bool allowed =

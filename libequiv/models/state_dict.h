@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "libequiv/models/packed_weight.h"
 #include "libequiv/nn/numerics.h"
 #include "libequiv/tensor/tensor.h"
 
@@ -43,17 +44,21 @@ StateDict InitStateDict(std::span<const ParameterSpec> parameters, uint64_t seed
 // weight-only `<name>` I8 with `<name>_scale`; precision/mxfp4.h, precision/int8_weight.h). Throws
 // equiv::Error naming the path and the parameter for a missing tensor, a wrong shape, a
 // non-floating dtype or an unexpected tensor (rotary inv_freq buffers and the `tolerated` names
-// excepted).
+// excepted). With `shipped`, every parameter the file ships quantized is also kept there as the
+// checkpoint packed it (its very bytes: MXFP4 blocks and scales, int8 values and their scales
+// widened to float32), for a port that dequantizes it itself; the float ones are not.
 StateDict LoadStateDict(const std::string& path, std::span<const ParameterSpec> parameters,
-                        std::span<const std::string> tolerated = {});
+                        std::span<const std::string> tolerated = {},
+                        PackedWeights* shipped = nullptr);
 
 // Reads only `parameters` (widened to float32, shapes checked) from a checkpoint as real ones
 // ship: one safetensors file, HF's sharded index (model.safetensors.index.json: its weight_map
 // names each tensor's shard, and only the shards holding a parameter asked for are opened), or
 // a folder holding either; quantized parameters as LoadStateDict. Other tensors are ignored. Throws
 // equiv::Error naming the file and the parameter for a missing one, a wrong shape or dtype, or a
-// malformed index.
-StateDict LoadParameters(const std::string& checkpoint, std::span<const ParameterSpec> parameters);
+// malformed index. `shipped` as LoadStateDict's.
+StateDict LoadParameters(const std::string& checkpoint, std::span<const ParameterSpec> parameters,
+                         PackedWeights* shipped = nullptr);
 
 // Whether a checkpoint (as LoadParameters takes it) ships quantized parameters: MXFP4
 // `_blocks`/`_scales`, int8 `_scale` companions or I8 tensors (an index: by the names of its

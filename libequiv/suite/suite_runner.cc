@@ -79,16 +79,26 @@ SuiteRunner::SuiteRunner(SuiteSpec spec, const StateDict& weights)
     : spec_(std::move(spec)),
       ref_fp32_(
           ArchitectureOf(spec_.config).MakeReference(spec_.config, weights, nn::Precision::kFp32)) {
+  spec_.regime = RegimeForConfig(spec_.config, spec_.regime);
   // The regime's weights (quantized then dequantized for a weight-only regime on a float
   // checkpoint) feed the baseline run and the port; ground truth keeps the checkpoint's.
   const Architecture& family = ArchitectureOf(spec_.config);
-  // The port also receives them packed, to dequantize as device kernels do.
-  const PackedWeights packed = RegimePackedWeights(
-      spec_.regime, weights, family.Parameters(spec_.config), spec_.quantized_checkpoint);
-  const StateDict dequantized = packed.empty() ? StateDict() : WithDequantized(weights, packed);
-  const StateDict& regime_weights = packed.empty() ? weights : dequantized;
+  const std::vector<ParameterSpec> parameters = family.Parameters(spec_.config);
+  // The port also receives them packed, to dequantize as device kernels do: the checkpoint's
+  // own bytes when it shipped quantized (its weights are already their dequantized values).
+  PackedWeights made;
+  const PackedWeights* packed = &made;
+  if (spec_.shipped != nullptr) {
+    CheckShippedWeights(spec_.config, spec_.regime, parameters, *spec_.shipped,
+                        "suite " + spec_.name);
+    packed = spec_.shipped.get();
+  } else {
+    made = RegimePackedWeights(spec_.regime, weights, parameters);
+  }
+  const StateDict dequantized = made.empty() ? StateDict() : WithDequantized(weights, made);
+  const StateDict& regime_weights = made.empty() ? weights : dequantized;
   ref_regime_ = family.MakeReference(spec_.config, regime_weights, RegimePrecision(spec_.regime));
-  port_ = spec_.port.Make(spec_.config, regime_weights, &packed);
+  port_ = spec_.port.Make(spec_.config, regime_weights, packed);
   routers_ = RouterWeights(spec_.config, weights);
 }
 

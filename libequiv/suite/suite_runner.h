@@ -51,11 +51,15 @@ struct SuiteSpec {
   int64_t positions = 24;  // rows of every input but kLongSequence
   uint64_t input_seed = 11;
   // The precision regime of the port: the baseline run (`ref_regime`) runs in it, on its
-  // weights. bf16 keeps every verdict as it was before regimes existed.
+  // weights. bf16 keeps every verdict as it was before regimes existed. On a config that ships
+  // quantized the runner runs the regime it implies (RegimeForConfig: bf16 becomes
+  // mxfp4-weight, another is refused); spec().regime then says which.
   Regime regime = Regime::kBf16;
-  // The weights came from a quantized checkpoint (LoadStateDict dequantized them): the regime
-  // uses them as they are instead of quantizing them again.
-  bool quantized_checkpoint = false;
+  // What the checkpoint shipped packed (LoadCheckpoint's `shipped`; the weights given are then
+  // its dequantized ones): the port receives these very bytes to dequantize, the references
+  // run the weights as they are (not quantized again). Null: a float checkpoint, which a
+  // weight-only regime quantizes itself. Checked by CheckShippedWeights.
+  std::shared_ptr<const PackedWeights> shipped;
 };
 
 // One test of a suite: a case under one input kind. Named "layers_0_attention/long_sequence".

@@ -137,11 +137,6 @@ SparseMoeNames GptOssFamily::MoeNames() const {
 }
 
 void GptOssFamily::ReadConfig(const ConfigFields& top, ModelConfig& c) const {
-  if (const json* q = top.Get("quantization_config")) {
-    top.Fail("quantization_config", *q,
-             "is not supported: give the checkpoint's weights dequantized (bf16 or float32); "
-             "MXFP4 checkpoints are issue 18");
-  }
   if (!top.Has("head_dim")) c.head_dim = kDefaultHeadDim;
   ReadKeyValueHeads(top, c, "required for gpt_oss: HF's default is 8, not num_attention_heads");
   if (!top.Has("rms_norm_eps")) c.rms_norm_eps = kDefaultEps;

@@ -3,8 +3,9 @@
 // (layer_types) with YaRN rotary, whose norms round once (GptOssRMSNorm), and whose MLP is a
 // mixture of experts: a biased router that softmaxes its top-k logits, and experts with a fused,
 // interleaved gate_up_proj, biases and a clamped SwiGLU (nn/gpt_oss_moe.h). Built on the mixtral
-// family (its module tree, component rows and the port's expert parallelism); weights are plain
-// float32/bf16 tensors (MXFP4 checkpoints are rejected).
+// family (its module tree, component rows and the port's expert parallelism). Weights are
+// float32/bf16 tensors, or the experts in MXFP4 as openai ships them (config.json's
+// quantization_config; docs/regimes.md, "A checkpoint that ships quantized").
 #ifndef EQUIV_LIBEQUIV_FAMILIES_GPT_OSS_GPT_OSS_FAMILY_H_
 #define EQUIV_LIBEQUIV_FAMILIES_GPT_OSS_GPT_OSS_FAMILY_H_
 

@@ -327,9 +327,6 @@ TEST(ModelConfigRulesTest, GptOssDefaultsAndUnsupportedFields) {
   EXPECT_TRUE(c.qkv_bias);
   EXPECT_TRUE(c.o_proj_bias);
   EXPECT_EQ(ParseModelConfig(ToJson(c).dump()), c);
-  EXPECT_THAT(ErrorOfText(with_kv + R"(, "quantization_config": {"quant_method": "mxfp4"}})"),
-              HasSubstr("quantization_config = {...} is not supported: give the checkpoint's "
-                        "weights dequantized (bf16 or float32); MXFP4 checkpoints are issue 18"));
   EXPECT_THAT(ErrorOfText(with_kv + R"(, "layer_types": ["full_attention"]})"),
               HasSubstr("must have num_hidden_layers = 3 entries, has 1"));
   EXPECT_THAT(
@@ -356,6 +353,67 @@ TEST(ModelConfigShippedTest, EveryShippedConfigRoundTrips) {
     const ModelConfig c = LoadModelConfig(ConfigPath(name));
     EXPECT_EQ(ParseModelConfig(ToJson(c).dump()), c);
   }
+}
+
+// openai/gpt-oss-20b's config.json ships HF's Mxfp4Config: read, recorded, written back.
+TEST(ModelConfigQuantizationTest, GptOssShipsMxfp4) {
+  const ModelConfig c = LoadModelConfig(ConfigPath("gpt-oss-20b.json"));
+  ASSERT_TRUE(c.quantization.has_value());
+  EXPECT_EQ(c.quantization->quant_method, "mxfp4");
+  EXPECT_EQ(c.quantization->modules_to_not_convert,
+            (std::vector<std::string>{"model.layers.*.self_attn", "model.layers.*.mlp.router",
+                                      "model.embed_tokens", "lm_head"}));
+  EXPECT_FALSE(c.quantization->dequantize);
+  const json written = ToJson(c);
+  EXPECT_EQ(written["quantization_config"]["quant_method"], "mxfp4");
+  EXPECT_EQ(ParseModelConfig(written.dump()), c);
+  // Without it: a float checkpoint.
+  EXPECT_FALSE(LoadModelConfig(ConfigPath("tiny-gpt-oss.json")).quantization.has_value());
+  EXPECT_FALSE(
+      ToJson(LoadModelConfig(ConfigPath("tiny-gpt-oss.json"))).contains("quantization_config"));
+  // dequantize round-trips; null is "none".
+  json with = Llama();
+  with["quantization_config"] = {{"quant_method", "mxfp4"}, {"dequantize", true}};
+  const ModelConfig d = Parse(with);
+  ASSERT_TRUE(d.quantization.has_value());
+  EXPECT_TRUE(d.quantization->dequantize);
+  EXPECT_TRUE(d.quantization->modules_to_not_convert.empty());
+  EXPECT_EQ(ParseModelConfig(ToJson(d).dump()), d);
+  EXPECT_FALSE(Parse(With(Llama(), "quantization_config", nullptr)).quantization.has_value());
+}
+
+TEST(ModelConfigQuantizationTest, BadFieldsAreNamed) {
+  EXPECT_THAT(ErrorOf(With(Llama(), "quantization_config", json{{"bits", 4}})),
+              HasSubstr("quantization_config.quant_method is missing"));
+  EXPECT_THAT(ErrorOf(With(Llama(), "quantization_config", json{{"quant_method", "gptq"}})),
+              HasSubstr("quantization_config.quant_method = \"gptq\" is not supported (mxfp4"));
+  EXPECT_THAT(ErrorOf(With(Llama(), "quantization_config", "mxfp4")),
+              HasSubstr("quantization_config = \"mxfp4\" must be an object or null"));
+  EXPECT_THAT(ErrorOf(With(Llama(), "quantization_config",
+                           json{{"quant_method", "mxfp4"}, {"modules_to_not_convert", "lm_head"}})),
+              HasSubstr("quantization_config.modules_to_not_convert = \"lm_head\" must be a "
+                        "list of module paths"));
+  EXPECT_THAT(
+      ErrorOf(With(Llama(), "quantization_config",
+                   json{{"quant_method", "mxfp4"}, {"modules_to_not_convert", {"lm_head", 3}}})),
+      HasSubstr("quantization_config.modules_to_not_convert[1] = 3 must be a module path"));
+  EXPECT_THAT(ErrorOf(With(Llama(), "quantization_config",
+                           json{{"quant_method", "mxfp4"}, {"dequantize", "yes"}})),
+              HasSubstr("quantization_config.dequantize"));
+}
+
+TEST(ModelConfigQuantizationTest, ModulesNotConvertedMatchAsHfDoes) {
+  QuantizationConfig q;
+  q.modules_to_not_convert = {"model.layers.*.self_attn", "model.layers.*.mlp.router",
+                              "model.embed_tokens", "lm_head"};
+  EXPECT_TRUE(ModuleNotConverted(q, "model.layers.0.self_attn.q_proj.weight"));
+  EXPECT_TRUE(ModuleNotConverted(q, "model.layers.17.mlp.router.bias"));
+  EXPECT_TRUE(ModuleNotConverted(q, "model.embed_tokens.weight"));
+  EXPECT_TRUE(ModuleNotConverted(q, "lm_head.weight"));
+  EXPECT_FALSE(ModuleNotConverted(q, "model.layers.0.mlp.experts.gate_up_proj"));
+  EXPECT_FALSE(ModuleNotConverted(q, "model.layers.0.mlp.experts.down_proj"));
+  EXPECT_FALSE(ModuleNotConverted(q, "model.layers.0.self_attn_x.weight"));  // whole names only
+  EXPECT_FALSE(ModuleNotConverted(QuantizationConfig{}, "lm_head.weight"));
 }
 
 TEST(ModelConfigDefaultsTest, AsTransformersFillsThem) {
@@ -443,7 +501,6 @@ TEST(ModelConfigDefaultsTest, SlidingWindow) {
 TEST(ModelConfigDefaultsTest, UnknownFieldsAreIgnored) {
   json config = Llama();
   config["torch_dtype"] = "bfloat16";
-  config["quantization_config"] = {{"bits", 4}};
   config["some_future_field"] = json::array({1, 2, 3});
   EXPECT_EQ(Parse(config), Parse(Llama()));
 }
