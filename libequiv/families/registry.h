@@ -55,8 +55,8 @@ struct Checkpoint {
 };
 // Reads a checkpoint as LoadParameters takes it (one safetensors file, read strictly as
 // LoadStateDict does; a sharded index or a folder), keeping what it ships packed; then checks
-// that against the config's quantization_config (CheckShippedWeights in the regime the config
-// implies, RegimeForConfig(config, bf16)). Throws equiv::Error naming the path and parameter.
+// that against the config's quantization_config when it has one (CheckShippedWeights in the
+// regime the config implies). Throws equiv::Error naming the path and parameter.
 Checkpoint LoadCheckpoint(const std::string& path, const ModelConfig& config);
 
 // Every catalog fault: the built-in port's, then each family's own.

@@ -10,6 +10,7 @@
 #include "libequiv/families/llama/llama_family.h"
 #include "libequiv/families/registry.h"
 #include "libequiv/io/safetensors.h"
+#include "libequiv/models/regime.h"
 #include "libequiv/precision/int8_weight.h"
 #include "libequiv/precision/mxfp4.h"
 #include "libequiv/tensor/error.h"
@@ -147,6 +148,26 @@ TEST(StateDictTest, LoadsMxfp4AndInt8ParametersDequantized) {
             DequantizeMxfp4(q, q4.BlocksView(), q4.ScalesView()).ToFloats());
   EXPECT_EQ(loaded.at(up).ToFloats(), DequantizeInt8(up, up8.ValuesView(), up8.scales).ToFloats());
   EXPECT_EQ(loaded.at("model.norm.weight").ToFloats(), weights.at("model.norm.weight").ToFloats());
+
+  // With `shipped`: the checkpoint's own bytes kept beside the dense weights, the float
+  // parameters not; each dequantizes to the dense value, to the bit.
+  PackedWeights shipped;
+  const StateDict again =
+      LoadStateDict(path, ArchitectureOf(config).Parameters(config), {}, &shipped);
+  ASSERT_EQ(shipped.size(), 2u);
+  const PackedWeight& q_packed = shipped.at(q);
+  EXPECT_EQ(q_packed.format, WeightConversion::kMxfp4);
+  EXPECT_FALSE(q_packed.experts);
+  EXPECT_EQ(q_packed.mxfp4.blocks, q4.blocks);
+  EXPECT_EQ(q_packed.mxfp4.scales, q4.scales);
+  EXPECT_EQ(q_packed.mxfp4.blocks_shape, q4.blocks_shape);
+  const PackedWeight& up_packed = shipped.at(up);
+  EXPECT_EQ(up_packed.format, WeightConversion::kInt8PerChannel);
+  ASSERT_EQ(up_packed.int8.size(), 1u);
+  EXPECT_EQ(up_packed.int8[0].values, up8.values);
+  EXPECT_EQ(up_packed.int8[0].scales.ToFloats(), up8.scales.ToFloats());
+  EXPECT_EQ(DequantizePacked(q, q_packed).ToFloats(), again.at(q).ToFloats());
+  EXPECT_EQ(DequantizePacked(up, up_packed).ToFloats(), again.at(up).ToFloats());
 
   // One block too few per row: the error names the parameter and the block count.
   Mxfp4Tensor short_rows = QuantizeMxfp4(q, Tensor(Shape{128, 96}, DType::kF32));
