@@ -235,7 +235,8 @@ int RunReference(const ReferenceArgs& args, std::ostream& out, std::ostream& err
         args.precision != "regime") {
       throw Error("--precision " + args.precision + " is none of fp32, bf16, fp16, regime");
     }
-    const Regime regime = ParseRegime(args.regime);
+    // A config that ships quantized implies its regime (bf16, the default, becomes it).
+    const Regime regime = RegimeForConfig(config, ParseRegime(args.regime));
     if (args.weights.empty()) {
       if (const double bytes = ParameterBytes(config); bytes > kMaxSeededBytes) {
         throw Error("--config " + args.config + ": seeding its weights takes " + Gigabytes(bytes) +
