@@ -136,6 +136,16 @@ ComponentInput MakeComponentInput(const ModelConfig& config, const ComponentKind
     case InputKind::kOutlierChannels:
       input.hidden = ToMatrix(RandomActivations(shape, spec.seed), n, cols);
       break;
+    case InputKind::kSharedDirection: {
+      // One direction for every row (its own stream of the seed), three times a row's own part.
+      constexpr double kShared = 3.0;
+      const nn::Matrix shared = ToMatrix(
+          RandomNormal(Shape({1, cols}), spec.seed ^ 0x5AA4ED0D1C7ull, DType::kF32, 0.0, kShared),
+          1, cols);
+      input.hidden = ToMatrix(RandomNormal(shape, spec.seed), n, cols);
+      input.hidden.rowwise() += shared.row(0);
+      break;
+    }
     case InputKind::kSmallMagnitude:
       input.hidden = ToMatrix(RandomNormal(shape, spec.seed, DType::kF32, 0.0, 1e-3), n, cols);
       break;

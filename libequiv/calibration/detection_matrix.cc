@@ -23,6 +23,14 @@ double Distance(const CaseResult& r) {
   return std::max(r.r_ratio, 1.0 / r.r_ratio);
 }
 
+// A case's band; a target that is not finite where the reference is (no R, so no band of its
+// own) lands in wrong_computation, as a NaN R does (BandOf).
+std::optional<Band> ObservedBand(const CaseResult& r) {
+  if (r.band) return r.band;
+  if (r.outcome == Outcome::kNonFiniteTarget) return Band::kWrongComputation;
+  return std::nullopt;
+}
+
 std::string Name(std::optional<Band> band) { return band ? std::string(BandName(*band)) : "none"; }
 
 }  // namespace
@@ -110,8 +118,10 @@ std::vector<CleanRun> DefaultCleanRuns() {
       runs.push_back({config, {.tp_degree = 2, .ep_degree = 2, .expert_capacity_percent = 50}});
     }
   }
-  // The weight-only regimes: the port dequantizes the packed weights itself.
+  // The weight-only regimes: the port dequantizes the packed weights itself. fp16: the device
+  // computes in fp16 (RegimeDevice).
   for (const int64_t tp : {1, 2}) {
+    runs.push_back({"tiny-llama", {.tp_degree = tp}, Regime::kFp16});
     runs.push_back({"tiny-llama", {.tp_degree = tp}, Regime::kInt8Weight});
     // MXFP4's own error leaves most of GPT-OSS's routers near-tied within a few tokens.
     runs.push_back({"tiny-gpt-oss", {.tp_degree = tp}, Regime::kMxfp4Weight, kMxfp4Prompts});
@@ -144,8 +154,9 @@ DetectionMatrix RunDetectionMatrix(const DetectionMatrixOptions& options) {
       if (worst == nullptr || Distance(r) > Distance(*worst)) worst = &r;
     }
     if (worst != nullptr) {
-      row.observed_band = worst->band;
-      row.observed_r = worst->r_ratio;
+      row.observed_band = ObservedBand(*worst);
+      // A target that is not finite has no R (its r_ratio covers the finite elements only).
+      row.observed_r = worst->outcome == Outcome::kNonFiniteTarget ? NAN : worst->r_ratio;
     }
     row.e2e_detected = !run.teacher_forced.passed();
     row.e2e_r_p95 = run.teacher_forced.r_ratio.p95;

@@ -27,10 +27,9 @@ int64_t ShardStart(const char* op, const char* what, int64_t n, int64_t rank, in
 
 }  // namespace
 
-Matrix AllReduce(std::span<const Matrix> partials, CollectiveDtype dtype) {
+Matrix AllReduce(std::span<const Matrix> partials, CollectiveDtype dtype, Precision activation) {
   if (partials.empty()) throw Error("AllReduce: no partials");
-  const Precision add_precision =
-      dtype == CollectiveDtype::kBf16 ? Precision::kBf16 : Precision::kFp32;
+  const Precision add_precision = dtype == CollectiveDtype::kBf16 ? activation : Precision::kFp32;
   Matrix sum = partials[0];
   for (std::size_t rank = 1; rank < partials.size(); ++rank) {
     const Matrix& p = partials[rank];
@@ -42,7 +41,7 @@ Matrix AllReduce(std::span<const Matrix> partials, CollectiveDtype dtype) {
     sum += p;
     nn::RoundInPlace(add_precision, sum);
   }
-  nn::RoundInPlace(Precision::kBf16, sum);
+  nn::RoundInPlace(activation, sum);
   return sum;
 }
 
@@ -65,7 +64,8 @@ Matrix AllGather(std::span<const Matrix> shards) {
   return out;
 }
 
-std::vector<std::vector<Matrix>> AllToAll(const std::vector<std::vector<Matrix>>& send) {
+std::vector<std::vector<Matrix>> AllToAll(const std::vector<std::vector<Matrix>>& send,
+                                          Precision activation) {
   const auto ranks = static_cast<int64_t>(send.size());
   if (ranks == 0) throw Error("AllToAll: no ranks");
   std::vector<std::vector<Matrix>> received(send.size(), std::vector<Matrix>(send.size()));
@@ -82,8 +82,8 @@ std::vector<std::vector<Matrix>> AllToAll(const std::vector<std::vector<Matrix>>
         throw Error("AllToAll: rank " + Str(src) + "'s block for rank " + Str(dst) + " " +
                     ShapeStr(block) + " has other columns than rank 0's " + ShapeStr(first));
       }
-      // The payload travels as bf16 (exact for values already stored in bf16).
-      received[dst][src] = nn::Rounded(Precision::kBf16, block);
+      // The payload travels in the activation dtype (exact for values already stored in it).
+      received[dst][src] = nn::Rounded(activation, block);
     }
   }
   return received;

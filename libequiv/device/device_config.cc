@@ -106,6 +106,8 @@ DeviceConfig DeviceConfigFromName(std::string_view name) {
       device.tp_degree = *tp;
     } else if (part == "f32cc") {
       device.collective_dtype = CollectiveDtype::kF32;
+    } else if (part == "fp16") {
+      device.activation_dtype = nn::Precision::kFp16;
     } else if (part == "fusednorm") {
       device.fused_rmsnorm = true;
     } else if (part == "unfusedqkv") {
@@ -132,7 +134,7 @@ DeviceConfig DeviceConfigFromName(std::string_view name) {
     } else {
       throw fail(part,
                  "is no device setting (epN, f32cc, bucketA-B, fusednorm, flashN, unfusedqkv, "
-                 "bf16accK, capN)");
+                 "bf16accK, capN, fp16)");
     }
     first = false;
     begin = end + 1;
@@ -157,6 +159,10 @@ std::string DeviceConfig::Name() const {
   if (flash_attention_block > 0) name += "_flash" + Str(flash_attention_block);
   if (!fused_qkv) name += "_unfusedqkv";
   if (expert_capacity_percent > 0) name += "_cap" + Str(expert_capacity_percent);
+  if (activation_dtype != nn::Precision::kBf16) {
+    name += '_';
+    name += nn::PrecisionName(activation_dtype);
+  }
   return name;
 }
 
@@ -166,6 +172,11 @@ void DeviceConfig::Validate(const ModelConfig& config) const {
                 Str(kMaxTpDegree) + "]");
   }
   if (const auto problem = TpShapeProblem(tp_degree, config)) throw Error(*problem);
+  if (activation_dtype != nn::Precision::kBf16 && activation_dtype != nn::Precision::kFp16) {
+    throw Error("DeviceConfig: activation_dtype " +
+                std::string(nn::PrecisionName(activation_dtype)) +
+                " is no device dtype (bf16 or fp16)");
+  }
   if (k_tile <= 0) throw Error("DeviceConfig: k_tile " + Str(k_tile) + " is not positive");
   if (flash_attention_block < 0) {
     throw Error("DeviceConfig: flash_attention_block " + Str(flash_attention_block) +

@@ -13,14 +13,18 @@
 #include <vector>
 
 #include "libequiv/config/model_config.h"
+#include "libequiv/nn/numerics.h"
 
 namespace equiv::device {
 
 // How a matmul accumulates its reduction: in float32 throughout, or per K-tile in float32 with
-// each tile's partial rounded to bf16 and the partials summed in bf16 in tile order.
+// each tile's partial rounded to the activation dtype (bf16 unless the device computes in fp16)
+// and the partials summed in that dtype in tile order.
 enum class Accumulation { kF32, kBf16PerKTile };
 
-// The dtype an all-reduce adds partials in (the result is stored as bf16 either way).
+// The dtype an all-reduce adds partials in: kBf16 the device's activation dtype (bf16, or fp16
+// on a device that computes in fp16), kF32 float32; the result is stored in the activation
+// dtype either way.
 enum class CollectiveDtype { kBf16, kF32 };
 
 struct DeviceConfig {
@@ -41,17 +45,23 @@ struct DeviceConfig {
   // > 0: each expert's static token buffer holds ceil(percent / 100 * tokens * top_k /
   // num_experts) tokens per dispatch round, as device kernels allocate it; 0: one round.
   int64_t expert_capacity_percent = 0;
+  // The dtype the device computes and stores activations in, as a model compiled for one
+  // torch_dtype: bf16, or fp16 (IEEE half). Every rounding of the device and of the built-in
+  // port's kernels (matmul outputs, collectives, attention, KV cache, norms, the residual
+  // adds) is to this dtype; weights are held in it too. The suite sets it from the precision
+  // regime (RegimeDevice, models/port.h).
+  nn::Precision activation_dtype = nn::Precision::kBf16;
 
   // A readable parameter name: "tp1", "tp8_f32cc_bucket32-128_fusednorm_flash16",
-  // "tp4_ep2_cap100". Only non-default settings appear after tpN; k_tile only with
-  // kBf16PerKTile ("tp4_bf16acc128").
+  // "tp4_ep2_cap100", "tp2_fp16". Only non-default settings appear after tpN; k_tile only with
+  // kBf16PerKTile ("tp4_bf16acc128"); the activation dtype only when it is not bf16.
   std::string Name() const;
 
   // Throws equiv::Error naming the setting and the model dimension it does not fit (tp_degree
   // must divide the heads, the kv heads or be a multiple of them, intermediate_size and vocab;
   // ep_degree must divide tp_degree and num_experts, and tp_degree / ep_degree the experts'
   // sizes), or the setting that is out of range (k_tile, flash_attention_block,
-  // sequence_buckets, expert_capacity_percent).
+  // sequence_buckets, expert_capacity_percent, an activation_dtype other than bf16 or fp16).
   void Validate(const ModelConfig& config) const;
 
   bool operator==(const DeviceConfig&) const = default;

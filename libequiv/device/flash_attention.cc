@@ -6,7 +6,6 @@
 #include <string>
 #include <vector>
 
-#include "libequiv/precision/bf16.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::device {
@@ -68,8 +67,18 @@ float Scaled(float score, const AttentionKernelSpec& spec) {
   return spec.softcap ? *spec.softcap * std::tanh(scaled / *spec.softcap) : scaled;
 }
 
-// The softmax's arithmetic: a no-op in float32, round to nearest even in bf16 mode.
-float SoftmaxRound(bool bf16, float x) { return bf16 ? RoundToBf16(x) : x; }
+// The softmax's arithmetic: a no-op in float32, round to nearest even in the activation dtype
+// when the spec says so.
+float SoftmaxRound(const AttentionKernelSpec& spec, float x) {
+  return spec.softmax_in_activation_dtype ? nn::Round(spec.dtype, x) : x;
+}
+
+// One exp of the softmax: of the score less the row's max, or, in a kernel that skips the
+// subtraction, of the raw score held in the activation dtype.
+float SoftmaxExp(const AttentionKernelSpec& spec, float score, float max) {
+  if (!spec.softmax_subtracts_max) return nn::Round(spec.dtype, std::exp(score));
+  return SoftmaxRound(spec, std::exp(SoftmaxRound(spec, score - max)));
+}
 
 }  // namespace
 
@@ -79,7 +88,6 @@ Matrix DeviceAttention(const Matrix& q, const Matrix& k, const Matrix& v,
   CheckInputs("DeviceAttention", q, k, v, query_positions, key_positions, spec);
   const int64_t d = spec.head_dim;
   const int64_t group = spec.num_heads / spec.num_kv_heads;
-  const bool bf16 = spec.softmax_in_bf16;
   Matrix out = Matrix::Zero(q.rows(), q.cols());
   std::vector<float> p(static_cast<std::size_t>(k.rows()));
   for (int64_t h = 0; h < spec.num_heads; ++h) {
@@ -100,19 +108,19 @@ Matrix DeviceAttention(const Matrix& q, const Matrix& k, const Matrix& v,
       float sum = 0.0f;
       for (int64_t j = 0; j < k.rows(); ++j) {
         if (!Visible(query_positions[i], key_positions[j], spec.sliding_window)) continue;
-        p[j] = SoftmaxRound(bf16, std::exp(SoftmaxRound(bf16, scores(i, j) - max)));
-        sum = SoftmaxRound(bf16, sum + p[j]);
+        p[j] = SoftmaxExp(spec, scores(i, j), max);
+        sum = SoftmaxRound(spec, sum + p[j]);
       }
       // The sink's column: in the sum, with no value row.
-      if (sink) sum = SoftmaxRound(bf16, sum + std::exp(SoftmaxRound(bf16, spec.sinks[h] - max)));
+      if (sink) sum = SoftmaxRound(spec, sum + SoftmaxExp(spec, spec.sinks[h], max));
       RowVector acc = RowVector::Zero(d);
       for (int64_t j = 0; j < k.rows(); ++j) {
         if (!Visible(query_positions[i], key_positions[j], spec.sliding_window)) continue;
-        // Materialized probabilities are stored in bf16 before the value matmul.
-        const float prob = RoundToBf16(p[j] / sum);
+        // Materialized probabilities are stored in the activation dtype before the value matmul.
+        const float prob = nn::Round(spec.dtype, p[j] / sum);
         acc += prob * v.row(j).segment(g * d, d);
       }
-      for (int64_t c = 0; c < d; ++c) out(i, h * d + c) = RoundToBf16(acc(c));
+      for (int64_t c = 0; c < d; ++c) out(i, h * d + c) = nn::Round(spec.dtype, acc(c));
     }
   }
   return out;
@@ -126,15 +134,18 @@ Matrix FlashAttention(const Matrix& q, const Matrix& k, const Matrix& v,
   if (block < 1) throw Error("FlashAttention: block " + Str(block) + " is not positive");
   const int64_t d = spec.head_dim;
   const int64_t group = spec.num_heads / spec.num_kv_heads;
-  const bool bf16 = spec.softmax_in_bf16;
+  const bool subtracts = spec.softmax_subtracts_max;
   Matrix out = Matrix::Zero(q.rows(), q.cols());
   for (int64_t h = 0; h < spec.num_heads; ++h) {
     const int64_t g = h / group;
     // Per query row: running max m, running sum l, unnormalized output acc.
     // A sink starts each row as a key of score sink and value zero: m = sink, l = exp(0) = 1.
+    // A kernel that subtracts no max keeps m at 0 (so alpha = 1): l starts at exp(sink).
     const bool sink = !spec.sinks.empty();
-    std::vector<float> m(static_cast<std::size_t>(q.rows()), sink ? spec.sinks[h] : kMinusInf);
-    std::vector<float> l(static_cast<std::size_t>(q.rows()), sink ? 1.0f : 0.0f);
+    const float m0 = !subtracts ? 0.0f : sink ? spec.sinks[h] : kMinusInf;
+    const float l0 = !sink ? 0.0f : subtracts ? 1.0f : SoftmaxExp(spec, spec.sinks[h], 0.0f);
+    std::vector<float> m(static_cast<std::size_t>(q.rows()), m0);
+    std::vector<float> l(static_cast<std::size_t>(q.rows()), l0);
     Matrix acc = Matrix::Zero(q.rows(), d);
     for (int64_t b0 = 0; b0 < k.rows(); b0 += block) {
       const int64_t len = std::min(block, k.rows() - b0);
@@ -152,26 +163,26 @@ Matrix FlashAttention(const Matrix& q, const Matrix& k, const Matrix& v,
           any = true;
         }
         if (!any) continue;
-        const float m_new = std::max(m[i], block_max);
+        const float m_new = subtracts ? std::max(m[i], block_max) : 0.0f;
         float block_sum = 0.0f;
         RowVector block_acc = RowVector::Zero(d);
         for (int64_t j = 0; j < len; ++j) {
           if (!visible(j)) continue;
-          // Kept on chip in float32: not rounded to bf16 before the value matmul.
-          const float e = SoftmaxRound(bf16, std::exp(SoftmaxRound(bf16, s(i, j) - m_new)));
-          block_sum = SoftmaxRound(bf16, block_sum + e);
+          // Kept on chip in float32: not rounded before the value matmul.
+          const float e = SoftmaxExp(spec, s(i, j), m_new);
+          block_sum = SoftmaxRound(spec, block_sum + e);
           block_acc += e * v.row(b0 + j).segment(g * d, d);
         }
         // exp(-inf) = 0 on the first visible block, when l and acc are still zero.
         const float alpha = std::exp(m[i] - m_new);
-        l[i] = SoftmaxRound(bf16, alpha * l[i] + block_sum);
+        l[i] = SoftmaxRound(spec, alpha * l[i] + block_sum);
         acc.row(i) = alpha * acc.row(i) + block_acc;
         m[i] = m_new;
       }
     }
     for (int64_t i = 0; i < q.rows(); ++i) {
       if (l[i] == 0.0f) continue;  // no visible key
-      for (int64_t c = 0; c < d; ++c) out(i, h * d + c) = RoundToBf16(acc(i, c) / l[i]);
+      for (int64_t c = 0; c < d; ++c) out(i, h * d + c) = nn::Round(spec.dtype, acc(i, c) / l[i]);
     }
   }
   return out;

@@ -1,5 +1,6 @@
 // Attention kernels of the device: plain (scores materialized) and blockwise with online
-// softmax (flash attention), on bf16 q, k, v of one rank's heads.
+// softmax (flash attention), on q, k, v of one rank's heads held in the device's activation
+// dtype (AttentionKernelSpec::dtype: bf16 or fp16).
 #ifndef EQUIV_LIBEQUIV_DEVICE_FLASH_ATTENTION_H_
 #define EQUIV_LIBEQUIV_DEVICE_FLASH_ATTENTION_H_
 
@@ -22,8 +23,15 @@ struct AttentionKernelSpec {
   // Key j visible iff pos_j <= pos_i < pos_j + window. `= {}` keeps designated initializers
   // that omit it free of -Wmissing-field-initializers.
   std::optional<int64_t> sliding_window = {};
-  // The softmax's arithmetic: float32 (correct) or bf16 (every exp, sum and quotient rounded).
-  bool softmax_in_bf16 = false;
+  // The device's activation dtype: the probabilities and the output are rounded to it.
+  nn::Precision dtype = nn::Precision::kBf16;
+  // The softmax's arithmetic: float32 (correct) or the activation dtype (every exp, sum and
+  // quotient rounded).
+  bool softmax_in_activation_dtype = false;
+  // Whether the softmax subtracts the row's max before exp (correct), or takes exp of the raw
+  // scores and holds each exp in the activation dtype (a kernel written for bf16, whose range
+  // is float32's: exp overflows past ~88.7 there, past ~11.09 in fp16, giving inf / inf = NaN).
+  bool softmax_subtracts_max = true;
   // Gemma 2's attention-logit soft-cap: scaled scores become cap * tanh(score / cap), in
   // float32 inside the kernel, before the mask; none: scores as they are.
   std::optional<float> softcap = {};
@@ -32,9 +40,10 @@ struct AttentionKernelSpec {
   std::vector<float> sinks = {};
 };
 
-// Scores q k^T in float32 (bf16 operands), times scaling, soft-capped when the spec says so,
-// masked, softmax in float32 (or bf16) over the visible keys and the head's sink if any,
-// probabilities rounded to bf16, times v accumulated in float32, output rounded to bf16.
+// Scores q k^T in float32 (operands in the activation dtype), times scaling, soft-capped when
+// the spec says so, masked, softmax in float32 (or the activation dtype) over the visible keys
+// and the head's sink if any, probabilities rounded to the activation dtype, times v
+// accumulated in float32, output rounded to the activation dtype.
 // q [queries, heads * head_dim], k and v [keys, kv_heads * head_dim].
 Matrix DeviceAttention(const Matrix& q, const Matrix& k, const Matrix& v,
                        std::span<const int64_t> query_positions,
@@ -42,8 +51,9 @@ Matrix DeviceAttention(const Matrix& q, const Matrix& k, const Matrix& v,
 
 // The same over key blocks of `block` keys with a running max and sum (online softmax) in
 // float32, started from the head's sink (max = sink, sum = 1) when the spec has sinks;
-// probabilities stay in float32 (on chip), the output is rounded to bf16 once at the end. Close to
-// DeviceAttention, not bitwise, and a little more accurate (no bf16 probabilities).
+// probabilities stay in float32 (on chip), the output is rounded to the activation dtype once at
+// the end. Close to DeviceAttention, not bitwise, and a little more accurate (no rounded
+// probabilities).
 Matrix FlashAttention(const Matrix& q, const Matrix& k, const Matrix& v,
                       std::span<const int64_t> query_positions,
                       std::span<const int64_t> key_positions, const AttentionKernelSpec& spec,

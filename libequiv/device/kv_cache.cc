@@ -11,7 +11,7 @@ std::string Str(int64_t value) { return std::to_string(value); }
 
 }  // namespace
 
-KvCache::KvCache(int64_t capacity, int64_t width) {
+KvCache::KvCache(int64_t capacity, int64_t width, nn::Precision dtype) : dtype_(dtype) {
   if (capacity < 0) throw Error("KvCache: capacity " + Str(capacity) + " is negative");
   if (width < 1) throw Error("KvCache: width " + Str(width) + " is not positive");
   // Zero-filled like a freshly allocated device buffer, so unwritten rows are deterministic.
@@ -33,9 +33,9 @@ void KvCache::Append(const Matrix& keys, const Matrix& values) {
     throw Error("KvCache: appending " + Str(keys.rows()) + " positions to " + Str(length_) +
                 " exceeds the capacity " + Str(capacity()));
   }
-  // The cache is a bf16 buffer on the device: whatever is written is stored rounded.
-  keys_.middleRows(length_, keys.rows()) = nn::Rounded(nn::Precision::kBf16, keys);
-  values_.middleRows(length_, values.rows()) = nn::Rounded(nn::Precision::kBf16, values);
+  // The cache is a buffer of the activation dtype: whatever is written is stored rounded.
+  keys_.middleRows(length_, keys.rows()) = nn::Rounded(dtype_, keys);
+  values_.middleRows(length_, values.rows()) = nn::Rounded(dtype_, values);
   length_ += keys.rows();
 }
 

@@ -45,13 +45,14 @@ ColumnParallelLinear::ColumnParallelLinear(const Matrix& weight, const Vector& b
   CheckTp("ColumnParallelLinear", device);
   CheckBias("ColumnParallelLinear", weight, bias);
   CheckDivides("ColumnParallelLinear", weight, weight.rows(), "output features", device.tp_degree);
-  const Matrix w = nn::Rounded(Precision::kBf16, weight);
-  const Vector b = nn::Rounded(Precision::kBf16, bias);
+  const Precision dtype = device.activation_dtype;
+  const Matrix w = nn::Rounded(dtype, weight);
+  const Vector b = nn::Rounded(dtype, bias);
   const int64_t tp = device.tp_degree;
   const int64_t rows = weight.rows() / tp;
   for (int64_t rank = 0; rank < tp; ++rank) {
     weights_.push_back(RowShard(w, rank, tp));
-    packed_.emplace_back(weights_.back(), Precision::kBf16);
+    packed_.emplace_back(weights_.back(), PackedOperands(dtype));
     biases_.push_back(b.size() == 0 ? Vector() : Vector(b.segment(rank * rows, rows)));
   }
 }
@@ -85,9 +86,9 @@ ColumnParallelLinear::ColumnParallelLinear(std::vector<Matrix> weight_shards,
                                                   : " has a bias shard, rank 0 has none"));
     }
     CheckBias(at, weights_[rank], biases_[rank]);
-    nn::RoundInPlace(Precision::kBf16, weights_[rank]);
-    nn::RoundInPlace(Precision::kBf16, biases_[rank]);
-    packed_.emplace_back(weights_[rank], Precision::kBf16);
+    nn::RoundInPlace(device.activation_dtype, weights_[rank]);
+    nn::RoundInPlace(device.activation_dtype, biases_[rank]);
+    packed_.emplace_back(weights_[rank], PackedOperands(device.activation_dtype));
   }
 }
 
@@ -96,7 +97,7 @@ std::vector<Matrix> ColumnParallelLinear::ForwardSharded(const Matrix& x) const 
   outputs.reserve(weights_.size());
   for (std::size_t rank = 0; rank < weights_.size(); ++rank) {
     outputs.push_back(DeviceMatmul(x, weights_[rank], packed_[rank], biases_[rank],
-                                   device_.accumulation, device_.k_tile));
+                                   device_.accumulation, device_.k_tile, device_.activation_dtype));
   }
   return outputs;
 }
@@ -105,14 +106,14 @@ Matrix ColumnParallelLinear::Forward(const Matrix& x) const { return AllGather(F
 
 RowParallelLinear::RowParallelLinear(const Matrix& weight, const Vector& bias,
                                      const DeviceConfig& device)
-    : bias_(nn::Rounded(Precision::kBf16, bias)), device_(device) {
+    : bias_(nn::Rounded(device.activation_dtype, bias)), device_(device) {
   CheckTp("RowParallelLinear", device);
   CheckBias("RowParallelLinear", weight, bias);
   CheckDivides("RowParallelLinear", weight, weight.cols(), "input features", device.tp_degree);
-  const Matrix w = nn::Rounded(Precision::kBf16, weight);
+  const Matrix w = nn::Rounded(device.activation_dtype, weight);
   for (int64_t rank = 0; rank < device.tp_degree; ++rank) {
     weights_.push_back(ColumnShard(w, rank, device.tp_degree));
-    packed_.emplace_back(weights_.back(), Precision::kBf16);
+    packed_.emplace_back(weights_.back(), PackedOperands(device.activation_dtype));
   }
 }
 
@@ -132,12 +133,13 @@ Matrix RowParallelLinear::ForwardSharded(std::span<const Matrix> x_shards) const
     }
     // No bias here: adding it on every rank would count it tp times.
     partials.push_back(DeviceMatmul(x_shards[rank], weights_[rank], packed_[rank], Vector(),
-                                    device_.accumulation, device_.k_tile));
+                                    device_.accumulation, device_.k_tile,
+                                    device_.activation_dtype));
   }
-  Matrix y = AllReduce(partials, device_.collective_dtype);
+  Matrix y = AllReduce(partials, device_.collective_dtype, device_.activation_dtype);
   if (bias_.size() != 0) {
     y.rowwise() += bias_.transpose();
-    nn::RoundInPlace(Precision::kBf16, y);
+    nn::RoundInPlace(device_.activation_dtype, y);
   }
   return y;
 }
@@ -159,7 +161,7 @@ ParallelEmbedding::ParallelEmbedding(const Matrix& table, const DeviceConfig& de
     : vocab_(table.rows()), device_(device) {
   CheckTp("ParallelEmbedding", device);
   CheckDivides("ParallelEmbedding", table, table.rows(), "vocabulary rows", device.tp_degree);
-  const Matrix t = nn::Rounded(Precision::kBf16, table);
+  const Matrix t = nn::Rounded(device.activation_dtype, table);
   for (int64_t rank = 0; rank < device.tp_degree; ++rank) {
     shards_.push_back(RowShard(t, rank, device.tp_degree));
   }
@@ -186,7 +188,7 @@ Matrix ParallelEmbedding::Forward(std::span<const int64_t> ids) const {
     }
     partials.push_back(std::move(partial));
   }
-  return AllReduce(partials, device_.collective_dtype);
+  return AllReduce(partials, device_.collective_dtype, device_.activation_dtype);
 }
 
 }  // namespace equiv::device

@@ -1,5 +1,5 @@
-// Tensor-parallel layers in the manner of NxD: each holds its per-rank bf16 shards and runs
-// rank by rank.
+// Tensor-parallel layers in the manner of NxD: each holds its per-rank shards in the device's
+// activation dtype (bf16 or fp16) and runs rank by rank.
 #ifndef EQUIV_LIBEQUIV_DEVICE_PARALLEL_LAYERS_H_
 #define EQUIV_LIBEQUIV_DEVICE_PARALLEL_LAYERS_H_
 
@@ -20,7 +20,8 @@ using nn::Vector;
 // [out, in] (and of the bias). Each rank's output is its column block of the full output.
 class ColumnParallelLinear {
  public:
-  // Weights are rounded to bf16 here; shapes are checked (equiv::Error naming them).
+  // Weights are rounded to the activation dtype here; shapes are checked (equiv::Error naming
+  // them).
   ColumnParallelLinear(const Matrix& weight, const Vector& bias, const DeviceConfig& device);
   // From shards a state-dict conversion already made (one per rank).
   ColumnParallelLinear(std::vector<Matrix> weight_shards, std::vector<Vector> bias_shards,
@@ -37,14 +38,14 @@ class ColumnParallelLinear {
 
  private:
   std::vector<Matrix> weights_;
-  std::vector<nn::PackedMatrix> packed_;  // the bf16 shards packed once for DeviceMatmul
+  std::vector<nn::PackedMatrix> packed_;  // the shards packed once for DeviceMatmul
   std::vector<Vector> biases_;
   DeviceConfig device_;
 };
 
 // Splits the reduction: rank r holds columns [r * in / tp, (r + 1) * in / tp) of weight
-// [out, in]. Each rank's partial is rounded to bf16, partials are all-reduced in the
-// collective dtype in rank order, then the bias (unsharded) is added and rounded.
+// [out, in]. Each rank's partial is rounded to the activation dtype, partials are all-reduced in
+// the collective dtype in rank order, then the bias (unsharded) is added and rounded.
 class RowParallelLinear {
  public:
   RowParallelLinear(const Matrix& weight, const Vector& bias, const DeviceConfig& device);

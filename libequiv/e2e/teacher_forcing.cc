@@ -104,7 +104,7 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
   const std::unique_ptr<Reference> bf16 =
       family.MakeReference(config, regime_weights, RegimePrecision(regime));
   const std::unique_ptr<Port> port =
-      setup.Make(config, regime_weights, shipped != nullptr ? shipped : &made);
+      setup.Make(config, regime_weights, shipped != nullptr ? shipped : &made, regime);
 
   TeacherForcedResult result;
   result.device = setup.Name();

@@ -9,7 +9,7 @@
 namespace equiv {
 namespace {
 
-constexpr std::array<std::pair<InputKind, std::string_view>, 7> kNames = {{
+constexpr std::array<std::pair<InputKind, std::string_view>, 8> kNames = {{
     {InputKind::kNormal, "normal"},
     {InputKind::kUniform, "uniform"},
     {InputKind::kOutlierChannels, "outlier_channels"},
@@ -17,6 +17,7 @@ constexpr std::array<std::pair<InputKind, std::string_view>, 7> kNames = {{
     {InputKind::kLongSequence, "long_sequence"},
     {InputKind::kNearTiedRouter, "near_tied_router"},
     {InputKind::kOneExpert, "one_expert"},
+    {InputKind::kSharedDirection, "shared_direction"},
 }};
 
 }  // namespace

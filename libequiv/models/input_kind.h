@@ -20,6 +20,12 @@ enum class InputKind {
   // Every token close to one direction that sends it to the same expert: one expert gets all
   // of them (capacity, expert-parallel load).
   kOneExpert,
+  // Anisotropic hidden states, as trained models' are: N(0, 1) per row plus one direction
+  // shared by every row, three times as large (cosine between two rows ~0.9). Attention scores
+  // then carry a large offset common to a query's keys, which a softmax that subtracts its max
+  // ignores; the fp16 regime's own kind (RegimeInputKinds), where raw scores past ~11.09
+  // overflow exp.
+  kSharedDirection,
 };
 
 std::string_view InputKindName(InputKind kind);  // "normal", "long_sequence", ...

@@ -19,9 +19,21 @@ std::unique_ptr<Port> PortFactory::operator()(const PortContext& context) const 
   return port;
 }
 
+device::DeviceConfig RegimeDevice(Regime regime, device::DeviceConfig device) {
+  const nn::Precision dtype = RegimePrecision(regime);
+  if (device.activation_dtype != nn::Precision::kBf16 && device.activation_dtype != dtype) {
+    throw Error("device " + device.Name() + " computes in " +
+                std::string(nn::PrecisionName(device.activation_dtype)) + ", the regime " +
+                std::string(RegimeName(regime)) + " in " + std::string(nn::PrecisionName(dtype)));
+  }
+  device.activation_dtype = dtype;
+  return device;
+}
+
 std::unique_ptr<Port> PortSetup::Make(const ModelConfig& config, const StateDict& weights,
-                                      const PackedWeights* packed) const {
-  return factory({config, weights, device, faults, packed});
+                                      const PackedWeights* packed, Regime regime) const {
+  const device::DeviceConfig on = RegimeDevice(regime, device);
+  return factory({config, weights, on, faults, packed});
 }
 
 std::string PortSetup::Name() const {

@@ -80,6 +80,12 @@ struct PortContext {
   const PackedWeights* packed = nullptr;  // none: no weight conversion
 };
 
+// The device a port runs on in `regime`: `device` computing in the regime's activation
+// precision (RegimePrecision: fp16 in fp16, bf16 in bf16 and the weight-only regimes), as a
+// model compiled for that torch_dtype. Throws equiv::Error when `device` already names another
+// dtype ("tp2_fp16" in the bf16 regime): its port would not compute what the baseline does.
+device::DeviceConfig RegimeDevice(Regime regime, device::DeviceConfig device);
+
 // How to make a port for a run; `name` goes into results files ("builtin", "my_port").
 struct PortFactory {
   std::string name;
@@ -95,8 +101,10 @@ struct PortSetup {
   device::DeviceConfig device = {};
   FaultSet faults = {};
 
+  // The port on RegimeDevice(regime, device): the regime decides the dtype it computes in.
   std::unique_ptr<Port> Make(const ModelConfig& config, const StateDict& weights,
-                             const PackedWeights* packed = nullptr) const;
+                             const PackedWeights* packed = nullptr,
+                             Regime regime = Regime::kBf16) const;
   // "tp2_bucket32-64" for the built-in port, "my_port/tp2" for another (results files).
   std::string Name() const;
 };

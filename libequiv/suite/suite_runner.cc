@@ -98,14 +98,24 @@ SuiteRunner::SuiteRunner(SuiteSpec spec, const StateDict& weights)
   const StateDict dequantized = made.empty() ? StateDict() : WithDequantized(weights, made);
   const StateDict& regime_weights = made.empty() ? weights : dequantized;
   ref_regime_ = family.MakeReference(spec_.config, regime_weights, RegimePrecision(spec_.regime));
-  port_ = spec_.port.Make(spec_.config, regime_weights, packed);
+  port_ = spec_.port.Make(spec_.config, regime_weights, packed, spec_.regime);
   routers_ = RouterWeights(spec_.config, weights);
+}
+
+std::vector<InputKind> RegimeInputKinds(Regime regime) {
+  if (regime == Regime::kFp16) return {InputKind::kSharedDirection};
+  return {};
 }
 
 std::vector<SuiteItem> SuiteRunner::Items(const std::vector<ComponentCase>& cases) const {
   std::vector<SuiteItem> items;
+  // The suite's kinds, then the regime's own (fp16: shared_direction).
+  std::vector<InputKind> kinds = spec_.inputs;
+  for (InputKind kind : RegimeInputKinds(spec_.regime)) {
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) kinds.push_back(kind);
+  }
   for (const ComponentCase& c : cases) {
-    for (InputKind kind : spec_.inputs) {
+    for (InputKind kind : kinds) {
       if (Applies(*c.kind, kind)) items.push_back({c, kind});
     }
   }

@@ -35,6 +35,12 @@
 
 namespace equiv {
 
+// The input kinds a regime adds to every suite in it, beyond SuiteSpec::inputs (the component
+// table still decides where each applies): fp16 adds kSharedDirection, the anisotropic hidden
+// states whose large raw attention scores overflow a kernel that holds them in fp16; the other
+// regimes add none.
+std::vector<InputKind> RegimeInputKinds(Regime regime);
+
 struct SuiteSpec {
   std::string name = "component_suite";  // the suite's name in results files
   std::string model = "model";           // the config's name, for results files

@@ -297,7 +297,8 @@ nxd::NxdNaming GemmaFamily::PortNaming() const {
 
 std::unique_ptr<Port> GemmaFamily::MakeBuiltinPort(const PortContext& context) const {
   const std::span<const nxd::NxdFault> catalogs[] = {GemmaPortFaults()};
-  nxd::NxdSteps steps = nxd::StepsWith(GemmaSteps(), context.faults, catalogs);
+  nxd::NxdSteps steps =
+      nxd::StepsWith(GemmaSteps(context.device.activation_dtype), context.faults, catalogs);
   StateDict storage;
   const StateDict& weights = nxd::PortStateDict(context, steps, storage);
   return std::make_unique<nxd::NxdPort>(context.config, GemmaWeightsOf(weights, context.config),

@@ -57,7 +57,7 @@ nn::CausalLmWeights GemmaWeightsOf(const StateDict& weights, const ModelConfig& 
 
 // The built-in port's correct steps for Gemma: the (1 + w) norm kernel (every norm, the q/k
 // norms too), the embedding scale sqrt(hidden_size) in bf16, the final soft-cap.
-nxd::NxdSteps GemmaSteps();
+nxd::NxdSteps GemmaSteps(nn::Precision dtype);
 
 // Every Gemma port fault (both families' ports accept each), and those whose showcase config
 // is `tiny_config`.

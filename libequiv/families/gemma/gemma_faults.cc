@@ -20,16 +20,17 @@ using enum Band;
 using nxd::AndThen;
 using nxd::NxdSteps;
 using Spec = device::AttentionKernelSpec;
-constexpr nn::Precision kBf16 = nn::Precision::kBf16;
 constexpr Visibility kComp = Visibility::kComponent;
 // Gemma 2's embed_tokens is the plain lookup and lm_head is not soft-capped (the model's
 // forward scales and caps): faults there leave every component green and show end to end.
 constexpr Visibility kE2e = Visibility::kEndToEnd;
 
-// Gemma's norm on the device: float32 inside, one rounding (fused or not: HF rounds once too).
-nxd::Matrix GemmaNormKernel(const nxd::Matrix& x, const nxd::Vector& weight, float eps,
-                            bool /*fused*/) {
-  return nn::GemmaRmsNorm(x, weight, eps, kBf16);
+// Gemma's norm on the device: float32 inside, one rounding to the activation dtype (fused or
+// not: HF rounds once too).
+nxd::NormKernel GemmaNormKernel(nn::Precision dtype) {
+  return [dtype](const nxd::Matrix& x, const nxd::Vector& weight, float eps, bool /*fused*/) {
+    return nn::GemmaRmsNorm(x, weight, eps, dtype);
+  };
 }
 
 constexpr nxd::NxdFault kFaults[] = {
@@ -37,7 +38,7 @@ constexpr nxd::NxdFault kFaults[] = {
       "Gemma's RMSNorm applied as x * w, a Llama RMSNorm reused: the checkpoint stores the w "
       "of x * (1 + w)",
       kComp, kWrongComputation, "tiny-gemma2"},
-     [](NxdSteps& s) { s.norm = s.head_norm = nxd::RmsNormKernel; }},
+     [](NxdSteps& s) { s.norm = s.head_norm = nxd::RmsNormIn(s.dtype); }},
     {{"embed_scale_missing", "embedding",
       "the embeddings not multiplied by sqrt(hidden_size) (Gemma2Model.forward's normalizer "
       "left out)",
@@ -87,22 +88,22 @@ constexpr nxd::NxdFault kFaults[] = {
       "Gemma 3's q/k norms applied as x * w, Qwen 3's per-head RMSNorm reused: the checkpoint "
       "stores the w of x * (1 + w)",
       kComp, kWrongComputation, "tiny-gemma3"},
-     [](NxdSteps& s) { s.head_norm = nxd::RmsNormKernel; }},
+     [](NxdSteps& s) { s.head_norm = nxd::RmsNormIn(s.dtype); }},
 };
 static_assert(nxd::UniqueFaultNames(kFaults), "two gemma faults share a name");
 
 }  // namespace
 
-NxdSteps GemmaSteps() {
-  NxdSteps steps = nxd::DefaultSteps();
-  steps.norm = steps.head_norm = GemmaNormKernel;
-  steps.embed_scale = [](int64_t hidden) {
-    return std::optional<float>(nn::GemmaEmbedScale(hidden, kBf16));
+NxdSteps GemmaSteps(nn::Precision dtype) {
+  NxdSteps steps = nxd::DefaultSteps(dtype);
+  steps.norm = steps.head_norm = GemmaNormKernel(dtype);
+  steps.embed_scale = [dtype](int64_t hidden) {
+    return std::optional<float>(nn::GemmaEmbedScale(hidden, dtype));
   };
-  steps.final_logits = [](nxd::Matrix& logits, const ModelConfig& config) {
-    // The port's model code on bf16 logits: x / cap, tanh, * cap, each op rounded.
+  steps.final_logits = [dtype](nxd::Matrix& logits, const ModelConfig& config) {
+    // The port's model code on the logits: x / cap, tanh, * cap, each op rounded.
     if (config.final_logit_softcapping) {
-      logits = nn::SoftCap(logits, *config.final_logit_softcapping, kBf16);
+      logits = nn::SoftCap(logits, *config.final_logit_softcapping, dtype);
     }
   };
   return steps;

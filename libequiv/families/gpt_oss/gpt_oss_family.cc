@@ -342,7 +342,8 @@ std::unique_ptr<Reference> GptOssFamily::MakeReference(const ModelConfig& config
 
 std::unique_ptr<Port> GptOssFamily::MakeBuiltinPort(const PortContext& context) const {
   const std::span<const nxd::NxdFault> catalogs[] = {nxd::NxdFaults(), OwnPortFaults()};
-  nxd::NxdSteps steps = nxd::StepsWith(GptOssSteps(), context.faults, catalogs);
+  nxd::NxdSteps steps =
+      nxd::StepsWith(GptOssSteps(context.device.activation_dtype), context.faults, catalogs);
   StateDict storage;
   const StateDict& weights = nxd::PortStateDict(context, steps, storage);
   return std::make_unique<nxd::NxdMoePort>(

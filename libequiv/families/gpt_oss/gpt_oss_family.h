@@ -48,7 +48,7 @@ std::vector<nn::MoeWeights> GptOssMoeWeights(const StateDict& weights, const Mod
 // The built-in port's correct steps for GPT-OSS: the one-rounding norm kernel, the experts'
 // weighted outputs summed in float32 (the attention sinks and the clamped experts follow the
 // config and the weights).
-nxd::NxdSteps GptOssSteps();
+nxd::NxdSteps GptOssSteps(nn::Precision dtype);
 // The GPT-OSS port faults (gpt_oss_faults.cc).
 std::span<const nxd::NxdFault> GptOssPortFaults();
 

@@ -17,13 +17,14 @@ using enum Band;
 using nxd::AndThen;
 using nxd::NxdSteps;
 using Spec = device::AttentionKernelSpec;
-constexpr nn::Precision kBf16 = nn::Precision::kBf16;
 constexpr Visibility kComp = Visibility::kComponent;
 
-// GptOssRMSNorm on the device: float32 inside, one rounding, fused or not.
-nxd::Matrix GptOssNormKernel(const nxd::Matrix& x, const nxd::Vector& weight, float eps,
-                             bool /*fused*/) {
-  return nn::RmsNormOneRounding(x, weight, eps, kBf16);
+// GptOssRMSNorm on the device: float32 inside, one rounding to the activation dtype, fused or
+// not.
+nxd::NormKernel GptOssNormKernel(nn::Precision dtype) {
+  return [dtype](const nxd::Matrix& x, const nxd::Vector& weight, float eps, bool /*fused*/) {
+    return nn::RmsNormOneRounding(x, weight, eps, dtype);
+  };
 }
 
 // The fused gate_up_proj as HF stores it (row 2j gate j, row 2j + 1 up j, as nn::Linear rows)
@@ -68,11 +69,11 @@ constexpr nxd::NxdFault kFaults[] = {
       "(not renormalized), where GPT-OSS takes the top-k logits and softmaxes those k",
       kComp, kMissingAlgorithm, "tiny-gpt-oss"},
      [](NxdSteps& s) {
-       s.route = [](const nxd::Matrix& logits, const nn::RoutingRule& rule) {
+       s.route = [dtype = s.dtype](const nxd::Matrix& logits, const nn::RoutingRule& rule) {
          nn::RoutingRule mixtral = rule;
          mixtral.softmax_after_topk = false;
          mixtral.renormalize = false;
-         return nn::Route(logits, mixtral, kBf16);
+         return nn::Route(logits, mixtral, dtype);
        };
      }},
     {{"gate_up_deinterleaved", "experts",
@@ -92,9 +93,9 @@ static_assert(nxd::UniqueFaultNames(kFaults), "two gpt_oss faults share a name")
 
 }  // namespace
 
-nxd::NxdSteps GptOssSteps() {
-  NxdSteps steps = nxd::DefaultSteps();
-  steps.norm = GptOssNormKernel;
+nxd::NxdSteps GptOssSteps(nn::Precision dtype) {
+  NxdSteps steps = nxd::DefaultSteps(dtype);
+  steps.norm = GptOssNormKernel(dtype);
   steps.combine_in_float32 = true;
   return steps;
 }

@@ -65,7 +65,7 @@ const std::vector<ComponentKind>& LlamaComponents() {
        .per_layer = true,
        .order_group = 5,
        .needs_positions = true,
-       .inputs = {kNormal, kUniform, kSmallMagnitude, kLongSequence},
+       .inputs = {kNormal, kUniform, kSmallMagnitude, kLongSequence, kSharedDirection},
        .causes = {.precision_ordering = "softmax computed in bf16, or the 1/sqrt(head_dim) scale "
                                         "missing or misplaced",
                   .missing_algorithm = "causal mask or sliding window wrong, or the rotary "
@@ -97,7 +97,8 @@ const std::vector<ComponentKind>& LlamaComponents() {
        .per_layer = true,
        .order_group = 7,
        .needs_positions = true,
-       .inputs = {kNormal, kUniform, kOutlierChannels, kSmallMagnitude, kLongSequence},
+       .inputs = {kNormal, kUniform, kOutlierChannels, kSmallMagnitude, kLongSequence,
+                  kSharedDirection},
        .causes = {.precision_ordering = "a residual add in bf16 or in the wrong order",
                   .missing_algorithm = "a residual connection missing"}},
       {.name = "final_norm",

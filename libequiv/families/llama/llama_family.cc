@@ -35,7 +35,8 @@ std::unique_ptr<Reference> LlamaFamily::MakeReference(const ModelConfig& config,
 
 std::unique_ptr<Port> LlamaFamily::MakeBuiltinPort(const PortContext& context) const {
   const std::span<const nxd::NxdFault> catalogs[] = {nxd::NxdFaults(), OwnPortFaults()};
-  nxd::NxdSteps steps = nxd::StepsWith(context.faults, catalogs);
+  nxd::NxdSteps steps =
+      nxd::StepsWith(nxd::DefaultSteps(context.device.activation_dtype), context.faults, catalogs);
   StateDict storage;
   const StateDict& weights = nxd::PortStateDict(context, steps, storage);
   return std::make_unique<nxd::NxdPort>(

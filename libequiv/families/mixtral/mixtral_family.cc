@@ -40,10 +40,10 @@ constexpr nxd::NxdFault kFaults[] = {
       "applied to Mixtral)",
       kComp, Band::kMissingAlgorithm, "tiny-mixtral"},
      [](nxd::NxdSteps& s) {
-       s.route = [](const nn::Matrix& logits, const nn::RoutingRule& rule) {
+       s.route = [dtype = s.dtype](const nn::Matrix& logits, const nn::RoutingRule& rule) {
          nn::RoutingRule plain = rule;
          plain.renormalize = false;
-         return nn::Route(logits, plain, nn::Precision::kBf16);
+         return nn::Route(logits, plain, dtype);
        };
      }},
     {{"expert_order_reversed", "experts",
@@ -289,7 +289,8 @@ std::unique_ptr<Reference> MixtralFamily::MakeReference(const ModelConfig& confi
 
 std::unique_ptr<Port> MixtralFamily::MakeBuiltinPort(const PortContext& context) const {
   const std::span<const nxd::NxdFault> catalogs[] = {nxd::NxdFaults(), OwnPortFaults()};
-  nxd::NxdSteps steps = nxd::StepsWith(context.faults, catalogs);
+  nxd::NxdSteps steps =
+      nxd::StepsWith(nxd::DefaultSteps(context.device.activation_dtype), context.faults, catalogs);
   StateDict storage;
   const StateDict& weights = nxd::PortStateDict(context, steps, storage);
   return std::make_unique<nxd::NxdMoePort>(

@@ -15,7 +15,6 @@ namespace {
 
 using enum Band;
 constexpr Visibility kComp = Visibility::kComponent;
-constexpr nn::Precision kBf16 = nn::Precision::kBf16;
 constexpr double kPortDefaultRopeTheta = 10000.0;
 
 // A step that does what it did, then `more`: faults that touch the same step combine.
@@ -28,10 +27,12 @@ void Then(std::function<void(T&)>& step, F more) {
 }
 using Spec = device::AttentionKernelSpec;
 
-// rmsnorm_variance_bf16: the sum of squares, the mean and the reciprocal root all in bf16.
-Matrix NormWithBf16Variance(const Matrix& x, const Vector& weight, float eps, bool fused) {
+// rmsnorm_variance_bf16: the sum of squares, the mean and the reciprocal root all in bf16; the
+// output in the activation dtype.
+Matrix NormWithBf16Variance(const Matrix& x, const Vector& weight, float eps, bool fused,
+                            nn::Precision dtype) {
   const float n = static_cast<float>(x.cols());
-  return ScaleRows(x, weight, fused, [&](Eigen::Index r) {
+  return ScaleRows(x, weight, fused, dtype, [&](Eigen::Index r) {
     float sum = 0.0f;
     for (Eigen::Index c = 0; c < x.cols(); ++c) {
       sum = RoundToBf16(sum + RoundToBf16(x(r, c) * x(r, c)));
@@ -42,7 +43,8 @@ Matrix NormWithBf16Variance(const Matrix& x, const Vector& weight, float eps, bo
 }
 
 // rotary_interleaved: pairs (2i, 2i+1) turned by angle i, the GPT-J / Meta checkpoint layout.
-Matrix RotaryInterleaved(const Matrix& x, int64_t d, const nn::RotaryTables& tables) {
+Matrix RotaryInterleaved(const Matrix& x, int64_t d, const nn::RotaryTables& tables,
+                         nn::Precision dtype) {
   Matrix out(x.rows(), x.cols());
   for (Eigen::Index p = 0; p < x.rows(); ++p) {
     for (Eigen::Index base = 0; base < x.cols(); base += d) {
@@ -52,9 +54,9 @@ Matrix RotaryInterleaved(const Matrix& x, int64_t d, const nn::RotaryTables& tab
         const float c = tables.cos(p, i);
         const float s = tables.sin(p, i);
         out(p, base + 2 * i) =
-            nn::Round(kBf16, nn::Round(kBf16, x0 * c) - nn::Round(kBf16, x1 * s));
+            nn::Round(dtype, nn::Round(dtype, x0 * c) - nn::Round(dtype, x1 * s));
         out(p, base + 2 * i + 1) =
-            nn::Round(kBf16, nn::Round(kBf16, x1 * c) + nn::Round(kBf16, x0 * s));
+            nn::Round(dtype, nn::Round(dtype, x1 * c) + nn::Round(dtype, x0 * s));
       }
     }
   }
@@ -88,8 +90,8 @@ HiddenAct WrongVariant(HiddenAct act) {
   return act;
 }
 
-// mlp_over_precision: everything in float32 on the bf16 weights, one rounding at the end.
-Matrix MlpInFloat32(const MlpShards& mlp, const Matrix& x, HiddenAct act) {
+// mlp_over_precision: everything in float32 on the device's weights, one rounding at the end.
+Matrix MlpInFloat32(const MlpShards& mlp, const Matrix& x, HiddenAct act, nn::Precision dtype) {
   const int64_t tp = mlp.gate->tp_degree();
   const int64_t intermediate = mlp.down_full.weight.cols();
   Matrix gate(x.rows(), intermediate), up(x.rows(), intermediate);
@@ -109,7 +111,7 @@ Matrix MlpInFloat32(const MlpShards& mlp, const Matrix& x, HiddenAct act) {
   }
   Matrix out = gate * mlp.down_full.weight.transpose();
   if (mlp.down_full.has_bias()) out.rowwise() += mlp.down_full.bias.transpose();
-  return nn::Rounded(kBf16, std::move(out));
+  return nn::Rounded(dtype, std::move(out));
 }
 
 // tied_lm_head_ignored: no lm_head.weight in a tied checkpoint, so the head keeps its random
@@ -148,8 +150,9 @@ constexpr NxdFault kFaults[] = {
       "inv_freq and the angles in float32)",
       kComp, kLikelyBug, "tiny-llama-long", 192},
      [](NxdSteps& s) {
-       s.rotary_frequencies = [](std::vector<float>& inv_freq) {
-         for (float& f : inv_freq) f = nn::Round(kBf16, f);
+       // The buffer follows the model's cast to its dtype (bf16 here).
+       s.rotary_frequencies = [dtype = s.dtype](std::vector<float>& inv_freq) {
+         for (float& f : inv_freq) f = nn::Round(dtype, f);
        };
      }},
     {{"rope_theta_ignored", "rotary",
@@ -162,15 +165,25 @@ constexpr NxdFault kFaults[] = {
       "rotary applied to interleaved pairs (x0,x1),(x2,x3) (GPT-J/Meta layout) instead of HF's "
       "rotate_half over the two halves",
       kComp, kWrongComputation, "tiny-llama"},
-     [](NxdSteps& s) { s.rotary = RotaryInterleaved; }},
+     [](NxdSteps& s) {
+       s.rotary = [dtype = s.dtype](const Matrix& x, int64_t d, const nn::RotaryTables& t) {
+         return RotaryInterleaved(x, d, t, dtype);
+       };
+     }},
     {{"rmsnorm_variance_bf16", "input_layernorm",
       "RMSNorm variance accumulated in bf16 instead of upcasting to float32", kComp, kLikelyBug,
       "tiny-llama"},
-     [](NxdSteps& s) { s.norm = NormWithBf16Variance; }},
+     [](NxdSteps& s) {
+       s.norm = [dtype = s.dtype](const Matrix& x, const Vector& w, float eps, bool fused) {
+         return NormWithBf16Variance(x, w, eps, fused, dtype);
+       };
+     }},
     {{"softmax_bf16", "attention",
       "attention softmax computed in bf16 instead of softmax(dtype=float32)", kComp, kPossibleBug,
       "tiny-llama", 128},
-     [](NxdSteps& s) { Then(s.attention_spec, [](Spec& spec) { spec.softmax_in_bf16 = true; }); }},
+     [](NxdSteps& s) {
+       Then(s.attention_spec, [](Spec& spec) { spec.softmax_in_activation_dtype = true; });
+     }},
     {{"attention_scale_missing", "attention", "scores not multiplied by head_dim^-0.5", kComp,
       kWrongComputation, "tiny-llama"},
      [](NxdSteps& s) { Then(s.attention_spec, [](Spec& spec) { spec.scaling = 1.0f; }); }},
@@ -222,7 +235,11 @@ constexpr NxdFault kFaults[] = {
       "the whole MLP computed in float32 and rounded once (no bf16 intermediates): more precise "
       "than the reference, so not what the reference computes",
       kComp, kOverPrecision, "tiny-llama"},
-     [](NxdSteps& s) { s.mlp = MlpInFloat32; }},
+     [](NxdSteps& s) {
+       s.mlp = [dtype = s.dtype](const MlpShards& mlp, const Matrix& x, HiddenAct act) {
+         return MlpInFloat32(mlp, x, act, dtype);
+       };
+     }},
     {{"tokengen_rope_off_by_one", "rotary",
       "token generation rotates the new token at position cache_length - 1 (the last cached "
       "position) instead of cache_length",
@@ -271,16 +288,26 @@ constexpr NxdFault kFaults[] = {
       {},
       Regime::kInt8Weight},
      [](NxdSteps& s) { DequantizeWith<false>(s, {.int8_axis = Int8ScaleAxis::kPerInputChannel}); }},
+    {{"attention_scores_fp16_overflow",
+      "attention",
+      "an attention kernel written for bf16 skips the softmax's max subtraction and holds "
+      "exp(score) in the activation dtype: harmless in bf16 (float32's range, exp overflows "
+      "past ~88.7), but in fp16 exp overflows past ~11.09 and the row becomes inf / inf = NaN",
+      kComp,
+      kWrongComputation,
+      "tiny-llama",
+      0,
+      {},
+      Regime::kFp16},
+     [](NxdSteps& s) {
+       Then(s.attention_spec, [](Spec& spec) { spec.softmax_subtracts_max = false; });
+     }},
 };
 static_assert(UniqueFaultNames(kFaults), "two faults of the catalog share a name");
 
 }  // namespace
 
 std::span<const NxdFault> NxdFaults() { return kFaults; }
-
-NxdSteps StepsWith(const FaultSet& faults, std::span<const std::span<const NxdFault>> catalogs) {
-  return StepsWith(DefaultSteps(), faults, catalogs);
-}
 
 NxdSteps StepsWith(NxdSteps steps, const FaultSet& faults,
                    std::span<const std::span<const NxdFault>> catalogs) {

@@ -3,7 +3,8 @@
 // whose features it needs and the band measured for it (the detection matrix checks every
 // one). Families add their own faults the same way (families/registry.h lists them all).
 //
-//   NxdSteps steps = StepsWith(FaultSet{"softmax_bf16"}, catalog);
+//   NxdSteps steps = StepsWith(DefaultSteps(device.activation_dtype), FaultSet{"softmax_bf16"},
+//                              catalogs);
 #ifndef EQUIV_LIBEQUIV_PORTS_NXD_NXD_FAULTS_H_
 #define EQUIV_LIBEQUIV_PORTS_NXD_NXD_FAULTS_H_
 
@@ -23,10 +24,9 @@ struct NxdFault {
 // The faults of the port's llama-family numerics, in catalog order.
 std::span<const NxdFault> NxdFaults();
 
-// The correct steps with every fault of `faults` applied, from the catalogs given. Throws
-// equiv::Error naming a fault none of them has.
-NxdSteps StepsWith(const FaultSet& faults, std::span<const std::span<const NxdFault>> catalogs);
-// The same from a family's correct steps (`base`) instead of DefaultSteps().
+// The correct steps (`base`: DefaultSteps(dtype) or a family's own) with every fault of
+// `faults` applied, from the catalogs given. Throws equiv::Error naming a fault none of them
+// has.
 NxdSteps StepsWith(NxdSteps base, const FaultSet& faults,
                    std::span<const std::span<const NxdFault>> catalogs);
 

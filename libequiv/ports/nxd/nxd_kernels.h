@@ -15,6 +15,7 @@
 #include "libequiv/nn/gpt_oss_moe.h"
 #include "libequiv/nn/linear.h"
 #include "libequiv/nn/rotary.h"
+#include "libequiv/ports/nxd/nxd_steps.h"
 
 namespace equiv::nxd {
 
@@ -29,19 +30,26 @@ struct MlpShards {
   nn::LinearWeights down_full;
 };
 
+// Every kernel below rounds to `dtype`, the device's activation dtype (bf16 or fp16);
+// DefaultSteps(dtype) binds them to it.
+
 // RMSNorm with float32 statistics: each row scaled by 1 / sqrt(mean(x^2) + eps), then by the
-// weight; the normalized value rounded to bf16 first unless fused (one rounding).
-Matrix RmsNormKernel(const Matrix& x, const Vector& weight, float eps, bool fused);
+// weight; the normalized value rounded to `dtype` first unless fused (one rounding).
+Matrix RmsNormKernel(const Matrix& x, const Vector& weight, float eps, bool fused,
+                     nn::Precision dtype);
+// RmsNormKernel bound to `dtype`: a NormKernel.
+NormKernel RmsNormIn(nn::Precision dtype);
 // The scaling part of RMSNorm with a given per-row 1/rms: what every norm kernel shares.
-Matrix ScaleRows(const Matrix& x, const Vector& weight, bool fused,
+Matrix ScaleRows(const Matrix& x, const Vector& weight, bool fused, nn::Precision dtype,
                  const std::function<float(Eigen::Index row)>& inv_rms);
 
 // [q; k; v] rows (or biases), the fused QKV weight of one rank.
 Matrix StackQkv(const Matrix& q, const Matrix& k, const Matrix& v);
 Vector StackQkvBias(const Vector& q, const Vector& k, const Vector& v);
 
-// HF's rotate_half rotary in bf16.
-Matrix RotaryHalves(const Matrix& x, int64_t head_dim, const nn::RotaryTables& tables);
+// HF's rotate_half rotary, each op rounded to `dtype`.
+Matrix RotaryHalves(const Matrix& x, int64_t head_dim, const nn::RotaryTables& tables,
+                    nn::Precision dtype);
 
 // DeviceAttention, or FlashAttention over blocks of `flash_block` keys when it is > 0.
 Matrix AttentionKernel(const Matrix& q, const Matrix& k, const Matrix& v,
@@ -49,16 +57,17 @@ Matrix AttentionKernel(const Matrix& q, const Matrix& k, const Matrix& v,
                        std::span<const int64_t> key_positions,
                        const device::AttentionKernelSpec& spec, int64_t flash_block);
 
-// act(gate) * up per rank in bf16, then the row-parallel down projection.
-Matrix GatedMlpKernel(const MlpShards& mlp, const Matrix& x, HiddenAct act);
+// act(gate) * up per rank in `dtype`, then the row-parallel down projection.
+Matrix GatedMlpKernel(const MlpShards& mlp, const Matrix& x, HiddenAct act, nn::Precision dtype);
 
 // GPT-OSS's expert: gate and up column-parallel (biases added in the projection), per rank in
-// bf16 gate = min(gate, limit), up = clamp(up, -limit, limit), (up + 1) * gate *
+// `dtype` gate = min(gate, limit), up = clamp(up, -limit, limit), (up + 1) * gate *
 // sigmoid(alpha * gate), then the row-parallel down projection with its bias.
-Matrix ClampedSwigluKernel(const MlpShards& mlp, const Matrix& x, const nn::SwigluClamp& clamp);
+Matrix ClampedSwigluKernel(const MlpShards& mlp, const Matrix& x, const nn::SwigluClamp& clamp,
+                           nn::Precision dtype);
 
-// Qwen2-MoE's shared-expert gate: sigmoid of each logit in float32, rounded to bf16.
-Matrix SigmoidGateKernel(const Matrix& logits);
+// Qwen2-MoE's shared-expert gate: sigmoid of each logit in float32, rounded to `dtype`.
+Matrix SigmoidGateKernel(const Matrix& logits, nn::Precision dtype);
 
 }  // namespace equiv::nxd
 

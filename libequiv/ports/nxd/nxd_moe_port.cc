@@ -10,8 +10,6 @@
 namespace equiv::nxd {
 namespace {
 
-constexpr nn::Precision kBf16 = nn::Precision::kBf16;
-
 // One (token, top-k slot) pair routed to an expert.
 struct Pair {
   int64_t token = 0;
@@ -53,7 +51,7 @@ std::vector<NxdMoeLayer> ConvertMoeWeights(std::span<const nn::MoeWeights> hf,
   const int64_t experts = config.moe.num_experts;
   std::vector<NxdMoeLayer> out;
   for (const nn::MoeWeights& layer_f32 : hf) {
-    const nn::MoeWeights w = layer_f32.Rounded(kBf16);
+    const nn::MoeWeights w = layer_f32.Rounded(device.activation_dtype);
     if (static_cast<int64_t>(w.experts.size()) != experts) {
       throw Error("built-in port: a layer has " + std::to_string(w.experts.size()) +
                   " experts, num_experts is " + std::to_string(experts));
@@ -187,7 +185,7 @@ std::optional<nn::Matrix> NxdMoePort::RunOwnKind(const ComponentCall& call,
 
 nn::Matrix NxdMoePort::AddFeedForward(int64_t layer, const nn::Matrix& h,
                                       const nn::Matrix& normed) const {
-  return nn::Rounded(kBf16, Matrix(h + Moe(layer, normed)));
+  return nn::Rounded(device().activation_dtype, Matrix(h + Moe(layer, normed)));
 }
 
 nn::Matrix NxdMoePort::Router(int64_t layer, const nn::Matrix& x) const {
@@ -263,7 +261,7 @@ nn::Matrix NxdMoePort::Moe(int64_t layer, const nn::Matrix& x) const {
   }
 
   // Dispatch: EP rank r holds tokens [r n / ep, (r + 1) n / ep) and sends each to the rank of
-  // its expert, expert by expert; the blocks travel as bf16 (x already is).
+  // its expert, expert by expert; the blocks travel in the activation dtype (x already is).
   const auto source_of = [&](int64_t token) {
     for (int64_t r = ep - 1; r > 0; --r) {
       if (token >= r * n / ep) return r;
@@ -281,7 +279,8 @@ nn::Matrix NxdMoePort::Moe(int64_t layer, const nn::Matrix& x) const {
   for (int64_t src = 0; src < ep; ++src) {
     for (int64_t dst = 0; dst < ep; ++dst) send[src].push_back(Rows(x, pairs[src][dst]));
   }
-  const std::vector<std::vector<Matrix>> received = device::AllToAll(send);
+  const std::vector<std::vector<Matrix>> received =
+      device::AllToAll(send, device().activation_dtype);
 
   // Each rank runs its experts over the rows it received from every rank, in rounds of the
   // capacity, and weights each output row by its routing weight (rounded, as HF's multiply).
@@ -311,8 +310,8 @@ nn::Matrix NxdMoePort::Moe(int64_t layer, const nn::Matrix& x) const {
           const Pair& p = pairs[src][dst][static_cast<std::size_t>(i)];
           const float weight = routing.weights(p.token, p.slot);
           for (Eigen::Index col = 0; col < x.cols(); ++col) {
-            back[dst][src](i, col) =
-                nn::Round(kBf16, y(static_cast<Eigen::Index>(j - start), col) * weight);
+            back[dst][src](i, col) = nn::Round(
+                device().activation_dtype, y(static_cast<Eigen::Index>(j - start), col) * weight);
           }
         }
       }
@@ -321,7 +320,8 @@ nn::Matrix NxdMoePort::Moe(int64_t layer, const nn::Matrix& x) const {
 
   // Combine: the weighted rows travel back; each rank reads its blocks in its dispatch order
   // and adds every token's contributions in ascending expert order, rounding each add.
-  const std::vector<std::vector<Matrix>> returned = device::AllToAll(back);
+  const std::vector<std::vector<Matrix>> returned =
+      device::AllToAll(back, device().activation_dtype);
   Matrix out = Matrix::Zero(n, x.cols());
   for (int64_t src = 0; src < ep; ++src) {
     std::vector<Matrix> blocks = returned[src];
@@ -359,13 +359,14 @@ nn::Matrix NxdMoePort::Moe(int64_t layer, const nn::Matrix& x) const {
       }
       for (int64_t t = 0; t < n; ++t) {
         if (touched[static_cast<std::size_t>(t)])
-          out.row(t) = nn::Rounded(kBf16, Matrix(out.row(t)));
+          out.row(t) = nn::Rounded(device().activation_dtype, Matrix(out.row(t)));
       }
       continue;
     }
     for (const auto& [p, row] : contributions) {
       for (Eigen::Index col = 0; col < x.cols(); ++col) {
-        out(p.token, col) = nn::Round(kBf16, out(p.token, col) + rows(row, col));
+        out(p.token, col) =
+            nn::Round(device().activation_dtype, out(p.token, col) + rows(row, col));
       }
     }
   }
@@ -375,7 +376,9 @@ nn::Matrix NxdMoePort::Moe(int64_t layer, const nn::Matrix& x) const {
     const Matrix shared = SharedExpert(layer, x);
     for (Eigen::Index t = 0; t < n; ++t) {
       for (Eigen::Index col = 0; col < x.cols(); ++col) {
-        out(t, col) = nn::Round(kBf16, out(t, col) + nn::Round(kBf16, gate(t, 0) * shared(t, col)));
+        out(t, col) = nn::Round(
+            device().activation_dtype,
+            out(t, col) + nn::Round(device().activation_dtype, gate(t, 0) * shared(t, col)));
       }
     }
   }

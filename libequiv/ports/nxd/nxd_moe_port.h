@@ -3,14 +3,14 @@
 // parallelism on the simulated device. The router runs on every rank (replicated); the experts are
 // spread over ep_degree groups of tp_degree / ep_degree ranks, each expert tensor-parallel within
 // its group. A token travels to its experts by an all-to-all dispatch and back by an all-to-all
-// combine (bf16 payloads, device::AllToAll); each rank then adds its tokens' weighted expert
-// outputs in ascending expert order, one bf16 rounding per add, as HF's index_add_ does.
+// combine (payloads in the activation dtype, device::AllToAll); each rank then adds its tokens'
+// weighted expert outputs in ascending expert order, one rounding per add, as HF's index_add_ does.
 // Qwen2-MoE's shared expert runs as a dense tensor-parallel MLP on every token, is multiplied by
 // its sigmoid gate and added last. With an expert capacity an expert serves its tokens in rounds of
 // that many (docs/device.md).
 //
 //   NxdMoePort port(config, dense_weights, moe_weights, {.tp_degree = 4, .ep_degree = 2},
-//                   DefaultSteps(), {"NeuronMixtral"});
+//                   DefaultSteps(nn::Precision::kBf16), {"NeuronMixtral"});
 #ifndef EQUIV_LIBEQUIV_PORTS_NXD_NXD_MOE_PORT_H_
 #define EQUIV_LIBEQUIV_PORTS_NXD_NXD_MOE_PORT_H_
 
@@ -35,7 +35,7 @@ struct NxdMoeLayer {
   std::optional<device::ColumnParallelLinear> shared_expert_gate;
 };
 
-// The experts of every layer from HF's float32 weights: rounded to bf16, the router
+// The experts of every layer from HF's float32 weights: rounded to the activation dtype, the router
 // replicated, slot e loaded from HF expert steps.expert_source(e), each expert sharded over
 // tp_degree / ep_degree ranks.
 std::vector<NxdMoeLayer> ConvertMoeWeights(std::span<const nn::MoeWeights> hf,

@@ -13,8 +13,6 @@
 namespace equiv::nxd {
 namespace {
 
-constexpr nn::Precision kBf16 = nn::Precision::kBf16;
-
 // What HF's dynamic rope sees: max(position_ids) + 1 over the real (unpadded) positions.
 int64_t SeqLen(const std::vector<int64_t>& positions, int64_t n_real) {
   const auto end = positions.begin() + std::min<int64_t>(n_real, positions.size());
@@ -71,6 +69,11 @@ NxdPort::NxdPort(const ModelConfig& config, const nn::CausalLmWeights& weights,
       naming_(std::move(naming)),
       heads_(config, device.tp_degree) {
   device_.Validate(config_);
+  if (steps_.dtype != device_.activation_dtype) {
+    throw Error("built-in port: its kernels round to " +
+                std::string(nn::PrecisionName(steps_.dtype)) + " but the device " + device_.Name() +
+                " computes in " + std::string(nn::PrecisionName(device_.activation_dtype)));
+  }
   steps_.read_config(config_);
   weights_ = ConvertWeights(weights, config_, device_, heads_, steps_);
   ClearCaches();
@@ -86,7 +89,7 @@ bool NxdPort::PerLayer(std::string_view kind) const {
 
 nn::Matrix NxdPort::AddFeedForward(int64_t layer, const nn::Matrix& h,
                                    const nn::Matrix& normed) const {
-  return nn::Rounded(kBf16, Matrix(h + Mlp(layer, normed)));
+  return nn::Rounded(device_.activation_dtype, Matrix(h + Mlp(layer, normed)));
 }
 
 std::optional<nn::Matrix> NxdPort::RunOwnKind(const ComponentCall&, const nn::Matrix&) const {
@@ -160,7 +163,8 @@ void NxdPort::ClearCaches() {
   caches_.assign(weights_.layers.size(), {});
   for (auto& ranks : caches_) {
     for (int64_t r = 0; r < heads_.tp(); ++r) {
-      ranks.emplace_back(config_.max_position_embeddings, heads_.kv_per_rank() * config_.head_dim);
+      ranks.emplace_back(config_.max_position_embeddings, heads_.kv_per_rank() * config_.head_dim,
+                         device_.activation_dtype);
     }
   }
   cache_length_ = 0;
@@ -240,7 +244,7 @@ nn::RotaryTables NxdPort::RotaryTables(int64_t layer, std::span<const int64_t> p
                                        int64_t seq_len) const {
   nn::RotaryFrequencies frequencies = nn::RotaryFrequenciesOfLayer(config_, layer, seq_len);
   steps_.rotary_frequencies(frequencies.inv_freq);
-  return nn::RotaryCosSin(frequencies, positions, kBf16);
+  return nn::RotaryCosSin(frequencies, positions, device_.activation_dtype);
 }
 
 // Rotary on every rank's q and k, or its patch on the gathered heads.
@@ -265,6 +269,7 @@ nn::Matrix NxdPort::AttendRank(int64_t rank, const nn::Matrix& q, nn::Matrix k, 
   spec.num_heads = heads_.heads_per_rank();
   spec.num_kv_heads = heads_.kv_per_rank();
   spec.head_dim = config_.head_dim;
+  spec.dtype = device_.activation_dtype;
   spec.scaling = static_cast<float>(hf.scaling);
   spec.sliding_window = hf.sliding_window;
   if (hf.softcap) spec.softcap = static_cast<float>(*hf.softcap);
@@ -331,12 +336,14 @@ nn::Matrix NxdPort::DecoderLayer(int64_t layer, const nn::Matrix& x,
   }
   if (naming_.feedforward_norms) {
     const Matrix attn = Attention(layer, Norm("input_layernorm", layer, x), pass);
-    const Matrix h = nn::Rounded(kBf16, Matrix(x + Norm("post_attention_layernorm", layer, attn)));
+    const Matrix h = nn::Rounded(device_.activation_dtype,
+                                 Matrix(x + Norm("post_attention_layernorm", layer, attn)));
     const Matrix mlp = Mlp(layer, Norm("pre_feedforward_layernorm", layer, h));
-    return nn::Rounded(kBf16, Matrix(h + Norm("post_feedforward_layernorm", layer, mlp)));
+    return nn::Rounded(device_.activation_dtype,
+                       Matrix(h + Norm("post_feedforward_layernorm", layer, mlp)));
   }
   const Matrix attn = Attention(layer, Norm("input_layernorm", layer, x), pass);
-  const Matrix h = nn::Rounded(kBf16, Matrix(x + attn));
+  const Matrix h = nn::Rounded(device_.activation_dtype, Matrix(x + attn));
   return AddFeedForward(layer, h, Norm("post_attention_layernorm", layer, h));
 }
 
@@ -355,7 +362,7 @@ nn::Matrix NxdPort::Embed(std::span<const int64_t> ids) const {
 
 nn::Matrix NxdPort::ScaleEmbeddings(const nn::Matrix& embedded) const {
   const std::optional<float> scale = steps_.embed_scale(config_.hidden_size);
-  return scale ? nn::MultiplyBy(embedded, *scale, kBf16) : embedded;
+  return scale ? nn::MultiplyBy(embedded, *scale, device_.activation_dtype) : embedded;
 }
 
 // What the graphs feed the first layer: the embeddings, scaled by the model when the embedding
@@ -405,7 +412,7 @@ nn::Matrix NxdPort::Run(const ComponentCall& call, const ComponentInput& input) 
   const int64_t bucket = BucketFor(n);
   // Static shapes: zero rows, pad token 0, positions continuing past the last real one.
   Matrix x = Matrix::Zero(takes_ids ? 0 : bucket, input.hidden.cols());
-  if (!takes_ids) x.topRows(n) = nn::Rounded(kBf16, input.hidden);
+  if (!takes_ids) x.topRows(n) = nn::Rounded(device_.activation_dtype, input.hidden);
   std::vector<int64_t> ids = input.ids;
   ids.resize(static_cast<std::size_t>(takes_ids ? bucket : 0), 0);
   std::vector<int64_t> positions = input.positions;

@@ -2,9 +2,9 @@
 // NxD-Inference-like module tree (fused qkv_proj, parallel embedding and linears, per-layer
 // rotary, optional per-head q/k norms), loaded through its state-dict conversion
 // (nxd_weights.h) and served as a device serves it: a context-encoding graph padded to a
-// sequence bucket that fills the bf16 KV cache, and a token-generation graph that reads and
-// appends it. Both graphs run the same decoder-layer body. Catalog faults replace its steps
-// (nxd_faults.h). Families make it (MakeBuiltinPort); nothing else names this type.
+// sequence bucket that fills the KV cache (in the activation dtype), and a token-generation graph
+// that reads and appends it. Both graphs run the same decoder-layer body. Catalog faults replace
+// its steps (nxd_faults.h). Families make it (MakeBuiltinPort); nothing else names this type.
 #ifndef EQUIV_LIBEQUIV_PORTS_NXD_NXD_PORT_H_
 #define EQUIV_LIBEQUIV_PORTS_NXD_NXD_PORT_H_
 
@@ -53,8 +53,9 @@ class NxdPort : public Port {
   // and its normed form: h + mlp(normed), rounded, by default.
   virtual nn::Matrix AddFeedForward(int64_t layer, const nn::Matrix& h,
                                     const nn::Matrix& normed) const;
-  // A component kind of the derived port's own, run on the (bf16, padded) input; nullopt for
-  // the kinds this class runs. Called before them, so a derived port may refuse one.
+  // A component kind of the derived port's own, run on the (rounded to the activation dtype,
+  // padded) input; nullopt for the kinds this class runs. Called before them, so a derived port may
+  // refuse one.
   virtual std::optional<nn::Matrix> RunOwnKind(const ComponentCall& call,
                                                const nn::Matrix& x) const;
   // Whether an own kind takes a layer; nullopt for a kind it does not have.

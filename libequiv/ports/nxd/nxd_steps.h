@@ -25,14 +25,14 @@ namespace equiv::nxd {
 using nn::Matrix;
 using nn::Vector;
 
-// The RMSNorm kernel: x [rows, features], a bf16 weight; fused keeps the normalized value in
-// float32 (one rounding).
+// The RMSNorm kernel: x [rows, features], a weight in the activation dtype; fused keeps the
+// normalized value in float32 (one rounding).
 using NormKernel =
     std::function<Matrix(const Matrix& x, const Vector& weight, float eps, bool fused)>;
 // One rank's fused QKV weight rows (or bias) from its q, k and v parts.
 using QkvPacking = std::function<Matrix(const Matrix& q, const Matrix& k, const Matrix& v)>;
 using QkvBiasPacking = std::function<Vector(const Vector& q, const Vector& k, const Vector& v)>;
-// Rotary on x [positions, heads * head_dim] with bf16 cos/sin tables.
+// Rotary on x [positions, heads * head_dim] with cos/sin tables in the activation dtype.
 using RotaryKernel =
     std::function<Matrix(const Matrix& x, int64_t head_dim, const nn::RotaryTables& tables)>;
 // The port's attention on one rank: q, k, v of its heads, the query and key positions.
@@ -48,13 +48,18 @@ using ClampedExpertKernel =
     std::function<Matrix(const MlpShards& mlp, const Matrix& x, const nn::SwigluClamp& clamp)>;
 
 struct NxdSteps {
+  // The device's activation dtype (DeviceConfig::activation_dtype) the kernels round to:
+  // DefaultSteps(dtype) binds them to it, and a fault that replaces a kernel reads it here. The
+  // port checks it against its device.
+  nn::Precision dtype = nn::Precision::kBf16;
+
   // How the port reads config.json: the fields it uses, as it understands them.
   std::function<void(ModelConfig&)> read_config = [](ModelConfig&) {};
 
   // State-dict conversion.
   // How it dequantizes a parameter a weight-only regime hands over packed (PortContext::packed):
-  // as the format defines (DequantizePacked); the conversion then rounds it to bf16 as every
-  // weight.
+  // as the format defines (DequantizePacked); the conversion then rounds it to the activation
+  // dtype as every weight.
   std::function<Tensor(std::string_view name, const PackedWeight& packed)> dequantize =
       [](std::string_view name, const PackedWeight& packed) {
         return DequantizePacked(name, packed);
@@ -89,7 +94,8 @@ struct NxdSteps {
   std::function<HiddenAct(HiddenAct)> activation = [](HiddenAct act) { return act; };
   MlpKernel mlp;
   // Mixture of experts (nxd_moe_port.h). The router's logits to top-k ids and weights: HF's
-  // float32 softmax, top-k, renormalization when the rule says, one cast to bf16.
+  // float32 softmax, top-k, renormalization when the rule says, one cast to the activation
+  // dtype.
   std::function<nn::Routing(const Matrix& logits, const nn::RoutingRule& rule)> route;
   // The HF expert whose weights the state-dict conversion loads into the port's expert `slot`.
   std::function<int64_t(int64_t slot, int64_t experts)> expert_source = [](int64_t slot, int64_t) {
@@ -101,11 +107,11 @@ struct NxdSteps {
   std::function<void(nn::LinearWeights& router)> convert_router = [](nn::LinearWeights&) {};
   // GPT-OSS's experts (a config with swiglu_limit > 0), and how the combine adds a token's
   // weighted expert outputs: in float32 with one rounding (GPT-OSS's sum over experts) or with
-  // a bf16 rounding per add (index_add_, the other MoE families).
+  // a rounding per add to the activation dtype (index_add_, the other MoE families).
   ClampedExpertKernel clamped_expert;
   bool combine_in_float32 = false;
   // Qwen2-MoE's shared expert: the factor its output is multiplied by, from the gate's logits
-  // [n, 1] (HF: F.sigmoid, rounded to bf16).
+  // [n, 1] (HF: F.sigmoid, rounded to the activation dtype).
   std::function<Matrix(const Matrix& gate_logits)> shared_expert_gate;
   // Tokens over an expert's capacity: served in further rounds (false, what HF computes) or
   // dropped; the capacity (percent of tokens * top_k / experts) used when the device sets none
@@ -120,7 +126,8 @@ struct NxdSteps {
   std::function<int64_t(int64_t position)> token_rotary_position = [](int64_t p) { return p; };
 
   // The model forward around the modules (Gemma's; llama-like models have neither).
-  // The factor the graphs multiply the embeddings by, held in bf16 (each product rounded);
+  // The factor the graphs multiply the embeddings by, held in the activation dtype (each
+  // product rounded);
   // none: the embeddings as they are.
   std::function<std::optional<float>(int64_t hidden_size)> embed_scale = [](int64_t) {
     return std::optional<float>();
@@ -140,8 +147,8 @@ void AndThen(std::function<void(T&)>& step, F more) {
   };
 }
 
-// The correct steps.
-NxdSteps DefaultSteps();
+// The correct steps of a device that computes in `dtype` (bf16 or fp16).
+NxdSteps DefaultSteps(nn::Precision dtype);
 
 }  // namespace equiv::nxd
 

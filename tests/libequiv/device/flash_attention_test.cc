@@ -171,7 +171,7 @@ TEST(DeviceAttentionTest, SoftmaxInBf16IsLessAccurate) {
   const MatrixD ref = c.Reference();
   const double f32 = RelativeError(c.Device(), ref);
   const double flash_f32 = RelativeError(c.Flash(16), ref);
-  c.spec.softmax_in_bf16 = true;
+  c.spec.softmax_in_activation_dtype = true;
   const double bf16 = RelativeError(c.Device(), ref);
   const double flash_bf16 = RelativeError(c.Flash(16), ref);
   RecordProperty("device_f32_softmax", std::to_string(f32));

@@ -7,7 +7,7 @@ namespace equiv::nxd {
 NxdWeights ConvertWeights(const nn::CausalLmWeights& weights, const ModelConfig& config,
                           const device::DeviceConfig& device, const HeadSharding& heads,
                           const NxdSteps& steps) {
-  const nn::CausalLmWeights hf = weights.Rounded(nn::Precision::kBf16);
+  const nn::CausalLmWeights hf = weights.Rounded(device.activation_dtype);
   const int64_t d = config.head_dim;
   const int64_t q_rows = heads.heads_per_rank() * d;
   NxdWeights out;

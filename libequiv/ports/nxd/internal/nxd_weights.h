@@ -1,6 +1,7 @@
 // The NxD-like port's state-dict conversion: HF-named weights (as the reference components
-// hold them) rounded to bf16 and laid out as the port's modules hold them: the fused QKV
-// weight per rank, column- and row-parallel shards, the vocabulary-parallel embedding.
+// hold them) rounded to the device's activation dtype and laid out as the port's modules hold them:
+// the fused QKV weight per rank, column- and row-parallel shards, the vocabulary-parallel
+// embedding.
 #ifndef EQUIV_LIBEQUIV_PORTS_NXD_INTERNAL_NXD_WEIGHTS_H_
 #define EQUIV_LIBEQUIV_PORTS_NXD_INTERNAL_NXD_WEIGHTS_H_
 
@@ -35,7 +36,8 @@ struct NxdWeights {
   std::optional<device::ColumnParallelLinear> lm_head;
 };
 
-// `hf` in float32 (lm_head already the embedding table when tied); rounded to bf16 here.
+// `hf` in float32 (lm_head already the embedding table when tied); rounded to the activation dtype
+// here.
 NxdWeights ConvertWeights(const nn::CausalLmWeights& hf, const ModelConfig& config,
                           const device::DeviceConfig& device, const HeadSharding& heads,
                           const NxdSteps& steps);

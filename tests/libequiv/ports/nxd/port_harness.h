@@ -68,11 +68,12 @@ struct ComponentOutputs {
 };
 
 // The built-in port of the config's family; `packed`: a weight-only regime's packed weights
-// (`weights` then the regime's dense ones).
+// (`weights` then the regime's dense ones); `regime`: the one whose dtype the device computes in.
 inline std::unique_ptr<Port> MakePort(const ModelConfig& config, const StateDict& weights,
                                       const device::DeviceConfig& device = {}, FaultSet faults = {},
-                                      const PackedWeights* packed = nullptr) {
-  return BuiltinPortOn(device, std::move(faults)).Make(config, weights, packed);
+                                      const PackedWeights* packed = nullptr,
+                                      Regime regime = Regime::kBf16) {
+  return BuiltinPortOn(device, std::move(faults)).Make(config, weights, packed, regime);
 }
 
 inline nn::Matrix ReferenceLogits(const ModelConfig& config, const StateDict& weights,
@@ -80,16 +81,18 @@ inline nn::Matrix ReferenceLogits(const ModelConfig& config, const StateDict& we
   return ArchitectureOf(config).MakeReference(config, weights, precision)->Logits(ids);
 }
 
-// `baseline`: the weights of the second reference run (a regime's), else `weights`.
+// `baseline`: the weights of the second reference run (a regime's), else `weights`;
+// `precision`: that run's (the regime's, RegimePrecision).
 inline ComponentOutputs RunComponent(const ModelConfig& config, const StateDict& weights,
                                      const Port& port, std::string_view component, int64_t layer,
                                      const ComponentInput& input,
-                                     const StateDict* baseline = nullptr) {
+                                     const StateDict* baseline = nullptr,
+                                     nn::Precision precision = nn::Precision::kBf16) {
   const Architecture& family = ArchitectureOf(config);
   ComponentOutputs out;
   out.ref_fp32 =
       family.MakeReference(config, weights, nn::Precision::kFp32)->Run(component, layer, input);
-  out.ref_bf16 = family.MakeReference(config, baseline ? *baseline : weights, nn::Precision::kBf16)
+  out.ref_bf16 = family.MakeReference(config, baseline ? *baseline : weights, precision)
                      ->Run(component, layer, input);
   out.target = AlignRows(port.Run({.kind = component, .layer = layer}, input), out.ref_fp32.rows());
   out.comparison =
