@@ -90,9 +90,9 @@ struct DetectionMatrix {
 // unfused QKV.
 std::vector<device::DeviceConfig> DefaultCleanVariants();
 // Every default variant on tiny-llama; TP 1, 2 and 4 on each other family's tiny config, but
-// for a mixture of experts TP 1 and 2, tp2_ep2 and tp2_ep2_cap50; then the weight-only regimes
-// on the families that use them: tiny-llama in int8-weight, tiny-gpt-oss in mxfp4-weight (TP 1
-// and 2 each).
+// for a mixture of experts TP 1 and 2, tp2_ep2 and tp2_ep2_cap50; then the other regimes on
+// the families that use them: tiny-llama in fp16 and int8-weight, tiny-gpt-oss in mxfp4-weight
+// (TP 1 and 2 each).
 std::vector<CleanRun> DefaultCleanRuns();
 
 // One run of the matrix: the built-in port's suite (built-in mapping) with localization, and

@@ -46,6 +46,26 @@ TEST(InputGeneratorTest, KindsDifferAndAreSeeded) {
             MakeComponentInput(config, ComponentKindOf(config, "mlp"), {.seed = 4}).hidden);
 }
 
+// shared_direction: every row shares one direction three times its own part, so two rows'
+// cosine is about 9 / 10; seeded like the others.
+TEST(InputGeneratorTest, SharedDirectionRowsPointTheSameWay) {
+  const ModelConfig config = TinyConfig("tiny-llama");
+  const auto make = [&](uint64_t seed) {
+    return MakeComponentInput(config, ComponentKindOf(config, "attention"),
+                              {.kind = InputKind::kSharedDirection, .seed = seed})
+        .hidden;
+  };
+  const nn::Matrix x = make(3);
+  ASSERT_EQ(x.rows(), 24);
+  double cosine = 0;
+  for (Eigen::Index i = 1; i < x.rows(); ++i) {
+    cosine += x.row(0).dot(x.row(i)) / (x.row(0).norm() * x.row(i).norm());
+  }
+  EXPECT_NEAR(cosine / static_cast<double>(x.rows() - 1), 0.9, 0.05);
+  EXPECT_EQ(make(3), x);
+  EXPECT_NE(make(4), x);
+}
+
 // Long enough to pass the window and the original context three times, within the limits.
 TEST(InputGeneratorTest, LongSequencePassesWindowAndOriginalContext) {
   EXPECT_EQ(LongSequenceLength(TinyConfig("tiny-llama"), {}), 192);   // original context 64

@@ -184,5 +184,20 @@ TEST(AllowedTpDegreesTest, AnUnfilledConfigAllowsNothing) {
   EXPECT_THAT(AllowedTpDegrees(ModelConfig{}), ElementsAre());
 }
 
+TEST(DeviceConfigDtypeTest, Fp16ShowsInTheNameAndReadsBack) {
+  const DeviceConfig fp16{.tp_degree = 2, .activation_dtype = nn::Precision::kFp16};
+  EXPECT_EQ(fp16.Name(), "tp2_fp16");
+  EXPECT_EQ(DeviceConfigFromName("tp2_fp16"), fp16);
+  // bf16, the default, adds nothing: every existing name stays as it was.
+  EXPECT_EQ(DeviceConfig{.tp_degree = 2}.Name(), "tp2");
+  EXPECT_EQ(DeviceConfigFromName("tp2").activation_dtype, nn::Precision::kBf16);
+  EXPECT_EQ(ValidateError(fp16), "no error");
+}
+
+TEST(DeviceConfigDtypeTest, Fp32IsNoDeviceDtype) {
+  EXPECT_EQ(ValidateError({.activation_dtype = nn::Precision::kFp32}),
+            "DeviceConfig: activation_dtype fp32 is no device dtype (bf16 or fp16)");
+}
+
 }  // namespace
 }  // namespace equiv::device

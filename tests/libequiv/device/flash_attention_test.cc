@@ -251,5 +251,43 @@ TEST(FlashAttentionTest, Errors) {
               HasSubstr("sliding_window 0 is not positive"));
 }
 
+// In fp16 both kernels round the probabilities and the output to fp16: every output value is
+// an fp16 value, and the result is closer to the exact one than bf16's.
+TEST(DeviceAttentionTest, Fp16KernelsRoundToFp16) {
+  Case c;
+  c.spec.dtype = nn::Precision::kFp16;
+  const MatrixD ref = c.Reference();
+  for (const Matrix& out : {c.Device(), c.Flash(8)}) {
+    EXPECT_TRUE(BitwiseEqual(nn::Rounded(nn::Precision::kFp16, out), out));
+    EXPECT_LT(RelativeError(out, ref), Bf16Floor(ref));
+  }
+}
+
+// A kernel that skips the softmax's max subtraction and holds exp(score) in the activation
+// dtype: a score offset common to a row's keys (which the softmax ignores) of 12 overflows fp16
+// (exp past ~11.09) and leaves bf16 (float32's range) close to the exact result.
+TEST(DeviceAttentionTest, SkippingTheMaxOverflowsInFp16Only) {
+  Case c;
+  c.q = RandomBf16(c.n, 64, 1, 0.25);
+  // A column of every key and query that adds 16 * 3 * 0.25 = 12 to every score.
+  c.q.col(0).setConstant(16.0f);
+  c.q.col(32).setConstant(16.0f);
+  c.k.col(0).setConstant(3.0f);
+  c.k.col(16).setConstant(3.0f);
+  c.spec.softmax_subtracts_max = false;
+  const MatrixD ref = c.Reference();
+  for (const int64_t block : {0, 8}) {
+    Case bf16 = c;
+    EXPECT_LT(RelativeError(block == 0 ? bf16.Device() : bf16.Flash(block), ref), 0x1p-7) << block;
+    Case fp16 = c;
+    fp16.spec.dtype = nn::Precision::kFp16;
+    const Matrix out = block == 0 ? fp16.Device() : fp16.Flash(block);
+    EXPECT_TRUE(out.array().isNaN().any()) << block;
+    // The same kernel with the max subtracted stays finite in fp16.
+    fp16.spec.softmax_subtracts_max = true;
+    EXPECT_TRUE((block == 0 ? fp16.Device() : fp16.Flash(block)).allFinite()) << block;
+  }
+}
+
 }  // namespace
 }  // namespace equiv::device
