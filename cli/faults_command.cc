@@ -33,6 +33,7 @@ int RunFaults(const FaultsArgs& args, std::ostream& out) {
     std::string config(f.showcase_config);
     if (f.min_sequence > 0) config += ", " + std::to_string(f.min_sequence) + " positions";
     if (f.regime != Regime::kBf16) config += ", " + std::string(RegimeName(f.regime));
+    if (f.showcase_input) config += ", input " + std::string(InputKindName(*f.showcase_input));
     out << std::setw(30) << f.name << std::setw(18) << f.component << std::setw(12)
         << VisibilityName(f.visible_in) << std::setw(19) << BandName(f.expected_band) << config
         << "\n"

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <ostream>
 #include <span>
 #include <string>
@@ -20,6 +21,7 @@
 
 #include "libequiv/device/device_config.h"
 #include "libequiv/metrics/band.h"
+#include "libequiv/models/input_kind.h"
 #include "libequiv/models/regime.h"
 
 namespace equiv {
@@ -45,6 +47,10 @@ struct FaultInfo {
   // The precision regime it needs (a fault of a weight-only regime's dequantization does
   // nothing where no weight is packed); bf16 for the others.
   Regime regime = Regime::kBf16;
+  // The component input kind it shows on, when only one does (the fp16 overflow needs the
+  // large common score offset of shared_direction); end-to-end prompts may never reach it, so
+  // such a fault is the component suite's to catch. None: every kind of its component.
+  std::optional<InputKind> showcase_input = {};
 };
 
 std::string_view VisibilityName(Visibility visibility);  // "component", "end_to_end"

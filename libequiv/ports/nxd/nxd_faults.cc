@@ -288,7 +288,7 @@ constexpr NxdFault kFaults[] = {
       {},
       Regime::kInt8Weight},
      [](NxdSteps& s) { DequantizeWith<false>(s, {.int8_axis = Int8ScaleAxis::kPerInputChannel}); }},
-    {{"attention_scores_fp16_overflow",
+    {{"attention_fp16_overflow",
       "attention",
       "an attention kernel written for bf16 skips the softmax's max subtraction and holds "
       "exp(score) in the activation dtype: harmless in bf16 (float32's range, exp overflows "
@@ -298,7 +298,8 @@ constexpr NxdFault kFaults[] = {
       "tiny-llama",
       0,
       {},
-      Regime::kFp16},
+      Regime::kFp16,
+      InputKind::kSharedDirection},
      [](NxdSteps& s) {
        Then(s.attention_spec, [](Spec& spec) { spec.softmax_subtracts_max = false; });
      }},

@@ -1,5 +1,6 @@
 // Every catalog fault end to end on its showcase config: a bug band fails the teacher-forced
-// comparison, over-precision passes it (R < 1 on its component, harmless at the logits).
+// comparison, over-precision passes it (R < 1 on its component, harmless at the logits), and
+// so does a fault that shows only on one component input kind the prompts never reach.
 // Position-dependent faults get prompts past the rope's original context, to its scaled one:
 // bf16 inv_freq (rotary R 9.3 at 192 positions) shows at the logits over 512 positions with
 // Llama 3.1's head_dim (tiny-llama-long), R p95 1.61 against the clean 1.16.
@@ -37,6 +38,13 @@ TEST_P(FaultEndToEndTest, FailsUnlessOverPrecision) {
             << FormatFull(r.top1) << ", failed " << r.failures.size() << "\n";
   for (const FailedCondition& f : r.failures) std::cout << "             " << f.message << "\n";
   if (info.expected_band == Band::kOverPrecision) {
+    for (const FailedCondition& f : r.failures) ADD_FAILURE() << f.message;
+    return;
+  }
+  if (info.showcase_input) {
+    // It shows on one component input kind (attention_fp16_overflow: shared_direction's
+    // large common score offset) that the tiny models' prompts never reach: green end to end,
+    // the component suite's to catch (the detection matrix checks it there).
     for (const FailedCondition& f : r.failures) ADD_FAILURE() << f.message;
     return;
   }

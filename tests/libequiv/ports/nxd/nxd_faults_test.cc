@@ -11,7 +11,6 @@
 #include "generators/input_generator.h"
 #include "libequiv/families/registry.h"
 #include "libequiv/models/fault.h"
-#include "libequiv/suite/suite_runner.h"
 #include "libequiv/tensor/error.h"
 #include "tests/libequiv/ports/nxd/port_harness.h"
 
@@ -45,12 +44,12 @@ TEST_P(FaultCatalogTest, MovesItsComponentIntoItsBand) {
   const std::unique_ptr<Port> clean =
       MakePort(config, regime_weights, device, {}, &packed, info.regime);
   const int64_t n = std::max<int64_t>(kSequence, info.min_sequence);
-  // A regime's own input kind (fp16: shared_direction) is where its faults show.
-  const std::vector<InputKind> own = RegimeInputKinds(info.regime);
+  // A fault that shows on one input kind only runs on it.
   const ComponentInput input =
-      own.empty() ? MakeInput(config, info.component, n, 11)
-                  : MakeComponentInput(config, ComponentKindOf(config, info.component),
-                                       {.kind = own[0], .positions = n, .seed = 11}, device);
+      !info.showcase_input
+          ? MakeInput(config, info.component, n, 11)
+          : MakeComponentInput(config, ComponentKindOf(config, info.component),
+                               {.kind = *info.showcase_input, .positions = n, .seed = 11}, device);
   const nn::Precision precision = RegimePrecision(info.regime);
   const auto bad =
       RunComponent(config, weights, *faulty, info.component, 0, input, &regime_weights, precision);

@@ -97,7 +97,7 @@ TEST(NxdFp16Test, ThePortComputesInFp16) {
   EXPECT_NE(MakePort(config, weights, {.tp_degree = 2})->ContextEncoding(prompt), logits);
 }
 
-// attention_scores_fp16_overflow on the fp16 regime's own input (shared_direction): NaN in
+// attention_fp16_overflow on the fp16 regime's own input (shared_direction): NaN in
 // fp16, within tolerance in bf16, where exp of the raw scores stays far from float32's limit.
 TEST(NxdFp16Test, TheOverflowFaultIsHarmlessInBf16) {
   const ModelConfig config = TinyConfig("tiny-llama");
@@ -105,7 +105,7 @@ TEST(NxdFp16Test, TheOverflowFaultIsHarmlessInBf16) {
   const ComponentInput input =
       MakeComponentInput(config, ComponentKindOf(config, "attention"),
                          {.kind = InputKind::kSharedDirection, .positions = 24, .seed = 11});
-  const FaultSet fault{"attention_scores_fp16_overflow"};
+  const FaultSet fault{"attention_fp16_overflow"};
   const auto bf16 =
       RunComponent(config, weights, *MakePort(config, weights, {}, fault), "attention", 0, input);
   const auto clean =
