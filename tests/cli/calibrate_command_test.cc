@@ -80,7 +80,8 @@ TEST(CalibrateCommandTest, EachRegimeIsCalibratedFromItsOwnRunsIntoOneFile) {
   EXPECT_EQ(set["evidence"]["component_cases"], 30);
   EXPECT_EQ(set["evidence"]["per_component"]["mlp"]["samples"], 2);
   EXPECT_EQ(set["evidence"]["teacher_forced_runs"], 1);
-  EXPECT_THAT(run.out, HasSubstr(" " + FormatShort(int8.tau) + "  tiny-llama/"));
+  EXPECT_THAT(run.out,
+              HasSubstr(std::string(1, ' ').append(FormatShort(int8.tau)).append("  tiny-llama/")));
   // int8-weight's MLP baseline holds the int8 error: its R and tau are not bf16's.
   EXPECT_NE(int8.For("mlp"), bf16.For("mlp"));
   EXPECT_GE(int8.tau, 1.05);

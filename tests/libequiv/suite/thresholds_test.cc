@@ -66,7 +66,7 @@ TEST(ThresholdsPerRegimeTest, EachRegimeReadsItsOwnSet) {
 TEST(ThresholdsPerRegimeTest, RoundTripOfOneFileOfSeveralRegimes) {
   const std::map<Regime, Thresholds> by_regime = {
       {Regime::kBf16, {.tau = 1.27, .tau_by_component = {{"mlp", 1.35}}}},
-      {Regime::kInt8Weight, {.tau = 1.12}},
+      {Regime::kInt8Weight, {.tau = 1.12, .tau_by_component = {}}},
       {Regime::kMxfp4Weight, {.tau = 1.13, .tau_by_component = {{"experts", 1.101}}}}};
   const nlohmann::json file = ToJson(by_regime);
   EXPECT_EQ(file["tau"], 1.27);  // bf16's at the top level: readers from before regimes
