@@ -44,10 +44,10 @@ std::vector<InputKind> RegimeInputKinds(Regime regime);
 struct SuiteSpec {
   std::string name = "component_suite";  // the suite's name in results files
   std::string model = "model";           // the config's name, for results files
-  ModelConfig config;
+  ModelConfig config = {};
   // The port under test: how it is made, the simulated device it runs on, catalog faults.
   PortSetup port = BuiltinPortOn();
-  Thresholds thresholds;
+  Thresholds thresholds = {};
   uint64_t weight_seed = 1;  // InitStateDict's seed, when no weights are given
   // Kinds a component's table row does not list are skipped for it (the routing kinds apply
   // only to mixture-of-experts routers and blocks).
@@ -65,7 +65,7 @@ struct SuiteSpec {
   // its dequantized ones): the port receives these very bytes to dequantize, the references
   // run the weights as they are (not quantized again). Null: a float checkpoint, which a
   // weight-only regime quantizes itself. Checked by CheckShippedWeights.
-  std::shared_ptr<const PackedWeights> shipped;
+  std::shared_ptr<const PackedWeights> shipped = {};
 };
 
 // One test of a suite: a case under one input kind. Named "layers_0_attention/long_sequence".
