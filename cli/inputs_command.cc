@@ -12,6 +12,8 @@
 #include "libequiv/families/registry.h"
 #include "libequiv/io/atomic_file.h"
 #include "libequiv/io/npy.h"
+#include "libequiv/models/regime.h"
+#include "libequiv/suite/suite_runner.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv::cli {
@@ -61,8 +63,13 @@ void WriteIntegers(const std::string& path, const std::vector<int64_t>& values) 
            {reinterpret_cast<const std::uint8_t*>(values.data()), 8 * values.size()});
 }
 
-std::vector<InputKind> KindsOf(const std::vector<std::string>& names) {
-  if (names.empty()) return {std::begin(kAllKinds), std::end(kAllKinds)};
+// The kinds named, or every kind and then the regime's own (RegimeInputKinds).
+std::vector<InputKind> KindsOf(const std::vector<std::string>& names, Regime regime) {
+  if (names.empty()) {
+    std::vector<InputKind> kinds(std::begin(kAllKinds), std::end(kAllKinds));
+    for (const InputKind kind : RegimeInputKinds(regime)) kinds.push_back(kind);
+    return kinds;
+  }
   std::vector<InputKind> kinds;
   for (const std::string& name : names) {
     const InputKind kind = [&] {
@@ -92,6 +99,10 @@ std::string InputPurpose(std::string_view input_kind) {
   if (input_kind == "small_magnitude") {
     return "N(0, 1e-3^2): an eps ignored or misplaced, an underflow, a flush to zero";
   }
+  if (input_kind == "shared_direction") {
+    return "rows sharing one large direction, as trained models' hidden states do: attention "
+           "scores with a large common offset, which overflow an fp16 softmax that skips its max";
+  }
   if (input_kind == "long_sequence") {
     return "many positions: a softmax in bf16 (its error grows with the number of keys), a "
            "sliding window ignored, rope scaling past the original context, a causal mask off "
@@ -103,7 +114,14 @@ std::string InputPurpose(std::string_view input_kind) {
 int RunInputs(const InputsArgs& args, std::ostream& out, std::ostream& err) {
   return GuardCommand("inputs", err, [&] {
     const ModelConfig config = LoadModelConfig(args.config);
-    const std::vector<InputKind> kinds = KindsOf(args.kinds);
+    const Regime regime = [&] {
+      try {
+        return RegimeForConfig(config, ParseRegime(args.regime));
+      } catch (const Error& e) {
+        throw Error(std::string("--regime: ") + e.what());
+      }
+    }();
+    const std::vector<InputKind> kinds = KindsOf(args.kinds, regime);
     if (args.positions < 1 || args.positions > config.max_position_embeddings) {
       throw Error("--positions " + std::to_string(args.positions) + " is outside [1, " +
                   std::to_string(config.max_position_embeddings) +

@@ -4,7 +4,7 @@
 // precision), small magnitudes (an eps). Which input catches what: docs/inputs.md.
 //
 //   equiv inputs --config config.json --out inputs/ [--kinds normal,long_sequence]
-//                [--positions 24] [--long-positions N] [--seed 11]
+//                [--positions 24] [--long-positions N] [--seed 11] [--regime fp16]
 //
 // The layout (python/README.md#the-inputs-folder), one folder per component kind of the
 // config's family table and input kind that applies to it:
@@ -30,8 +30,11 @@ namespace equiv::cli {
 struct InputsArgs {
   std::string config = {};
   std::string output = {};              // the folder
-  std::vector<std::string> kinds = {};  // input kinds; empty: every kind
-  int64_t positions = 24;               // rows of every input but long_sequence
+  std::vector<std::string> kinds = {};  // input kinds; empty: every kind, and the regime's own
+  // The port's precision regime: without --kinds, its own input kinds are written too (fp16:
+  // shared_direction, where scores overflow an fp16 softmax that skips its max).
+  std::string regime = "bf16";
+  int64_t positions = 24;  // rows of every input but long_sequence
   // Rows of long_sequence; 0: the suite's LongSequenceLength, at least kMinLongPositions (both
   // within max_position_embeddings).
   int64_t long_positions = 0;
@@ -39,7 +42,7 @@ struct InputsArgs {
 };
 
 // Exit 0 with every input written (and a line per input on `out`), 2 naming what is wrong (an
-// unknown input kind, an unwritable folder, more than 2 GB to write).
+// unknown input kind or regime, an unwritable folder, more than 2 GB to write).
 int RunInputs(const InputsArgs& args, std::ostream& out, std::ostream& err);
 
 // A port that runs elsewhere is not held to the CI budget of the built-in suites: its

@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   inputs_cmd
       ->add_option("--kinds", inputs.kinds,
                    "input kinds (default all): normal, uniform, outlier_channels, "
-                   "small_magnitude, long_sequence")
+                   "small_magnitude, long_sequence, shared_direction")
       ->delimiter(',');
   inputs_cmd->add_option("--positions", inputs.positions, "rows of every input but long_sequence")
       ->default_val(24);
@@ -130,6 +130,11 @@ int main(int argc, char** argv) {
                    "rope scaling's original context, within max_position_embeddings)")
       ->check(CLI::NonNegativeNumber);
   inputs_cmd->add_option("--seed", inputs.seed, "the seed of the inputs")->default_val(11);
+  inputs_cmd
+      ->add_option("--regime", inputs.regime,
+                   "the port's precision regime: without --kinds, its own input kinds too (fp16: "
+                   "shared_direction)")
+      ->default_val("bf16");
 
   equiv::cli::CalibrateArgs calibrate;
   CLI::App* calibrate_cmd = app.add_subcommand(

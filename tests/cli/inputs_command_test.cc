@@ -85,6 +85,34 @@ TEST(InputsCommandTest, KindsAndLengthsAreChosen) {
   EXPECT_THAT(run.out, HasSubstr("(long_sequence: 128 positions, --long-positions)"));
 }
 
+TEST(InputsCommandTest, TheFp16RegimeAddsItsOwnKind) {
+  const std::string dir = testing_support::TestDir();
+  InputsRun run = Inputs({.config = kConfig, .output = dir + "/bf16"});
+  ASSERT_EQ(run.code, kExitPassed) << run.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/bf16/attention/shared_direction"));
+
+  run = Inputs({.config = kConfig, .output = dir + "/fp16", .regime = "fp16"});
+  ASSERT_EQ(run.code, kExitPassed) << run.err;
+  EXPECT_EQ(NpyArray::Load(dir + "/fp16/attention/shared_direction/hidden.npy").shape().dims(),
+            (std::vector<int64_t>{24, 128}));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/fp16/attention/normal/hidden.npy"));
+  const nlohmann::json manifest = nlohmann::json::parse(ReadText(dir + "/fp16/inputs.json"));
+  bool described = false;
+  for (const auto& entry : manifest["inputs"]) {
+    if (entry["input_kind"] == "shared_direction") {
+      described = true;
+      EXPECT_THAT(entry["exposes"].get<std::string>(), HasSubstr("fp16 softmax"));
+    }
+  }
+  EXPECT_TRUE(described);
+
+  // Named kinds are exactly those.
+  run =
+      Inputs({.config = kConfig, .output = dir + "/named", .kinds = {"normal"}, .regime = "fp16"});
+  ASSERT_EQ(run.code, kExitPassed) << run.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/named/attention/shared_direction"));
+}
+
 TEST(InputsCommandTest, ErrorsExitTwoNamingTheOption) {
   const std::string dir = testing_support::TestDir();
   InputsRun run = Inputs({.config = kConfig, .output = dir, .kinds = {"long"}});
@@ -98,6 +126,10 @@ TEST(InputsCommandTest, ErrorsExitTwoNamingTheOption) {
   EXPECT_EQ(run.code, kExitError);
   EXPECT_THAT(run.err, HasSubstr("--long-positions 1000 is more than max_position_embeddings "
                                  "(256)"));
+  run = Inputs({.config = kConfig, .output = dir, .regime = "fp8"});
+  EXPECT_EQ(run.code, kExitError);
+  EXPECT_THAT(run.err, HasSubstr("equiv inputs: --regime: "));
+  EXPECT_THAT(run.err, HasSubstr("fp8"));
   const std::string file = testing_support::WriteText(dir + "/file", "x");
   run = Inputs({.config = kConfig, .output = file});
   EXPECT_EQ(run.code, kExitError);
