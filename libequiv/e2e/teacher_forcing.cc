@@ -12,6 +12,7 @@
 #include "libequiv/e2e/teacher_forced_judge.h"
 #include "libequiv/families/registry.h"
 #include "libequiv/metrics/routing.h"
+#include "libequiv/models/regime_run_weights.h"
 #include "libequiv/tensor/error.h"
 
 namespace equiv {
@@ -93,18 +94,10 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
   const std::vector<ParameterSpec> parameters = family.Parameters(config);
   // The port's packed weights: the checkpoint's own bytes when it shipped quantized (`weights`
   // are then their dequantized values), else the regime's quantization of `weights`.
-  PackedWeights made;
-  if (shipped != nullptr) {
-    CheckShippedWeights(config, regime, parameters, *shipped, "RunTeacherForced");
-  } else {
-    made = RegimePackedWeights(regime, weights, parameters);
-  }
-  const StateDict dequantized = made.empty() ? StateDict() : WithDequantized(weights, made);
-  const StateDict& regime_weights = made.empty() ? weights : dequantized;
+  const RegimeRunWeights run(config, regime, weights, parameters, shipped, "RunTeacherForced");
   const std::unique_ptr<Reference> bf16 =
-      family.MakeReference(config, regime_weights, RegimePrecision(regime));
-  const std::unique_ptr<Port> port =
-      setup.Make(config, regime_weights, shipped != nullptr ? shipped : &made, regime);
+      family.MakeReference(config, run.dense(), RegimePrecision(regime));
+  const std::unique_ptr<Port> port = setup.Make(config, run.dense(), run.packed(), regime);
 
   TeacherForcedResult result;
   result.device = setup.Name();
@@ -151,7 +144,9 @@ TeacherForcedResult RunTeacherForced(const ModelConfig& config, const StateDict&
     }
     pr.positions = ComparePositions(ref_fp32.logits.topRows(checked),
                                     ref_bf16.logits.topRows(checked), target);
-    if (!made.empty()) {  // a shipped checkpoint: all three run its weights
+    // The regime's own error, when equiv quantized a float checkpoint (a shipped one's weights
+    // are those all three run).
+    if (run.quantized_here()) {
       for (const PositionMetrics& m :
            ComparePositions(ref_fp32.logits.topRows(checked), ref_bf16.logits.topRows(checked),
                             ref_bf16.logits.topRows(checked))) {

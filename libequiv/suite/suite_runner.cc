@@ -7,6 +7,7 @@
 
 #include "generators/suite_cases.h"
 #include "libequiv/metrics/routing.h"
+#include "libequiv/models/regime_run_weights.h"
 #include "libequiv/nn/numerics.h"
 
 namespace equiv {
@@ -86,19 +87,10 @@ SuiteRunner::SuiteRunner(SuiteSpec spec, const StateDict& weights)
   const std::vector<ParameterSpec> parameters = family.Parameters(spec_.config);
   // The port also receives them packed, to dequantize as device kernels do: the checkpoint's
   // own bytes when it shipped quantized (its weights are already their dequantized values).
-  PackedWeights made;
-  const PackedWeights* packed = &made;
-  if (spec_.shipped != nullptr) {
-    CheckShippedWeights(spec_.config, spec_.regime, parameters, *spec_.shipped,
-                        "suite " + spec_.name);
-    packed = spec_.shipped.get();
-  } else {
-    made = RegimePackedWeights(spec_.regime, weights, parameters);
-  }
-  const StateDict dequantized = made.empty() ? StateDict() : WithDequantized(weights, made);
-  const StateDict& regime_weights = made.empty() ? weights : dequantized;
-  ref_regime_ = family.MakeReference(spec_.config, regime_weights, RegimePrecision(spec_.regime));
-  port_ = spec_.port.Make(spec_.config, regime_weights, packed, spec_.regime);
+  const RegimeRunWeights run(spec_.config, spec_.regime, weights, parameters, spec_.shipped.get(),
+                             "suite " + spec_.name);
+  ref_regime_ = family.MakeReference(spec_.config, run.dense(), RegimePrecision(spec_.regime));
+  port_ = spec_.port.Make(spec_.config, run.dense(), run.packed(), spec_.regime);
   routers_ = RouterWeights(spec_.config, weights);
 }
 
