@@ -45,6 +45,12 @@ std::vector<FaultInfo> MakeCatalog() {
   return all;
 }
 
+// A tied checkpoint may still carry lm_head.weight (the embedding table again).
+std::vector<std::string> ToleratedExtras(const ModelConfig& config) {
+  if (config.tie_word_embeddings) return {"lm_head.weight"};
+  return {};
+}
+
 }  // namespace
 
 std::span<const Architecture* const> Families() { return kFamilies; }
@@ -119,11 +125,7 @@ StateDict InitStateDict(const ModelConfig& config, uint64_t seed) {
 }
 
 StateDict LoadStateDict(const std::string& path, const ModelConfig& config) {
-  // A tied checkpoint may still carry lm_head.weight (the embedding table again).
-  const std::vector<std::string> tolerated = config.tie_word_embeddings
-                                                 ? std::vector<std::string>{"lm_head.weight"}
-                                                 : std::vector<std::string>{};
-  return LoadStateDict(path, ArchitectureOf(config).Parameters(config), tolerated);
+  return LoadStateDict(path, ArchitectureOf(config).Parameters(config), ToleratedExtras(config));
 }
 
 Checkpoint LoadCheckpoint(const std::string& path, const ModelConfig& config) {
@@ -133,10 +135,7 @@ Checkpoint LoadCheckpoint(const std::string& path, const ModelConfig& config) {
   std::error_code ec;
   const bool one_file = !std::filesystem::is_directory(path, ec) && !path.ends_with(".json");
   if (one_file) {
-    const std::vector<std::string> tolerated = config.tie_word_embeddings
-                                                   ? std::vector<std::string>{"lm_head.weight"}
-                                                   : std::vector<std::string>{};
-    checkpoint.weights = LoadStateDict(path, parameters, tolerated, &shipped);
+    checkpoint.weights = LoadStateDict(path, parameters, ToleratedExtras(config), &shipped);
   } else {
     checkpoint.weights = LoadParameters(path, parameters, &shipped);
   }

@@ -19,10 +19,15 @@ using ::testing::ThrowsMessage;
 
 const std::string kQ = "model.layers.0.self_attn.q_proj.weight";
 
-TEST(RegimeRunWeightsTest, AFloatCheckpointIsQuantizedHere) {
+// tiny-llama's parameters and seeded float weights.
+class RegimeRunWeightsTest : public ::testing::Test {
+ protected:
   const ModelConfig config = TinyConfig("tiny-llama");
   const std::vector<ParameterSpec> specs = ArchitectureOf(config).Parameters(config);
   const StateDict weights = InitStateDict(config, 1);
+};
+
+TEST_F(RegimeRunWeightsTest, AFloatCheckpointIsQuantizedHere) {
   const RegimeRunWeights run(config, Regime::kInt8Weight, weights, specs, nullptr, "test");
   EXPECT_TRUE(run.quantized_here());
   EXPECT_EQ(run.packed()->size(), RegimePackedWeights(Regime::kInt8Weight, weights, specs).size());
@@ -30,20 +35,14 @@ TEST(RegimeRunWeightsTest, AFloatCheckpointIsQuantizedHere) {
             RegimeWeights(Regime::kInt8Weight, weights, specs).at(kQ).ToFloats());
 }
 
-TEST(RegimeRunWeightsTest, ARegimeWithoutConversionKeepsTheWeights) {
-  const ModelConfig config = TinyConfig("tiny-llama");
-  const std::vector<ParameterSpec> specs = ArchitectureOf(config).Parameters(config);
-  const StateDict weights = InitStateDict(config, 1);
+TEST_F(RegimeRunWeightsTest, ARegimeWithoutConversionKeepsTheWeights) {
   const RegimeRunWeights run(config, Regime::kBf16, weights, specs, nullptr, "test");
   EXPECT_FALSE(run.quantized_here());
   EXPECT_TRUE(run.packed()->empty());
   EXPECT_EQ(&run.dense(), &weights);
 }
 
-TEST(RegimeRunWeightsTest, AShippedCheckpointGivesItsOwnBytes) {
-  const ModelConfig config = TinyConfig("tiny-llama");
-  const std::vector<ParameterSpec> specs = ArchitectureOf(config).Parameters(config);
-  const StateDict weights = InitStateDict(config, 1);
+TEST_F(RegimeRunWeightsTest, AShippedCheckpointGivesItsOwnBytes) {
   const PackedWeights shipped = RegimePackedWeights(Regime::kInt8Weight, weights, specs);
   const StateDict dense = WithDequantized(weights, shipped);
   const RegimeRunWeights run(config, Regime::kInt8Weight, dense, specs, &shipped, "test");
